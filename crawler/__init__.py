@@ -1,0 +1,1 @@
+"""Fetching: Scrapy spiders by source kind, conditional GET, politeness and safety, article extraction."""

@@ -1,0 +1,82 @@
+"""What every source kind provides: option names, and a pure ``parse`` from a response body to links."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+from crawler.types import SourceSpec
+
+# A document type declaration with an internal subset that declares entities: the shape of
+# billion-laughs and XXE payloads.  Feeds and sitemaps never need one, so refusing them is cheap
+# and safer than trusting this Python's expat.
+_ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
+# Dates this far in the future are a publisher's mistake (feedparser accepts 2099), not news.
+FUTURE_SLACK = timedelta(days=1)
+
+
+class SourceParseError(Exception):
+    """A source document could not be used; ``code`` is a stable, short error name stored on the source."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass(frozen=True)
+class DiscoveredLink:
+    """A link to an article found on a source document, with whatever metadata it carried."""
+
+    url: str
+    title: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Links to articles, further documents of the same source to fetch, and non-fatal warnings."""
+
+    links: tuple[DiscoveredLink, ...] = ()
+    follow: tuple[str, ...] = ()
+    warnings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One kind-specific source option: its help text and whether it must be given."""
+
+    help: str
+    required: bool = False
+
+
+class SourceKind:
+    """Base class of source kinds. A kind is one subclass with a ``name``; its docstring is its help."""
+
+    name: ClassVar[str]
+    options: ClassVar[dict[str, OptionSpec]] = {}
+
+    def parse(self, body: bytes, url: str, content_type: str | None, spec: SourceSpec, depth: int) -> ParseResult:
+        """Turn one fetched document of ``spec`` into links and follow-ups; raise SourceParseError."""
+        raise NotImplementedError
+
+
+def reject_xml_entities(body: bytes) -> None:
+    """Refuse XML that declares entities (billion laughs, XXE) before any parser sees it."""
+    if _ENTITY_DECL.search(body[:262144]):
+        raise SourceParseError("xml_entities", "document declares XML entities; refused")
+
+
+def clamp_date(value: datetime | None, now: datetime | None = None) -> datetime | None:
+    """A timezone-aware UTC date, or None for dates implausibly far in the future."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    if value > now + FUTURE_SLACK:
+        return None
+    return value.astimezone(UTC)

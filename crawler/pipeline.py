@@ -1,0 +1,47 @@
+"""The item pipeline: every fetched article page is extracted, scored and stored (off the event loop)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Self
+
+from scrapy.crawler import Crawler
+
+from crawler.extract import ExtractionError
+from crawler.ledger import FoundArticle
+from crawler.processing import FetchedPage
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    """Hands each ``FetchedPage`` to the crawl's store and records the outcome in the ledger.
+
+    One failing article is recorded on its source and never stops the crawl."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FetchedPage):
+            return item
+        spider: Any = self.crawler.spider
+        ledger, store = spider.ledger, spider.store
+        try:
+            result = await store.store_page(item)
+        except ExtractionError as exc:
+            ledger.error(item.source_id, item.url, "no_text", str(exc))
+            return item
+        except Exception as exc:  # isolation boundary: one article
+            logger.exception("storing %s failed", item.url)
+            ledger.error(item.source_id, item.url, "store_failed", f"{type(exc).__name__}: {exc}")
+            return item
+        ledger.counts[f"articles_{result.action}"] += 1
+        doc, relevance = result.page.doc, result.page.relevance
+        ledger.found.append(FoundArticle(source_id=item.source_id, url=doc.canonical_url, title=doc.title,
+                                         relevant=relevance.relevant, score=relevance.score, action=result.action))
+        return item

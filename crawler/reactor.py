@@ -1,0 +1,50 @@
+"""The asyncio reactor, installed once per process, and a way to run coroutines on its loop.
+
+Scrapy's Twisted reactor cannot be restarted, so labourwatch installs the asyncio reactor first thing,
+marks it running, and drives its asyncio loop itself; any number of crawls then run on that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+
+def ensure_reactor() -> asyncio.AbstractEventLoop:
+    """Install the asyncio reactor if it is not installed yet; return its event loop."""
+    from scrapy.utils.reactor import install_reactor, is_reactor_installed
+
+    if not is_reactor_installed():
+        install_reactor(REACTOR)
+    from twisted.internet import reactor
+
+    if not reactor.running:
+        # Fires Twisted's startup triggers (its thread pool, used by DNS resolution) without
+        # handing the loop to reactor.run(): we drive the asyncio loop ourselves.
+        reactor.startRunning(installSignalHandlers=False)
+    return reactor._asyncioEventloop
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion on the reactor's loop (not re-entrant)."""
+    loop = ensure_reactor()
+    return loop.run_until_complete(coro)
+
+
+def shutdown() -> None:
+    """Stop the reactor: fire Twisted's shutdown triggers (joining its thread pool) so the process can exit."""
+    from scrapy.utils.reactor import is_reactor_installed
+
+    if not is_reactor_installed():
+        return
+    from twisted.internet import reactor
+
+    if reactor.running:
+        loop = reactor._asyncioEventloop
+        reactor.stop()
+        # The shutdown triggers run on the loop and end with crash(), which stops it again.
+        loop.run_forever()

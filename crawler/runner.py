@@ -1,0 +1,103 @@
+"""One crawl pass: plan from the database, run the spider on ``AsyncCrawlerRunner``, record the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import AsyncCrawlerRunner
+
+from analysis.types import Topic
+from crawler.ledger import CrawlLedger
+from crawler.settings import scrapy_settings
+from crawler.spider import CrawlPlan, MonitorSpider, Recheck
+from crawler.store import CrawlStore
+from crawler.types import CrawlOptions, SourceSpec
+from db import repository as repo
+from db.engine import Database
+from db.models import Source
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    """The outcome of one crawl pass."""
+
+    run_id: int | None
+    status: str
+    seconds: float
+    ledger: CrawlLedger
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Counters of the pass (documents, 304s, articles by outcome, errors)."""
+        return dict(sorted(self.ledger.counts.items()))
+
+
+def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, rechecks: bool,
+          restrict_rechecks: bool) -> CrawlPlan:
+    now = datetime.now(UTC)
+    with db.read() as session:
+        due = repo.due_rechecks(session, now, source_ids=[s.id for s in sources] if restrict_rechecks else None) \
+            if rechecks else []
+        urls = [s.url for s in sources] + [url for _, url, _ in due]
+        follow = {s.id: list(row.follow_urls or []) for s in sources
+                  if (row := session.get(Source, s.id)) is not None}
+        validators = repo.validators_for(session, urls)
+    return CrawlPlan(sources=list(sources), rechecks=[Recheck(a, u, s) for a, u, s in due],
+                     validators=validators, follow_urls=follow)
+
+
+def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> int:
+    with db.write() as session:
+        repo.sync_sources(session, sources, disable_missing=False)
+        return repo.start_run(session, trigger, [s.id for s in sources])
+
+
+def _status(ledger: CrawlLedger) -> str:
+    results = [r.ok for r in ledger.sources.values()]
+    if results and not any(results):
+        return "failed"
+    return "partial" if ledger.errors and any(r is False for r in results) else "ok"
+
+
+def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options: CrawlOptions) -> None:
+    now = datetime.now(UTC)
+    with db.write() as session:
+        for result in ledger.sources.values():
+            repo.record_source_result(
+                session, result.source_id, ok=bool(result.ok), at=now, items=result.items, new=result.new,
+                not_modified=result.not_modified, error_code=result.error_code,
+                error=result.error if result.ok is not None else "the crawl ended before the source answered",
+                follow_urls=result.follow_urls)
+        for error in ledger.errors:
+            repo.record_error(session, run_id=run_id, source_id=error.source_id, url=error.url, code=error.code,
+                              message=error.message, severity=error.severity, at=now)
+        repo.finish_run(session, run_id, status, dict(ledger.counts), len(ledger.errors))
+        if options.raw_retention is not None:
+            repo.prune_raw(session, now - options.raw_retention)
+
+
+async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic, *,
+                    rechecks: bool = True, restrict_rechecks: bool = False, dry_run: bool = False,
+                    trigger: str = "cli", on_progress: Callable[[str], None] | None = None) -> CrawlReport:
+    """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop."""
+    started = time.perf_counter()
+    run_id = None if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
+    plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks)
+    ledger = CrawlLedger(on_progress=on_progress)
+    store = CrawlStore(db, options, topic, dry_run=dry_run)
+    runner = AsyncCrawlerRunner(scrapy_settings(options))
+    await runner.crawl(MonitorSpider, plan=plan, store=store, ledger=ledger, options=options)
+    status = _status(ledger)
+    if run_id is not None:
+        await asyncio.to_thread(_record, db, run_id, ledger, status, options)
+    seconds = time.perf_counter() - started
+    logger.info("crawl %s: %s in %.1fs %s", run_id, status, seconds, dict(ledger.counts))
+    return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)

@@ -1,0 +1,205 @@
+"""The one spider of a crawl pass: source documents by kind, then new article pages and due re-checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from analysis.urls import canonicalise_url, is_http_url
+from crawler.errors import classify_failure
+from crawler.kinds import SOURCE_KINDS, DiscoveredLink, ParseResult, SourceParseError
+from crawler.ledger import CrawlLedger
+from crawler.processing import FetchedPage
+from crawler.store import CrawlStore
+from crawler.types import CrawlOptions, SourceSpec
+
+logger = logging.getLogger(__name__)
+
+Validators = dict[str, tuple[str | None, str | None]]
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """An article due for a re-check."""
+
+    article_id: int
+    url: str
+    source_id: str | None
+
+
+@dataclass
+class CrawlPlan:
+    """What one crawl pass fetches, with the validators known before it starts."""
+
+    sources: list[SourceSpec]
+    rechecks: list[Recheck] = field(default_factory=list)
+    validators: Validators = field(default_factory=dict)
+    follow_urls: dict[str, list[str]] = field(default_factory=dict)
+
+
+def conditional_headers(validators: Validators, url: str) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since for a URL we fetched before."""
+    etag, last_modified = validators.get(url, (None, None))
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class MonitorSpider(scrapy.Spider):
+    """Fetches each planned source document, follows its links to unseen articles, re-checks due ones."""
+
+    name = "labourwatch"
+    handle_httpstatus_list: ClassVar[list[int]] = [304]
+
+    def __init__(self, plan: CrawlPlan, store: CrawlStore, ledger: CrawlLedger, options: CrawlOptions,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan, self.store, self.ledger, self.options = plan, store, ledger, options
+        self._queued: set[str] = set()
+        self._per_source: dict[str, int] = {}
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for spec in self.plan.sources:
+            self.ledger.source(spec.id)
+            yield self._document_request(spec, spec.url, 0, self.plan.validators)
+        for recheck in self.plan.rechecks:
+            self._queued.add(recheck.url)
+            yield scrapy.Request(
+                recheck.url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
+                headers=conditional_headers(self.plan.validators, recheck.url),
+                meta={"lw_source": recheck.source_id, "lw_article": recheck.article_id, "lw_discovered": recheck.url},
+            )
+
+    def _document_request(self, spec: SourceSpec, url: str, depth: int, validators: Validators) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_document, errback=self.on_error, dont_filter=True, priority=10,
+            headers=conditional_headers(validators, url),
+            meta={"lw_source": spec.id, "lw_depth": depth, "lw_spec": spec},
+        )
+
+    async def parse_document(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        """A feed, sitemap or listing page: parse it (in a thread) and queue unseen article links."""
+        spec: SourceSpec = response.meta["lw_spec"]
+        depth: int = response.meta["lw_depth"]
+        result = self.ledger.source(spec.id)
+        result.documents += 1
+        self.ledger.counts["documents"] += 1
+        if response.status == 304:
+            self.ledger.counts["documents_not_modified"] += 1
+            if depth == 0:
+                result.not_modified = True
+                self.ledger.source_succeeded(spec.id)
+                # A sitemap index that did not change may still have children that did.
+                for request in await self._follow(spec, self.plan.follow_urls.get(spec.id, []), depth):
+                    yield request
+            return
+        try:
+            parsed = await asyncio.to_thread(
+                SOURCE_KINDS[spec.kind].parse, response.body, response.url,
+                _header(response, "Content-Type"), spec, depth)
+        except SourceParseError as exc:
+            self._document_failed(spec, depth, response.url, exc.code, exc.message)
+            return
+        for code, message in parsed.warnings:
+            self.ledger.error(spec.id, response.url, code, message, severity="warning")
+        await self.store.save_validators(response.url, _header(response, "ETag"), _header(response, "Last-Modified"))
+        if depth == 0:
+            result.follow_urls = list(parsed.follow) if spec.kind == "sitemap" else None
+            self.ledger.source_succeeded(spec.id)
+        for request in await self._follow(spec, parsed.follow, depth):
+            yield request
+        for request in await self._article_requests(spec, parsed):
+            yield request
+
+    async def _follow(self, spec: SourceSpec, urls: Iterable[str], depth: int) -> list[scrapy.Request]:
+        wanted = [url for url in urls if is_http_url(url)]
+        if not wanted:
+            return []
+        validators = await self.store.validators(wanted)
+        return [self._document_request(spec, url, depth + 1, validators) for url in wanted]
+
+    def _fresh(self, link: DiscoveredLink, now: datetime) -> bool:
+        limit = self.options.max_feed_age
+        return limit is None or link.published is None or now - link.published <= limit
+
+    async def _article_requests(self, spec: SourceSpec, parsed: ParseResult) -> list[scrapy.Request]:
+        result = self.ledger.source(spec.id)
+        now = datetime.now(UTC)
+        links: dict[str, DiscoveredLink] = {}
+        for link in parsed.links:
+            url = canonicalise_url(link.url)
+            if is_http_url(url) and self._fresh(link, now):
+                links.setdefault(url, link)
+        result.items += len(links)
+        known = await self.store.known_urls(list(links) + [link.url for link in links.values()])
+        requests = []
+        for url, link in links.items():
+            if url in known or link.url in known or url in self._queued:
+                continue
+            if self._per_source.get(spec.id, 0) >= self.options.max_articles_per_source:
+                self.ledger.error(spec.id, url, "article_cap",
+                                  f"more than {self.options.max_articles_per_source} new links; rest next poll",
+                                  severity="warning")
+                break
+            self._queued.add(url)
+            self._per_source[spec.id] = self._per_source.get(spec.id, 0) + 1
+            result.new += 1
+            requests.append(scrapy.Request(
+                url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
+                meta={"lw_source": spec.id, "lw_discovered": url, "lw_language": link.language or spec.language,
+                      "lw_title": link.title},
+            ))
+        return requests
+
+    async def parse_article(self, response: Response) -> AsyncIterator[FetchedPage]:
+        """An article page: a 304 on a re-check only moves its schedule; anything else goes to the store."""
+        source_id = response.meta.get("lw_source")
+        article_id = response.meta.get("lw_article")
+        if response.status == 304:
+            self.ledger.counts["articles_not_modified"] += 1
+            if article_id is not None:
+                await self.store.not_modified(article_id, datetime.now(UTC))
+            return
+        if not isinstance(response, TextResponse):
+            self.ledger.error(source_id, response.url, "not_html", "the article URL did not return a text page")
+            return
+        self.ledger.counts["articles_fetched"] += 1
+        headers = {key.decode("latin-1").lower(): values[-1].decode("latin-1")
+                   for key, values in response.headers.items() if values}
+        yield FetchedPage(
+            source_id=source_id, url=response.url, discovered_url=response.meta["lw_discovered"],
+            status=response.status, headers=headers, body=response.body, text=response.text,
+            fetched_at=datetime.now(UTC), language_hint=response.meta.get("lw_language"),
+            link_title=response.meta.get("lw_title"), article_id=article_id,
+        )
+
+    def _document_failed(self, spec: SourceSpec, depth: int, url: str, code: str, message: str) -> None:
+        self.ledger.error(spec.id, url, code, message)
+        if depth == 0:
+            self.ledger.source_failed(spec.id, code, message)
+
+    def on_error(self, failure: Failure) -> None:
+        """Record a failed request on its source; a failed source document fails the source."""
+        request = failure.request  # type: ignore[attr-defined]
+        code, message = classify_failure(failure)
+        spec: SourceSpec | None = request.meta.get("lw_spec")
+        if spec is not None:
+            self._document_failed(spec, request.meta.get("lw_depth", 0), request.url, code, message)
+        else:
+            self.ledger.error(request.meta.get("lw_source"), request.url, code, message)

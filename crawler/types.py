@@ -1,0 +1,54 @@
+"""Frozen values the crawler is configured with; the shell builds them from the validated config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+DEFAULT_REVISIT: tuple[timedelta, ...] = (
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=12),
+    timedelta(days=1),
+    timedelta(days=3),
+    timedelta(days=7),
+)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One configured source: where to look for new articles, and how."""
+
+    id: str
+    kind: str
+    url: str
+    name: str | None = None
+    language: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    every: timedelta | None = None
+    cron: str | None = None
+    jitter: timedelta = timedelta(0)
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """How to fetch: politeness, safety limits and the article re-check schedule."""
+
+    user_agent: str = "labourwatch/0.1 (+https://github.com/labourwatch/labourwatch)"
+    allow_private_networks: bool = False
+    autothrottle: bool = True
+    per_domain_concurrency: int = 2
+    concurrency: int = 16
+    delay: float = 1.0
+    timeout: float = 30.0
+    max_size: int = 10 * 1024 * 1024
+    retries: int = 2
+    revisit: tuple[timedelta, ...] = DEFAULT_REVISIT
+    keep_raw: bool = True
+    raw_retention: timedelta | None = timedelta(days=365)
+    max_articles_per_source: int = 200
+    max_feed_age: timedelta | None = timedelta(days=30)

@@ -1,0 +1,231 @@
+"""SQLAlchemy 2 typed models: sources and their health, crawl runs, articles, versions, raw evidence, diffs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
+URL = Annotated[str, mapped_column(String(2048))]
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention that keeps constraint names stable in migrations."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    """A configured source and its fetch state and health."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    url: Mapped[URL]
+    name: Mapped[str | None] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    items_last_run: Mapped[int] = mapped_column(Integer, default=0)
+    new_last_run: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified_last_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Child documents found last time (sitemap index children), re-visited when the parent answers 304.
+    follow_urls: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class HttpValidator(Base):
+    """ETag and Last-Modified of a URL we fetched, for conditional GET next time."""
+
+    __tablename__ = "http_validators"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CrawlRun(Base):
+    """One crawl pass: which sources, what it found, and what went wrong."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    trigger: Mapped[str] = mapped_column(String(32), default="cli")
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    sources: Mapped[list[Any]] = mapped_column(default=list)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FetchError(Base):
+    """A problem with one source, feed, page or article, recorded where users will see it."""
+
+    __tablename__ = "fetch_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    url: Mapped[URL]
+    code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16), default="error")
+    at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+
+
+class Article(Base):
+    """One article, however many URLs and feeds it was reached from."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"), index=True)
+    url: Mapped[URL]
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    relevant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    relevance_score: Mapped[float] = mapped_column(Float, default=0.0)
+    matched_terms: Mapped[list[Any]] = mapped_column(default=list)
+    first_seen_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    check_count: Mapped[int] = mapped_column(Integer, default=0)
+    version_count: Mapped[int] = mapped_column(Integer, default=0)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+
+    versions: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article", order_by="ArticleVersion.number", cascade="all, delete-orphan"
+    )
+
+
+class ArticleUrl(Base):
+    """Every URL an article was reached by, so a link seen again is never fetched as new."""
+
+    __tablename__ = "article_urls"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    seen_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class ArticleVersion(Base):
+    """One distinct state of an article's title and main text."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "number", name="uq_article_versions_article_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    url: Mapped[URL]
+    title: Mapped[str] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+
+
+class RawResponse(Base):
+    """The raw HTTP response a version was extracted from, compressed, kept as evidence."""
+
+    __tablename__ = "raw_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[URL]
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    compression: Mapped[str] = mapped_column(String(16), default="zlib")
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+
+
+class VersionDiffRow(Base):
+    """How a version differs from the one before it."""
+
+    __tablename__ = "diffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"), unique=True)
+    title_before: Mapped[str | None] = mapped_column(Text)
+    title_after: Mapped[str | None] = mapped_column(Text)
+    added: Mapped[list[Any]] = mapped_column(default=list)
+    removed: Mapped[list[Any]] = mapped_column(default=list)
+    unified: Mapped[str] = mapped_column(Text, default="")
+    changed: Mapped[list[Any]] = mapped_column(default=list)
+    figures_before: Mapped[list[Any]] = mapped_column(default=list)
+    figures_after: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,309 @@
+"""Write-side queries of the crawl: sources, validators, known URLs, article versions with diffs, crawl runs.
+
+Every function takes an open session; the caller owns the transaction (``Database.write()``), so one
+article's version, diff and raw evidence are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from analysis.types import ArticleDoc, Relevance, VersionDiff
+from db.models import (
+    Article,
+    ArticleUrl,
+    ArticleVersion,
+    CrawlRun,
+    FetchError,
+    HttpValidator,
+    RawResponse,
+    Source,
+    VersionDiffRow,
+    utcnow,
+)
+
+Differ = Callable[[str, str, str, str], VersionDiff]
+Action = Literal["new", "new_offtopic", "changed", "unchanged"]
+_KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-language", "server")
+
+
+@dataclass(frozen=True)
+class RawCapture:
+    """The HTTP response a version was read from."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class ArticleFetch:
+    """One fetched and extracted article page, ready to store."""
+
+    doc: ArticleDoc
+    relevance: Relevance
+    content_hash: str
+    raw: RawCapture
+    source_id: str | None
+    discovered_url: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    """What storing a fetch did."""
+
+    action: Action
+    article_id: int
+    version_id: int | None = None
+    diff_id: int | None = None
+    changed: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """Storage policy from the crawl config."""
+
+    revisit: tuple[timedelta, ...]
+    keep_raw: bool = True
+
+
+def next_check_at(checks_done: int, revisit: Sequence[timedelta], now: datetime) -> datetime | None:
+    """When to re-check an article after ``checks_done`` checks: the decaying schedule, then never."""
+    if checks_done >= len(revisit):
+        return None
+    return now + revisit[checks_done]
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+def sync_sources(session: Session, specs: Iterable[Any], *, disable_missing: bool = True) -> None:
+    """Make the sources table match the config (id, kind, url, name, enabled); keep their health.
+
+    With ``disable_missing``, sources no longer configured are disabled (kept for their history)."""
+    wanted = {spec.id: spec for spec in specs}
+    existing = {row.id: row for row in session.scalars(select(Source))}
+    for source_id, spec in wanted.items():
+        row = existing.get(source_id) or Source(id=source_id, consecutive_failures=0, items_last_run=0)
+        if source_id not in existing:
+            session.add(row)
+        row.kind, row.url, row.name, row.enabled = spec.kind, spec.url, spec.name, spec.enabled
+    for source_id, row in existing.items():
+        if disable_missing and source_id not in wanted:
+            row.enabled = False  # removed from config: kept for its history, never polled
+
+
+def record_source_result(session: Session, source_id: str, *, ok: bool, at: datetime, items: int, new: int,
+                         not_modified: bool, error_code: str | None = None, error: str | None = None,
+                         follow_urls: Sequence[str] | None = None) -> None:
+    """Update a source's health after one poll."""
+    row = session.get(Source, source_id)
+    if row is None:
+        return
+    row.last_polled_at = at
+    row.items_last_run, row.new_last_run, row.not_modified_last_run = items, new, not_modified
+    if ok:
+        row.last_success_at, row.consecutive_failures = at, 0
+    else:
+        row.consecutive_failures += 1
+        row.last_error_at, row.last_error_code, row.last_error = at, error_code, error
+    if follow_urls is not None:
+        row.follow_urls = list(follow_urls)
+
+
+# --- conditional GET -----------------------------------------------------------------------------
+
+def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+    """Stored (ETag, Last-Modified) of the given URLs that have any."""
+    wanted = list(set(urls))
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.scalars(select(HttpValidator).where(HttpValidator.url.in_(wanted[start:start + 500]))):
+            found[row.url] = (row.etag, row.last_modified)
+    return found
+
+
+def save_validators(session: Session, url: str, etag: str | None, last_modified: str | None) -> None:
+    """Remember a URL's validators (or forget them when the server sent none)."""
+    row = session.get(HttpValidator, url)
+    if not etag and not last_modified:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        session.add(HttpValidator(url=url, etag=etag, last_modified=last_modified, updated_at=utcnow()))
+    else:
+        row.etag, row.last_modified, row.updated_at = etag, last_modified, utcnow()
+
+
+# --- articles ------------------------------------------------------------------------------------
+
+def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """Which of ``urls`` already lead to a stored article."""
+    wanted = list(set(urls))
+    known: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        known.update(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(chunk))))
+    return known
+
+
+def due_rechecks(session: Session, now: datetime, limit: int = 500,
+                 source_ids: Sequence[str] | None = None) -> list[tuple[int, str, str | None]]:
+    """Relevant articles whose next re-check is due: (article id, canonical URL, source id), oldest first."""
+    query = (select(Article.id, Article.canonical_url, Article.source_id)
+             .where(Article.next_check_at.is_not(None), Article.next_check_at <= now)
+             .order_by(Article.next_check_at).limit(limit))
+    if source_ids is not None:
+        query = query.where(Article.source_id.in_(list(source_ids)))
+    return [(row[0], row[1], row[2]) for row in session.execute(query)]
+
+
+def record_not_modified(session: Session, article_id: int, now: datetime, revisit: Sequence[timedelta]) -> None:
+    """A re-check answered 304: count it and schedule the next one; nothing was parsed."""
+    article = session.get(Article, article_id)
+    if article is None:
+        return
+    article.check_count += 1
+    article.last_checked_at, article.last_status = now, 304
+    article.next_check_at = next_check_at(article.check_count, revisit, now)
+
+
+def _remember_urls(session: Session, article_id: int, urls: Iterable[str], source_id: str | None) -> None:
+    wanted = set(urls)
+    present = known_urls(session, wanted)
+    for url in sorted(wanted - present):
+        session.add(ArticleUrl(url=url, article_id=article_id, source_id=source_id, seen_at=utcnow()))
+
+
+def _add_version(session: Session, article: Article, fetch: ArticleFetch, options: StoreOptions) -> ArticleVersion:
+    doc, raw = fetch.doc, fetch.raw
+    version = ArticleVersion(
+        article_id=article.id, number=article.version_count + 1, fetched_at=raw.fetched_at, url=raw.url,
+        title=doc.title, byline=doc.byline, published_at=doc.published, modified_at=doc.modified,
+        language=doc.language, text=doc.text, content_hash=fetch.content_hash,
+    )
+    session.add(version)
+    session.flush()
+    article.version_count += 1
+    article.content_hash, article.title = fetch.content_hash, doc.title
+    if options.keep_raw:
+        headers = {k: v for k, v in raw.headers.items() if k.lower() in _KEPT_HEADERS}
+        session.add(RawResponse(
+            version_id=version.id, url=raw.url, status=raw.status, headers=headers,
+            body=zlib.compress(raw.body, 6), compression="zlib", size=len(raw.body),
+            sha256=hashlib.sha256(raw.body).hexdigest(), fetched_at=raw.fetched_at,
+        ))
+    return version
+
+
+def _new_article(session: Session, fetch: ArticleFetch, options: StoreOptions) -> StoreOutcome:
+    doc, now = fetch.doc, fetch.raw.fetched_at
+    relevant = fetch.relevance.relevant
+    article = Article(
+        source_id=fetch.source_id, url=fetch.discovered_url, canonical_url=doc.canonical_url, title=doc.title,
+        language=doc.language, published_at=doc.published, relevant=relevant,
+        relevance_score=fetch.relevance.score, matched_terms=list(fetch.relevance.terms), first_seen_at=now,
+        last_checked_at=now, check_count=0, version_count=0, last_status=fetch.raw.status,
+        next_check_at=next_check_at(0, options.revisit, now) if relevant else None,
+    )
+    session.add(article)
+    session.flush()
+    _remember_urls(session, article.id, (fetch.discovered_url, doc.canonical_url, *fetch.aliases), fetch.source_id)
+    if not relevant:
+        # Off-topic pages are remembered (never fetched as new again) but neither versioned nor re-checked.
+        article.content_hash = fetch.content_hash
+        return StoreOutcome("new_offtopic", article.id)
+    version = _add_version(session, article, fetch, options)
+    return StoreOutcome("new", article.id, version.id)
+
+
+def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: StoreOptions,
+             differ: Differ) -> StoreOutcome:
+    now = fetch.raw.fetched_at
+    article.check_count += 1
+    article.last_checked_at, article.last_status = now, fetch.raw.status
+    _remember_urls(session, article.id, (fetch.discovered_url, *fetch.aliases), fetch.source_id)
+    if fetch.content_hash == article.content_hash or not article.relevant:
+        if article.relevant:
+            article.next_check_at = next_check_at(article.check_count, options.revisit, now)
+        return StoreOutcome("unchanged", article.id)
+    previous = session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id)
+                               .order_by(ArticleVersion.number.desc()).limit(1)).one()
+    diff = differ(previous.title, previous.text, fetch.doc.title, fetch.doc.text)
+    version = _add_version(session, article, fetch, options)
+    row = VersionDiffRow(
+        article_id=article.id, from_version_id=previous.id, to_version_id=version.id,
+        title_before=previous.title, title_after=fetch.doc.title, added=list(diff.added),
+        removed=list(diff.removed), unified=diff.unified, changed=list(diff.changed_parts),
+        figures_before=list(diff.figures_before), figures_after=list(diff.figures_after), created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    # A changed article is alive: start the decaying schedule again.
+    article.check_count = 0
+    article.next_check_at = next_check_at(0, options.revisit, now)
+    return StoreOutcome("changed", article.id, version.id, row.id, diff.changed_parts)
+
+
+def store_article(session: Session, fetch: ArticleFetch, options: StoreOptions, differ: Differ) -> StoreOutcome:
+    """Store a fetched article: a new article, a new version with its diff, or only a completed check."""
+    article = session.scalars(
+        select(Article).where(Article.canonical_url == fetch.doc.canonical_url).with_for_update()
+    ).one_or_none()
+    if article is None:
+        owner = session.scalars(select(ArticleUrl.article_id).where(
+            ArticleUrl.url.in_([fetch.discovered_url, fetch.doc.canonical_url]))).first()
+        article = session.get(Article, owner, with_for_update=True) if owner is not None else None
+    if article is None:
+        return _new_article(session, fetch, options)
+    return _recheck(session, article, fetch, options, differ)
+
+
+def classify_article(session: Session, canonical_url: str, content_hash: str) -> str:
+    """Read-only verdict for dry runs: ``new``, ``changed`` or ``unchanged``."""
+    current = session.scalars(select(Article.content_hash).where(Article.canonical_url == canonical_url)).first()
+    if current is None:
+        return "new"
+    return "unchanged" if current == content_hash else "changed"
+
+
+# --- crawl runs, errors, retention ---------------------------------------------------------------
+
+def start_run(session: Session, trigger: str, source_ids: Sequence[str]) -> int:
+    """Open a crawl-run record; returns its id."""
+    run = CrawlRun(trigger=trigger, status="running", sources=list(source_ids), stats={}, error_count=0,
+                   started_at=utcnow())
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any], error_count: int) -> None:
+    """Close a crawl-run record with its stats."""
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
+        status=status, stats=stats, error_count=error_count, finished_at=utcnow()))
+
+
+def record_error(session: Session, *, run_id: int | None, source_id: str | None, url: str, code: str,
+                 message: str, severity: str = "error", at: datetime | None = None) -> None:
+    """Record a problem on its source, where ``sources list`` and the UI show it."""
+    source = source_id if source_id and session.get(Source, source_id) is not None else None
+    session.add(FetchError(crawl_run_id=run_id, source_id=source, url=url[:2048], code=code,
+                           message=message[:4000], severity=severity, at=at or utcnow()))
+
+
+def prune_raw(session: Session, older_than: datetime) -> int:
+    """Delete raw responses fetched before ``older_than``; returns how many."""
+    result = session.execute(delete(RawResponse).where(RawResponse.fetched_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)

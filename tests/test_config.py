@@ -1,0 +1,150 @@
+"""Config loading: validation with paths, env secrets, durations, and the check-config command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from labourwatch.config import load_config, parse_config
+from labourwatch.errors import ConfigError
+from labourwatch.units import format_duration, parse_duration, parse_size
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def problems_of(text: str, environ: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, environ=environ or {})
+    return caught.value.problems
+
+
+def test_shipped_config_is_valid() -> None:
+    config = load_config(ROOT / "config.yaml", environ={})
+    kinds = {source.kind for source in config.sources}
+    languages = {source.language for source in config.sources}
+    assert len(config.sources) >= 10
+    assert {"feed", "sitemap", "listing"} <= kinds
+    assert {"en", "ko", "ru"} <= languages
+    assert set(config.topic.languages) == {"en", "ko", "ru", "zh", "ja"}
+    assert config.crawl_options.delay == 1.0 and config.crawl_options.per_domain_concurrency == 2
+    assert config.crawl_options.autothrottle is True
+    assert config.crawl_options.revisit[0] == timedelta(minutes=15)
+    assert config.database_url.startswith("sqlite:////")  # made absolute, next to the config file
+
+
+def test_every_problem_is_listed_with_its_path() -> None:
+    text = """
+crawl: {delay: soon, per_domain_concurrency: 0, colour: blue}
+sources:
+  - {id: a, kind: feed, url: "https://example.org/rss"}
+  - {id: b, kind: feed, url: "file:///etc/passwd"}
+  - {id: c, kind: listing, url: "https://example.org/news"}
+  - {id: d, kind: rss, url: "https://example.org/rss"}
+  - {id: a, kind: feed, url: "https://example.org/other", every: 5x}
+"""
+    problems = problems_of(text)
+    assert "sources[3].kind: unknown kind 'rss' (known: feed, listing, sitemap)" in problems
+    assert any(p.startswith("crawl.delay: not a duration: 'soon'") for p in problems)
+    assert any(p.startswith("crawl.per_domain_concurrency:") for p in problems)
+    assert any(p.startswith("crawl.colour: unknown key (known: ") and "user_agent" in p for p in problems)
+    assert any(p.startswith("sources[1].url: only http(s) URLs") for p in problems)
+    assert any(p.startswith("sources[2]: ") and "link_selector" in p for p in problems)
+    assert any(p.startswith("sources[4].every: not a duration") for p in problems)
+    assert len(problems) >= 7
+
+
+def test_duplicate_ids_and_kind_options_are_rejected() -> None:
+    problems = problems_of("""
+sources:
+  - {id: a, kind: feed, url: "https://example.org/rss", link_selector: "h2 a"}
+  - {id: a, kind: feed, url: "https://example.org/rss2"}
+""")
+    assert any("unknown option(s) link_selector for kind feed" in p for p in problems)
+
+
+def test_duplicate_source_id() -> None:
+    problems = problems_of("""
+sources:
+  - {id: a, kind: feed, url: "https://example.org/rss"}
+  - {id: a, kind: feed, url: "https://example.org/rss2"}
+""")
+    assert any("duplicate source id 'a'" in p for p in problems)
+
+
+def test_env_references_are_resolved_and_remembered_as_secrets() -> None:
+    config = parse_config(
+        'alerts: {routes: [{name: n, urls: ["json://${HOOK_HOST}/x"]}]}\n'
+        'database: {url: "${DB_URL:-sqlite:///x.db}"}\n',
+        environ={"HOOK_HOST": "secret-host.example"},
+    )
+    assert config.model.alerts.routes[0].urls == ["json://secret-host.example/x"]
+    assert config.model.database.url == "sqlite:///x.db"
+    assert "secret-host.example" in config.secrets
+
+
+def test_missing_env_reference_is_a_problem_with_its_path() -> None:
+    problems = problems_of('alerts: {routes: [{name: n, urls: ["${NOPE_NOT_SET}"]}]}')
+    assert problems == ["alerts.routes[0].urls[0]: environment variable NOPE_NOT_SET is not set"]
+
+
+def test_yaml_syntax_error_names_line() -> None:
+    problems = problems_of("sources: [\n  {id: a,, }\n")
+    assert len(problems) == 1 and ":2:" in problems[0] and "not valid YAML" in problems[0]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("30s", 30), ("15m", 900), ("1h", 3600), ("7d", 604800), ("250ms", 0.25), (5, 5), ("1.5h", 5400),
+])
+def test_durations(text: str | int, seconds: float) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "5x", "-1s", "m", "1 hour"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_format_duration_round_trips() -> None:
+    for text in ("15m", "1h", "3h", "12h", "1d", "7d", "1s", "250ms"):
+        assert format_duration(parse_duration(text)) == text
+
+
+@pytest.mark.parametrize(("text", "size"), [("10MiB", 10 * 1024 * 1024), ("500KB", 500_000), (1024, 1024)])
+def test_sizes(text: str | int, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "labourwatch", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=120)
+
+
+def test_check_config_exits_2_with_every_problem_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources:\n  - {id: x, kind: rss, url: 'https://e.org/'}\n  - {id: Y!, kind: feed, url: 'ftp://e'}\n")
+    result = run_cli("--config", str(bad), "check-config")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "sources[0].kind: unknown kind 'rss' (known: feed, listing, sitemap)" in result.stderr
+    assert "sources[1].id: invalid id 'Y!'" in result.stderr
+    assert "sources[1].url: only http(s) URLs" in result.stderr
+
+
+def test_check_config_accepts_env_variable_for_path(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("sources:\n  - {id: x, kind: feed, url: 'https://e.org/rss'}\n")
+    import os
+    result = run_cli("check-config", cwd=tmp_path, env={**os.environ, "LABOURWATCH_CONFIG": str(good)})
+    assert result.returncode == 0, result.stderr
+    assert "1 sources" in result.stdout
+
+
+def test_missing_config_file_is_a_clean_error(tmp_path: Path) -> None:
+    result = run_cli("--config", str(tmp_path / "nope.yaml"), "check-config")
+    assert result.returncode == 2
+    assert "cannot read config file" in result.stderr and "Traceback" not in result.stderr
