@@ -43,6 +43,8 @@ def pg_database() -> Iterator[str]:
 def _reset_pg(url: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
+        # A connection leaked by an earlier test must fail this loudly, not block it forever.
+        connection.execute(text("SET lock_timeout = '20s'"))
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()

@@ -78,7 +78,7 @@ def test_full_cycle_through_the_cli(config_file: Path, web: FixtureWeb) -> None:
     figure_url, (old, new) = next(iter(change.figure_edits.items()))
     figure_diff = next(d for d in diffs if d["url"] == figure_url)
     shown = lw(config_file, "diffs", "show", str(figure_diff["id"])).stdout
-    assert f"- " in shown and old in shown and new in shown
+    assert "- " in shown and old in shown and new in shown
 
     detail = as_json(lw(config_file, "articles", "show", str(figure_diff["article_id"]), "--format", "json"))
     assert [v["number"] for v in detail["versions"]] == [1, 2] and detail["diffs"] == [figure_diff["id"]]
