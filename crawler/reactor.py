@@ -43,8 +43,9 @@ def shutdown() -> None:
         return
     from twisted.internet import reactor
 
-    if reactor.running:
-        loop = reactor._asyncioEventloop
-        reactor.stop()
+    running: Any = reactor  # the module-level reactor object is untyped in Twisted's stubs
+    if running.running:
+        loop = running._asyncioEventloop
+        running.stop()
         # The shutdown triggers run on the loop and end with crash(), which stops it again.
         loop.run_forever()
