@@ -6,6 +6,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+# An article that is gone will not come back by retrying; everything else may.
+PERMANENT_ARTICLE_ERRORS = frozenset({"http_404", "http_410", "not_html", "blocked_address", "robots_disallowed"})
+
 
 @dataclass
 class SourceResult:
@@ -20,6 +23,10 @@ class SourceResult:
     error_code: str | None = None
     error: str | None = None
     follow_urls: list[str] | None = None
+    # Validators of the documents parsed this run; saved at the end only when none of the source's new
+    # articles failed, so a transient failure is retried next poll instead of hiding behind a 304.
+    validators: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    article_failures: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,12 @@ class CrawlLedger:
         """Record a problem and count it."""
         self.errors.append(ErrorRecord(source_id, url, code, message, severity))
         self.counts[f"{severity}s"] += 1
+
+    def article_failed(self, source_id: str | None, url: str, code: str, message: str) -> None:
+        """Record a failed article; unless the failure is permanent, its source is polled afresh next time."""
+        self.error(source_id, url, code, message)
+        if source_id is not None and code not in PERMANENT_ARTICLE_ERRORS:
+            self.source(source_id).article_failures += 1
 
     def source_failed(self, source_id: str, code: str, message: str) -> None:
         """The source's own document could not be fetched or used."""

@@ -34,11 +34,11 @@ class StorePipeline:
         try:
             result = await store.store_page(item)
         except ExtractionError as exc:
-            ledger.error(item.source_id, item.url, "no_text", str(exc))
+            ledger.article_failed(item.source_id, item.url, "no_text", str(exc))
             return item
         except Exception as exc:  # isolation boundary: one article
             logger.exception("storing %s failed", item.url)
-            ledger.error(item.source_id, item.url, "store_failed", f"{type(exc).__name__}: {exc}")
+            ledger.article_failed(item.source_id, item.url, "store_failed", f"{type(exc).__name__}: {exc}")
             return item
         ledger.counts[f"articles_{result.action}"] += 1
         doc, relevance = result.page.doc, result.page.relevance

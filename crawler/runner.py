@@ -76,6 +76,9 @@ def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options
                 not_modified=result.not_modified, error_code=result.error_code,
                 error=result.error if result.ok is not None else "the crawl ended before the source answered",
                 follow_urls=result.follow_urls)
+            if result.ok and not result.article_failures:
+                for url, etag, last_modified in result.validators:
+                    repo.save_validators(session, url, etag, last_modified)
         for error in ledger.errors:
             repo.record_error(session, run_id=run_id, source_id=error.source_id, url=error.url, code=error.code,
                               message=error.message, severity=error.severity, at=now)

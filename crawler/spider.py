@@ -118,7 +118,7 @@ class MonitorSpider(scrapy.Spider):
             return
         for code, message in parsed.warnings:
             self.ledger.error(spec.id, response.url, code, message, severity="warning")
-        await self.store.save_validators(response.url, _header(response, "ETag"), _header(response, "Last-Modified"))
+        result.validators.append((response.url, _header(response, "ETag"), _header(response, "Last-Modified")))
         if depth == 0:
             result.follow_urls = list(parsed.follow) if spec.kind == "sitemap" else None
             self.ledger.source_succeeded(spec.id)
@@ -177,7 +177,7 @@ class MonitorSpider(scrapy.Spider):
                 await self.store.not_modified(article_id, datetime.now(UTC))
             return
         if not isinstance(response, TextResponse):
-            self.ledger.error(source_id, response.url, "not_html", "the article URL did not return a text page")
+            self.ledger.article_failed(source_id, response.url, "not_html", "the article is not a text page")
             return
         self.ledger.counts["articles_fetched"] += 1
         headers = {key.decode("latin-1").lower(): values[-1].decode("latin-1")
@@ -202,4 +202,4 @@ class MonitorSpider(scrapy.Spider):
         if spec is not None:
             self._document_failed(spec, request.meta.get("lw_depth", 0), request.url, code, message)
         else:
-            self.ledger.error(request.meta.get("lw_source"), request.url, code, message)
+            self.ledger.article_failed(request.meta.get("lw_source"), request.url, code, message)

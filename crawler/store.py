@@ -51,11 +51,6 @@ class CrawlStore:
         """Stored validators of the given URLs."""
         return await asyncio.to_thread(self._read, repo.validators_for, urls)
 
-    async def save_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        """Remember a source document's validators after it was parsed successfully."""
-        if not self.dry_run:
-            await asyncio.to_thread(self._write, repo.save_validators, url, etag, last_modified)
-
     async def not_modified(self, article_id: int, now: datetime) -> None:
         """A re-check answered 304: nothing to parse, only the schedule moves on."""
         if not self.dry_run:
