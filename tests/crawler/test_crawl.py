@@ -170,3 +170,14 @@ def test_robots_txt_is_fetched_and_user_agent_sent(database: Database, web: Fixt
     robots = [r for r in web.requests if r.path == "/robots.txt"]
     assert {r.site_id for r in robots} == {spec.id for spec in web.specs}
     assert all(r.user_agent.startswith("labourwatch/") for r in web.requests)
+
+
+def test_without_private_networks_no_request_reaches_a_loopback_site(database: Database, web: FixtureWeb) -> None:
+    from dataclasses import replace
+
+    from tests.crawler.helpers import FAST
+
+    report = crawl(database, specs(web.sources()), replace(FAST, allow_private_networks=False))
+    assert report.status == "failed"
+    assert {r.error_code for r in report.ledger.sources.values()} == {"blocked_address"}
+    assert len(web.requests) == 0  # refused before connecting, robots.txt included
