@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 from labourwatch.logs import REDACTED, JsonFormatter, RedactingFilter, setup_logging
 
 SECRET = "hooks.example/T000/B000/XXXXsecretXXXX"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
