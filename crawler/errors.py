@@ -48,7 +48,7 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return _ignored(exc), str(exc) or type(exc).__name__
     for types, code in _NETWORK:
         if isinstance(exc, types):
-            return code, f"{type(exc).__name__}: {exc}".strip()
+            return code, str(exc).strip() or type(exc).__name__
     text = str(exc)
     if "maxsize" in text.lower() or "max size" in text:
         return "too_large", text

@@ -41,7 +41,7 @@ def _summary(report: CrawlReport, fmt: str, dry_run: bool) -> None:
         return
     print_rows([vars(r) | {"status": "ok" if r.ok else "FAILED"} for r in ledger.sources.values()], [
         ("source_id", "source", None), ("status", "status", None), ("not_modified", "304", None),
-        ("items", "items", None), ("new", "new", None), ("error_code", "error", None), ("error", "detail", 60),
+        ("items", "items", None), ("new", "new", None), ("error_code", "error", None), ("error", "detail", 48),
     ], "table", title="sources")
     if dry_run:
         print_rows([vars(found) for found in ledger.found], [
