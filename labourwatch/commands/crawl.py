@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from crawler import reactor
-from crawler.runner import CrawlReport, run_crawl
 from db import repository as repo
 from labourwatch.cli import AppContext, pass_app
 from labourwatch.output import FORMATS, print_json, print_rows
+
+if TYPE_CHECKING:
+    from crawler.runner import CrawlReport
 
 
 @contextmanager
@@ -59,6 +61,10 @@ def _summary(report: CrawlReport, fmt: str, dry_run: bool) -> None:
 @pass_app
 def crawl(app: AppContext, source_ids: tuple[str, ...], dry_run: bool, no_rechecks: bool, fmt: str) -> None:
     """Poll the sources once (all enabled ones, or those given) and re-check the articles that are due."""
+    # Scrapy and trafilatura take half a second to import: only the commands that crawl pay for it.
+    from crawler import reactor
+    from crawler.runner import run_crawl
+
     config = app.config
     known = {spec.id: spec for spec in config.sources}
     unknown = [sid for sid in source_ids if sid not in known]
