@@ -97,7 +97,10 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     ledger = CrawlLedger(on_progress=on_progress)
     store = CrawlStore(db, options, topic, dry_run=dry_run)
     runner = AsyncCrawlerRunner(scrapy_settings(options))
-    await runner.crawl(MonitorSpider, plan=plan, store=store, ledger=ledger, options=options)
+    try:
+        await runner.crawl(MonitorSpider, plan=plan, store=store, ledger=ledger, options=options)
+    finally:
+        store.close()
     status = _status(ledger)
     if run_id is not None:
         await asyncio.to_thread(_record, db, run_id, ledger, status, options)

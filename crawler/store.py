@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
@@ -42,6 +43,13 @@ class CrawlStore:
         self.topic = topic
         self.dry_run = dry_run
         self.store_options = StoreOptions(revisit=options.revisit, keep_raw=options.keep_raw)
+        # One writer thread: concurrent writers would only queue on the database's write lock (SQLite
+        # sleeps in its busy handler while it waits); extraction still runs in parallel beside it.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labourwatch-db-writer")
+
+    def close(self) -> None:
+        """Finish pending writes and stop the writer thread."""
+        self._writer.shutdown(wait=True)
 
     async def known_urls(self, urls: Sequence[str]) -> set[str]:
         """Which URLs already lead to a stored article."""
@@ -54,19 +62,26 @@ class CrawlStore:
     async def not_modified(self, article_id: int, now: datetime) -> None:
         """A re-check answered 304: nothing to parse, only the schedule moves on."""
         if not self.dry_run:
-            await asyncio.to_thread(self._write, repo.record_not_modified, article_id, now,
-                                    self.store_options.revisit)
+            await self._in_writer(self._write, repo.record_not_modified, article_id, now, self.store_options.revisit)
 
     async def store_page(self, page: FetchedPage) -> PageResult:
-        """Extract, score and store one article page in a worker thread. Raises ExtractionError."""
-        return await asyncio.to_thread(self._store_page, page)
+        """Extract and score one article page in a worker thread, then store it in the writer thread.
 
-    def _store_page(self, page: FetchedPage) -> PageResult:
-        processed = process_page(page, self.topic)
-        fetch = processed.to_fetch(page)
+        Raises ExtractionError."""
+        processed = await asyncio.to_thread(process_page, page, self.topic)
         if self.dry_run:
-            action = self._read(repo.classify_article, fetch.doc.canonical_url, fetch.content_hash)
+            fetch = processed.to_fetch(page)
+            action = await asyncio.to_thread(self._read, repo.classify_article, fetch.doc.canonical_url,
+                                             fetch.content_hash)
             return PageResult(processed, action)
+        return await self._in_writer(self._store_processed, page, processed)
+
+    async def _in_writer(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, lambda: func(*args, **kwargs))
+
+    def _store_processed(self, page: FetchedPage, processed: ProcessedPage) -> PageResult:
+        fetch = processed.to_fetch(page)
         with self.db.write() as session:
             stored = repo.store_article(session, fetch, self.store_options, diff_versions)
             repo.save_validators(session, fetch.doc.canonical_url, page.headers.get("etag"),
