@@ -229,3 +229,20 @@ class VersionDiffRow(Base):
     figures_before: Mapped[list[Any]] = mapped_column(default=list)
     figures_after: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+
+
+class KnownClaim(Base):
+    """A known claim: one sentence in our own words, its typed figures and where it was reported."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    figures: Mapped[list[Any]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    approx: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)

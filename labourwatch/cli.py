@@ -69,13 +69,14 @@ def check_config(app: AppContext) -> None:
 
 
 def _register() -> None:
-    from labourwatch.commands import crawl, database, listing
+    from labourwatch.commands import claims, crawl, database, listing
 
     cli.add_command(database.db)
     cli.add_command(crawl.crawl)
     cli.add_command(listing.sources)
     cli.add_command(listing.articles)
     cli.add_command(listing.diffs)
+    cli.add_command(claims.claims)
 
 
 _register()

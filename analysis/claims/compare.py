@@ -1,0 +1,231 @@
+"""Comparing a sentence with a claim slot by slot: figures (the README policy), places, sectors and direction."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from analysis.claims import slots
+from analysis.claims.quantities import Quantity
+
+_AMOUNT_KINDS = ("count", "money", "percent", "hours", "resolution")
+# A figure with at most this many significant digits is a round figure, compared at face value.
+_ROUND_FIGURE_DIGITS = 2
+# Below this, counts are identifiers of a kind (12 waitresses, 40 countries): they must match exactly.
+_SMALL = 100
+_TIME_ANCHOR_RE = re.compile(r"\b(?:since|until|era|decade|century)\b")
+_SINCE_YEAR_RE = re.compile(r"\b(?:since|until|from|before|after)\s+(?:\w+\s+)?$")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One slot where the sentence says something other than the claim."""
+
+    slot: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Side:
+    """What comparison needs of one text; the slots are found on first use, as most sentences never need them.
+
+    ``raw`` is the text before casefolding (for "US" and "IT"), ``prepared`` its :func:`prepare_text` form.
+    """
+
+    raw: str
+    prepared: str
+    quantities: tuple[Quantity, ...]
+
+    @cached_property
+    def places(self) -> frozenset[str]:
+        return slots.places(self.prepared, self.raw)
+
+    @cached_property
+    def sectors(self) -> frozenset[str]:
+        return slots.sectors(self.prepared, self.raw)
+
+    @cached_property
+    def negated_sectors(self) -> frozenset[str]:
+        return slots.negated_sectors(self.prepared)
+
+    @cached_property
+    def profile(self) -> frozenset[str]:
+        return slots.profile(self.prepared)
+
+    @cached_property
+    def direction(self) -> str | None:
+        return slots.direction(self.prepared)
+
+    @cached_property
+    def movement(self) -> str | None:
+        return slots.movement(self.prepared)
+
+    @cached_property
+    def amounts(self) -> dict[str, list[Quantity]]:
+        """The comparable points of each amount kind (ranges split, kept shares converted), computed once."""
+        return {kind: _points(self.quantities, (kind,)) for kind in _AMOUNT_KINDS}
+
+
+def significant_digits(value: float) -> int:
+    """How many significant digits an integer-valued figure is written with (11,500 → 3, 50,000 → 1)."""
+    digits = f"{round(abs(value)):d}".rstrip("0")
+    return max(1, len(digits))
+
+
+def _round_sig(value: float, digits: int) -> float:
+    if value == 0:
+        return 0.0
+    exponent = math.floor(math.log10(abs(value))) - digits + 1
+    step = 10.0**exponent
+    return math.floor(value / step + 0.5) * step
+
+
+def counts_agree(first: Quantity, second: Quantity) -> bool:
+    """Whether two counts or amounts agree under the policy: magnitude bands, then the coarser precision."""
+    if first.is_magnitude and second.is_magnitude:
+        return first.low == second.low
+    if first.is_magnitude or second.is_magnitude:
+        band, number = (first, second) if first.is_magnitude else (second, first)
+        return band.low <= number.value <= band.high
+    return values_agree(first.value, second.value)
+
+
+def values_agree(first: float, second: float) -> bool:
+    """Equal after rounding the more precise figure to the coarser precision; small numbers must be equal.
+
+    A figure that is itself a round number (one or two significant digits: 12,000, 2,500) is taken at face
+    value, so 12,000 is not 10,000 and 2,500 is not 3,000; only a more precise figure (11,490, 7,887) is
+    rounded to the other's precision.
+    """
+    if first == second:
+        return True
+    if min(abs(first), abs(second)) < _SMALL:
+        return math.isclose(first, second, abs_tol=0.01)
+    if max(first, second) > 2 * min(first, second):
+        return False  # rounding to a common precision never closes a factor of two
+    coarse, fine = sorted((first, second), key=significant_digits)
+    coarse_digits, fine_digits = significant_digits(coarse), significant_digits(fine)
+    if fine_digits <= _ROUND_FIGURE_DIGITS or fine_digits == coarse_digits:
+        return False
+    return math.isclose(_round_sig(fine, coarse_digits), coarse, rel_tol=1e-9)
+
+
+def _points(quantities: tuple[Quantity, ...], kinds: tuple[str, ...]) -> list[Quantity]:
+    """Quantities of the given kinds with ranges split into their two ends and kept shares converted."""
+    points: list[Quantity] = []
+    for quantity in quantities:
+        if quantity.kind not in kinds:
+            continue
+        if quantity.is_range:
+            for end in (quantity.low, quantity.high):
+                points.append(Quantity(end, end, end, quantity.kind, "exact", quantity.unit_guess, quantity.span,
+                                       f"{end:g}"))  # fmt: skip
+        elif quantity.complement:
+            share = 100.0 - quantity.value
+            points.append(Quantity(share, share, share, quantity.kind, quantity.qualifier, None, quantity.span,
+                                   f"{share:g}% (kept {quantity.value:g}%)"))  # fmt: skip
+        else:
+            points.append(quantity)
+    return points
+
+
+def _units_compatible(first: Quantity, second: Quantity) -> bool:
+    return first.unit_guess is None or second.unit_guess is None or first.unit_guess == second.unit_guess
+
+
+def _closest(point: Quantity, candidates: list[Quantity]) -> Quantity:
+    return min(candidates, key=lambda other: abs(math.log10(max(other.value, 1e-9) / max(point.value, 1e-9))))
+
+
+def _compare_amounts(sentence: Side, claim: Side, kind: str) -> list[Difference]:
+    exact = kind in ("hours", "percent", "resolution")
+    claim_points = claim.amounts[kind]
+    differences: list[Difference] = []
+    for point in sentence.amounts[kind]:
+        peers = [other for other in claim_points if _units_compatible(point, other)]
+        if not peers:
+            continue
+        if exact:
+            agree = any(math.isclose(point.value, other.value, abs_tol=0.01) for other in peers)
+        else:
+            agree = any(counts_agree(point, other) for other in peers)
+        if not agree:
+            differences.append(Difference(kind, _closest(point, peers).text, point.text))
+    return differences
+
+
+def shared_figures(sentence: Side, claim: Side) -> int:
+    """How many of the sentence's amounts (not years) agree with one of the claim's: evidence of the same claim."""
+    shared = 0
+    for kind in _AMOUNT_KINDS:
+        claim_points = claim.amounts[kind]
+        for point in sentence.amounts[kind]:
+            if point.is_magnitude:
+                continue
+            if any(not other.is_magnitude and counts_agree(point, other) for other in claim_points):
+                shared += 1
+    return shared
+
+
+def _years(quantities: tuple[Quantity, ...]) -> set[int]:
+    years: set[int] = set()
+    for quantity in quantities:
+        if quantity.kind == "year":
+            years.update({int(quantity.low), int(quantity.high)})
+        elif quantity.kind == "date":
+            years.add(int(quantity.value) // 100)
+    return years
+
+
+def _compare_dates(sentence: Side, claim: Side) -> list[Difference]:
+    claim_years = _years(claim.quantities)
+    anchored = bool(claim_years) or bool(_TIME_ANCHOR_RE.search(claim.prepared))
+    differences: list[Difference] = []
+    for quantity in sentence.quantities:
+        if quantity.kind not in ("year", "date"):
+            continue
+        years = {int(quantity.low), int(quantity.high)} if quantity.kind == "year" else {int(quantity.value) // 100}
+        before = sentence.prepared[max(0, quantity.span[0] - 25) : quantity.span[0]]
+        if not (claim_years or (anchored and _SINCE_YEAR_RE.search(before))):
+            continue
+        if not years <= claim_years:
+            old = ", ".join(str(year) for year in sorted(claim_years)) or "no year"
+            differences.append(Difference("year", old, quantity.text))
+    claim_months = {int(q.value) for q in claim.quantities if q.kind == "date"}
+    for quantity in sentence.quantities:
+        same_year = {month for month in claim_months if month // 100 == int(quantity.value) // 100}
+        if quantity.kind == "date" and same_year and int(quantity.value) not in same_year:
+            differences.append(Difference("date", ", ".join(map(str, sorted(same_year))), str(int(quantity.value))))
+    return differences
+
+
+def _compare_sets(slot: str, sentence: frozenset[str], claim: frozenset[str], hierarchical: bool) -> list[Difference]:
+    sentence_wide = slots.place_closure(sentence) if hierarchical else sentence
+    claim_wide = slots.place_closure(claim) if hierarchical else claim
+    missing = claim - sentence_wide
+    extra = sentence - claim_wide
+    if missing and extra:
+        return [Difference(slot, ", ".join(sorted(missing)), ", ".join(sorted(extra)))]
+    return []
+
+
+def compare(sentence: Side, claim: Side) -> list[Difference]:
+    """Every slot where the sentence changes the claim; empty when it corroborates it."""
+    differences: list[Difference] = []
+    for kind in _AMOUNT_KINDS:
+        differences.extend(_compare_amounts(sentence, claim, kind))
+    differences.extend(_compare_dates(sentence, claim))
+    differences.extend(_compare_sets("place", sentence.places, claim.places, hierarchical=True))
+    differences.extend(_compare_sets("sector", sentence.sectors, claim.sectors, hierarchical=False))
+    denied = claim.sectors & sentence.negated_sectors
+    if denied:
+        differences.append(Difference("sector", ", ".join(sorted(denied)), "not " + ", ".join(sorted(denied))))
+    differences.extend(_compare_sets("profile", sentence.profile, claim.profile, hierarchical=False))
+    if sentence.direction and claim.direction and sentence.direction != claim.direction:
+        differences.append(Difference("direction", claim.direction, sentence.direction))
+    if sentence.movement and claim.movement and sentence.movement != claim.movement:
+        differences.append(Difference("movement", claim.movement, sentence.movement))
+    return differences

@@ -1,0 +1,208 @@
+"""The claim matcher: is a sentence a corroboration, an update of a known claim, or a new claim?
+
+Fuzzy candidates come from :mod:`analysis.claims.candidates` (one ``rapidfuzz.process.cdist`` call with an
+explicit scorer over canonical texts, figures canonicalised before tokenising); the subject gate removes
+candidates about someone else; slot comparison decides between corroborates and updates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from analysis.claims import slots
+from analysis.claims.candidates import CandidateIndex
+from analysis.claims.compare import Difference, Side, compare, shared_figures
+from analysis.claims.model import Claim
+from analysis.claims.normalise import canonical_text
+from analysis.claims.quantities import extract_from_prepared, prepare_text
+
+Label = Literal["corroborates", "updates", "new"]
+# A candidate must be at least this similar (0..1, blend of fuzzy score and weighted claim coverage).
+MIN_SIMILARITY = 0.52
+# Candidates this close to the best are near-ties: the one the sentence agrees with best wins.
+TIE_MARGIN = 0.05
+_FUZZY_WEIGHT = 0.5
+# Added to the similarity when the sentence repeats one of the claim's amounts (years excluded).
+FIGURE_BONUS = 0.1
+_NO_DPRK = "subject gate: sentence does not mention North Korea"
+_IT_RE = re.compile(r"\bIT\b")
+
+
+@dataclass(frozen=True)
+class ClaimMatch:
+    """The verdict on one sentence."""
+
+    label: Label
+    claim_id: str | None
+    confidence: float
+    score: float
+    old_values: tuple[str, ...] = ()
+    new_values: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One claim considered for a sentence, with the evidence for and against it."""
+
+    claim_id: str
+    fuzzy: float
+    coverage: float
+    similarity: float
+    gate_passed: bool
+    gate_reason: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything the matcher looked at for one sentence, for ``labourwatch claims match``."""
+
+    sentence: str
+    normalised: str
+    candidates: tuple[Candidate, ...]
+    figures: tuple[str, ...]
+    differences: tuple[Difference, ...]
+    match: ClaimMatch
+    subject: slots.Subject | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "sentence": self.sentence,
+            "normalised": self.normalised,
+            "candidates": [vars(candidate) for candidate in self.candidates],
+            "figures": list(self.figures),
+            "differences": [vars(difference) for difference in self.differences],
+            "match": vars(self.match),
+            "subject": _subject_data(self.subject),
+        }
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    """A text analysed once: its canonical form, comparison side and subject."""
+
+    text: str
+    canonical: str
+    side: Side
+    subject: slots.Subject
+
+
+def analyse(text: str) -> _Analysed:
+    """Normalise a raw sentence or claim text into everything matching needs."""
+    # "IT" (information technology) is told from the pronoun "it" by case, before casefolding loses it.
+    prepared = prepare_text(_IT_RE.sub("information technology", text))
+    quantities = tuple(extract_from_prepared(prepared))
+    side = Side(raw=text, prepared=prepared, quantities=quantities)
+    return _Analysed(text, canonical_text(prepared, list(quantities)), side, slots.subject(prepared))
+
+
+def _content_tokens(canonical: str) -> set[str]:
+    return {token for token in canonical.split() if not any(char.isdigit() for char in token)}
+
+
+class ClaimMatcher:
+    """Matches sentences against a fixed list of claims, analysed once at construction."""
+
+    def __init__(self, claims: Sequence[Claim], scorer: str = "token_set_ratio") -> None:
+        self.claims = list(claims)
+        self._analysed = [analyse(claim.text) for claim in self.claims]
+        self._canonical = [item.canonical for item in self._analysed]
+        self._index_of_texts = CandidateIndex(self._canonical, scorer)
+        self._positions = {claim.id: index for index, claim in enumerate(self.claims)}
+        self._tokens = [_content_tokens(item.canonical) for item in self._analysed]
+        frequency = Counter(token for tokens in self._tokens for token in tokens)
+        count = max(1, len(self.claims))
+        self._idf = {token: math.log((count + 1) / (seen + 0.5)) for token, seen in frequency.items()}
+
+    def _coverage(self, index: int, tokens: set[str]) -> float:
+        """The IDF-weighted share of the claim's content words that the sentence also has."""
+        claim_tokens = self._tokens[index]
+        total = sum(self._idf[token] for token in claim_tokens)
+        if total == 0:
+            return 0.0
+        return sum(self._idf[token] for token in claim_tokens & tokens) / total
+
+    def _candidates(self, item: _Analysed, top: list[tuple[int, float]]) -> list[Candidate]:
+        tokens = _content_tokens(item.canonical)
+        candidates = []
+        for index, score in top:
+            fuzzy = score / 100
+            coverage = self._coverage(int(index), tokens)
+            passed, reason = slots.gate(item.subject, self._analysed[index].subject)
+            similarity = _FUZZY_WEIGHT * fuzzy + (1 - _FUZZY_WEIGHT) * coverage
+            if shared_figures(item.side, self._analysed[index].side):
+                similarity += FIGURE_BONUS
+            candidates.append(Candidate(self.claims[index].id, fuzzy, coverage, similarity, passed, reason))
+        return sorted(candidates, key=lambda candidate: -candidate.similarity)
+
+    def _decide(self, item: _Analysed, candidates: list[Candidate]) -> tuple[ClaimMatch, tuple[Difference, ...]]:
+        if not self.claims:
+            return ClaimMatch("new", None, 1.0, 0.0, reasons=("no known claims",)), ()
+        if not item.subject.mentions_dprk:
+            return ClaimMatch("new", None, 1.0, 0.0, reasons=(_NO_DPRK,)), ()
+        passing = [candidate for candidate in candidates if candidate.gate_passed]
+        if not passing:
+            best = candidates[0]
+            reason = f"subject gate: {best.gate_reason} (nearest {best.claim_id})"
+            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+        best = passing[0]
+        if best.similarity < MIN_SIMILARITY:
+            reason = f"nearest claim {best.claim_id} too dissimilar ({best.similarity:.2f} < {MIN_SIMILARITY})"
+            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+        ties = [c for c in passing if c.similarity >= max(MIN_SIMILARITY, best.similarity - TIE_MARGIN)]
+        compared = [(c, tuple(compare(item.side, self._analysed[self._index(c.claim_id)].side))) for c in ties]
+        best, differences = min(compared, key=lambda pair: len(pair[1]) > 0)
+        confidence = round(min(1.0, 0.5 + abs(best.similarity - MIN_SIMILARITY)), 3)
+        if differences:
+            reasons = tuple(f"{d.slot} changed: {d.old} -> {d.new}" for d in differences)
+            olds = tuple(d.old for d in differences)
+            news = tuple(d.new for d in differences)
+            return ClaimMatch("updates", best.claim_id, confidence, best.similarity, olds, news, reasons), differences
+        reason = "same subject; every figure, place, sector and direction compatible"
+        return ClaimMatch("corroborates", best.claim_id, confidence, best.similarity, reasons=(reason,)), ()
+
+    def _index(self, claim_id: str) -> int:
+        return self._positions[claim_id]
+
+    def match_many(self, sentences: Sequence[str]) -> list[ClaimMatch]:
+        """The verdict on each sentence, scoring all sentences against all claims in one cdist call.
+
+        Each distinct sentence is analysed once; sentences the subject gate rejects outright (no mention of
+        North Korea) are not scored at all.
+        """
+        analysed = {sentence: analyse(sentence) for sentence in dict.fromkeys(sentences)}
+        scored = list(dict.fromkeys(item.canonical for item in analysed.values() if item.subject.mentions_dprk))
+        tops = dict(zip(scored, self._index_of_texts.top(scored), strict=True))
+        verdicts = {
+            sentence: self._decide(item, self._candidates(item, tops.get(item.canonical, [])))[0]
+            for sentence, item in analysed.items()
+        }
+        return [verdicts[sentence] for sentence in sentences]
+
+    def match(self, sentence: str) -> ClaimMatch:
+        """The verdict on one sentence."""
+        return self.match_many([sentence])[0]
+
+    def explain(self, sentence: str) -> Explanation:
+        """The verdict on one sentence with the evidence behind it."""
+        item = analyse(sentence)
+        candidates = self._candidates(item, self._index_of_texts.top([item.canonical])[0])
+        match, differences = self._decide(item, candidates)
+        figures = tuple(f"{q.kind}:{q.text}={q.value:g}" for q in item.side.quantities)
+        return Explanation(sentence, item.canonical, tuple(candidates), figures, differences, match, item.subject)
+
+
+def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:
+    if subject is None:
+        return None
+    return {key: sorted(value) if isinstance(value, frozenset) else value for key, value in vars(subject).items()}
+
+
+def _confidence_new(similarity: float) -> float:
+    return round(min(1.0, 0.5 + abs(MIN_SIMILARITY - similarity)), 3)

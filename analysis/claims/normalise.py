@@ -1,0 +1,108 @@
+"""Canonical text for fuzzy claim matching: figures as canonical tokens, names, synonyms and spellings unified."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from analysis.claims.quantities import Quantity, extract_from_prepared, prepare_text
+
+# Multi-word variants first (applied in order); each maps to one canonical token or phrase.
+_PHRASES: tuple[tuple[str, str], ...] = (
+    (
+        r"north korea'?s|north koreans?|north korea|n\.\s?korean?|democratic people'?s republic of korea|pyongyang'?s?"
+        r"|dprk'?s?|the north(?! of| korea)|kim jong[- ]un'?s? regime|the regime",
+        " dprk ",
+    ),
+    (r"south korea'?s?|south korean|seoul'?s?|the south(?! of| korea)", " southkorea "),
+    (r"russia'?s|russian federation|russian|moscow'?s?|the kremlin|kremlin", " russia "),
+    (r"china'?s|chinese|beijing", " china "),
+    (r"united states|america|american|washington|\bu\.s\.", " us "),
+    (r"un security council|security council|unsc|united nations", " un "),
+    (r"information technology|tech firms?|technology companies|tech companies|technology firms?", " infotech "),
+    (r"apart from|besides|in addition to|as well as|beyond", " besides "),
+    (r"overseas|abroad|outside the country|in other countries", " abroad "),
+    (r"building sites?|construction sites?|building projects?|construction projects?|builders?", " construction "),
+    (r"garments?|clothes|textiles?", " clothing "),
+    (r"a year|per year|annually|each year|every year|per annum|a year each", " peryear "),
+    (r"a day|per day|every day|daily|each day", " perday "),
+    (r"labou?r force|work force|workforce|manpower|labou?rers?|employees|staff|nationals", " workers "),
+    (r"labor\b", "labour"),
+    (
+        r"spy agency|intelligence agency|intelligence service|spy service|intelligence officials?|intelligence",
+        " intelligence ",
+    ),
+    (r"repatriat\w+|sen[dt]\s+(?:\w+\s+){0,3}home|sen[dt]\s+(?:\w+\s+){0,3}back", " repatriate "),
+)
+# One pass for all variants: a named group per variant; at any position the earlier variant wins.
+_PHRASE_RE = re.compile("|".join(f"(?P<p{index}>{pattern})" for index, (pattern, _) in enumerate(_PHRASES)))
+_PHRASE_REPLACEMENTS = {f"p{index}": replacement for index, (_, replacement) in enumerate(_PHRASES)}
+_WORD_MAP = {
+    "worker": "workers", "laborers": "workers", "labourers": "workers", "authorizations": "authorisations",
+    "permits": "authorisations", "permit": "authorisations", "organization": "organisation", "fake": "false",
+    "rented": "borrowed", "deminers": "deminers", "mine-clearers": "deminers", "majority": "most", "bulk": "most",
+    "confiscates": "taken", "takes": "taken", "roughly": "about", "around": "about", "some": "about",
+    "approximately": "about", "upwards": "over", "chiefly": "mainly", "mostly": "mainly", "wages": "pay",
+    "earnings": "pay", "salaries": "pay", "paid": "pay", "wage": "pay", "plants": "factory", "plant": "factory",
+    "factories": "factory", "workshops": "factory", "workshop": "factory", "fish": "seafood", "income": "earn",
+    "earning": "earn", "earned": "earn", "earns": "earn", "generate": "earn", "generated": "earn",
+    "make": "earn", "bring": "earn", "defected": "defect", "defectors": "defect", "fled": "defect",
+}  # fmt: skip
+_STOPWORDS = frozenset(
+    {
+        "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "but", "as", "is",
+        "are", "was", "were", "be", "been", "being", "that", "which", "who", "whom", "this", "these", "those", "its",
+        "their", "his", "her", "it", "they", "them", "than", "then", "there", "has", "have", "had", "also", "said",
+        "says", "say", "according",
+    }
+)  # fmt: skip
+_TOKEN_RE = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def canonical_figure(quantity: Quantity) -> str:
+    """A single-token form of a quantity ("50000", "90pct", "mag20000", "201712", "1200000000to2300000000")."""
+    if quantity.kind == "percent":
+        return f"{quantity.value:g}pct"
+    if quantity.is_magnitude:
+        return f"mag{int(quantity.low)}"
+    if quantity.is_range:
+        return f"{quantity.low:.0f} {quantity.high:.0f}"
+    return f"{quantity.value:.0f}"
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    word = _WORD_MAP.get(word, word)
+    if len(word) > 6 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 5 and word.endswith("ed") and not word.endswith("eed"):
+        return word[:-2] if word[-3] not in "aeiou" or word.endswith("ied") else word[:-1]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and not word.isdigit():
+        return word[:-1]
+    return word
+
+
+def canonical_text(prepared: str, quantities: list[Quantity]) -> str:
+    """Prepared text with every quantity replaced by its canonical token, names and synonyms unified."""
+    pieces: list[str] = []
+    cursor = 0
+    for quantity in quantities:
+        start, end = quantity.span
+        if start < cursor:
+            continue
+        pieces.append(prepared[cursor:start])
+        pieces.append(f" {canonical_figure(quantity)} ")
+        cursor = end
+    pieces.append(prepared[cursor:])
+    text = "".join(pieces)
+    text = _PHRASE_RE.sub(lambda match: _PHRASE_REPLACEMENTS[str(match.lastgroup)], text)
+    tokens = [_stem(token.strip("'-")) for token in _TOKEN_RE.findall(text)]
+    return " ".join(token for token in tokens if token and token not in _STOPWORDS)
+
+
+def normalise_for_matching(text: str) -> str:
+    """The canonical matching form of a raw sentence."""
+    prepared = prepare_text(text)
+    return canonical_text(prepared, extract_from_prepared(prepared))

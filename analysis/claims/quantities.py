@@ -1,0 +1,294 @@
+"""The figure extractor: counts, money, percentages, hours, years, dates and resolution numbers in a sentence.
+
+Works on :func:`prepare_text` output (NFKC, casefolded, number words as digits), so spans and ``text`` refer
+to that form. Ranges sharing a multiplier ("between 250 and 600 million") become one quantity with low/high.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+from analysis.claims.numwords import words_to_digits
+
+Kind = Literal["count", "percent", "money", "year", "date", "hours", "resolution"]
+
+_SCALE_VALUES = {
+    "k": 10**3, "thousand": 10**3, "тыс": 10**3, "千": 10**3, "천": 10**3, "万": 10**4, "萬": 10**4, "만": 10**4,
+    "m": 10**6, "mn": 10**6, "mln": 10**6, "million": 10**6, "млн": 10**6, "亿": 10**8, "億": 10**8, "억": 10**8,
+    "b": 10**9, "bn": 10**9, "billion": 10**9, "млрд": 10**9, "trillion": 10**12, "tn": 10**12,
+}  # fmt: skip
+_SPACES = " \u00a0\u202f\u2009"
+_NUM = (
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 50,000  1,234.5
+    rf"|\d{{1,3}}(?:[{_SPACES}]\d{{3}})+(?![\d.,]\d)(?:,\d+)?"  # 50 000  13 221
+    r"|\d{1,3}(?:\.\d{3})+(?![\d,])"  # 50.000
+    r"|\d+(?:[.,]\d+)?"  # 2024  1.5  1,5
+)
+_SINGLE_RE = re.compile(
+    r"(?<![\w.,])(?P<cur>us\$|\$|€|£|¥|₩|₽)?\s?"
+    rf"(?P<num>{_NUM})"
+    r"(?P<scale>\s?(?:thousand|million|billion|trillion|mln|mn|bn|tn|тыс|млн|млрд)\.?(?![^\W\d_])"
+    r"|(?:k|m|bn|b)(?![^\W\d_])|\s?[千천만万萬억亿億])?"
+    r"(?P<pct>\s?(?:%|per\s?cent\b|percent\b|pct\b))?"
+)
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
+    "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH = r"(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTH_YEAR_RE = re.compile(rf"\b{_MONTH},?\s+(?:of\s+)?(?P<year>(?:19|20)\d\d)\b")
+# Days of the month and datelines ("SEOUL, Feb 12 –", "12 February") are not figures.
+_MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY_RE = re.compile(rf"\b{_MONTH_WORD}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?!,\d)|\b\d{{1,2}}\s+{_MONTH_WORD}(?![a-z])")
+# "the 1960s": a decade is a range of years.
+_DECADE_RE = re.compile(r"(?<![\w-])((?:19|20)\d0)'?s\b")
+_HEDGES = {
+    "more_than": ("more than", "over", "upwards of", "in excess of", "above", "exceeding", "more then"),
+    "at_least": ("at least", "no fewer than", "no less than", "a minimum of"),
+    "about": ("about", "around", "roughly", "some", "approximately", "nearly", "almost", "an estimated",
+              "estimated", "close to", "circa", "approx", "about some", "just over", "just under"),
+    "up_to": ("up to", "as many as", "as much as", "as long as", "as high as", "at most", "no more than",
+              "a maximum of"),
+    "fewer_than": ("fewer than", "less than", "under", "below"),
+}  # fmt: skip
+_HEDGE_OF = {phrase: name for name, phrases in _HEDGES.items() for phrase in phrases}
+_HEDGE_RE = re.compile(r"(?:^|\W)(" + "|".join(sorted(map(re.escape, _HEDGE_OF), key=len, reverse=True)) + r")\W*$")
+_MAGNITUDES = (
+    ("hundreds of thousands", 200_000, 999_999),
+    ("tens of thousands", 20_000, 99_999),
+    ("tens of millions", 20_000_000, 99_999_999),
+    ("hundreds of millions", 200_000_000, 999_999_999),
+    ("hundreds", 200, 999),
+    ("thousands", 2_000, 9_999),
+    ("millions", 2_000_000, 9_999_999),
+    ("billions", 2_000_000_000, 9_999_999_999),
+)
+_BANDS = {name: (low, high) for name, low, high in _MAGNITUDES}
+_MAGNITUDE_RE = re.compile(
+    r"\b(?:(?:a\s+few|several|many|a\s+couple\s+of)\s+(?P<few>hundred|thousand|million|billion)\b(?!\s*\d)"
+    r"|(?P<vague>" + "|".join(name for name, _, _ in _MAGNITUDES) + r")\b)(?P<money>\s+of\s+(?:us\s+)?dollars)?"
+)
+_HYPHEN_PREFIX_RE = re.compile(r"(?:mid|early|late|pre|post|end)-$")
+_RANGE_GAP_RE = re.compile(r"^\s*(?:-|–|—|to|and)\s*(?:(?:about|around|some)\s+)?$")
+_FROM_BEFORE_RE = re.compile(r"\bfrom\s+(?:\w+\s+){0,1}$")
+_BETWEEN_BEFORE_RE = re.compile(r"\bbetween\s+(?:\w+\s+){0,1}$")
+_RESOLUTION_BEFORE_RE = re.compile(r"\bresolutions?\s+(?:no\.?\s*)?(?:\d+\s*(?:and|,)\s*)*$")
+_MONEY_AFTER_RE = re.compile(r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|달러|美元|元)")
+_HOURS_AFTER_RE = re.compile(r"^\s*-?\s*(?:hours?|hrs?|час|시간|小时)")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One figure: ``value`` is the base value (a range's low end, a magnitude's band floor).
+
+    ``low``/``high`` bound ranges and vague magnitudes (equal to ``value`` otherwise); a date's value is
+    ``year * 100 + month``; ``complement`` marks a share that someone keeps ("workers keep a tenth").
+    """
+
+    value: float
+    low: float
+    high: float
+    kind: Kind
+    qualifier: str
+    unit_guess: str | None
+    span: tuple[int, int]
+    text: str
+    complement: bool = False
+
+    @property
+    def is_range(self) -> bool:
+        return self.qualifier == "range"
+
+    @property
+    def is_magnitude(self) -> bool:
+        return self.qualifier == "magnitude"
+
+
+def prepare_text(text: str) -> str:
+    """NFKC, casefolded, typographic dashes and apostrophes unified, number words written as digits."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.replace("’", "'").replace("‘", "'").replace("\u2011", "-")
+    return words_to_digits(text)
+
+
+def _decimal(number: str, scaled: bool) -> Decimal | None:
+    digits = number
+    for space in _SPACES:
+        digits = digits.replace(space, "")
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits) and not scaled:
+        digits = digits.replace(".", "")
+    digits = re.sub(r",(?=\d{3}(?!\d))", "", digits).replace(",", ".")
+    try:
+        return Decimal(digits)
+    except InvalidOperation:
+        return None
+
+
+@dataclass
+class _Raw:
+    """A single number as matched, before ranges are joined."""
+
+    start: int
+    end: int
+    number: Decimal
+    scale: int
+    currency: bool
+    percent: bool
+    digits: str
+
+
+def _singles(text: str, skip: list[tuple[int, int]]) -> list[_Raw]:
+    found: list[_Raw] = []
+    for match in _SINGLE_RE.finditer(text):
+        start, end = match.span()
+        if any(low <= start < high for low, high in skip):
+            continue
+        before = text[max(0, start - 12) : start]
+        if not match.group("cur") and re.search(r"[a-zа-я]-?$", before) and not _HYPHEN_PREFIX_RE.search(before):
+            continue  # part of a name: Covid-19, Hwasong-15, G7
+        if re.match(r"[a-zа-я]", text[end : end + 1]) and not match.group("scale"):
+            continue  # 5g, 10km, 18th
+        scale_word = (match.group("scale") or "").strip().rstrip(".")
+        number = _decimal(match.group("num"), bool(scale_word))
+        if number is None:
+            continue
+        found.append(
+            _Raw(start, end, number, _SCALE_VALUES.get(scale_word, 1), bool(match.group("cur")),
+                 bool(match.group("pct")), match.group("num"))
+        )  # fmt: skip
+    return found
+
+
+def _hedge(text: str, start: int) -> str:
+    match = _HEDGE_RE.search(text, max(0, start - 20), start)
+    return _HEDGE_OF[match.group(1)] if match else "exact"
+
+
+def _unit_guess(text: str, end: int) -> str | None:
+    after = text[end : end + 40]
+    words = re.findall(r"[a-zа-я]+", after)[:4]
+    for word in words:
+        if word.startswith(("countr", "nation")):
+            return "countries"
+        if word.startswith("barrel"):
+            return "barrels"
+        if word in ("a", "per", "of", "in", "from", "to", "and", "year", "years", "day"):
+            return None
+    return None
+
+
+def _kind(text: str, first: _Raw, last: _Raw) -> Kind:
+    before = text[max(0, first.start - 30) : first.start]
+    after = text[last.end : last.end + 12]
+    if _RESOLUTION_BEFORE_RE.search(before):
+        return "resolution"
+    if first.percent or last.percent:
+        return "percent"
+    if first.currency or last.currency or _MONEY_AFTER_RE.match(after):
+        return "money"
+    if _HOURS_AFTER_RE.match(after):
+        return "hours"
+    plain = re.fullmatch(r"(?:19|20)\d\d", first.digits) and first.scale == 1 and last.scale == 1
+    if plain and re.fullmatch(r"(?:19|20)\d\d", last.digits):
+        return "year"
+    return "count"
+
+
+def _year_like(raw: _Raw) -> bool:
+    return raw.scale == 1 and not raw.currency and re.fullmatch(r"(?:19|20)\d\d", raw.digits) is not None
+
+
+def _joinable(text: str, first: _Raw, second: _Raw) -> bool:
+    if not _RANGE_GAP_RE.match(text[first.end : second.start]):
+        return False
+    if _year_like(first) != _year_like(second):
+        return False
+    gap = text[first.end : second.start].strip()
+    opening = text[max(0, first.start - 20) : first.start]
+    if gap.startswith("and"):
+        return bool(_BETWEEN_BEFORE_RE.search(opening))
+    return not _FROM_BEFORE_RE.search(opening)
+
+
+def _build(text: str, first: _Raw, last: _Raw) -> Quantity:
+    kind = _kind(text, first, last)
+    low_scale = first.scale if first.scale > 1 or first is last else last.scale
+    # A shared multiplier: "between 250 and 600 million", "$1.2-2.3 billion".
+    if first is not last and first.scale == 1 and last.scale > 1 and first.number < last.number * 1000:
+        low_scale = last.scale
+    low = float(first.number * low_scale)
+    high = float(last.number * last.scale)
+    if kind == "year":
+        low, high = float(first.number), float(last.number)
+    qualifier = "range" if first is not last else _hedge(text, first.start)
+    span = (first.start, last.end)
+    complement = kind == "percent" and bool(
+        re.search(r"\b(?:keep|keeps|kept|retain|retains|retained|left\s+with|take\s+home|takes\s+home)\b\W*"
+                  r"(?:\w+\W+){0,3}$", text[max(0, first.start - 40) : first.start])
+    )  # fmt: skip
+    return Quantity(
+        value=low, low=low, high=high, kind=kind, qualifier=qualifier, unit_guess=_unit_guess(text, last.end),
+        span=span, text=text[span[0] : span[1]].strip(), complement=complement,
+    )  # fmt: skip
+
+
+def _numeric(text: str, skip: list[tuple[int, int]]) -> list[Quantity]:
+    raws = _singles(text, skip)
+    quantities: list[Quantity] = []
+    index = 0
+    while index < len(raws):
+        first = raws[index]
+        if index + 1 < len(raws) and _joinable(text, first, raws[index + 1]):
+            quantities.append(_build(text, first, raws[index + 1]))
+            index += 2
+        else:
+            quantities.append(_build(text, first, first))
+            index += 1
+    return quantities
+
+
+def _magnitudes(text: str) -> list[Quantity]:
+    found: list[Quantity] = []
+    for match in _MAGNITUDE_RE.finditer(text):
+        name = match.group("vague") or match.group("few") + "s"
+        low, high = _BANDS[name]
+        money = bool(match.group("money")) or text[max(0, match.start() - 1) : match.start()] == "$"
+        found.append(
+            Quantity(value=float(low), low=float(low), high=float(high), kind="money" if money else "count",
+                     qualifier="magnitude", unit_guess=None, span=match.span(), text=match.group(0))
+        )  # fmt: skip
+    return found
+
+
+def _decades(text: str) -> list[Quantity]:
+    found: list[Quantity] = []
+    for match in _DECADE_RE.finditer(text):
+        start = float(match.group(1))
+        found.append(Quantity(start, start, start + 9, "year", "range", None, match.span(), match.group(0)))
+    return found
+
+
+def _dates(text: str) -> list[Quantity]:
+    found: list[Quantity] = []
+    for match in _MONTH_YEAR_RE.finditer(text):
+        year, month = int(match.group("year")), _MONTHS[match.group("month")[:3]]
+        value = float(year * 100 + month)
+        found.append(Quantity(value, value, value, "date", "exact", None, match.span(), match.group(0)))
+    return found
+
+
+def extract_from_prepared(text: str) -> list[Quantity]:
+    """The quantities of text already passed through :func:`prepare_text`, in order of position."""
+    dates = _dates(text) + _decades(text)
+    skip = [quantity.span for quantity in dates] + [match.span() for match in _DAY_RE.finditer(text)]
+    quantities = dates + _magnitudes(text) + _numeric(text, skip)
+    return sorted(quantities, key=lambda quantity: quantity.span)
+
+
+def extract_quantities(text: str) -> list[Quantity]:
+    """The quantities of a raw sentence (see :func:`prepare_text` for the form that spans refer to)."""
+    return extract_from_prepared(prepare_text(text))

@@ -1,0 +1,284 @@
+"""Non-numeric slots of a sentence: places, sectors, direction of change, and who it is about (the subject gate).
+
+Every function takes text already passed through ``prepare_text`` (casefolded), except where noted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from analysis.claims.places import GAZETTEER
+
+_PARENTS = {name: parents for name, (_, parents) in GAZETTEER.items() if parents}
+
+
+class _Lexicon:
+    """Named alternatives compiled into one regex, so that a text is scanned once for all of them."""
+
+    def __init__(self, patterns: dict[str, str], before: str = r"\b", after: str = r"\b") -> None:
+        self._names = list(patterns)
+        groups = "|".join(f"(?P<g{index}>{pattern})" for index, pattern in enumerate(patterns.values()))
+        self._regex = re.compile(f"{before}(?:{groups}){after}")
+
+    def names(self, text: str) -> frozenset[str]:
+        """The names whose alternatives occur in ``text``."""
+        return frozenset(self._names[int(str(match.lastgroup)[1:])] for match in self._regex.finditer(text))
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+class _PhraseIndex:
+    """Plain phrases of one to three words looked up by word n-grams: faster than one huge regex alternation."""
+
+    def __init__(self, phrases: dict[str, str]) -> None:
+        self._names = {
+            phrase.strip(): name for name, alternatives in phrases.items() for phrase in alternatives.split("|")
+        }
+
+    def names(self, text: str) -> frozenset[str]:
+        """The names whose phrases occur in ``text`` as whole words."""
+        words = _WORD_RE.findall(text)
+        found = set()
+        for size in (1, 2, 3):
+            for start in range(len(words) - size + 1):
+                name = self._names.get(" ".join(words[start : start + size]))
+                if name is not None:
+                    found.add(name)
+        return frozenset(found)
+
+
+_PLACES = _PhraseIndex({name: phrases for name, (phrases, _) in GAZETTEER.items()})
+# The US written "US"/"U.S." is told from the pronoun "us" by case, so it is looked for in the raw text.
+_US_RE = re.compile(r"\bU\.?S\.?(?![\w$])")
+_SOURCE_RE = re.compile(
+    r"(?i)\b[\w.']+(?:'s)?(?:\s+(?:official|state|central|own|national|military|statistics))?\s+"
+    r"(?:intelligence|spy|agency|officials|government|ministry|authorities|data|figures|statistics|media|customs"
+    r"|treasury|court|central bank|justice department|state department)\b"
+)
+_SOURCE_WORD_RE = re.compile(
+    r"\b(?:intelligence|spy|agency|officials|government|ministry|authorities|data|figures|statistics|media|customs"
+    r"|treasury|court|central bank|justice department|state department)\b"
+)
+# Places inside North Korea: workers there are not overseas labour.
+_DOMESTIC_RE = re.compile(r"\b(?:kaesong|rason|sinuiju|wonsan|hamhung|chongjin|in pyongyang)\b")
+
+_SECTOR_PATTERNS: dict[str, str] = {
+    "construction": r"construction|building sites?|building projects?|builders?|construction sites?",
+    "seafood": r"seafood|fish processing|fish|shellfish|squid",
+    "logging": r"logging|loggers?|timber|lumber|forestry",
+    "clothing": r"clothing|clothes|garments?|textiles?|sewing|sew|apparel",
+    "it": r"information technology|software|tech|technology|it workers?|it jobs?",
+    "restaurants": r"restaurants?|waitress(?:es)?|catering",
+    "farming": r"farms?|farming|agriculture|agricultural|farmhands?",
+    "mining": r"mines?|mining|miners?",
+    "shipyards": r"shipyards?|shipbuilding",
+    "medical": r"medical|hospitals?|doctors|nurses",
+    "fishing": r"fishing|fishermen|fleets?",
+}
+_IT_RE = re.compile(r"\bIT\b")
+_SECTORS = _Lexicon(_SECTOR_PATTERNS, r"(?<![\w-])", r"(?![\w-])")
+# "on farms rather than construction sites": what follows is what it is not.
+_NEGATED_RE = re.compile(r"\b(?:rather than|instead of|not in|not on|not at)\b(?:\W+\w+){1,4}")
+# Who the workers are: sex and age, when a sentence says so.
+_PROFILE = _Lexicon(
+    {
+        "women": r"women|woman|female|females|girls|waitress(?:es)?",
+        "men": r"men|man|male|males",
+        "young": r"young|younger|teenage\w*|in their (?:teens|twenties|20s)",
+        "older": r"middle-aged|elderly|older|in their (?:forties|fifties|sixties|40s|50s|60s)",
+    }
+)
+
+_INCREASE = r"ris(?:e|es|ing|en)|rose|increas\w*|grow|grew|grown|growing|more (?:frequent|common|often)"
+_INCREASE += r"|surg\w+|climb\w*|higher|jump\w*|soar\w*|doubl\w+|expand\w*|easier|up from"
+_DECREASE = r"fall|fell|fallen|falling|drop\w*|declin\w+|decreas\w+|rarer|rare|less (?:frequent|common|often)"
+_DECREASE += r"|fewer(?! than)|lower|cut|cuts|shrank|shrink\w*|reduc\w+|plung\w+|slump\w*|harder|down from"
+_INWARD = r"entered|enter|entering|enters|arriv\w+|crossed into|came to|sent to|sends? \w+ to|dispatch\w* to|brought in"
+_INWARD += r"|took in|flocked to|hired|recruited"
+_OUTWARD = r"left|leave|leaving|departed|depart\w*|returned home|went home|repatriat\w+|expelled|deported"
+_OUTWARD += r"|sen[dt] (?:\w+ ){0,4}(?:home|back)|withdr[ae]w\w*|pulled out"
+_INWARD_RE = re.compile(rf"\b(?:{_INWARD})\b")
+_OUTWARD_RE = re.compile(rf"\b(?:{_OUTWARD})\b")
+_INCREASE_RE = re.compile(rf"\b(?:{_INCREASE})\b")
+_DECREASE_RE = re.compile(rf"\b(?:{_DECREASE})\b")
+
+# North Korea by name, and the state organisations that only ever mean North Korea.
+_DPRK_RE = re.compile(
+    r"\b(?:north korean?s?|north korea's|dprk|pyongyang|n\.\s?korean?|the north|kim jong[- ]un|mansudae"
+    r"|the regime|kim's government|workers' party of korea|korean people's army|reconnaissance general bureau"
+    r"|chongryon|komid)\b"
+)
+_WORKER_NOUN = (
+    r"workers?|labou?rers?|labou?r|workforce|manpower|employees?|staff|waitress(?:es)?|builders?|loggers?"
+    r"|deminers?|mine-clearers?|specialists|crews?|welders|seamstresses|migrants?|nationals"
+)
+_ROLE_PATTERNS: dict[str, str] = {
+    "worker": _WORKER_NOUN,
+    "soldier": r"soldiers?|troops?|servicemen|infantry|conscripts|army|military personnel",
+    "hacker": r"hackers?|hacking|cyber\w*",
+    "defector": r"defectors?|refugees?|escapees",
+    "diplomat": r"diplomats?|ambassadors?|envoys?",
+    "student": r"students?(?! visas?)",
+    "tourist": r"tourists?|visitors?|holiday\w*",
+    "prisoner": r"prisoners?|prison|inmates?",
+}
+_ROLES = _Lexicon(_ROLE_PATTERNS)
+# Roles that make a sentence about someone else even when it also speaks of workers ("troops used as workers").
+_STRONG_ROLES = frozenset({"soldier", "hacker", "prisoner"})
+_WORKER_RE = re.compile(rf"\b(?:{_WORKER_NOUN})\b")
+# Words saying that someone works or is sent to work: the predicate of nearly every labour claim.
+_LABOUR_RE = re.compile(
+    rf"\b(?:{_WORKER_NOUN}|working|worked|employed|employment|jobs?|hired|dispatch\w*|deployed"
+    r"|repatriat\w+|work permits?|work authoris\w+|to work|put to work|camps|sites|factories|plants|workshops)\b"
+    r"|(?<!stopped )(?<!ceased )(?<!halted )\bwork(?:s)?\s+(?:abroad|overseas|in|on|at|for|as|long|up)\b"
+)
+# Events a sentence may report that change what it is about when the claim reports no such thing.
+_EVENTS: dict[str, str] = {
+    "death": r"died|dies|killed|death|deaths|dead",
+    "sanctioning": r"(?:has|have|had|was|were|been)\s+sanctioned|sanctioned\s+(?:by|several|\w+\s+firms)|blacklisted"
+    r"|put under (?:\w+\s+)?sanctions|added (?:\w+\s+){1,8}to (?:its|the) sanctions list",
+    "prosecution": r"jailed|arrested|convicted|indicted|sentenced|charged|pleaded guilty",
+    "extortion": r"extort\w*|blackmail\w*|ransom",
+    "theft": r"stole|steal|hacked|heist",
+    "combat": r"battle|fight|fighting|combat|casualties|front line",
+}
+_EVENTS_LEXICON = _Lexicon(_EVENTS)
+_NATIONALITY = (
+    r"chinese|russian|nepali|nepalese|vietnamese|uzbek|central asian|indian|sri lankan|uyghur|polish|bangladeshi"
+    r"|filipino|tajik|kyrgyz|south korean|mongolian|ukrainian|foreign|local|migrant"
+)
+_FOREIGN_BEFORE_RE = re.compile(rf"\b(?:{_NATIONALITY})(?:\s+[\w-]+){{0,2}}\s*$")
+_FOREIGN_COUNTRIES = (
+    r"china|russia|india|sri lanka|nepal|vietnam|uzbekistan|tajikistan|kyrgyzstan|bangladesh|the philippines"
+    r"|central asia|south korea|mongolia|ukraine|pakistan|indonesia|myanmar|abroad"
+)
+_FROM_AFTER_RE = re.compile(rf"^\s+from\s+(?:{_FOREIGN_COUNTRIES})\b")
+_DPRK_BEFORE_RE = re.compile(r"\b(?:north korean?s?|north korea's|dprk|pyongyang's|the north's)(?:\s+[\w-]+){0,2}\s*$")
+_DPRK_AFTER_RE = re.compile(r"^\s+from\s+(?:north korea|the dprk|dprk|pyongyang)")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a sentence is about, as the subject gate sees it."""
+
+    mentions_dprk: bool
+    roles: frozenset[str]
+    dprk_workers: bool
+    foreign_workers: bool
+    labour: bool
+    domestic: bool
+    events: frozenset[str] = frozenset()
+
+
+def _closure(places: set[str]) -> set[str]:
+    return places | {parent for place in places for parent in _PARENTS.get(place, ())}
+
+
+def places(text: str, raw: str = "") -> frozenset[str]:
+    """The places named in ``text`` (North Korea itself excluded); ``raw`` is the uncased text, for "US".
+
+    A place named only as a source ("Seoul's spy agency", "Russian data") says who reports, not where, and
+    is left out.
+    """
+    if _SOURCE_WORD_RE.search(text):
+        text = _SOURCE_RE.sub(" ", text)
+        raw = _SOURCE_RE.sub(" ", raw)
+    found = set(_PLACES.names(text))
+    if raw and _US_RE.search(raw):
+        found.add("united states")
+    return frozenset(found)
+
+
+def place_closure(found: frozenset[str]) -> frozenset[str]:
+    """The places together with the regions and countries that contain them."""
+    return frozenset(_closure(set(found)))
+
+
+def sectors(text: str, raw: str = "") -> frozenset[str]:
+    """The economic sectors named in ``text``, leaving out those negated ("rather than construction").
+
+    ``raw`` is the uncased text: "IT" is told from the pronoun "it" by case.
+    """
+    text = _NEGATED_RE.sub(" ", text)
+    found = set(_SECTORS.names(text))
+    if raw and _IT_RE.search(_NEGATED_RE.sub(" ", raw)):
+        found.add("it")
+    return frozenset(found)
+
+
+def negated_sectors(text: str) -> frozenset[str]:
+    """The sectors a sentence says are not the case ("on farms rather than construction sites" → construction)."""
+    return frozenset(name for match in _NEGATED_RE.finditer(text) for name in _SECTORS.names(match.group(0)))
+
+
+def profile(text: str) -> frozenset[str]:
+    """What a sentence says about who the workers are: "women"/"men", "young"/"older"."""
+    return _PROFILE.names(text)
+
+
+def direction(text: str) -> str | None:
+    """ "up", "down" or None: the direction of change a sentence reports, when it reports one."""
+    up = bool(_INCREASE_RE.search(text))
+    down = bool(_DECREASE_RE.search(text))
+    if up == down:
+        return None
+    return "up" if up else "down"
+
+
+def movement(text: str) -> str | None:
+    """ "in", "out" or None: whether people are said to arrive in a country or to leave it."""
+    inward = bool(_INWARD_RE.search(text))
+    outward = bool(_OUTWARD_RE.search(text))
+    if inward == outward:
+        return None
+    return "in" if inward else "out"
+
+
+def _worker_nationalities(text: str) -> tuple[bool, bool]:
+    """Whether worker nouns are said to be North Korean, and whether any are said to be of another nationality."""
+    dprk = foreign = False
+    for match in _WORKER_RE.finditer(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        after = text[match.end() : match.end() + 30]
+        if _DPRK_BEFORE_RE.search(before) or _DPRK_AFTER_RE.match(after):
+            dprk = True
+        elif _FOREIGN_BEFORE_RE.search(before) or _FROM_AFTER_RE.match(after) or match.group(0).startswith("migrant"):
+            foreign = True
+    return dprk, foreign
+
+
+def subject(text: str) -> Subject:
+    """The subject of a prepared sentence: nationality, roles and whether it speaks of work at all."""
+    dprk_workers, foreign_workers = _worker_nationalities(text)
+    roles = _ROLES.names(text)
+    return Subject(
+        # In reporting on the peninsula, "defectors" are North Koreans even when the sentence does not say so.
+        mentions_dprk=bool(_DPRK_RE.search(text)) or "defector" in roles,
+        roles=roles,
+        dprk_workers=dprk_workers,
+        foreign_workers=foreign_workers,
+        labour=bool(_LABOUR_RE.search(text)),
+        domestic=bool(_DOMESTIC_RE.search(text)),
+        events=_EVENTS_LEXICON.names(text),
+    )
+
+
+def gate(sentence: Subject, claim: Subject) -> tuple[bool, str]:
+    """Whether a sentence can be about the same subject as a claim, and why not when it cannot."""
+    if not sentence.mentions_dprk:
+        return False, "sentence does not mention North Korea"
+    if sentence.foreign_workers and not sentence.dprk_workers:
+        return False, "the workers are of another nationality"
+    if sentence.domestic and not claim.domestic:
+        return False, "the sentence is about work inside North Korea"
+    other_roles = sentence.roles - {"worker"} - claim.roles
+    if other_roles and ("worker" not in sentence.roles or other_roles & _STRONG_ROLES):
+        return False, f"the sentence is about {', '.join(sorted(other_roles))}, not workers"
+    if claim.labour and not sentence.labour:
+        return False, "the claim is about work; the sentence is not"
+    extra_events = sentence.events - claim.events
+    if extra_events:
+        return False, f"the sentence reports another event ({', '.join(sorted(extra_events))})"
+    return True, "same subject"
