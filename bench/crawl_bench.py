@@ -88,6 +88,7 @@ class Phase:
     wall: float
     cpu: float
     maxrss_kib: int
+    maxrss_before_kib: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,7 +99,8 @@ def _measure(fn: Callable[[], T]) -> tuple[T, Phase]:
     wall, end = time.perf_counter() - t0, time.time()
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return out, Phase(start=start, end=end, wall=wall, cpu=cpu, maxrss_kib=after.ru_maxrss)
+    return out, Phase(start=start, end=end, wall=wall, cpu=cpu, maxrss_kib=after.ru_maxrss,
+                      maxrss_before_kib=before.ru_maxrss)
 
 
 class ThreadProfiles:
@@ -411,6 +413,7 @@ def summarise(runs: list[Run], variant: str, phase: str) -> dict[str, Any]:
         "pages_per_s_median": median([p / w for p, w in zip(pages, walls, strict=True)]),
         "cpu_s_median": median([r.phases[phase]["cpu"] for r in chosen]),
         "peak_rss_mib_median": median([r.phases[phase]["maxrss_kib"] / 1024 for r in chosen]),
+        "rss_before_mib_median": median([r.phases[phase]["maxrss_before_kib"] / 1024 for r in chosen]),
         "server_cpu_s_median": median([r.server_cpu for r in chosen]),
         "traffic_last": {k: v for k, v in chosen[-1].phases[phase]["traffic"].items() if k != "paths"}
         if chosen else {},
@@ -516,13 +519,14 @@ def table(result: dict[str, Any]) -> str:
         f"Cold crawl: {main['sites']} sites, {main['feeds']} feeds, {main['articles']} articles; "
         f"concurrency {result['config']['concurrency']}; median of {result['config']['repeats']} rounds.",
         "",
-        "| variant | wall s | pages | pages/s | CPU s | peak RSS MiB | server CPU s |",
+        "| variant | wall s | pages | pages/s | CPU s | peak RSS MiB (before crawl) | server CPU s |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key, label in ((LABOURWATCH, "labourwatch (SQLite)"), (PLAIN, "plain Scrapy + trafilatura")):
         s = cold[key]
         lines.append(f"| {label} | {s['wall_s_median']:.2f} | {s['pages_median']:.0f} | "
-                     f"{s['pages_per_s_median']:.1f} | {s['cpu_s_median']:.2f} | {s['peak_rss_mib_median']:.0f} | "
+                     f"{s['pages_per_s_median']:.1f} | {s['cpu_s_median']:.2f} | {s['peak_rss_mib_median']:.0f} "
+                     f"({s['rss_before_mib_median']:.0f}) | "
                      f"{s['server_cpu_s_median']:.2f} |")
     r = cold["ratio"]
     lines += [
@@ -545,6 +549,30 @@ def table(result: dict[str, Any]) -> str:
                     result["repoll"]["main_feeds_only"]),
     ]
     return "\n".join(lines)
+
+
+def code_state() -> dict[str, Any]:
+    """Which labourwatch code was measured: where it was imported from, its commit and uncommitted changes."""
+    import hashlib
+
+    import crawler
+
+    root = Path(crawler.__file__).resolve().parent.parent
+
+    def git(*args: str) -> str | None:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+        return proc.stdout if proc.returncode == 0 else None
+
+    head = git("rev-parse", "HEAD")
+    diff = git("diff", "HEAD", "--", ".", ":(exclude)bench") or ""
+    modified = [line for line in (git("status", "--porcelain", "--untracked-files=no") or "").splitlines()
+                if not line[3:].startswith("bench/")]
+    return {
+        "root": str(root),
+        "commit": head.strip() if head else None,
+        "modified": modified if head else None,
+        "diff_sha1": hashlib.sha1(diff.encode(), usedforsecurity=False).hexdigest() if diff else None,
+    }
 
 
 def _ratio(a: float, b: float) -> float:
@@ -584,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         args.profile = args.profile.resolve()
         args.profile.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, code = time.perf_counter(), code_state()
     with tempfile.TemporaryDirectory(prefix="lw-bench-") as tmp:
         workdir = Path(tmp)
         print(f"cold crawls: {args.sites} sites x {args.articles} articles, {args.repeats} rounds",
@@ -600,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "child"},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "scrapy": scrapy.__version__,
                     "trafilatura": trafilatura.__version__, "platform": platform.platform()},
+        "code": code,
         "main_web": main_web,
         "repoll_web": repoll_web,
         "cold": {
@@ -627,7 +656,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(table(result))
-    print(f"\n{result['seconds']:.0f} s in all; JSON: {out}")
+    state = f"{(code['commit'] or '?')[:10]}{' + uncommitted changes' if code['modified'] else ''}"
+    print(f"\n{result['seconds']:.0f} s in all; code: {code['root']} at {state}; JSON: {out}")
     return 0
 
 
