@@ -20,7 +20,8 @@ What it does:
   agent, asyncio reactor and ``AsyncCrawlerRunner``; it parses the feeds with feedparser (in a worker thread),
   fetches every entry's link and runs ``trafilatura.bare_extraction`` (labourwatch's arguments) in a worker
   thread from an item pipeline, storing nothing.
-* Every variant run is a fresh subprocess (so peak RSS, ``ru_maxrss``, is per variant and the reactor is new),
+* Every variant run is a fresh subprocess (so peak RSS is per variant and the reactor is new; it is read from
+  VmHWM, because on Linux a child's ``ru_maxrss`` starts at its parent's RSS at fork time),
   alternating A/B, B/A, ... for ``--repeats`` rounds. Pages are counted from the fixture web's request log
   (feeds + articles; robots.txt is counted apart) within each timed window, so both variants are counted alike.
 * The re-poll figure uses a second web of ``--repoll-sites`` sites (feeds only): labourwatch crawls it cold,
@@ -92,15 +93,33 @@ class Phase:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def peak_rss_kib() -> int:
+    """This process's peak RSS in KiB: VmHWM, not ``ru_maxrss``.
+
+    On Linux ``ru_maxrss`` of an exec'd child starts at the RSS its parent had when it forked (exec records the
+    forked copy's high-water mark), so every child of this benchmark's parent, which holds the fixture web,
+    would report at least the parent's size. VmHWM belongs to the address space exec created.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _measure(fn: Callable[[], T]) -> tuple[T, Phase]:
+    rss_before = peak_rss_kib()
     before = resource.getrusage(resource.RUSAGE_SELF)
     start, t0 = time.time(), time.perf_counter()
     out = fn()
     wall, end = time.perf_counter() - t0, time.time()
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return out, Phase(start=start, end=end, wall=wall, cpu=cpu, maxrss_kib=after.ru_maxrss,
-                      maxrss_before_kib=before.ru_maxrss)
+    return out, Phase(start=start, end=end, wall=wall, cpu=cpu, maxrss_kib=peak_rss_kib(),
+                      maxrss_before_kib=rss_before)
 
 
 class ThreadProfiles:
@@ -312,7 +331,8 @@ def child_main(config_path: Path) -> int:
     run = child_labourwatch if config["variant"] == LABOURWATCH else child_plain
     phases = run(config)
     out = {name: phase.__dict__ for name, phase in phases.items()}
-    out["process"] = {"maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    out["process"] = {"maxrss_kib": peak_rss_kib(),
+                      "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     config_path.with_suffix(".out.json").write_text(json.dumps(out))
     return 0
 
@@ -340,9 +360,11 @@ def warm(web: FixtureWeb, feed_urls: list[str]) -> None:
     robots = {url.rsplit("/", 1)[0] + "/robots.txt" for url in feed_urls}
     urls = [*robots, *feed_urls, *(info.url for info in web.articles())]
 
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 only, whatever *_proxy says
+
     def get(url: str) -> None:
         request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with opener.open(request, timeout=30) as response:
             response.read()
 
     with ThreadPoolExecutor(8) as pool:

@@ -219,7 +219,9 @@ def _new_article(session: Session, fetch: ArticleFetch, options: StoreOptions) -
     )
     session.add(article)
     session.flush()
-    _remember_urls(session, article.id, (fetch.discovered_url, doc.canonical_url, *fetch.aliases), fetch.source_id)
+    # store_article found none of these URLs, so they are all new: no look-up needed.
+    for url in sorted({fetch.discovered_url, doc.canonical_url, *fetch.aliases}):
+        session.add(ArticleUrl(url=url, article_id=article.id, source_id=fetch.source_id, seen_at=now))
     if not relevant:
         # Off-topic pages are remembered (never fetched as new again) but neither versioned nor re-checked.
         article.content_hash = fetch.content_hash
@@ -262,8 +264,9 @@ def store_article(session: Session, fetch: ArticleFetch, options: StoreOptions, 
         select(Article).where(Article.canonical_url == fetch.doc.canonical_url).with_for_update()
     ).one_or_none()
     if article is None:
+        # Reached under another URL before (an alias whose page now names a different canonical URL)?
         owner = session.scalars(select(ArticleUrl.article_id).where(
-            ArticleUrl.url.in_([fetch.discovered_url, fetch.doc.canonical_url]))).first()
+            ArticleUrl.url.in_({fetch.discovered_url, *fetch.aliases}))).first()
         article = session.get(Article, owner, with_for_update=True) if owner is not None else None
     if article is None:
         return _new_article(session, fetch, options)
