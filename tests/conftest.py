@@ -76,3 +76,10 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
     upgrade(db)
     yield db
     db.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the Twisted reactor the crawl tests started: its thread pool's threads would keep the process alive."""
+    from crawler.reactor import shutdown
+
+    shutdown()
