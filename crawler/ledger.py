@@ -60,6 +60,8 @@ class CrawlLedger:
     errors: list[ErrorRecord] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     found: list[FoundArticle] = field(default_factory=list)
+    # Re-checks answered 304: recorded together in the end-of-crawl transaction, not one write each.
+    not_modified_articles: list[int] = field(default_factory=list)
     on_progress: Callable[[str], None] | None = None
 
     def source(self, source_id: str) -> SourceResult:

@@ -49,3 +49,4 @@ def shutdown() -> None:
         running.stop()
         # The shutdown triggers run on the loop and end with crash(), which stops it again.
         loop.run_forever()
+        loop.close()

@@ -79,6 +79,8 @@ def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options
             if result.ok and not result.article_failures:
                 for url, etag, last_modified in result.validators:
                     repo.save_validators(session, url, etag, last_modified)
+        for article_id in ledger.not_modified_articles:
+            repo.record_not_modified(session, article_id, now, options.revisit)
         for error in ledger.errors:
             repo.record_error(session, run_id=run_id, source_id=error.source_id, url=error.url, code=error.code,
                               message=error.message, severity=error.severity, at=now)

@@ -174,7 +174,7 @@ class MonitorSpider(scrapy.Spider):
         if response.status == 304:
             self.ledger.counts["articles_not_modified"] += 1
             if article_id is not None:
-                await self.store.not_modified(article_id, datetime.now(UTC))
+                self.ledger.not_modified_articles.append(article_id)
             return
         if not isinstance(response, TextResponse):
             self.ledger.article_failed(source_id, response.url, "not_html", "the article is not a text page")

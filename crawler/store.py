@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
@@ -58,11 +57,6 @@ class CrawlStore:
     async def validators(self, urls: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """Stored validators of the given URLs."""
         return await asyncio.to_thread(self._read, repo.validators_for, urls)
-
-    async def not_modified(self, article_id: int, now: datetime) -> None:
-        """A re-check answered 304: nothing to parse, only the schedule moves on."""
-        if not self.dry_run:
-            await self._in_writer(self._write, repo.record_not_modified, article_id, now, self.store_options.revisit)
 
     async def store_page(self, page: FetchedPage) -> PageResult:
         """Extract and score one article page in a worker thread, then store it in the writer thread.
