@@ -461,56 +461,56 @@ def _attach_traffic(web: FixtureWeb, run: Run) -> Run:
     return run
 
 
-def cold_rounds(args: argparse.Namespace, workdir: Path) -> tuple[list[Run], dict[str, Any]]:
-    """Alternating labourwatch / plain cold crawls on the main web, plus labourwatch's re-polls of it."""
-    web = start_web(args.sites, args.articles)
+LABOURWATCH_PHASES = [("cold", True), ("repoll", False), ("repoll_rechecks", True)]
+
+
+def _alternating_runs(args: argparse.Namespace, workdir: Path, sites: int, articles: int, other: str,
+                      prefix: str, report: Callable[[int, str, Run], None],
+                      profile: bool) -> tuple[list[Run], dict[str, Any]]:
+    """Serve one web and run labourwatch and ``other`` on it, alternating their order round by round."""
+    web = start_web(sites, articles)
     try:
         feed_urls = [s["url"] for s in web.sources(kinds={"feed"})]
         warm(web, feed_urls)
-        facts = {"sites": args.sites, "feeds": len(feed_urls), "articles": len(web.articles())}
+        facts = {"sites": sites, "feeds": len(feed_urls), "articles": len(web.articles())}
         runs: list[Run] = []
         for round_ in range(args.repeats):
-            order = (LABOURWATCH, PLAIN) if round_ % 2 == 0 else (PLAIN, LABOURWATCH)
+            order = (LABOURWATCH, other) if round_ % 2 == 0 else (other, LABOURWATCH)
             for variant in order:
-                label = f"r{round_}-{variant}"
-                phases = [("cold", True), ("repoll", False), ("repoll_rechecks", True)] \
-                    if variant == LABOURWATCH else None
-                run = _attach_traffic(web, run_child(
-                    _config(args, variant, feed_urls, workdir, label, phases, round_), workdir, label))
+                label = f"{prefix}r{round_}-{variant}"
+                phases = LABOURWATCH_PHASES if variant == LABOURWATCH else None
+                config = _config(args, variant, feed_urls, workdir, label, phases, round_)
+                if not profile:
+                    config["profile_dir"] = None
+                run = _attach_traffic(web, run_child(config, workdir, label))
                 runs.append(run)
-                cold = run.phases["cold"]
-                print(f"  round {round_} {variant:12} cold {cold['wall']:6.2f}s {cold['traffic']['pages']:5d} pages"
-                      f" rss {cold['maxrss_kib'] / 1024:6.1f} MiB", file=sys.stderr, flush=True)
+                report(round_, variant, run)
         return runs, facts
     finally:
         web.stop()
+
+
+def _report_cold(round_: int, variant: str, run: Run) -> None:
+    cold = run.phases["cold"]
+    print(f"  round {round_} {variant:12} cold {cold['wall']:6.2f}s {cold['traffic']['pages']:5d} pages"
+          f" rss {cold['maxrss_kib'] / 1024:6.1f} MiB", file=sys.stderr, flush=True)
+
+
+def _report_repoll(round_: int, variant: str, run: Run) -> None:
+    phase = run.phases["repoll" if variant == LABOURWATCH else "warm"]
+    print(f"  re-poll round {round_} {variant:12} {phase['wall']:6.3f}s"
+          f" {phase['traffic']['requests']} requests", file=sys.stderr, flush=True)
+
+
+def cold_rounds(args: argparse.Namespace, workdir: Path) -> tuple[list[Run], dict[str, Any]]:
+    """Alternating labourwatch / plain cold crawls on the main web, plus labourwatch's re-polls of it."""
+    return _alternating_runs(args, workdir, args.sites, args.articles, PLAIN, "", _report_cold, profile=True)
 
 
 def repoll_rounds(args: argparse.Namespace, workdir: Path) -> tuple[list[Run], dict[str, Any]]:
     """On a separate web of ``--repoll-sites`` feeds: labourwatch cold + re-polls, and the plain feeds-only floor."""
-    web = start_web(args.repoll_sites, args.repoll_articles)
-    try:
-        feed_urls = [s["url"] for s in web.sources(kinds={"feed"})]
-        warm(web, feed_urls)
-        facts = {"sites": args.repoll_sites, "feeds": len(feed_urls), "articles": len(web.articles())}
-        runs: list[Run] = []
-        for round_ in range(args.repeats):
-            order = (LABOURWATCH, PLAIN_FEEDS) if round_ % 2 == 0 else (PLAIN_FEEDS, LABOURWATCH)
-            for variant in order:
-                label = f"repoll-r{round_}-{variant}"
-                phases = [("cold", True), ("repoll", False), ("repoll_rechecks", True)] \
-                    if variant == LABOURWATCH else None
-                config = _config(args, variant, feed_urls, workdir, label, phases, round_)
-                config["profile_dir"] = None
-                run = _attach_traffic(web, run_child(config, workdir, label))
-                runs.append(run)
-                key = "repoll" if variant == LABOURWATCH else "warm"
-                phase = run.phases[key]
-                print(f"  re-poll round {round_} {variant:12} {phase['wall']:6.3f}s"
-                      f" {phase['traffic']['requests']} requests", file=sys.stderr, flush=True)
-        return runs, facts
-    finally:
-        web.stop()
+    return _alternating_runs(args, workdir, args.repoll_sites, args.repoll_articles, PLAIN_FEEDS, "repoll-",
+                             _report_repoll, profile=False)
 
 
 def paired_ratio(runs: list[Run]) -> float:
