@@ -6,6 +6,7 @@ article's version, diff and raw evidence are committed together or not at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from analysis.types import ArticleDoc, Relevance, VersionDiff
@@ -134,16 +137,25 @@ def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str
 
 
 def save_validators(session: Session, url: str, etag: str | None, last_modified: str | None) -> None:
-    """Remember a URL's validators (or forget them when the server sent none)."""
-    row = session.get(HttpValidator, url)
+    """Remember a URL's validators (or forget them when the server sent none): one statement, no read."""
+    conn = session.connection()
     if not etag and not last_modified:
-        if row is not None:
-            session.delete(row)
+        conn.execute(_FORGET_VALIDATORS, {"url": url})
         return
-    if row is None:
-        session.add(HttpValidator(url=url, etag=etag, last_modified=last_modified, updated_at=utcnow()))
-    else:
-        row.etag, row.last_modified, row.updated_at = etag, last_modified, utcnow()
+    conn.execute(_upsert_validator(conn.dialect.name),
+                 {"url": url, "etag": etag, "last_modified": last_modified, "updated_at": utcnow()})
+
+
+_FORGET_VALIDATORS = delete(HttpValidator).where(HttpValidator.url == bindparam("url"))
+
+
+@functools.cache
+def _upsert_validator(dialect: str) -> Executable:
+    # INSERT ... ON CONFLICT DO UPDATE has the same shape in both dialects labourwatch supports; built
+    # once, with the values passed at execution, so SQLAlchemy reuses its compiled form.
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(HttpValidator)
+    return stmt.on_conflict_do_update(index_elements=["url"], set_={
+        name: stmt.excluded[name] for name in ("etag", "last_modified", "updated_at")})
 
 
 # --- articles ------------------------------------------------------------------------------------
@@ -186,48 +198,53 @@ def _remember_urls(session: Session, article_id: int, urls: Iterable[str], sourc
         session.add(ArticleUrl(url=url, article_id=article_id, source_id=source_id, seen_at=utcnow()))
 
 
-def _add_version(session: Session, article: Article, fetch: ArticleFetch, options: StoreOptions) -> ArticleVersion:
+_INSERT_ARTICLE = insert(Article).returning(Article.id)
+_INSERT_VERSION = insert(ArticleVersion).returning(ArticleVersion.id)
+_INSERT_RAW = insert(RawResponse)
+_OWNERS = select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(bindparam("urls", expanding=True)))
+
+
+def _insert_version(conn: Connection, article_id: int, number: int, fetch: ArticleFetch,
+                    options: StoreOptions) -> int:
+    # Core statements, not ORM objects: this is the crawl's hot path (one per stored article), and the
+    # unit of work's bookkeeping cost more than the inserts themselves.
+    # Statements are built once and given their values at execution, so SQLAlchemy reuses the compiled form.
     doc, raw = fetch.doc, fetch.raw
-    version = ArticleVersion(
-        article_id=article.id, number=article.version_count + 1, fetched_at=raw.fetched_at, url=raw.url,
-        title=doc.title, byline=doc.byline, published_at=doc.published, modified_at=doc.modified,
-        language=doc.language, text=doc.text, content_hash=fetch.content_hash,
-    )
-    session.add(version)
-    session.flush()
-    article.version_count += 1
-    article.content_hash, article.title = fetch.content_hash, doc.title
+    version_id: int = conn.execute(_INSERT_VERSION, dict(
+        article_id=article_id, number=number, fetched_at=raw.fetched_at, url=raw.url, title=doc.title,
+        byline=doc.byline, published_at=doc.published, modified_at=doc.modified, language=doc.language,
+        text=doc.text, content_hash=fetch.content_hash,
+    )).scalar_one()
     if options.keep_raw:
         headers = {k: v for k, v in raw.headers.items() if k.lower() in _KEPT_HEADERS}
-        session.add(RawResponse(
-            version_id=version.id, url=raw.url, status=raw.status, headers=headers,
+        conn.execute(_INSERT_RAW, dict(
+            version_id=version_id, url=raw.url, status=raw.status, headers=headers,
             body=zlib.compress(raw.body, 6), compression="zlib", size=len(raw.body),
             sha256=hashlib.sha256(raw.body).hexdigest(), fetched_at=raw.fetched_at,
         ))
-    return version
+    return version_id
 
 
 def _new_article(session: Session, fetch: ArticleFetch, options: StoreOptions) -> StoreOutcome:
     doc, now = fetch.doc, fetch.raw.fetched_at
     relevant = fetch.relevance.relevant
-    article = Article(
+    conn = session.connection()
+    # Off-topic pages are remembered (never fetched as new again) but neither versioned nor re-checked.
+    article_id: int = conn.execute(_INSERT_ARTICLE, dict(
         source_id=fetch.source_id, url=fetch.discovered_url, canonical_url=doc.canonical_url, title=doc.title,
         language=doc.language, published_at=doc.published, relevant=relevant,
         relevance_score=fetch.relevance.score, matched_terms=list(fetch.relevance.terms), first_seen_at=now,
-        last_checked_at=now, check_count=0, version_count=0, last_status=fetch.raw.status,
-        next_check_at=next_check_at(0, options.revisit, now) if relevant else None,
-    )
-    session.add(article)
-    session.flush()
+        last_checked_at=now, check_count=0, version_count=1 if relevant else 0, last_status=fetch.raw.status,
+        content_hash=fetch.content_hash, next_check_at=next_check_at(0, options.revisit, now) if relevant else None,
+    )).scalar_one()
     # store_article found none of these URLs, so they are all new: no look-up needed.
-    for url in sorted({fetch.discovered_url, doc.canonical_url, *fetch.aliases}):
-        session.add(ArticleUrl(url=url, article_id=article.id, source_id=fetch.source_id, seen_at=now))
+    conn.execute(insert(ArticleUrl), [
+        {"url": url, "article_id": article_id, "source_id": fetch.source_id, "seen_at": now}
+        for url in sorted({fetch.discovered_url, doc.canonical_url, *fetch.aliases})
+    ])
     if not relevant:
-        # Off-topic pages are remembered (never fetched as new again) but neither versioned nor re-checked.
-        article.content_hash = fetch.content_hash
-        return StoreOutcome("new_offtopic", article.id)
-    version = _add_version(session, article, fetch, options)
-    return StoreOutcome("new", article.id, version.id)
+        return StoreOutcome("new_offtopic", article_id)
+    return StoreOutcome("new", article_id, _insert_version(conn, article_id, 1, fetch, options))
 
 
 def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: StoreOptions,
@@ -243,9 +260,11 @@ def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: S
     previous = session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id)
                                .order_by(ArticleVersion.number.desc()).limit(1)).one()
     diff = differ(previous.title, previous.text, fetch.doc.title, fetch.doc.text)
-    version = _add_version(session, article, fetch, options)
+    version_id = _insert_version(session.connection(), article.id, article.version_count + 1, fetch, options)
+    article.version_count += 1
+    article.content_hash, article.title = fetch.content_hash, fetch.doc.title
     row = VersionDiffRow(
-        article_id=article.id, from_version_id=previous.id, to_version_id=version.id,
+        article_id=article.id, from_version_id=previous.id, to_version_id=version_id,
         title_before=previous.title, title_after=fetch.doc.title, added=list(diff.added),
         removed=list(diff.removed), unified=diff.unified, changed=list(diff.changed_parts),
         figures_before=list(diff.figures_before), figures_after=list(diff.figures_after), created_at=now,
@@ -255,22 +274,30 @@ def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: S
     # A changed article is alive: start the decaying schedule again.
     article.check_count = 0
     article.next_check_at = next_check_at(0, options.revisit, now)
-    return StoreOutcome("changed", article.id, version.id, row.id, diff.changed_parts)
+    return StoreOutcome("changed", article.id, version_id, row.id, diff.changed_parts)
 
 
 def store_article(session: Session, fetch: ArticleFetch, options: StoreOptions, differ: Differ) -> StoreOutcome:
     """Store a fetched article: a new article, a new version with its diff, or only a completed check."""
-    article = session.scalars(
-        select(Article).where(Article.canonical_url == fetch.doc.canonical_url).with_for_update()
-    ).one_or_none()
-    if article is None:
-        # Reached under another URL before (an alias whose page now names a different canonical URL)?
-        owner = session.scalars(select(ArticleUrl.article_id).where(
-            ArticleUrl.url.in_({fetch.discovered_url, *fetch.aliases}))).first()
-        article = session.get(Article, owner, with_for_update=True) if owner is not None else None
-    if article is None:
+    article_id = _owner(session, fetch)
+    if article_id is None:
+        return _new_article(session, fetch, options)
+    article = session.get(Article, article_id, with_for_update=True)
+    if article is None:  # deleted between the two statements
         return _new_article(session, fetch, options)
     return _recheck(session, article, fetch, options, differ)
+
+
+def _owner(session: Session, fetch: ArticleFetch) -> int | None:
+    """The article this fetch belongs to: by its canonical URL first, else by a URL it was reached under
+    (an alias whose page now names a different canonical URL). Every article's canonical URL is one of
+    its remembered URLs, so one look-up answers both."""
+    canonical = fetch.doc.canonical_url
+    wanted = {canonical, fetch.discovered_url, *fetch.aliases}
+    owners = dict(session.connection().execute(_OWNERS, {"urls": sorted(wanted)}).all())
+    if canonical in owners:
+        return owners[canonical]
+    return min(owners.values()) if owners else None
 
 
 def classify_article(session: Session, canonical_url: str, content_hash: str) -> str:
