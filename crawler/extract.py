@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.utils import load_html
 
 from analysis.language import guess_language
 from analysis.types import ArticleDoc
@@ -95,10 +96,14 @@ def _strip_title_line(text: str, title: str) -> str:
 
 def extract_article(html: str, url: str, language_hint: str | None = None) -> ArticleDoc:
     """Main text and metadata of one article page; raise ExtractionError when there is no text."""
+    # One parse, with trafilatura's own loader, for both the metadata and the main text: the tree is the
+    # one trafilatura would have built from the string (comments dropped, faulty markup repaired).
     try:
-        tree = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError) as exc:
+        tree = load_html(html)
+    except (etree.ParserError, ValueError, TypeError) as exc:
         raise ExtractionError(f"not parseable as HTML: {exc}") from exc
+    if tree is None:
+        raise ExtractionError("not parseable as HTML")
     meta, ld = _meta(tree), _json_ld(tree)
     title, canonical = _title(tree, meta, ld), _canonical(tree, url)
     published = _parse_date(_first(meta, _PUBLISHED) or ld.get("datepublished"))
