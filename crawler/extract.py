@@ -25,6 +25,10 @@ _PUBLISHED = ("article:published_time", "og:published_time", "datePublished", "p
 _MODIFIED = ("article:modified_time", "og:updated_time", "dateModified", "last-modified")
 
 
+# Below this, what trafilatura returns is a menu label or a caption, not an article ("Home", "Photo: AP").
+MIN_TEXT_CHARS = 20
+
+
 class ExtractionError(Exception):
     """The page has no extractable main text."""
 
@@ -113,7 +117,7 @@ def extract_article(html: str, url: str, language_hint: str | None = None) -> Ar
         tree, url=url, with_metadata=False, include_comments=False, include_tables=False,
     )
     text = getattr(document, "text", None) or ""
-    if not text.strip():
+    if len(text.strip()) < MIN_TEXT_CHARS:
         raise ExtractionError("no main text found on the page")
     text = _strip_title_line(text, title)
     return ArticleDoc(
