@@ -1,11 +1,16 @@
 """The crawl's view of the database: blocking repository calls run in worker threads, never on the loop.
 
+Article writes go through one writer thread with group commit: pages that arrive while it is busy are
+stored together in one transaction (a commit costs as much as storing an article). When a batch fails, it
+is rolled back and its pages are stored one transaction each, so one bad page never takes others with it.
+
 In a dry run every read works as usual and every write is skipped, so ``crawl --dry-run`` stores nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +39,27 @@ class PageResult:
     stored: repo.StoreOutcome | None = None
 
 
+# Pages per write transaction at most: large enough to amortise the commit, small enough that a
+# failed batch is cheap to redo page by page.
+MAX_BATCH = 50
+
+
+@dataclass(frozen=True)
+class _Job:
+    page: FetchedPage
+    processed: ProcessedPage
+    future: asyncio.Future[PageResult]
+
+
+def _settle(future: asyncio.Future[PageResult], outcome: PageResult | Exception) -> None:
+    if future.cancelled():
+        return
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
 class CrawlStore:
     """Async access to the repository for one crawl."""
 
@@ -45,6 +71,9 @@ class CrawlStore:
         # One writer thread: concurrent writers would only queue on the database's write lock (SQLite
         # sleeps in its busy handler while it waits); extraction still runs in parallel beside it.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labourwatch-db-writer")
+        self._pending: list[_Job] = []
+        self._lock = threading.Lock()
+        self._draining = False
 
     def close(self) -> None:
         """Finish pending writes and stop the writer thread."""
@@ -68,18 +97,42 @@ class CrawlStore:
             action = await asyncio.to_thread(self._read, repo.classify_article, fetch.doc.canonical_url,
                                              fetch.content_hash)
             return PageResult(processed, action)
-        return await self._in_writer(self._store_processed, page, processed)
-
-    async def _in_writer(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, lambda: func(*args, **kwargs))
+        job = _Job(page, processed, loop.create_future())
+        with self._lock:
+            self._pending.append(job)
+            start, self._draining = not self._draining, True
+        if start:
+            self._writer.submit(self._drain, loop)
+        return await job.future
 
-    def _store_processed(self, page: FetchedPage, processed: ProcessedPage) -> PageResult:
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Writer thread: store queued pages, a batch per transaction, until the queue is empty."""
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                if not batch:
+                    self._draining = False
+                    return
+            for job, outcome in zip(batch, self._store_batch(batch), strict=True):
+                loop.call_soon_threadsafe(_settle, job.future, outcome)
+
+    def _store_batch(self, batch: list[_Job]) -> list[PageResult | Exception]:
+        try:
+            with self.db.write() as session:
+                return [self._store_one(session, job) for job in batch]
+        except Exception as exc:  # handed to the page's own caller, which records it on the source
+            if len(batch) == 1:
+                return [exc]
+        # The batch was rolled back as a whole: store each page on its own, so only the culprit fails.
+        return [outcome for job in batch for outcome in self._store_batch([job])]
+
+    def _store_one(self, session: Session, job: _Job) -> PageResult:
+        page, processed = job.page, job.processed
         fetch = processed.to_fetch(page)
-        with self.db.write() as session:
-            stored = repo.store_article(session, fetch, self.store_options, diff_versions)
-            repo.save_validators(session, fetch.doc.canonical_url, page.headers.get("etag"),
-                                 page.headers.get("last-modified"))
+        stored = repo.store_article(session, fetch, self.store_options, diff_versions)
+        repo.save_validators(session, fetch.doc.canonical_url, page.headers.get("etag"),
+                             page.headers.get("last-modified"))
         return PageResult(processed, stored.action, stored)
 
     def _read(self, func: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
