@@ -163,15 +163,21 @@ class TopicMatcher:
         self._labour = _compile_group(topic.languages, "labour")
         self._exclude = _compile_group(topic.languages, "exclude")
 
+    def _mentions(self, text: str) -> tuple[list[_Mention], list[_Mention]]:
+        """The DPRK-term and labour-term mentions of ``text``, outside excluded look-alikes."""
+        lowered = text.lower()
+        hidden = _merge_spans([(start, end) for start, end, _ in _find_spans(text, lowered, self._exclude)])
+        return _find_mentions(text, lowered, self._dprk, hidden), _find_mentions(text, lowered, self._labour, hidden)
+
+    def groups_in(self, text: str) -> frozenset[str]:
+        """Which term groups ``text`` mentions: ``"dprk"``, ``"labour"``, both or neither."""
+        dprk, labour = self._mentions(text)
+        return frozenset(name for name, found in (("dprk", dprk), ("labour", labour)) if found)
+
     def score(self, title: str, text: str) -> Relevance:
         """Judge an article: relevant when a DPRK term and a labour term occur within the window."""
         haystack = f"{title}\n{text}"
-        lowered = haystack.lower()
-        hidden = _merge_spans(
-            [(start, end) for start, end, _ in _find_spans(haystack, lowered, self._exclude)]
-        )
-        dprk = _find_mentions(haystack, lowered, self._dprk, hidden)
-        labour = _find_mentions(haystack, lowered, self._labour, hidden)
+        dprk, labour = self._mentions(haystack)
         window = self.topic.window
         dprk_starts = [m.start for m in dprk]
         labour_starts = [m.start for m in labour]

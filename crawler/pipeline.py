@@ -41,6 +41,9 @@ class StorePipeline:
             ledger.article_failed(item.source_id, item.url, "store_failed", f"{type(exc).__name__}: {exc}")
             return item
         ledger.counts[f"articles_{result.action}"] += 1
+        if result.action in ("new", "changed"):
+            for sentence in result.page.matches:
+                ledger.counts[f"claims_{sentence.match.label}"] += 1
         doc, relevance = result.page.doc, result.page.relevance
         ledger.found.append(FoundArticle(source_id=item.source_id, url=doc.canonical_url, title=doc.title,
                                          relevant=relevance.relevant, score=relevance.score, action=result.action))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from analysis.relevance import score_relevance
+from analysis.claims.sentences import KnownClaims, SentenceMatch, match_article
+from analysis.relevance import matcher_for
 from analysis.text import content_hash
 from analysis.types import ArticleDoc, Relevance, Topic
 from crawler.extract import extract_article
@@ -27,6 +28,7 @@ class FetchedPage:
     language_hint: str | None = None
     link_title: str | None = None
     article_id: int | None = None
+    previous_hash: str | None = None  # a re-check's stored content hash: unchanged text is not matched again
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class ProcessedPage:
     doc: ArticleDoc
     relevance: Relevance
     content_hash: str
+    matches: tuple[SentenceMatch, ...] = ()
+    claims_digest: str | None = None
 
     def to_fetch(self, page: FetchedPage) -> ArticleFetch:
         """The repository's input for storing this page."""
@@ -43,11 +47,21 @@ class ProcessedPage:
                          fetched_at=page.fetched_at)
         aliases = tuple(url for url in {page.url} if url not in (page.discovered_url, self.doc.canonical_url))
         return ArticleFetch(doc=self.doc, relevance=self.relevance, content_hash=self.content_hash, raw=raw,
-                            source_id=page.source_id, discovered_url=page.discovered_url, aliases=aliases)
+                            source_id=page.source_id, discovered_url=page.discovered_url, aliases=aliases,
+                            matches=self.matches, claims_digest=self.claims_digest)
 
 
-def process_page(page: FetchedPage, topic: Topic) -> ProcessedPage:
-    """Extract and score one page (CPU-bound: call it in a worker thread). Raises ExtractionError."""
+def process_page(page: FetchedPage, topic: Topic, claims: KnownClaims | None = None) -> ProcessedPage:
+    """Extract and score one page, and match the claim sentences of a relevant one against ``claims``
+    (CPU-bound: call it in a worker thread). Raises ExtractionError."""
     doc = extract_article(page.text, page.url, page.language_hint)
-    relevance = score_relevance(doc.title, doc.text, topic)
-    return ProcessedPage(doc=doc, relevance=relevance, content_hash=content_hash(doc.title, doc.text))
+    topic_matcher = matcher_for(topic)
+    relevance = topic_matcher.score(doc.title, doc.text)
+    digest = content_hash(doc.title, doc.text)
+    if claims is None or not relevance.relevant or digest == page.previous_hash:
+        return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest)
+    # Matched here, before the store knows whether the text changed: an unchanged page's matches are
+    # thrown away, but the writer thread never waits for the matcher.
+    matches = tuple(match_article(doc.text, topic_matcher, claims.matcher))
+    return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, matches=matches,
+                         claims_digest=claims.digest)

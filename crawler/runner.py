@@ -12,12 +12,14 @@ from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
 
+from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
 from crawler.ledger import CrawlLedger
 from crawler.settings import scrapy_settings
 from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
+from db import claims as claim_queries
 from db import repository as repo
 from db.engine import Database
 from db.models import Source
@@ -46,12 +48,18 @@ def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, re
     with db.read() as session:
         due = repo.due_rechecks(session, now, source_ids=[s.id for s in sources] if restrict_rechecks else None) \
             if rechecks else []
-        urls = [s.url for s in sources] + [url for _, url, _ in due]
+        urls = [s.url for s in sources] + [url for _, url, _, _ in due]
         follow = {s.id: list(row.follow_urls or []) for s in sources
                   if (row := session.get(Source, s.id)) is not None}
         validators = repo.validators_for(session, urls)
-    return CrawlPlan(sources=list(sources), rechecks=[Recheck(a, u, s) for a, u, s in due],
+    return CrawlPlan(sources=list(sources), rechecks=[Recheck(*row) for row in due],
                      validators=validators, follow_urls=follow)
+
+
+def _known_claims(db: Database) -> KnownClaims | None:
+    with db.read() as session:
+        active = claim_queries.list_claims(session, "active")
+    return KnownClaims.of(active) if active else None
 
 
 def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> int:
@@ -91,13 +99,18 @@ def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options
 
 async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic, *,
                     rechecks: bool = True, restrict_rechecks: bool = False, dry_run: bool = False,
-                    trigger: str = "cli", on_progress: Callable[[str], None] | None = None) -> CrawlReport:
-    """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop."""
+                    trigger: str = "cli", on_progress: Callable[[str], None] | None = None,
+                    match_claims: bool = True) -> CrawlReport:
+    """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop.
+
+    With ``match_claims``, the claim sentences of every new version are matched against the active known
+    claims in the database and stored with it."""
     started = time.perf_counter()
     run_id = None if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
     plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks)
+    claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
     ledger = CrawlLedger(on_progress=on_progress)
-    store = CrawlStore(db, options, topic, dry_run=dry_run)
+    store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims)
     runner = AsyncCrawlerRunner(scrapy_settings(options))
     try:
         await runner.crawl(MonitorSpider, plan=plan, store=store, ledger=ledger, options=options)

@@ -33,6 +33,7 @@ class Recheck:
     article_id: int
     url: str
     source_id: str | None
+    content_hash: str | None = None
 
 
 @dataclass
@@ -83,7 +84,8 @@ class MonitorSpider(scrapy.Spider):
             yield scrapy.Request(
                 recheck.url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
                 headers=conditional_headers(self.plan.validators, recheck.url),
-                meta={"lw_source": recheck.source_id, "lw_article": recheck.article_id, "lw_discovered": recheck.url},
+                meta={"lw_source": recheck.source_id, "lw_article": recheck.article_id, "lw_discovered": recheck.url,
+                      "lw_hash": recheck.content_hash},
             )
 
     def _document_request(self, spec: SourceSpec, url: str, depth: int, validators: Validators) -> scrapy.Request:
@@ -187,6 +189,7 @@ class MonitorSpider(scrapy.Spider):
             status=response.status, headers=headers, body=response.body, text=response.text,
             fetched_at=datetime.now(UTC), language_hint=response.meta.get("lw_language"),
             link_title=response.meta.get("lw_title"), article_id=article_id,
+            previous_hash=response.meta.get("lw_hash"),
         )
 
     def _document_failed(self, spec: SourceSpec, depth: int, url: str, code: str, message: str) -> None:

@@ -18,6 +18,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
+from analysis.claims.sentences import KnownClaims
 from analysis.diff import diff_versions
 from analysis.types import Topic
 from crawler.processing import FetchedPage, ProcessedPage, process_page
@@ -63,9 +64,11 @@ def _settle(future: asyncio.Future[PageResult], outcome: PageResult | Exception)
 class CrawlStore:
     """Async access to the repository for one crawl."""
 
-    def __init__(self, db: Database, options: CrawlOptions, topic: Topic, *, dry_run: bool = False) -> None:
+    def __init__(self, db: Database, options: CrawlOptions, topic: Topic, *, dry_run: bool = False,
+                 claims: KnownClaims | None = None) -> None:
         self.db = db
         self.topic = topic
+        self.claims = claims
         self.dry_run = dry_run
         self.store_options = StoreOptions(revisit=options.revisit, keep_raw=options.keep_raw)
         # One writer thread: concurrent writers would only queue on the database's write lock (SQLite
@@ -91,7 +94,7 @@ class CrawlStore:
         """Extract and score one article page in a worker thread, then store it in the writer thread.
 
         Raises ExtractionError."""
-        processed = await asyncio.to_thread(process_page, page, self.topic)
+        processed = await asyncio.to_thread(process_page, page, self.topic, self.claims)
         if self.dry_run:
             fetch = processed.to_fetch(page)
             action = await asyncio.to_thread(self._read, repo.classify_article, fetch.doc.canonical_url,

@@ -1,15 +1,20 @@
-"""Queries over known claims: import (insert or update by id), list, export, add."""
+"""Queries over known claims and their matches: import (insert or update by id), list, export, add; the
+stored verdicts on article sentences, and replacing them when the claims change (``claims rematch``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.claims.model import Claim, Figure
-from db.models import KnownClaim, utcnow
+from analysis.claims.sentences import SentenceMatch
+from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, utcnow
+from db.repository import insert_matches
 
 
 @dataclass(frozen=True)
@@ -63,3 +68,104 @@ def list_claims(session: Session, status: str | None = None) -> list[Claim]:
     if status:
         query = query.where(KnownClaim.status == status)
     return [_to_claim(row) for row in session.scalars(query)]
+
+
+# --- matches -------------------------------------------------------------------------------------
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def match_rows(session: Session, *, claim_id: str | None = None, label: str | None = None,
+               article_id: int | None = None, off_subject: bool = True,
+               limit: int | None = None) -> list[dict[str, Any]]:
+    """Stored claim matches with their provenance (article, version, source, URL, fetch time), newest first.
+
+    ``off_subject=False`` leaves out new-claim sentences that are not about North Korean workers."""
+    query = (select(ClaimMatchRow, ArticleVersion.number, ArticleVersion.fetched_at, Article.title)
+             .join(ArticleVersion, ArticleVersion.id == ClaimMatchRow.version_id)
+             .join(Article, Article.id == ClaimMatchRow.article_id)
+             .order_by(ArticleVersion.fetched_at.desc(), ClaimMatchRow.version_id.desc(),
+                       ClaimMatchRow.sentence_index))
+    if claim_id:
+        query = query.where(ClaimMatchRow.claim_id == claim_id)
+    if label:
+        query = query.where(ClaimMatchRow.label == label)
+    if article_id is not None:
+        query = query.where(ClaimMatchRow.article_id == article_id)
+    if not off_subject:
+        query = query.where(or_(ClaimMatchRow.label != "new", ClaimMatchRow.on_subject.is_(True)))
+    if limit:
+        query = query.limit(limit)
+    return [{
+        "id": row.id, "label": row.label, "claim_id": row.claim_id, "confidence": round(row.confidence, 3),
+        "score": round(row.score, 3), "sentence": row.sentence, "old_values": row.old_values,
+        "new_values": row.new_values, "reasons": row.reasons, "on_subject": row.on_subject,
+        "article_id": row.article_id, "version_id": row.version_id, "version": number,
+        "sentence_index": row.sentence_index, "source_id": row.source_id, "url": row.url, "title": title,
+        "fetched_at": _iso(fetched_at), "matched_at": _iso(row.matched_at), "claims_digest": row.claims_digest,
+    } for row, number, fetched_at, title in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A stored version of a relevant article, as ``claims rematch`` reads it."""
+
+    id: int
+    article_id: int
+    source_id: str | None
+    url: str
+    text: str
+    fetched_at: datetime
+
+
+def count_versions(session: Session, article_ids: Sequence[int] | None = None) -> int:
+    """How many stored versions of relevant articles there are (of the given articles, if any)."""
+    query = (select(func.count()).select_from(ArticleVersion).join(Article, Article.id == ArticleVersion.article_id)
+             .where(Article.relevant.is_(True)))
+    if article_ids:
+        query = query.where(Article.id.in_(list(article_ids)))
+    return int(session.scalar(query) or 0)
+
+
+def iter_versions(session: Session, article_ids: Sequence[int] | None = None,
+                  batch: int = 200) -> Iterator[list[StoredVersion]]:
+    """Stored versions of relevant articles in id order, ``batch`` at a time (keyset pages, so memory stays flat)."""
+    last = 0
+    while True:
+        query = (select(ArticleVersion.id, ArticleVersion.article_id, Article.source_id, ArticleVersion.url,
+                        ArticleVersion.text, ArticleVersion.fetched_at)
+                 .join(Article, Article.id == ArticleVersion.article_id)
+                 .where(Article.relevant.is_(True), ArticleVersion.id > last)
+                 .order_by(ArticleVersion.id).limit(batch))
+        if article_ids:
+            query = query.where(Article.id.in_(list(article_ids)))
+        rows = [StoredVersion(*row) for row in session.execute(query)]
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """What replacing one version's matches changed."""
+
+    sentences: int
+    changed: int  # sentences whose label or matched claim differs from before (or that are new)
+    removed: int  # sentences that had a verdict before and are no longer claim sentences
+
+
+def replace_matches(session: Session, version: StoredVersion, matches: Sequence[SentenceMatch], digest: str,
+                    at: datetime) -> Replaced:
+    """Swap a version's stored matches for ``matches``, counting what changed."""
+    conn = session.connection()
+    before = {index: (label, claim_id) for index, label, claim_id in conn.execute(
+        select(ClaimMatchRow.sentence_index, ClaimMatchRow.label, ClaimMatchRow.claim_id)
+        .where(ClaimMatchRow.version_id == version.id))}
+    conn.execute(delete(ClaimMatchRow).where(ClaimMatchRow.version_id == version.id))
+    if matches:
+        insert_matches(conn, version.id, version.article_id, version.source_id, version.url, matches, digest, at)
+    changed = sum(1 for m in matches if before.get(m.index) != (m.match.label, m.match.claim_id))
+    removed = len(set(before) - {m.index for m in matches})
+    return Replaced(len(matches), changed, removed)

@@ -246,3 +246,31 @@ class KnownClaim(Base):
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ClaimMatchRow(Base):
+    """One claim sentence of one stored article version, as the matcher labelled it, with its provenance.
+
+    ``claims_digest`` fingerprints the set of active claims the match was made against, so that
+    ``claims rematch`` can tell stale matches from current ones."""
+
+    __tablename__ = "claim_matches"
+    __table_args__ = (UniqueConstraint("version_id", "sentence_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    url: Mapped[URL]
+    sentence_index: Mapped[int] = mapped_column(Integer)
+    sentence: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(16), index=True)
+    claim_id: Mapped[str | None] = mapped_column(ForeignKey("claims.id", ondelete="SET NULL"), index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    old_values: Mapped[list[Any]] = mapped_column(default=list)
+    new_values: Mapped[list[Any]] = mapped_column(default=list)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    on_subject: Mapped[bool] = mapped_column(Boolean, default=False)
+    claims_digest: Mapped[str] = mapped_column(String(64))
+    matched_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)

@@ -19,11 +19,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from analysis.claims.sentences import SentenceMatch
 from analysis.types import ArticleDoc, Relevance, VersionDiff
 from db.models import (
     Article,
     ArticleUrl,
     ArticleVersion,
+    ClaimMatchRow,
     CrawlRun,
     FetchError,
     HttpValidator,
@@ -60,6 +62,8 @@ class ArticleFetch:
     source_id: str | None
     discovered_url: str
     aliases: tuple[str, ...] = ()
+    matches: tuple[SentenceMatch, ...] = ()  # the claim sentences of this text, stored with its version
+    claims_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,14 +175,15 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
 
 
 def due_rechecks(session: Session, now: datetime, limit: int = 500,
-                 source_ids: Sequence[str] | None = None) -> list[tuple[int, str, str | None]]:
-    """Relevant articles whose next re-check is due: (article id, canonical URL, source id), oldest first."""
-    query = (select(Article.id, Article.canonical_url, Article.source_id)
+                 source_ids: Sequence[str] | None = None) -> list[tuple[int, str, str | None, str | None]]:
+    """Relevant articles whose next re-check is due, oldest first: (article id, canonical URL, source id,
+    content hash of the stored version)."""
+    query = (select(Article.id, Article.canonical_url, Article.source_id, Article.content_hash)
              .where(Article.next_check_at.is_not(None), Article.next_check_at <= now)
              .order_by(Article.next_check_at).limit(limit))
     if source_ids is not None:
         query = query.where(Article.source_id.in_(list(source_ids)))
-    return [(row[0], row[1], row[2]) for row in session.execute(query)]
+    return [(row[0], row[1], row[2], row[3]) for row in session.execute(query)]
 
 
 def record_not_modified(session: Session, article_id: int, now: datetime, revisit: Sequence[timedelta]) -> None:
@@ -201,6 +206,7 @@ def _remember_urls(session: Session, article_id: int, urls: Iterable[str], sourc
 _INSERT_ARTICLE = insert(Article).returning(Article.id)
 _INSERT_VERSION = insert(ArticleVersion).returning(ArticleVersion.id)
 _INSERT_RAW = insert(RawResponse)
+_INSERT_MATCH = insert(ClaimMatchRow)
 _OWNERS = select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(bindparam("urls", expanding=True)))
 
 
@@ -222,7 +228,23 @@ def _insert_version(conn: Connection, article_id: int, number: int, fetch: Artic
             body=zlib.compress(raw.body, 6), compression="zlib", size=len(raw.body),
             sha256=hashlib.sha256(raw.body).hexdigest(), fetched_at=raw.fetched_at,
         ))
+    if fetch.matches and fetch.claims_digest:
+        insert_matches(conn, version_id, article_id, fetch.source_id, raw.url, fetch.matches, fetch.claims_digest,
+                       raw.fetched_at)
     return version_id
+
+
+def insert_matches(conn: Connection, version_id: int, article_id: int, source_id: str | None, url: str,
+                   matches: Sequence[SentenceMatch], digest: str, at: datetime) -> None:
+    """Store the claim verdicts on one version's sentences (the caller removed any earlier ones)."""
+    conn.execute(_INSERT_MATCH, [
+        {"version_id": version_id, "article_id": article_id, "source_id": source_id, "url": url,
+         "sentence_index": m.index, "sentence": m.sentence, "label": m.match.label, "claim_id": m.match.claim_id,
+         "confidence": m.match.confidence, "score": m.match.score, "old_values": list(m.match.old_values),
+         "new_values": list(m.match.new_values), "reasons": list(m.match.reasons), "on_subject": m.on_subject,
+         "claims_digest": digest, "matched_at": at}
+        for m in matches
+    ])
 
 
 def _new_article(session: Session, fetch: ArticleFetch, options: StoreOptions) -> StoreOutcome:

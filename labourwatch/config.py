@@ -76,7 +76,7 @@ class TopicConfig(_Model):
 
 
 class ClaimsConfig(_Model):
-    """The known-claims file (claim matching arrives with the claims issue)."""
+    """The known-claims file: imported (insert or update by id) before every crawl, matched against new text."""
 
     file: str | None = None
 
@@ -240,6 +240,15 @@ class Config:
             base = self.path.parent if self.path else Path.cwd()
             return prefix + str((base / url[len(prefix):]).resolve())
         return url
+
+    @property
+    def claims_file(self) -> Path | None:
+        """The known-claims file, relative to the config file's folder; None when the config names none."""
+        name = self.model.claims.file
+        if not name:
+            return None
+        base = self.path.parent if self.path else Path.cwd()
+        return (base / name).resolve()
 
     @property
     def crawl_options(self) -> CrawlOptions:

@@ -28,6 +28,20 @@ def read_claims_file(path: Path) -> list[Claim]:
         raise click.UsageError(f"{path}: {exc}") from exc
 
 
+def sync_configured_claims(app: AppContext) -> claim_store.ImportResult | None:
+    """Import the configured claims file (insert or update by id); None when the config names none.
+
+    A missing or broken file is a usage error: matching against a silently stale claim set is worse."""
+    path = app.config.claims_file
+    if path is None:
+        return None
+    if not path.exists():
+        raise click.UsageError(f"claims.file: {path} does not exist")
+    loaded = read_claims_file(path)
+    with app.database().write() as session:
+        return claim_store.import_claims(session, loaded)
+
+
 @click.group()
 def claims() -> None:
     """Known claims that new reporting is matched against."""

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from db import repository as repo
 from labourwatch.cli import AppContext, pass_app
+from labourwatch.commands.claims import sync_configured_claims
 from labourwatch.output import FORMATS, print_json, print_rows
 
 if TYPE_CHECKING:
@@ -76,6 +77,11 @@ def crawl(app: AppContext, source_ids: tuple[str, ...], dry_run: bool, no_rechec
     if not dry_run:
         with database.write() as session:
             repo.sync_sources(session, config.sources)
+        synced = sync_configured_claims(app)
+        if synced is not None and (synced.added or synced.updated):
+            # Stored verdicts were made against the old claims; new versions use the new ones from now on.
+            click.echo(f"claims file: {synced.added} added, {synced.updated} updated; run 'labourwatch claims "
+                       "rematch' to match stored articles against them", err=True)
     interactive = sys.stderr.isatty() and fmt == "table"
     try:
         with _progress(len(chosen), interactive) as on_progress:
