@@ -20,8 +20,10 @@ from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
 from db import claims as claim_queries
+from db import events
 from db import repository as repo
 from db.engine import Database
+from db.events import Router
 from db.models import Source
 
 logger = logging.getLogger(__name__)
@@ -75,15 +77,23 @@ def _status(ledger: CrawlLedger) -> str:
     return "partial" if ledger.errors and any(r is False for r in results) else "ok"
 
 
-def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options: CrawlOptions) -> None:
+def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options: CrawlOptions,
+            sources: Sequence[SourceSpec], router: Router | None, failing_after: int) -> None:
     now = datetime.now(UTC)
     with db.write() as session:
+        drafts = []
         for result in ledger.sources.values():
-            repo.record_source_result(
+            message = result.error if result.ok is not None else "the crawl ended before the source answered"
+            failures = repo.record_source_result(
                 session, result.source_id, ok=bool(result.ok), at=now, items=result.items, new=result.new,
-                not_modified=result.not_modified, error_code=result.error_code,
-                error=result.error if result.ok is not None else "the crawl ended before the source answered",
+                not_modified=result.not_modified, error_code=result.error_code, error=message,
                 follow_urls=result.follow_urls)
+            if failures is not None:
+                spec = next((s for s in sources if s.id == result.source_id), None)
+                drafts += events.source_events(
+                    result.source_id, spec.name if spec else None, spec.url if spec else "",
+                    failures_before=failures[0], failures_after=failures[1], threshold=failing_after,
+                    error=f"{result.error_code}: {message}" if result.error_code else message, at=now)
             if result.ok and not result.article_failures:
                 for url, etag, last_modified in result.validators:
                     repo.save_validators(session, url, etag, last_modified)
@@ -92,6 +102,7 @@ def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options
         for error in ledger.errors:
             repo.record_error(session, run_id=run_id, source_id=error.source_id, url=error.url, code=error.code,
                               message=error.message, severity=error.severity, at=now)
+        events.record_events(session, drafts, router, now)
         repo.finish_run(session, run_id, status, dict(ledger.counts), len(ledger.errors))
         if options.raw_retention is not None:
             repo.prune_raw(session, now - options.raw_retention)
@@ -100,17 +111,20 @@ def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options
 async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic, *,
                     rechecks: bool = True, restrict_rechecks: bool = False, dry_run: bool = False,
                     trigger: str = "cli", on_progress: Callable[[str], None] | None = None,
-                    match_claims: bool = True) -> CrawlReport:
+                    match_claims: bool = True, router: Router | None = None,
+                    failing_after: int = 3) -> CrawlReport:
     """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop.
 
     With ``match_claims``, the claim sentences of every new version are matched against the active known
-    claims in the database and stored with it."""
+    claims in the database and stored with it. Every stored change is recorded as an event, with one
+    delivery per destination that ``router`` picks; a source that fails ``failing_after`` times in a row
+    makes a ``source_failing`` event, and ``source_recovered`` when it works again."""
     started = time.perf_counter()
     run_id = None if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
     plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks)
     claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
     ledger = CrawlLedger(on_progress=on_progress)
-    store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims)
+    store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router)
     runner = AsyncCrawlerRunner(scrapy_settings(options))
     try:
         await runner.crawl(MonitorSpider, plan=plan, store=store, ledger=ledger, options=options)
@@ -118,7 +132,8 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
         store.close()
     status = _status(ledger)
     if run_id is not None:
-        await asyncio.to_thread(_record, db, run_id, ledger, status, options)
+        await asyncio.to_thread(_record, db, run_id, ledger, status, options, sources, router,
+                                failing_after)
     seconds = time.perf_counter() - started
     logger.info("crawl %s: %s in %.1fs %s", run_id, status, seconds, dict(ledger.counts))
     return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)

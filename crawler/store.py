@@ -23,8 +23,10 @@ from analysis.diff import diff_versions
 from analysis.types import Topic
 from crawler.processing import FetchedPage, ProcessedPage, process_page
 from crawler.types import CrawlOptions
+from db import events
 from db import repository as repo
 from db.engine import Database
+from db.events import Router
 from db.repository import StoreOptions
 
 P = ParamSpec("P")
@@ -65,10 +67,12 @@ class CrawlStore:
     """Async access to the repository for one crawl."""
 
     def __init__(self, db: Database, options: CrawlOptions, topic: Topic, *, dry_run: bool = False,
-                 claims: KnownClaims | None = None) -> None:
+                 claims: KnownClaims | None = None, router: Router | None = None) -> None:
         self.db = db
         self.topic = topic
         self.claims = claims
+        self._claims_by_id = {claim.id: claim for claim in claims.matcher.claims} if claims else {}
+        self.router = router
         self.dry_run = dry_run
         self.store_options = StoreOptions(revisit=options.revisit, keep_raw=options.keep_raw)
         # One writer thread: concurrent writers would only queue on the database's write lock (SQLite
@@ -136,6 +140,14 @@ class CrawlStore:
         stored = repo.store_article(session, fetch, self.store_options, diff_versions)
         repo.save_validators(session, fetch.doc.canonical_url, page.headers.get("etag"),
                              page.headers.get("last-modified"))
+        # The events of this change commit with it: a crash can lose neither one without the other.
+        drafts = events.article_events(events.StoredArticle(
+            action=stored.action, article_id=stored.article_id, version_id=stored.version_id,
+            version_number=stored.version_number, source_id=page.source_id, url=fetch.doc.canonical_url,
+            title=fetch.doc.title, relevance=processed.relevance.score, diff=stored.diff,
+            previous_title=stored.previous_title), processed.matches, self._claims_by_id)
+        if drafts:
+            events.record_events(session, drafts, self.router, page.fetched_at)
         return PageResult(processed, stored.action, stored)
 
     def _read(self, func: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -274,3 +274,53 @@ class ClaimMatchRow(Base):
     on_subject: Mapped[bool] = mapped_column(Boolean, default=False)
     claims_digest: Mapped[str] = mapped_column(String(64))
     matched_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+
+
+class Event(Base):
+    """Something a monitor may want to hear about: a new or edited article, a claim verdict, a source's health.
+
+    ``key`` names the underlying change (for example ``article_edited:v42``), so the same change can never
+    make two events; an event is written in the transaction that stores the change it describes."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id", ondelete="SET NULL"))
+    claim_id: Mapped[str | None] = mapped_column(ForeignKey("claims.id", ondelete="SET NULL"), index=True)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    title: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    importance: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Delivery(Base):
+    """The outbox: one row per (event, route, destination), written with the event, sent by the dispatcher.
+
+    ``destination`` is a fingerprint of the destination URL (never the URL: it may hold a secret); the
+    dispatcher finds the URL in the current config. ``idempotency_key`` travels with the message where the
+    channel allows, so a receiver can drop the duplicate that at-least-once delivery may produce."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "route", "destination"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    route: Mapped[str] = mapped_column(String(64))
+    destination: Mapped[str] = mapped_column(String(32))
+    destination_label: Mapped[str] = mapped_column(String(200), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="immediate")
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_in: Mapped[str | None] = mapped_column(String(64))  # the key of the message (digest) it went out in
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)

@@ -75,6 +75,9 @@ class StoreOutcome:
     version_id: int | None = None
     diff_id: int | None = None
     changed: tuple[str, ...] = field(default=())
+    version_number: int = 0
+    diff: VersionDiff | None = None
+    previous_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,13 @@ def sync_sources(session: Session, specs: Iterable[Any], *, disable_missing: boo
 
 def record_source_result(session: Session, source_id: str, *, ok: bool, at: datetime, items: int, new: int,
                          not_modified: bool, error_code: str | None = None, error: str | None = None,
-                         follow_urls: Sequence[str] | None = None) -> None:
-    """Update a source's health after one poll."""
+                         follow_urls: Sequence[str] | None = None) -> tuple[int, int] | None:
+    """Update a source's health after one poll; returns its consecutive failures before and after (None for
+    an unknown source)."""
     row = session.get(Source, source_id)
     if row is None:
-        return
+        return None
+    before = row.consecutive_failures
     row.last_polled_at = at
     row.items_last_run, row.new_last_run, row.not_modified_last_run = items, new, not_modified
     if ok:
@@ -126,6 +131,7 @@ def record_source_result(session: Session, source_id: str, *, ok: bool, at: date
         row.last_error_at, row.last_error_code, row.last_error = at, error_code, error
     if follow_urls is not None:
         row.follow_urls = list(follow_urls)
+    return before, row.consecutive_failures
 
 
 # --- conditional GET -----------------------------------------------------------------------------
@@ -266,7 +272,7 @@ def _new_article(session: Session, fetch: ArticleFetch, options: StoreOptions) -
     ])
     if not relevant:
         return StoreOutcome("new_offtopic", article_id)
-    return StoreOutcome("new", article_id, _insert_version(conn, article_id, 1, fetch, options))
+    return StoreOutcome("new", article_id, _insert_version(conn, article_id, 1, fetch, options), version_number=1)
 
 
 def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: StoreOptions,
@@ -296,7 +302,8 @@ def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: S
     # A changed article is alive: start the decaying schedule again.
     article.check_count = 0
     article.next_check_at = next_check_at(0, options.revisit, now)
-    return StoreOutcome("changed", article.id, version_id, row.id, diff.changed_parts)
+    return StoreOutcome("changed", article.id, version_id, row.id, diff.changed_parts,
+                        version_number=article.version_count, diff=diff, previous_title=previous.title)
 
 
 def store_article(session: Session, fetch: ArticleFetch, options: StoreOptions, differ: Differ) -> StoreOutcome:

@@ -35,6 +35,7 @@ class SentenceMatch:
     sentence: str
     match: ClaimMatch
     on_subject: bool
+    figures: tuple[str, ...] = ()  # the amounts, dates and years the sentence states, as written
 
 
 def claim_sentences(text: str, topic: TopicMatcher) -> list[tuple[int, str]]:
@@ -51,21 +52,22 @@ def match_article(text: str, topic: TopicMatcher, matcher: ClaimMatcher) -> list
     """Every candidate claim sentence of an article's text with its verdict, in text order."""
     candidates = claim_sentences(text, topic)
     verdicts = matcher.match_many([sentence for _, sentence in candidates])
-    return [
-        SentenceMatch(index, sentence, verdict, verdict.label != "new" or _about_dprk_workers(sentence))
-        for (index, sentence), verdict in zip(candidates, verdicts, strict=True)
-    ]
-
-
-def _about_dprk_workers(sentence: str) -> bool:
-    subject = analyse(sentence).subject
-    return subject.dprk_workers or (subject.mentions_dprk and subject.labour and not subject.foreign_workers)
+    found = []
+    for (index, sentence), verdict in zip(candidates, verdicts, strict=True):
+        analysed = analyse(sentence)
+        subject = analysed.subject
+        about = subject.dprk_workers or (subject.mentions_dprk and subject.labour and not subject.foreign_workers)
+        figures = tuple(quantity.text for quantity in analysed.side.quantities)
+        found.append(SentenceMatch(index, sentence, verdict, verdict.label != "new" or about, figures))
+    return found
 
 
 def claims_digest(claims: Sequence[Claim]) -> str:
     """A fingerprint of the claims a matcher uses: it changes whenever a claim is added, edited or retired."""
-    payload = [[c.id, c.text, c.subject, [[f.value, f.unit, f.qualifier] for f in c.figures], c.status]
-               for c in sorted(claims, key=lambda claim: claim.id)]
+    payload = [
+        [c.id, c.text, c.subject, [[f.value, f.unit, f.qualifier] for f in c.figures], c.status]
+        for c in sorted(claims, key=lambda claim: claim.id)
+    ]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, default=str).encode()).hexdigest()
 
 

@@ -1,0 +1,95 @@
+"""Events from crawls: one per underlying change, written with the change; source health transitions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from db import events
+from db.engine import Database
+from db.events import DeliveryTarget, EventDraft
+from db.models import Delivery, Event
+from labourwatch.fixtureweb import FixtureWeb
+from tests.crawler.helpers import crawl, specs
+from tests.crawler.test_claim_matching import import_claims
+
+
+def stored_events(db: Database) -> list[Event]:
+    with db.read() as session:
+        return list(session.scalars(select(Event).order_by(Event.id)))
+
+
+def test_a_cold_crawl_makes_one_new_article_event_per_relevant_article(database: Database,
+                                                                        web: FixtureWeb) -> None:
+    import_claims(database)
+    sources = specs(web.sources())
+    crawl(database, sources)
+    found = stored_events(database)
+    relevant = {info.url for info in web.articles() if info.on_topic}
+    assert sorted(e.url or "" for e in found if e.type == "new_article") == sorted(relevant)
+    assert {"claim_updated", "claim_corroborated"} <= {e.type for e in found}
+    for event in found:
+        assert event.url in relevant and event.source_id and event.version_id
+    # A re-poll with nothing new, and one after every re-check, make no event at all.
+    crawl(database, sources)
+    assert len(stored_events(database)) == len(found)
+
+
+def test_a_state_change_makes_edit_events_for_exactly_the_edited_articles(database: Database,
+                                                                          web: FixtureWeb) -> None:
+    import_claims(database)
+    sources = specs(web.sources())
+    crawl(database, sources)
+    before = {e.id for e in stored_events(database)}
+    change = web.advance()
+    crawl(database, sources)
+    new = [e for e in stored_events(database) if e.id not in before]
+    edited = [e for e in new if e.type == "article_edited"]
+    assert sorted(e.url or "" for e in edited) == sorted(change.edited)
+    assert not {e.url for e in new} & set(change.sidebar_only)
+    for url, (old, figure) in change.figure_edits.items():
+        event = next(e for e in edited if e.url == url)
+        assert "figures" in event.details["changed"] and figure in " ".join(event.details["added"])
+        assert "figures" in event.summary and old in event.summary
+        # Claim events of an edit come only from sentences the edit added.
+        for claim_event in (e for e in new if e.url == url and e.type.startswith(("claim_", "new_claim"))):
+            assert claim_event.details["sentence"] in event.details["added"]
+    new_articles = {e.url for e in new if e.type == "new_article"}
+    assert new_articles == {url for url in change.new if any(i.url == url and i.on_topic for i in web.articles())}
+    assert Counter(e.key for e in stored_events(database)).most_common(1)[0][1] == 1
+
+
+def test_a_source_failing_n_times_raises_one_event_and_recovery_another(database: Database,
+                                                                         web: FixtureWeb) -> None:
+    broken = {"id": "flaky", "kind": "feed", "url": web.site_url("fault") + "/faults/500.xml"}
+    for _ in range(4):
+        crawl(database, specs([broken]), failing_after=3)
+    failing = [e for e in stored_events(database) if e.type == "source_failing"]
+    assert len(failing) == 1 and failing[0].source_id == "flaky" and failing[0].details["failures"] == 3
+    working = dict(broken, url=web.sources()[0]["url"])
+    crawl(database, specs([working]), failing_after=3)
+    crawl(database, specs([working]), failing_after=3)
+    recovered = [e for e in stored_events(database) if e.type == "source_recovered"]
+    assert len(recovered) == 1 and recovered[0].details["failures_before"] == 4
+
+
+def test_record_events_is_idempotent_and_writes_one_delivery_per_target(database: Database) -> None:
+    draft = EventDraft("new_claim", "new_claim:test", "Title", "Summary", details={"sentence": "x"})
+    targets = [DeliveryTarget("newsroom", "aaaa", "json://127.0.0.1"), DeliveryTarget("newsroom", "bbbb", "mailto")]
+
+    def router(_: EventDraft) -> list[DeliveryTarget]:
+        return targets
+
+    now = datetime.now(UTC)
+    with database.write() as session:
+        first = events.record_events(session, [draft, draft], router, now)
+    with database.write() as session:
+        second = events.record_events(session, [draft], router, now)
+    assert len(first) == 1 and second == []
+    with database.read() as session:
+        rows: list[Any] = list(session.scalars(select(Delivery)))
+    assert sorted(r.destination for r in rows) == ["aaaa", "bbbb"]
+    assert len({r.idempotency_key for r in rows}) == 2 and all(r.status == "pending" for r in rows)
