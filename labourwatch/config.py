@@ -25,10 +25,12 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.types import NEWSROOM_EVENT_TYPES, AlertOptions, RouteSpec
 from analysis.relevance import DEFAULT_TOPIC
 from analysis.types import Topic, TopicTerms
 from crawler.kinds import SOURCE_KINDS
 from crawler.types import DEFAULT_REVISIT, CrawlOptions, SourceSpec
+from db.events import EVENT_TYPES
 from labourwatch.errors import ConfigError
 from labourwatch.units import parse_duration, parse_size
 
@@ -172,20 +174,77 @@ class SourceConfig(_Model):
         return dict(self.model_extra or {})
 
 
-class RouteConfig(_Model):
-    """An alert route (delivery arrives with the alerts issue; the shape is validated now)."""
+def _valid_cron(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from apscheduler.triggers.cron import CronTrigger
 
-    name: str
-    urls: list[str] = Field(default_factory=list)
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid 5-field cron expression: {value!r} ({exc})") from exc
+    return value
+
+
+class RouteConfig(_Model):
+    """An alert route: event types (default: every newsroom type) to apprise URLs, now or as a digest."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    urls: list[str] = Field(min_length=1)
     events: list[str] = Field(default_factory=list)
     mode: Literal["immediate", "digest"] = "immediate"
     cron: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    min_relevance: float | None = Field(default=None, ge=0, le=1)
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+    rate_limit: int | None = Field(default=None, ge=1, description="immediate messages per hour")
+    digest_cron: str | None = None
+
+    _cron = field_validator("cron", "digest_cron")(_valid_cron)
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in EVENT_TYPES]
+        if unknown:
+            raise ValueError(f"unknown event type(s) {', '.join(map(repr, unknown))} "
+                             f"(known: {', '.join(EVENT_TYPES)})")
+        return value
+
+    @field_validator("urls")
+    @classmethod
+    def _apprise_urls(cls, value: list[str]) -> list[str]:
+        # An empty value is an unset ${ENV} reference, reported as such already.
+        bad = [index for index, url in enumerate(value) if url and "://" not in url]
+        if bad:
+            raise ValueError(f"urls[{bad[0]}] is not an apprise URL (scheme://…)")
+        return value
+
+    @model_validator(mode="after")
+    def _digest_needs_cron(self) -> RouteConfig:
+        if self.mode == "digest" and not self.cron:
+            raise ValueError("a digest route needs a 'cron' (when to send, e.g. '0 8 * * *')")
+        return self
 
 
 class AlertsConfig(_Model):
-    """Where alerts go."""
+    """Where alerts go, and how hard delivery tries."""
 
     routes: list[RouteConfig] = Field(default_factory=list)
+    failing_after: int = Field(default=3, ge=1, description="consecutive failures that make source_failing")
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff: Duration = timedelta(seconds=30)
+    max_backoff: Duration = timedelta(hours=1)
+    timeout: Duration = timedelta(seconds=30)
+    web_url: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> AlertsConfig:
+        names = [route.name for route in self.routes]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"route names must be unique: {', '.join(duplicates)}")
+        return self
 
 
 class WebConfig(_Model):
@@ -249,6 +308,24 @@ class Config:
             return None
         base = self.path.parent if self.path else Path.cwd()
         return (base / name).resolve()
+
+    @property
+    def routes(self) -> list[RouteSpec]:
+        """The alert routes, URLs resolved (they may hold secrets: never log them)."""
+        return [
+            RouteSpec(name=r.name, urls=tuple(r.urls), events=tuple(r.events) or NEWSROOM_EVENT_TYPES, mode=r.mode,
+                      cron=r.cron, sources=tuple(r.sources), min_relevance=r.min_relevance,
+                      min_confidence=r.min_confidence, rate_limit=r.rate_limit, digest_cron=r.digest_cron)
+            for r in self.model.alerts.routes
+        ]
+
+    @property
+    def alert_options(self) -> AlertOptions:
+        """Delivery settings."""
+        alerts = self.model.alerts
+        return AlertOptions(failing_after=alerts.failing_after, max_attempts=alerts.max_attempts,
+                            backoff=alerts.backoff.total_seconds(), max_backoff=alerts.max_backoff.total_seconds(),
+                            timeout=alerts.timeout.total_seconds(), web_url=alerts.web_url)
 
     @property
     def crawl_options(self) -> CrawlOptions:

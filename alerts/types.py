@@ -1,0 +1,39 @@
+"""What the alerts package takes from the config: routes and delivery settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db.events import EVENT_TYPES, OPS_EVENT_TYPES
+
+# A route that names no event types gets the newsroom's: everything about the news, nothing about the monitor.
+NEWSROOM_EVENT_TYPES = tuple(t for t in EVENT_TYPES if t not in OPS_EVENT_TYPES)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One alert route: which events go to which destinations, when, and how often at most."""
+
+    name: str
+    urls: tuple[str, ...]
+    events: tuple[str, ...] = NEWSROOM_EVENT_TYPES
+    mode: str = "immediate"  # or "digest", sent on ``cron``
+    cron: str | None = None
+    sources: tuple[str, ...] = ()  # only events of these sources (all when empty)
+    min_relevance: float | None = None
+    min_confidence: float | None = None
+    rate_limit: int | None = None  # immediate messages per hour; the overflow waits for the next digest
+    digest_cron: str | None = None  # when an immediate route's overflow goes out (default: hourly)
+
+
+@dataclass(frozen=True)
+class AlertOptions:
+    """Delivery settings: retries with capped exponential backoff and jitter, then ``dead``."""
+
+    failing_after: int = 3
+    max_attempts: int = 8
+    backoff: float = 30.0
+    max_backoff: float = 3600.0
+    timeout: float = 30.0
+    lease: float = 300.0  # a claimed delivery returns to the queue when its dispatcher dies
+    web_url: str | None = None
