@@ -236,6 +236,7 @@ class AlertsConfig(_Model):
     backoff: Duration = timedelta(seconds=30)
     max_backoff: Duration = timedelta(hours=1)
     timeout: Duration = timedelta(seconds=30)
+    lease: Duration = timedelta(minutes=5)
     web_url: str | None = None
 
     @model_validator(mode="after")
@@ -325,7 +326,8 @@ class Config:
         alerts = self.model.alerts
         return AlertOptions(failing_after=alerts.failing_after, max_attempts=alerts.max_attempts,
                             backoff=alerts.backoff.total_seconds(), max_backoff=alerts.max_backoff.total_seconds(),
-                            timeout=alerts.timeout.total_seconds(), web_url=alerts.web_url)
+                            timeout=alerts.timeout.total_seconds(), lease=alerts.lease.total_seconds(),
+                            web_url=alerts.web_url)
 
     @property
     def crawl_options(self) -> CrawlOptions:

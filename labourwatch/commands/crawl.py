@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from alerts.routes import Router
 from db import repository as repo
 from labourwatch.cli import AppContext, pass_app
 from labourwatch.commands.claims import sync_configured_claims
@@ -87,7 +88,8 @@ def crawl(app: AppContext, source_ids: tuple[str, ...], dry_run: bool, no_rechec
         with _progress(len(chosen), interactive) as on_progress:
             report = reactor.run(run_crawl(
                 database, chosen, config.crawl_options, config.topic, rechecks=not no_rechecks,
-                restrict_rechecks=bool(source_ids), dry_run=dry_run, on_progress=on_progress))
+                restrict_rechecks=bool(source_ids), dry_run=dry_run, on_progress=on_progress,
+                router=Router(config.routes), failing_after=config.alert_options.failing_after))
     finally:
         reactor.shutdown()
     # Failing sources are recorded on the sources (see 'sources list'), not an error of the command:
