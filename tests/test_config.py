@@ -148,3 +148,27 @@ def test_missing_config_file_is_a_clean_error(tmp_path: Path) -> None:
     result = run_cli("--config", str(tmp_path / "nope.yaml"), "check-config")
     assert result.returncode == 2
     assert "cannot read config file" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("routes", "expected"), [
+    ('[{name: a, urls: ["json://x"], events: [new_articles]}]',
+     "alerts.routes[0].events: unknown event type(s) 'new_articles'"),
+    ('[{name: a, urls: ["json://x"], mode: digest}]', "alerts.routes[0]: a digest route needs a 'cron'"),
+    ('[{name: a, urls: ["json://x"], mode: digest, cron: "61 8 * * *"}]', "alerts.routes[0].cron: not a"),
+    ('[{name: a, urls: ["slack-webhook"]}]', "alerts.routes[0].urls: urls[0] is not an apprise URL"),
+    ('[{name: a, urls: []}]', "alerts.routes[0].urls:"),
+    ('[{name: a, urls: ["json://x"]}, {name: a, urls: ["json://y"]}]', "alerts: route names must be"),
+    ('[{name: a, urls: ["json://x"], rate_limit: 0}]', "alerts.routes[0].rate_limit:"),
+])
+def test_bad_alert_routes_are_reported_with_their_path(routes: str, expected: str) -> None:
+    problems = problems_of(f"alerts: {{routes: {routes}}}")
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_routes_default_to_the_newsroom_event_types() -> None:
+    config = parse_config('alerts: {routes: [{name: desk, urls: ["json://h/${TOKEN}"]}], lease: 30s}',
+                          environ={"TOKEN": "s3cret"})
+    route = config.routes[0]
+    assert route.urls == ("json://h/s3cret",) and "s3cret" in config.secrets
+    assert "claim_updated" in route.events and "source_failing" not in route.events
+    assert config.alert_options.lease == 30
