@@ -190,7 +190,9 @@ class RouteConfig(_Model):
     """An alert route: event types (default: every newsroom type) to apprise URLs, now or as a digest."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    urls: list[str] = Field(min_length=1)
+    urls: list[str] = Field(default_factory=list)
+    apprise_config: str | None = None  # an apprise config file (YAML or text), relative to this file
+    tags: list[str] = Field(default_factory=list)  # only its URLs with one of these tags (all when empty)
     events: list[str] = Field(default_factory=list)
     mode: Literal["immediate", "digest"] = "immediate"
     cron: str | None = None
@@ -219,6 +221,12 @@ class RouteConfig(_Model):
         if bad:
             raise ValueError(f"urls[{bad[0]}] is not an apprise URL (scheme://…)")
         return value
+
+    @model_validator(mode="after")
+    def _some_destination(self) -> RouteConfig:
+        if not self.urls and not self.apprise_config:
+            raise ValueError("a route needs 'urls' or an 'apprise_config' file")
+        return self
 
     @model_validator(mode="after")
     def _digest_needs_cron(self) -> RouteConfig:
@@ -290,6 +298,8 @@ class Config:
     model: ConfigModel
     path: Path | None
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
+    # URLs read from the routes' apprise config files, by route name.
+    file_urls: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def database_url(self) -> str:
@@ -314,7 +324,8 @@ class Config:
     def routes(self) -> list[RouteSpec]:
         """The alert routes, URLs resolved (they may hold secrets: never log them)."""
         return [
-            RouteSpec(name=r.name, urls=tuple(r.urls), events=tuple(r.events) or NEWSROOM_EVENT_TYPES, mode=r.mode,
+            RouteSpec(name=r.name, urls=(*r.urls, *self.file_urls.get(r.name, ())),
+                      events=tuple(r.events) or NEWSROOM_EVENT_TYPES, mode=r.mode,
                       cron=r.cron, sources=tuple(r.sources), min_relevance=r.min_relevance,
                       min_confidence=r.min_confidence, rate_limit=r.rate_limit, digest_cron=r.digest_cron)
             for r in self.model.alerts.routes
@@ -401,7 +412,40 @@ def parse_config(text: str, file: Path | None = None, environ: dict[str, str] | 
         problems.extend(_describe(exc))
     if problems:
         raise ConfigError(problems, name)
-    return Config(model=model, path=file.resolve() if file else None, secrets=frozenset(secrets))
+    base = file.resolve().parent if file else Path.cwd()
+    file_urls = _apprise_config_urls(model, base, secrets, problems)
+    if problems:
+        raise ConfigError(problems, name)
+    return Config(model=model, path=file.resolve() if file else None, secrets=frozenset(secrets), file_urls=file_urls)
+
+
+def _apprise_config_urls(model: ConfigModel, base: Path, secrets: set[str],
+                         problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """The destination URLs of routes that name an apprise config file (filtered by the route's tags)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for index, route in enumerate(model.alerts.routes):
+        if not route.apprise_config:
+            continue
+        where = f"alerts.routes[{index}].apprise_config"
+        path = (base / route.apprise_config).resolve()
+        if not path.is_file():
+            problems.append(f"{where}: {path} does not exist")
+            continue
+        import apprise  # only configs that use this pay for importing apprise
+
+        loaded = apprise.AppriseConfig()
+        targets = apprise.Apprise()
+        if not loaded.add(str(path)) or not targets.add(loaded):
+            problems.append(f"{where}: apprise cannot read {path}")
+            continue
+        urls = tuple(dict.fromkeys(server.url(privacy=False) for server in targets.find(tag=route.tags or "all")))
+        if not urls:
+            tags = f" with tag(s) {', '.join(route.tags)}" if route.tags else ""
+            problems.append(f"{where}: no URLs{tags} in {path}")
+            continue
+        secrets.update(urls)  # they may hold tokens and passwords; keep them out of logs
+        found[route.name] = urls
+    return found
 
 
 def _resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: set[str], problems: list[str]) -> Any:

@@ -172,3 +172,25 @@ def test_routes_default_to_the_newsroom_event_types() -> None:
     assert route.urls == ("json://h/s3cret",) and "s3cret" in config.secrets
     assert "claim_updated" in route.events and "source_failing" not in route.events
     assert config.alert_options.lease == 30
+
+
+def test_a_route_can_take_its_destinations_from_an_apprise_config_file(tmp_path: Path) -> None:
+    (tmp_path / "apprise.yml").write_text(
+        "urls:\n"
+        "  - json://127.0.0.1:9/desk:\n      tag: newsroom\n"
+        "  - json://127.0.0.1:9/ops:\n      tag: ops\n")
+    (tmp_path / "config.yaml").write_text(
+        "alerts: {routes: [{name: desk, apprise_config: apprise.yml, tags: [newsroom]},\n"
+        "                  {name: all, apprise_config: apprise.yml}]}\n")
+    routes = {route.name: route for route in load_config(tmp_path / "config.yaml", environ={}).routes}
+    assert [url.split("?")[0] for url in routes["desk"].urls] == ["json://127.0.0.1:9/desk"]
+    assert sorted(url.split("?")[0] for url in routes["all"].urls) == ["json://127.0.0.1:9/desk",
+                                                                       "json://127.0.0.1:9/ops"]
+    (tmp_path / "config.yaml").write_text(
+        "alerts: {routes: [{name: a, apprise_config: missing.yml}, {name: b, apprise_config: apprise.yml, "
+        "tags: [nobody]}]}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "config.yaml", environ={})
+    assert [p.split(":")[0] for p in caught.value.problems] == ["alerts.routes[0].apprise_config",
+                                                              "alerts.routes[1].apprise_config"]
+    assert "does not exist" in caught.value.problems[0] and "no URLs with tag(s) nobody" in caught.value.problems[1]
