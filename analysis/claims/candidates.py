@@ -2,13 +2,15 @@
 
 Two explicit scorers, never rapidfuzz's default WRatio (it saturates on sentences): one ``process.cdist``
 call with ``fuzz.ratio`` over sorted, de-duplicated token strings (a token-sort ratio on token sets, which
-runs natively on all cores) shortlists claims for every sentence at once; ``token_set_ratio`` over the
-canonical texts then ranks each shortlist.
+runs natively on all cores) shortlists claims for every sentence at once; one ``process.cpdist`` call with
+``token_set_ratio`` over the canonical texts then scores every (sentence, shortlisted claim) pair, natively
+too, to rank each shortlist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -19,15 +21,13 @@ SCORERS: dict[str, Scorer] = {"token_set_ratio": fuzz.token_set_ratio, "token_so
 # How many claims the first pass keeps for each sentence; on the dev set the right claim is always in its top 3.
 SHORTLIST = 12
 TOP_K = 3
+# From this many scored pairs on, cdist and cpdist use every core (the scores are the same either way).
+PARALLEL_PAIRS = 2_000
 
 
 def token_set_key(canonical: str) -> str:
     """The sorted, de-duplicated tokens of a canonical text, joined by spaces."""
     return " ".join(sorted(set(canonical.split())))
-
-
-def _rank_key(entry: tuple[int, float]) -> tuple[float, int]:
-    return (-entry[1], entry[0])
 
 
 class CandidateIndex:
@@ -44,25 +44,57 @@ class CandidateIndex:
         """For each query, the ``k`` best (claim index, score 0..100), best first, ties in claim order."""
         if not self._texts:
             return [[] for _ in queries]
-        tops = []
-        for query, shortlist in zip(queries, self._shortlists(queries), strict=True):
-            scored = [(index, float(self._scorer(query, self._texts[index], processor=None))) for index in shortlist]
-            tops.append(sorted(scored, key=_rank_key)[:k])
-        return tops
+        numpy = _numpy()
+        shortlists = self._shortlists(queries, numpy)
+        scores = iter(self._rerank(queries, shortlists, numpy))
+        # Shortlists are in claim order and sorting is stable: best first, ties in claim order.
+        return [
+            sorted([(index, next(scores)) for index in shortlist], key=itemgetter(1), reverse=True)[:k]
+            for shortlist in shortlists
+        ]
 
-    def _shortlists(self, queries: Sequence[str]) -> list[list[int]]:
+    def _rerank(self, queries: Sequence[str], shortlists: list[list[int]], numpy: Any) -> list[float]:
+        """The ranking scorer over every (query, shortlisted claim) pair, in shortlist order."""
+        firsts = [query for query, shortlist in zip(queries, shortlists, strict=True) for _ in shortlist]
+        seconds = [self._texts[index] for shortlist in shortlists for index in shortlist]
+        if numpy is None or not firsts:
+            return [
+                float(self._scorer(query, text, processor=None)) for query, text in zip(firsts, seconds, strict=True)
+            ]
+        # One native call for all pairs: the same scorer in float64, so the same scores as one call per pair.
+        workers = _workers(len(firsts))
+        scores: Any = process.cpdist(
+            firsts, seconds, scorer=self._scorer, processor=None, dtype=numpy.float64, workers=workers
+        )
+        return list(scores.tolist())
+
+    def _shortlists(self, queries: Sequence[str], numpy: Any) -> list[list[int]]:
         if len(self._texts) <= SHORTLIST:
             return [list(range(len(self._texts))) for _ in queries]
         keys = [token_set_key(query) for query in queries]
-        try:
-            # cdist returns a numpy matrix; numpy is optional here, and without it each query is one extract.
-            import numpy as np
-        except ImportError:
+        if numpy is None:
             return [self._extract(key) for key in keys]
-        scores: Any = process.cdist(keys, self._keys, scorer=fuzz.ratio, processor=None, workers=-1, dtype=np.uint8)
-        best = np.argpartition(-scores.astype(np.int16), SHORTLIST - 1, axis=1)[:, :SHORTLIST]
-        return [sorted(int(index) for index in row) for row in best]
+        workers = _workers(len(keys) * len(self._keys))
+        scores: Any = process.cdist(
+            keys, self._keys, scorer=fuzz.ratio, processor=None, workers=workers, dtype=numpy.uint8
+        )
+        best = numpy.argpartition(-scores.astype(numpy.int16), SHORTLIST - 1, axis=1)[:, :SHORTLIST]
+        return list(numpy.sort(best, axis=1).tolist())
 
     def _extract(self, key: str) -> list[int]:
         found = process.extract(key, self._keys, scorer=fuzz.ratio, processor=None, limit=SHORTLIST)
         return sorted(int(index) for _, _, index in found)
+
+
+def _workers(pairs: int) -> int:
+    """All cores for a large batch; one for a small one, where starting threads costs more than it saves."""
+    return -1 if pairs >= PARALLEL_PAIRS else 1
+
+
+def _numpy() -> Any:
+    """The numpy module, or None: cdist returns numpy matrices; without numpy each query is one extract."""
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy

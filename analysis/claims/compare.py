@@ -66,7 +66,16 @@ class Side:
     @cached_property
     def amounts(self) -> dict[str, list[Quantity]]:
         """The comparable points of each amount kind (ranges split, kept shares converted), computed once."""
-        return {kind: _points(self.quantities, (kind,)) for kind in _AMOUNT_KINDS}
+        found: dict[str, list[Quantity]] = {kind: [] for kind in _AMOUNT_KINDS}
+        for quantity in self.quantities:  # one pass, in text order: each kind's list as _points would make it
+            if quantity.kind in found:
+                found[quantity.kind].extend(_points((quantity,), (quantity.kind,)))
+        return found
+
+    @cached_property
+    def figure_values(self) -> dict[str, tuple[float, ...]]:
+        """The values of each amount kind's points, vague magnitudes left out: what :func:`shared_figures` uses."""
+        return {kind: tuple(p.value for p in points if not p.is_magnitude) for kind, points in self.amounts.items()}
 
 
 def significant_digits(value: float) -> int:
@@ -102,9 +111,10 @@ def values_agree(first: float, second: float) -> bool:
     """
     if first == second:
         return True
-    if min(abs(first), abs(second)) < _SMALL:
+    if abs(first) < _SMALL or abs(second) < _SMALL:
         return math.isclose(first, second, abs_tol=0.01)
-    if max(first, second) > 2 * min(first, second):
+    low, high = (first, second) if first < second else (second, first)
+    if high > 2 * low:
         return False  # rounding to a common precision never closes a factor of two
     coarse, fine = sorted((first, second), key=significant_digits)
     coarse_digits, fine_digits = significant_digits(coarse), significant_digits(fine)
@@ -160,13 +170,17 @@ def _compare_amounts(sentence: Side, claim: Side, kind: str) -> list[Difference]
 def shared_figures(sentence: Side, claim: Side) -> int:
     """How many of the sentence's amounts (not years) agree with one of the claim's: evidence of the same claim."""
     shared = 0
-    for kind in _AMOUNT_KINDS:
-        claim_points = claim.amounts[kind]
-        for point in sentence.amounts[kind]:
-            if point.is_magnitude:
-                continue
-            if any(not other.is_magnitude and counts_agree(point, other) for other in claim_points):
-                shared += 1
+    claim_values = claim.figure_values
+    for kind, values in sentence.figure_values.items():
+        others = claim_values[kind]
+        if not others:
+            continue
+        for value in values:
+            # Two figures that are not magnitudes agree as counts_agree says: by values_agree.
+            for other in others:
+                if values_agree(value, other):
+                    shared += 1
+                    break
     return shared
 
 
@@ -181,6 +195,8 @@ def _years(quantities: tuple[Quantity, ...]) -> set[int]:
 
 
 def _compare_dates(sentence: Side, claim: Side) -> list[Difference]:
+    if not any(quantity.kind in ("year", "date") for quantity in sentence.quantities):
+        return []
     claim_years = _years(claim.quantities)
     anchored = bool(claim_years) or bool(_TIME_ANCHOR_RE.search(claim.prepared))
     differences: list[Difference] = []
@@ -196,8 +212,10 @@ def _compare_dates(sentence: Side, claim: Side) -> list[Difference]:
             differences.append(Difference("year", old, quantity.text))
     claim_months = {int(q.value) for q in claim.quantities if q.kind == "date"}
     for quantity in sentence.quantities:
+        if quantity.kind != "date":
+            continue
         same_year = {month for month in claim_months if month // 100 == int(quantity.value) // 100}
-        if quantity.kind == "date" and same_year and int(quantity.value) not in same_year:
+        if same_year and int(quantity.value) not in same_year:
             differences.append(Difference("date", ", ".join(map(str, sorted(same_year))), str(int(quantity.value))))
     return differences
 
@@ -216,16 +234,21 @@ def compare(sentence: Side, claim: Side) -> list[Difference]:
     """Every slot where the sentence changes the claim; empty when it corroborates it."""
     differences: list[Difference] = []
     for kind in _AMOUNT_KINDS:
-        differences.extend(_compare_amounts(sentence, claim, kind))
+        if sentence.amounts[kind]:
+            differences.extend(_compare_amounts(sentence, claim, kind))
     differences.extend(_compare_dates(sentence, claim))
-    differences.extend(_compare_sets("place", sentence.places, claim.places, hierarchical=True))
-    differences.extend(_compare_sets("sector", sentence.sectors, claim.sectors, hierarchical=False))
-    denied = claim.sectors & sentence.negated_sectors
-    if denied:
-        differences.append(Difference("sector", ", ".join(sorted(denied)), "not " + ", ".join(sorted(denied))))
-    differences.extend(_compare_sets("profile", sentence.profile, claim.profile, hierarchical=False))
-    if sentence.direction and claim.direction and sentence.direction != claim.direction:
+    # A slot the claim leaves empty cannot change, so the sentence's side of it is not even looked for.
+    if claim.places:
+        differences.extend(_compare_sets("place", sentence.places, claim.places, hierarchical=True))
+    if claim.sectors:
+        differences.extend(_compare_sets("sector", sentence.sectors, claim.sectors, hierarchical=False))
+        denied = claim.sectors & sentence.negated_sectors
+        if denied:
+            differences.append(Difference("sector", ", ".join(sorted(denied)), "not " + ", ".join(sorted(denied))))
+    if claim.profile:
+        differences.extend(_compare_sets("profile", sentence.profile, claim.profile, hierarchical=False))
+    if claim.direction and sentence.direction and sentence.direction != claim.direction:
         differences.append(Difference("direction", claim.direction, sentence.direction))
-    if sentence.movement and claim.movement and sentence.movement != claim.movement:
+    if claim.movement and sentence.movement and sentence.movement != claim.movement:
         differences.append(Difference("movement", claim.movement, sentence.movement))
     return differences

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from analysis.claims import slots
@@ -85,25 +86,34 @@ class Explanation:
 
 @dataclass(frozen=True)
 class _Analysed:
-    """A text analysed once: its canonical form, comparison side and subject."""
+    """A text analysed once: its subject at once; its figures, comparison side and canonical form on first use.
+
+    A sentence that does not mention North Korea is decided by its subject alone, so its figures are never read.
+    """
 
     text: str
-    canonical: str
-    side: Side
+    prepared: str
     subject: slots.Subject
+
+    @cached_property
+    def side(self) -> Side:
+        return Side(raw=self.text, prepared=self.prepared, quantities=tuple(extract_from_prepared(self.prepared)))
+
+    @cached_property
+    def canonical(self) -> str:
+        return canonical_text(self.prepared, list(self.side.quantities))
 
 
 def analyse(text: str) -> _Analysed:
     """Normalise a raw sentence or claim text into everything matching needs."""
     # "IT" (information technology) is told from the pronoun "it" by case, before casefolding loses it.
     prepared = prepare_text(_IT_RE.sub("information technology", text))
-    quantities = tuple(extract_from_prepared(prepared))
-    side = Side(raw=text, prepared=prepared, quantities=quantities)
-    return _Analysed(text, canonical_text(prepared, list(quantities)), side, slots.subject(prepared))
+    return _Analysed(text, prepared, slots.subject(prepared))
 
 
 def _content_tokens(canonical: str) -> set[str]:
-    return {token for token in canonical.split() if not any(char.isdigit() for char in token)}
+    # No letter is also a digit, so an alphabetic token needs no character-by-character look.
+    return {token for token in canonical.split() if token.isalpha() or not any(char.isdigit() for char in token)}
 
 
 class ClaimMatcher:
@@ -119,14 +129,15 @@ class ClaimMatcher:
         frequency = Counter(token for tokens in self._tokens for token in tokens)
         count = max(1, len(self.claims))
         self._idf = {token: math.log((count + 1) / (seen + 0.5)) for token, seen in frequency.items()}
+        self._idf_totals = [sum(self._idf[token] for token in tokens) for tokens in self._tokens]
 
     def _coverage(self, index: int, tokens: set[str]) -> float:
         """The IDF-weighted share of the claim's content words that the sentence also has."""
-        claim_tokens = self._tokens[index]
-        total = sum(self._idf[token] for token in claim_tokens)
+        total = self._idf_totals[index]
         if total == 0:
             return 0.0
-        return sum(self._idf[token] for token in claim_tokens & tokens) / total
+        idf = self._idf
+        return sum(idf[token] for token in self._tokens[index] & tokens) / total
 
     def _candidates(self, item: _Analysed, top: list[tuple[int, float]]) -> list[Candidate]:
         tokens = _content_tokens(item.canonical)
@@ -174,15 +185,15 @@ class ClaimMatcher:
         """The verdict on each sentence, scoring all sentences against all claims in one cdist call.
 
         Each distinct sentence is analysed once; sentences the subject gate rejects outright (no mention of
-        North Korea) are not scored at all.
+        North Korea) are neither normalised nor scored: their subject alone decides them.
         """
         analysed = {sentence: analyse(sentence) for sentence in dict.fromkeys(sentences)}
         scored = list(dict.fromkeys(item.canonical for item in analysed.values() if item.subject.mentions_dprk))
         tops = dict(zip(scored, self._index_of_texts.top(scored), strict=True))
-        verdicts = {
-            sentence: self._decide(item, self._candidates(item, tops.get(item.canonical, [])))[0]
-            for sentence, item in analysed.items()
-        }
+        verdicts = {}
+        for sentence, item in analysed.items():
+            candidates = self._candidates(item, tops[item.canonical]) if item.subject.mentions_dprk else []
+            verdicts[sentence] = self._decide(item, candidates)[0]
         return [verdicts[sentence] for sentence in sentences]
 
     def match(self, sentence: str) -> ClaimMatch:
