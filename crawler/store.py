@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from analysis.claims.sentences import KnownClaims
 from analysis.diff import diff_versions
 from analysis.types import Topic
-from crawler.processing import FetchedPage, ProcessedPage, process_page
+from crawler.processing import FetchedPage, ProcessedPage
 from crawler.types import CrawlOptions
+from crawler.workers import PageWorkers, default_workers
 from db import events
 from db import repository as repo
 from db.engine import Database
@@ -72,6 +73,8 @@ class CrawlStore:
         self.topic = topic
         self.claims = claims
         self._claims_by_id = {claim.id: claim for claim in claims.matcher.claims} if claims else {}
+        count = default_workers() if options.workers is None else options.workers
+        self._pages = PageWorkers(count, topic, claims)
         self.router = router
         self.dry_run = dry_run
         self.store_options = StoreOptions(revisit=options.revisit, keep_raw=options.keep_raw)
@@ -95,10 +98,10 @@ class CrawlStore:
         return await asyncio.to_thread(self._read, repo.validators_for, urls)
 
     async def store_page(self, page: FetchedPage) -> PageResult:
-        """Extract and score one article page in a worker thread, then store it in the writer thread.
+        """Extract, score and match one page in a worker process, then store it in the writer thread.
 
         Raises ExtractionError."""
-        processed = await asyncio.to_thread(process_page, page, self.topic, self.claims)
+        processed = await self._pages.process(page)
         if self.dry_run:
             fetch = processed.to_fetch(page)
             action = await asyncio.to_thread(self._read, repo.classify_article, fetch.doc.canonical_url,

@@ -52,3 +52,4 @@ class CrawlOptions:
     raw_retention: timedelta | None = timedelta(days=365)
     max_articles_per_source: int = 200
     max_feed_age: timedelta | None = timedelta(days=30)
+    workers: int | None = None  # extraction processes; None: one per spare core; 0: a thread instead

@@ -100,6 +100,7 @@ class CrawlConfig(_Model):
     raw_retention: Duration | None = timedelta(days=365)
     max_articles_per_source: int = Field(default=200, ge=1)
     max_feed_age: Duration | None = timedelta(days=30)
+    workers: int | None = Field(default=None, ge=0, le=32)
 
     @field_validator("timeout")
     @classmethod
@@ -350,7 +351,7 @@ class Config:
             concurrency=crawl.concurrency, delay=crawl.delay.total_seconds(),
             timeout=crawl.timeout.total_seconds(), max_size=crawl.max_size, retries=crawl.retries,
             revisit=tuple(crawl.revisit), keep_raw=crawl.keep_raw, raw_retention=crawl.raw_retention,
-            max_articles_per_source=crawl.max_articles_per_source, max_feed_age=crawl.max_feed_age,
+            max_articles_per_source=crawl.max_articles_per_source, max_feed_age=crawl.max_feed_age, workers=crawl.workers,
         )
 
     @property

@@ -1,0 +1,122 @@
+"""CPU-bound page work (extraction, topic scoring, claim matching) in worker processes.
+
+Threads share one interpreter lock: extraction in a thread competes with the event loop and the database
+writer for the same core, however many cores the machine has. Worker processes run it in parallel and keep
+the loop responsive. The pool is made on first use and kept for the life of the process (a crawl pass is
+seconds; starting workers costs about as much), and ``shutdown()`` stops it — ``crawler.reactor.shutdown``
+calls it. Workers start from a fork server that has imported the extraction code once.
+
+With ``workers=0`` the same function runs in a thread instead (for debugging and tiny machines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from analysis.claims.model import Claim
+from analysis.claims.sentences import KnownClaims
+from analysis.types import Topic
+from crawler.processing import FetchedPage, ProcessedPage, process_page
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def default_workers() -> int:
+    """One worker per core beyond the one the loop and the database writer use; at least one, at most four."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+def _executor(workers: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["crawler.processing"])
+            _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context), workers
+        return _pool
+
+
+def _discard(broken: Executor) -> None:
+    global _pool
+    with _lock:
+        if _pool is broken:
+            _pool = None
+
+
+def shutdown() -> None:
+    """Stop the worker processes (idempotent)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- the worker side -----------------------------------------------------------------------------
+
+_known: dict[str, KnownClaims] = {}
+
+
+def _claims(digest: str | None, claims: tuple[Claim, ...]) -> KnownClaims | None:
+    # Built once per worker and claim set: building the matcher analyses every claim.
+    if digest is None:
+        return None
+    found = _known.get(digest)
+    if found is None:
+        _known.clear()
+        found = _known[digest] = KnownClaims.of(claims)
+    return found
+
+
+def _process(page: FetchedPage, topic: Topic, digest: str | None, claims: tuple[Claim, ...]) -> ProcessedPage:
+    return process_page(page, topic, _claims(digest, claims))
+
+
+# --- the crawl side ------------------------------------------------------------------------------
+
+class PageWorkers:
+    """Runs ``process_page`` for one crawl: in the process pool, or in a thread when ``workers == 0``."""
+
+    def __init__(self, workers: int, topic: Topic, claims: KnownClaims | None) -> None:
+        self.workers = workers
+        self.topic = topic
+        self.claims = claims
+        self._claim_list = tuple(claims.matcher.claims) if claims else ()
+
+    async def process(self, page: FetchedPage) -> ProcessedPage:
+        """Extract, score and match one page. Raises ExtractionError."""
+        if self.workers <= 0:
+            return await asyncio.to_thread(process_page, page, self.topic, self.claims)
+        # The worker needs the text, not the raw body: don't pickle the bytes twice.
+        light = _without_body(page)
+        digest = self.claims.digest if self.claims else None
+        pool = _executor(self.workers)
+        loop = asyncio.get_running_loop()
+        try:
+            processed: ProcessedPage = await loop.run_in_executor(
+                pool, _process, light, self.topic, digest, self._claim_list)
+        except BrokenProcessPool:
+            # A worker died (out of memory, killed): start a new pool for the next pages; this page fails.
+            _discard(pool)
+            logger.warning("an extraction worker died; starting new ones")
+            raise
+        return processed
+
+
+def _without_body(page: FetchedPage) -> Any:
+    from dataclasses import replace
+
+    return replace(page, body=b"")
