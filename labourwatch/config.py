@@ -351,7 +351,8 @@ class Config:
             concurrency=crawl.concurrency, delay=crawl.delay.total_seconds(),
             timeout=crawl.timeout.total_seconds(), max_size=crawl.max_size, retries=crawl.retries,
             revisit=tuple(crawl.revisit), keep_raw=crawl.keep_raw, raw_retention=crawl.raw_retention,
-            max_articles_per_source=crawl.max_articles_per_source, max_feed_age=crawl.max_feed_age, workers=crawl.workers,
+            max_articles_per_source=crawl.max_articles_per_source, max_feed_age=crawl.max_feed_age,
+            workers=crawl.workers,
         )
 
     @property

@@ -156,7 +156,7 @@ def test_missing_config_file_is_a_clean_error(tmp_path: Path) -> None:
     ('[{name: a, urls: ["json://x"], mode: digest}]', "alerts.routes[0]: a digest route needs a 'cron'"),
     ('[{name: a, urls: ["json://x"], mode: digest, cron: "61 8 * * *"}]', "alerts.routes[0].cron: not a"),
     ('[{name: a, urls: ["slack-webhook"]}]', "alerts.routes[0].urls: urls[0] is not an apprise URL"),
-    ('[{name: a, urls: []}]', "alerts.routes[0].urls:"),
+    ('[{name: a, urls: []}]', "alerts.routes[0]: a route needs 'urls' or an 'apprise_config'"),
     ('[{name: a, urls: ["json://x"]}, {name: a, urls: ["json://y"]}]', "alerts: route names must be"),
     ('[{name: a, urls: ["json://x"], rate_limit: 0}]', "alerts.routes[0].rate_limit:"),
 ])
