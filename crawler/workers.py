@@ -120,3 +120,11 @@ def _without_body(page: FetchedPage) -> Any:
     from dataclasses import replace
 
     return replace(page, body=b"")
+
+
+def worker_pids() -> list[int]:
+    """The process ids of the running workers (for benchmarks and ``status``)."""
+    with _lock:
+        pool = _pool
+    processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
+    return sorted(processes)
