@@ -128,7 +128,7 @@ class Dispatcher:
         report = DispatchReport()
         now = self.clock()
         lease = timedelta(seconds=self.options.lease)
-        claimed = await asyncio.to_thread(self._write, outbox.claim_immediate, now, lease)
+        claimed = await asyncio.to_thread(self.db.in_write, outbox.claim_immediate, now, lease)
         by_destination: dict[tuple[str, str], list[outbox.Claimed]] = defaultdict(list)
         for delivery in claimed:
             by_destination[(delivery.route, delivery.destination)].append(delivery)
@@ -156,13 +156,13 @@ class Dispatcher:
         if limit is None:
             return items
         since = self.clock() - timedelta(hours=1)
-        used = await asyncio.to_thread(self._read, outbox.sent_recently, destination.route.name, destination.key,
+        used = await asyncio.to_thread(self.db.in_read, outbox.sent_recently, destination.route.name, destination.key,
                                        since)
         room = max(0, limit - used)
         overflow = items[room:]
         if overflow:
             # Over the hourly budget: these wait for the next digest rather than being dropped or spammed.
-            await asyncio.to_thread(self._write, outbox.defer_to_digest, [d.id for d in overflow])
+            await asyncio.to_thread(self.db.in_write, outbox.defer_to_digest, [d.id for d in overflow])
             report.deferred += len(overflow)
         return items[:room]
 
@@ -179,7 +179,7 @@ class Dispatcher:
         return fire is not None and fire <= now
 
     async def _digests(self, now: datetime, lease: timedelta, report: DispatchReport) -> None:
-        waiting = await asyncio.to_thread(self._read, outbox.waiting_digests, now)
+        waiting = await asyncio.to_thread(self.db.in_read, outbox.waiting_digests, now)
         due = []
         for route_name, destination_key, oldest in waiting:
             destination = self.destinations.get((route_name, destination_key))
@@ -190,7 +190,7 @@ class Dispatcher:
     async def _send_digest(self, route: str, key: str, destination: Destination | None, now: datetime,
                            lease: timedelta, report: DispatchReport) -> None:
         group = hashlib.sha256(f"digest\x1f{route}\x1f{key}\x1f{now.isoformat()}".encode()).hexdigest()[:32]
-        items = await asyncio.to_thread(self._write, outbox.claim_digest, route, key, now, lease, group)
+        items = await asyncio.to_thread(self.db.in_write, outbox.claim_digest, route, key, now, lease, group)
         if not items:
             return
         if destination is None:
@@ -209,7 +209,7 @@ class Dispatcher:
         now = self.clock()
         ids = [item.id for item in items]
         if result.ok:
-            await asyncio.to_thread(self._write, outbox.mark_sent, ids, now, message_key)
+            await asyncio.to_thread(self.db.in_write, outbox.mark_sent, ids, now, message_key)
             report.sent += len(items)
             report.digests += int(digest)
             return
@@ -221,7 +221,7 @@ class Dispatcher:
         if result.permanent or attempts >= self.options.max_attempts:
             await self._give_up(items, error, report)
             return
-        await asyncio.to_thread(self._write, outbox.mark_failed, ids, error, now + self.backoff(attempts))
+        await asyncio.to_thread(self.db.in_write, outbox.mark_failed, ids, error, now + self.backoff(attempts))
         report.failed += len(items)
 
     async def _give_up(self, items: list[outbox.Claimed], error: str, report: DispatchReport) -> None:
@@ -238,19 +238,5 @@ class Dispatcher:
             # An ops alert about a dead ops alert would loop; those are only recorded.
             events.record_events(session, drafts, self.router, now)
 
-        await asyncio.to_thread(self._write_fn, bury)
+        await asyncio.to_thread(self.db.in_write, bury)
         report.dead += len(items)
-
-    # --- database helpers ------------------------------------------------------------------------
-
-    def _write(self, func: Callable[..., Any], *args: Any) -> Any:
-        with self.db.write() as session:
-            return func(session, *args)
-
-    def _write_fn(self, func: Callable[[Any], Any]) -> Any:
-        with self.db.write() as session:
-            return func(session)
-
-    def _read(self, func: Callable[..., Any], *args: Any) -> Any:
-        with self.db.read() as session:
-            return func(session, *args)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -29,9 +28,6 @@ from db import repository as repo
 from db.engine import Database
 from db.events import Router
 from db.repository import StoreOptions
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,8 +66,6 @@ class CrawlStore:
     def __init__(self, db: Database, options: CrawlOptions, topic: Topic, *, dry_run: bool = False,
                  claims: KnownClaims | None = None, router: Router | None = None) -> None:
         self.db = db
-        self.topic = topic
-        self.claims = claims
         self._claims_by_id = {claim.id: claim for claim in claims.matcher.claims} if claims else {}
         count = default_workers() if options.workers is None else options.workers
         self._pages = PageWorkers(count, topic, claims)
@@ -91,11 +85,11 @@ class CrawlStore:
 
     async def known_urls(self, urls: Sequence[str]) -> set[str]:
         """Which URLs already lead to a stored article."""
-        return await asyncio.to_thread(self._read, repo.known_urls, urls)
+        return await asyncio.to_thread(self.db.in_read, repo.known_urls, urls)
 
     async def validators(self, urls: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """Stored validators of the given URLs."""
-        return await asyncio.to_thread(self._read, repo.validators_for, urls)
+        return await asyncio.to_thread(self.db.in_read, repo.validators_for, urls)
 
     async def store_page(self, page: FetchedPage) -> PageResult:
         """Extract, score and match one page in a worker process, then store it in the writer thread.
@@ -104,7 +98,7 @@ class CrawlStore:
         processed = await self._pages.process(page)
         if self.dry_run:
             fetch = processed.to_fetch(page)
-            action = await asyncio.to_thread(self._read, repo.classify_article, fetch.doc.canonical_url,
+            action = await asyncio.to_thread(self.db.in_read, repo.classify_article, fetch.doc.canonical_url,
                                              fetch.content_hash)
             return PageResult(processed, action)
         loop = asyncio.get_running_loop()
@@ -152,11 +146,3 @@ class CrawlStore:
         if drafts:
             events.record_events(session, drafts, self.router, page.fetched_at)
         return PageResult(processed, stored.action, stored)
-
-    def _read(self, func: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        with self.db.read() as session:
-            return func(session, *args, **kwargs)
-
-    def _write(self, func: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        with self.db.write() as session:
-            return func(session, *args, **kwargs)

@@ -18,6 +18,7 @@ import os
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Any
 
 from analysis.claims.model import Claim
@@ -116,9 +117,7 @@ class PageWorkers:
         return processed
 
 
-def _without_body(page: FetchedPage) -> Any:
-    from dataclasses import replace
-
+def _without_body(page: FetchedPage) -> FetchedPage:
     return replace(page, body=b"")
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 30_000
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -75,6 +77,16 @@ class Database:
         """A session whose work is committed on success and rolled back on error."""
         with self._writer() as session, session.begin():
             yield session
+
+    def in_read(self, func: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``func(session, *args, **kwargs)`` in a read session (handy for ``asyncio.to_thread``)."""
+        with self.read() as session:
+            return func(session, *args, **kwargs)
+
+    def in_write(self, func: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``func(session, *args, **kwargs)`` in one write transaction."""
+        with self.write() as session:
+            return func(session, *args, **kwargs)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
