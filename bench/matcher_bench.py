@@ -43,6 +43,7 @@ import os
 import platform
 import pstats
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,7 @@ import yaml
 from analysis.claims import Claim, ClaimMatcher, claims_from_yaml_data
 from analysis.claims.candidates import TOP_K, CandidateIndex
 from analysis.claims.matcher import analyse
+from analysis.claims.parallel import default_processes
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "analysis" / "claims" / "data"
@@ -121,6 +123,11 @@ def _clock() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _since(start: tuple[float, float]) -> tuple[float, float]:
     wall, cpu = _clock()
     return wall - start[0], cpu - start[1]
@@ -130,11 +137,20 @@ def run_match_many(claims: list[Claim], sentences: list[str]) -> dict[str, Any]:
     start = _clock()
     matcher = ClaimMatcher(claims)
     build, _ = _since(start)
-    start = _clock()
-    matches = matcher.match_many(sentences)
+    processes = default_processes()
+    start, children = _clock(), _children_cpu()
+    matches = matcher.match_many(sentences, processes=processes)
     wall, cpu = _since(start)
+    cpu += _children_cpu() - children
     labels = Counter(match.label for match in matches)
-    return {"build_s": build, "wall_s": wall, "cpu_s": cpu, "sentences": len(sentences), "labels": dict(labels)}
+    return {
+        "build_s": build,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "processes": processes,
+        "sentences": len(sentences),
+        "labels": dict(labels),
+    }
 
 
 def run_candidates(claims: list[Claim], sentences: list[str]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from analysis.claims.candidates import CandidateIndex
 from analysis.claims.compare import Difference, Side, compare, shared_figures
 from analysis.claims.model import Claim
 from analysis.claims.normalise import canonical_text
+from analysis.claims.parallel import split_map
 from analysis.claims.quantities import extract_from_prepared, prepare_text
 
 Label = Literal["corroborates", "updates", "new"]
@@ -181,12 +182,18 @@ class ClaimMatcher:
     def _index(self, claim_id: str) -> int:
         return self._positions[claim_id]
 
-    def match_many(self, sentences: Sequence[str]) -> list[ClaimMatch]:
+    def match_many(self, sentences: Sequence[str], processes: int = 1) -> list[ClaimMatch]:
         """The verdict on each sentence, scoring all sentences against all claims in one cdist call.
 
         Each distinct sentence is analysed once; sentences the subject gate rejects outright (no mention of
-        North Korea) are neither normalised nor scored: their subject alone decides them.
+        North Korea) are neither normalised nor scored: their subject alone decides them. With ``processes``
+        above 1, a large batch is split over that many forked processes (see :mod:`analysis.claims.parallel`).
         """
+        if processes > 1:
+            return split_map(self._match_serial, sentences, processes)
+        return self._match_serial(sentences)
+
+    def _match_serial(self, sentences: Sequence[str]) -> list[ClaimMatch]:
         analysed = {sentence: analyse(sentence) for sentence in dict.fromkeys(sentences)}
         scored = list(dict.fromkeys(item.canonical for item in analysed.values() if item.subject.mentions_dprk))
         tops = dict(zip(scored, self._index_of_texts.top(scored), strict=True))
