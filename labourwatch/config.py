@@ -257,6 +257,46 @@ class AlertsConfig(_Model):
         return self
 
 
+class DaemonConfig(_Model):
+    """``labourwatch run``: how often its jobs run, how it stops, and where it reports its health."""
+
+    poll_every: Duration = timedelta(seconds=30)  # how often the poll job looks for sources that are due
+    revisit_every: Duration = timedelta(minutes=2)  # how often the revisit job re-checks articles that are due
+    dispatch_every: Duration = timedelta(seconds=10)  # how often the outbox is sent
+    prune_cron: str = "17 3 * * *"  # retention, daily
+    misfire_grace: Duration = timedelta(minutes=2)  # a job this late still runs (once: coalesced)
+    shutdown_timeout: Duration = timedelta(seconds=20)  # in-flight work is abandoned safely after this
+    max_backoff: Duration = timedelta(hours=6)  # longest wait before re-polling a failing source
+    stall_after: Duration = timedelta(minutes=10)  # /healthz says 503 when a job has not finished for this long
+    listen: str | None = "127.0.0.1:9464"  # /healthz and /metrics; null turns the endpoint off
+    keep_errors: Duration = timedelta(days=90)  # crawl errors and runs older than this are pruned
+    keep_sent: Duration = timedelta(days=90)  # sent and dead deliveries older than this are pruned
+
+    _prune_cron = field_validator("prune_cron")(_valid_cron)
+
+    @field_validator("poll_every", "revisit_every", "dispatch_every", "shutdown_timeout", "max_backoff")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (IPv6 hosts in brackets) as a pair; ValueError when it is not one."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"not host:port: {value!r}")
+    return host.strip("[]"), int(port)
+
+
 class WebConfig(_Model):
     """The researcher web UI."""
 
@@ -279,6 +319,7 @@ class ConfigModel(_Model):
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
