@@ -1,0 +1,219 @@
+"""The daemon's Prometheus metrics: counters the jobs feed as they run, and a collector that reads the database.
+
+Every ``Metrics`` owns its registry (never the process-wide default), so any number can coexist in one
+process. Metric names all start with ``labourwatch_``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from db.engine import Database
+from db.events import EVENT_TYPES
+from db.models import Article, Delivery, Event, Source, utcnow
+from db.outbox import STATUSES
+
+logger = logging.getLogger(__name__)
+
+CRAWL_JOBS = ("poll", "revisit")
+POLL_OUTCOMES = ("ok", "failed", "unanswered")
+ARTICLE_ACTIONS = ("new", "new_offtopic", "changed", "unchanged")
+VERSION_ACTIONS = ("new", "new_offtopic", "changed")  # each of these stored a version
+CLAIM_LABELS = ("corroborates", "updates", "new")
+DELIVERY_OUTCOMES = ("sent", "failed", "dead", "deferred")
+SOURCE_HEALTH = ("ok", "failing", "never_polled", "disabled")
+
+CRAWL_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800)
+DISPATCH_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
+LOOP_LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+POLL_LAG_BUCKETS = (0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300, 600)
+
+
+def _inc(counter: Counter, amount: int | float) -> None:
+    # Counter.inc refuses negative amounts; a ledger never has them, but a bad one must not break a job.
+    if amount > 0:
+        counter.inc(amount)
+
+
+class Metrics:
+    """The daemon's metrics; ``render()`` is the body of ``GET /metrics``."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self._polls = Counter("labourwatch_polls", "Sources polled, by job and outcome", ["job", "outcome"],
+                              registry=r)
+        self._responses = Counter("labourwatch_responses", "Crawl responses by HTTP status", ["status"],
+                                  registry=r)
+        self._not_modified = Counter("labourwatch_not_modified", "Conditional GETs answered 304", ["what"],
+                                     registry=r)
+        self._articles = Counter("labourwatch_articles", "Articles fetched, by what the store did",
+                                 ["action"], registry=r)
+        self._versions = Counter("labourwatch_versions", "Article versions stored", registry=r)
+        self._claims = Counter("labourwatch_claim_sentences", "Claim sentences matched, by label", ["label"],
+                               registry=r)
+        self._problems = Counter("labourwatch_crawl_problems", "Crawl errors and warnings recorded", ["severity"],
+                                 registry=r)
+        self._crawl_seconds = Histogram("labourwatch_crawl_duration_seconds", "Duration of one crawl pass",
+                                        ["job"], buckets=CRAWL_BUCKETS, registry=r)
+        self._dispatch_seconds = Histogram("labourwatch_dispatch_duration_seconds", "Duration of one dispatch pass",
+                                           buckets=DISPATCH_BUCKETS, registry=r)
+        self._deliveries = Counter("labourwatch_deliveries_attempted", "Delivery attempts, by outcome", ["outcome"],
+                                   registry=r)
+        self._loop_lag = Histogram("labourwatch_loop_lag_seconds", "How late the event loop woke a sleeper",
+                                   buckets=LOOP_LAG_BUCKETS, registry=r)
+        self._loop_lag_max = Gauge("labourwatch_loop_lag_max_seconds", "Largest event-loop lag since start",
+                                   registry=r)
+        self._poll_lag = Histogram("labourwatch_poll_lag_seconds", "How long after its due time a source was polled",
+                                   buckets=POLL_LAG_BUCKETS, registry=r)
+        self._polls_missed = Counter("labourwatch_polls_missed", "Scheduled polls skipped (misfired)", registry=r)
+        self._job_errors = Counter("labourwatch_job_errors", "Job runs that ended in an exception", ["job"],
+                                   registry=r)
+        started = Gauge("labourwatch_start_time_seconds", "When the daemon started (Unix time)", registry=r)
+        started.set(time.time())
+        self._max_lag = 0.0
+        self._prefill()
+        if db is not None:
+            self.registry.register(DatabaseCollector(db))
+
+    def _prefill(self) -> None:
+        # Label sets known in advance are exported at 0 from the start, so rate() and alerts see them at once.
+        for job in CRAWL_JOBS:
+            self._crawl_seconds.labels(job)
+            for outcome in POLL_OUTCOMES:
+                self._polls.labels(job, outcome)
+        for what in ("document", "article"):
+            self._not_modified.labels(what)
+        for action in ARTICLE_ACTIONS:
+            self._articles.labels(action)
+        for label in CLAIM_LABELS:
+            self._claims.labels(label)
+        for severity in ("error", "warning"):
+            self._problems.labels(severity)
+        for outcome in DELIVERY_OUTCOMES:
+            self._deliveries.labels(outcome)
+
+    def crawl_finished(self, job: str, stats: Mapping[str, int], sources: Mapping[str, bool | None],
+                       seconds: float) -> None:
+        """One crawl pass ended: its ledger ``stats``, each source's outcome (True ok, False failed, None
+        unanswered) and how long it took."""
+        for ok in sources.values():
+            self._polls.labels(job, "unanswered" if ok is None else "ok" if ok else "failed").inc()
+        for key, value in stats.items():
+            status = key.removeprefix("http_")
+            if status != key and status.isdigit():
+                _inc(self._responses.labels(status), value)
+        _inc(self._not_modified.labels("document"), stats.get("documents_not_modified", 0))
+        _inc(self._not_modified.labels("article"), stats.get("articles_not_modified", 0))
+        for action in ARTICLE_ACTIONS:
+            _inc(self._articles.labels(action), stats.get(f"articles_{action}", 0))
+        _inc(self._versions, sum(stats.get(f"articles_{action}", 0) for action in VERSION_ACTIONS))
+        for label in CLAIM_LABELS:
+            _inc(self._claims.labels(label), stats.get(f"claims_{label}", 0))
+        _inc(self._problems.labels("error"), stats.get("errors", 0))
+        _inc(self._problems.labels("warning"), stats.get("warnings", 0))
+        self._crawl_seconds.labels(job).observe(max(0.0, seconds))
+
+    def poll_started(self, lag_seconds: float) -> None:
+        """A source is being polled ``lag_seconds`` after it was due (call once per source)."""
+        self._poll_lag.observe(max(0.0, lag_seconds))
+
+    def poll_missed(self, count: int = 1) -> None:
+        """Scheduled poll runs that were skipped."""
+        _inc(self._polls_missed, count)
+
+    def dispatch_finished(self, sent: int, failed: int, dead: int, deferred: int, seconds: float) -> None:
+        """One dispatch pass ended with these delivery outcomes."""
+        for outcome, count in zip(DELIVERY_OUTCOMES, (sent, failed, dead, deferred), strict=True):
+            _inc(self._deliveries.labels(outcome), count)
+        self._dispatch_seconds.observe(max(0.0, seconds))
+
+    def loop_lag(self, seconds: float) -> None:
+        """The event loop woke a sleeper ``seconds`` late."""
+        seconds = max(0.0, seconds)
+        self._loop_lag.observe(seconds)
+        if seconds > self._max_lag:
+            self._max_lag = seconds
+            self._loop_lag_max.set(seconds)
+
+    def job_error(self, job: str) -> None:
+        """A job run ended in an exception."""
+        self._job_errors.labels(job).inc()
+
+    def render(self) -> bytes:
+        """The text exposition of every metric. Blocking (it queries the database): run it in a thread."""
+        return generate_latest(self.registry)
+
+
+class DatabaseCollector:
+    """Metrics read from the database at scrape time; ``labourwatch_database_up`` is 0 when that failed."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def describe(self) -> Iterable[Metric]:
+        # Lets the registry refuse a second collector with the same names; samples come from collect().
+        return [*self._families(), GaugeMetricFamily("labourwatch_database_up", "")]
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            with self.db.read() as session:
+                families = self._families(session, utcnow())
+        except Exception as exc:
+            # A scrape must still answer while the database is down: that is when it matters most.
+            logger.warning("metrics: database query failed: %s", exc)
+            return [GaugeMetricFamily("labourwatch_database_up", "Whether the database answered", value=0)]
+        return [*families, GaugeMetricFamily("labourwatch_database_up", "Whether the database answered", value=1)]
+
+    def _families(self, session: Session | None = None, now: datetime | None = None) -> list[Metric]:
+        events = CounterMetricFamily("labourwatch_events", "Events stored, by type", labels=["type"])
+        deliveries = GaugeMetricFamily("labourwatch_deliveries", "Deliveries in the outbox, by status",
+                                       labels=["status"])
+        sources = GaugeMetricFamily("labourwatch_sources", "Sources by health", labels=["health"])
+        due = GaugeMetricFamily("labourwatch_due_rechecks", "Articles whose re-check is due")
+        if session is None or now is None:
+            return [events, deliveries, sources, due]
+        for kind, count in _count_by(session, Event.type, EVENT_TYPES).items():
+            events.add_metric([kind], count)
+        for status, count in _count_by(session, Delivery.status, STATUSES).items():
+            deliveries.add_metric([status], count)
+        for health, count in _source_health(session).items():
+            sources.add_metric([health], count)
+        due.add_metric([], _due_rechecks(session, now))
+        return [events, deliveries, sources, due]
+
+
+def _count_by(session: Session, column: InstrumentedAttribute[str], known: Iterable[str]) -> dict[str, int]:
+    counts = dict.fromkeys(known, 0)
+    for value, count in session.execute(select(column, func.count()).group_by(column)):
+        counts[str(value)] = int(count)
+    return counts
+
+
+def _source_health(session: Session) -> dict[str, int]:
+    # Sources are few (tens to hundreds): classifying them here keeps the SQL portable.
+    counts = dict.fromkeys(SOURCE_HEALTH, 0)
+    query = select(Source.enabled, Source.last_polled_at, Source.consecutive_failures)
+    for enabled, last_polled_at, failures in session.execute(query):
+        if not enabled:
+            counts["disabled"] += 1
+        elif last_polled_at is None:
+            counts["never_polled"] += 1
+        else:
+            counts["failing" if failures else "ok"] += 1
+    return counts
+
+
+def _due_rechecks(session: Session, now: datetime) -> int:
+    # The same condition as db.repository.due_rechecks, counted rather than listed.
+    query = (select(func.count()).select_from(Article)
+             .where(Article.next_check_at.is_not(None), Article.next_check_at <= now))
+    return int(session.scalar(query) or 0)
