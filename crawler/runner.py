@@ -108,17 +108,33 @@ def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options
             repo.prune_raw(session, now - options.raw_retention)
 
 
+async def _stop_when_set(stop: asyncio.Event, runner: AsyncCrawlerRunner) -> None:
+    await stop.wait()
+    await runner.stop()
+
+
+def _count_statuses(ledger: CrawlLedger, stats: dict[str, Any]) -> None:
+    """Responses by HTTP status (Scrapy's downloader stats) as ``http_<status>`` counters of the ledger."""
+    prefix = "downloader/response_status_count/"
+    for key, value in stats.items():
+        if key.startswith(prefix):
+            ledger.counts[f"http_{key[len(prefix):]}"] += int(value)
+
+
 async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic, *,
                     rechecks: bool = True, restrict_rechecks: bool = False, dry_run: bool = False,
                     trigger: str = "cli", on_progress: Callable[[str], None] | None = None,
                     match_claims: bool = True, router: Router | None = None,
-                    failing_after: int = 3) -> CrawlReport:
+                    failing_after: int = 3, stop: asyncio.Event | None = None) -> CrawlReport:
     """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop.
 
     With ``match_claims``, the claim sentences of every new version are matched against the active known
     claims in the database and stored with it. Every stored change is recorded as an event, with one
     delivery per destination that ``router`` picks; a source that fails ``failing_after`` times in a row
-    makes a ``source_failing`` event, and ``source_recovered`` when it works again."""
+    makes a ``source_failing`` event, and ``source_recovered`` when it works again.
+
+    Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
+    are stored, and the sources that did not answer are recorded as such."""
     started = time.perf_counter()
     run_id = None if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
     plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks)
@@ -126,10 +142,15 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     ledger = CrawlLedger(on_progress=on_progress)
     store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router)
     runner = AsyncCrawlerRunner(scrapy_settings(options))
+    crawler = runner.create_crawler(MonitorSpider)
+    watcher = asyncio.ensure_future(_stop_when_set(stop, runner)) if stop is not None else None
     try:
-        await runner.crawl(MonitorSpider, plan=plan, store=store, ledger=ledger, options=options)
+        await runner.crawl(crawler, plan=plan, store=store, ledger=ledger, options=options)
     finally:
+        if watcher is not None:
+            watcher.cancel()
         store.close()
+    _count_statuses(ledger, crawler.stats.get_stats() if crawler.stats else {})
     status = _status(ledger)
     if run_id is not None:
         await asyncio.to_thread(_record, db, run_id, ledger, status, options, sources, router,

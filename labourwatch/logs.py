@@ -59,8 +59,12 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: Iterable[str]
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Scrapy and Twisted are chatty at INFO; their warnings still come through.
-    for noisy in ("scrapy", "twisted", "filelock", "trafilatura", "htmldate", "charset_normalizer", "alembic"):
+    for noisy in ("scrapy", "twisted", "filelock", "trafilatura", "htmldate", "charset_normalizer", "alembic",
+                  "apprise", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # APScheduler warns of every run skipped while the previous one still runs; the daemon reports the
+    # skips that matter (missed runs) itself.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     # Fetch failures (robots.txt included) are recorded on their source; Scrapy's tracebacks add only noise.
     for recorded in ("scrapy.downloadermiddlewares.robotstxt",
                      "scrapy.downloadermiddlewares.retry", "scrapy.core.downloader.handlers.http11",

@@ -1,0 +1,233 @@
+"""``labourwatch run``: one process, one event loop, APScheduler jobs on it, signals, reload and shutdown.
+
+The asyncio reactor is installed by the caller before anything else; this module puts an APScheduler 3.x
+``AsyncIOScheduler`` on that loop with jobs of fixed ids — ``poll``, ``revisit``, ``dispatch``, one
+``digest:<route>`` per digest route and ``prune`` — all with ``max_instances=1``, ``coalesce=True`` and the
+configured misfire grace time. SIGTERM/SIGINT stop it within ``daemon.shutdown_timeout``; SIGHUP reloads the
+configuration without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+
+from db.engine import Database
+from scheduler.health import Health
+from scheduler.http import ObservabilityServer
+from scheduler.jobs import Jobs, utcnow
+from scheduler.looplag import watch_loop_lag
+from scheduler.metrics import Metrics
+from scheduler.types import Settings
+
+logger = logging.getLogger(__name__)
+# After a poll, wake up again when the next source is due, but not sooner than this (the poll job is still
+# finishing its own run, and APScheduler would skip a run that overlaps it).
+_MIN_WAKE = timedelta(seconds=1)
+
+
+class Daemon:
+    """The long-running monitor. ``await run()`` returns after a clean shutdown."""
+
+    def __init__(self, db: Database, settings: Settings, reload: Callable[[], Settings], *,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.settings = settings
+        self._reload_config = reload
+        self.clock = clock
+        self.metrics = Metrics(db)
+        self.health = Health(settings.daemon.stall_after)
+        self.jobs: Jobs | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.server: ObservabilityServer | None = None
+        self._stopping: asyncio.Event | None = None
+        self._running: set[asyncio.Task[Any]] = set()
+        self._reloading: asyncio.Task[None] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Start the jobs and the health endpoint, serve until a stop signal, then shut down cleanly."""
+        loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self.jobs = Jobs(self.db, self.settings, self.metrics, clock=self.clock)
+        await asyncio.to_thread(self.jobs.schedule_new_sources)
+        self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        self._add_jobs()
+        self.scheduler.start()
+        self.health.scheduler_running(True)
+        self._install_signals(loop)
+        lag = asyncio.ensure_future(watch_loop_lag(self.metrics))
+        listen = self.settings.daemon.listen
+        if listen is not None:
+            self.server = ObservabilityServer(listen[0], listen[1], self.health, self.metrics, self._check_database)
+            await self.server.start()
+            logger.info("health and metrics on http://%s:%d/healthz and /metrics", listen[0], self.server.port)
+        logger.info("daemon started: %d sources enabled, %d routes", len(self.settings.enabled),
+                    len(self.settings.routes))
+        try:
+            await self._stopping.wait()
+        finally:
+            await self._shutdown(lag)
+
+    def stop(self) -> None:
+        """Ask the daemon to shut down (what SIGTERM and SIGINT do)."""
+        if self._stopping is not None and not self._stopping.is_set():
+            logger.info("stopping: no new jobs; in-flight work has %ss", self.settings.daemon.shutdown_timeout
+                        .total_seconds())
+            self._stopping.set()
+
+    def reload(self) -> None:
+        """Reload the configuration in the background (what SIGHUP does)."""
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.ensure_future(self._reload())
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    async def _shutdown(self, lag: asyncio.Future[None]) -> None:
+        self.health.stopping()
+        assert self.scheduler is not None and self.jobs is not None
+        self.scheduler.shutdown(wait=False)
+        # Crawls stop at once and cleanly; sends in flight finish (each is bounded by alerts.timeout).
+        self.jobs.stop_crawls.set()
+        running = {task for task in self._running if not task.done()}
+        if running:
+            _, pending = await asyncio.wait(running, timeout=self.settings.daemon.shutdown_timeout.total_seconds())
+            for task in pending:
+                # Safe to abandon: claimed deliveries return to the queue when their lease ends, and a crawl's
+                # stored pages are already committed.
+                task.cancel()
+            if pending:
+                logger.warning("shutdown: abandoned %d job(s) still running after %ss", len(pending),
+                               self.settings.daemon.shutdown_timeout.total_seconds())
+                await asyncio.wait(pending, timeout=5)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            asyncio.get_running_loop().remove_signal_handler(signum)
+        if self.server is not None:
+            await self.server.stop()
+        lag.cancel()
+        await asyncio.gather(lag, return_exceptions=True)
+        logger.info("daemon stopped")
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    def _add_jobs(self) -> None:
+        assert self.scheduler is not None and self.jobs is not None
+        options = self.settings.daemon
+        defaults = {"max_instances": 1, "coalesce": True, "replace_existing": True,
+                    "misfire_grace_time": int(options.misfire_grace.total_seconds())}
+        now = self.clock()
+        jobs = self.jobs
+        plan: list[tuple[str, Callable[[], Awaitable[None]], Any, timedelta]] = [
+            ("poll", jobs.poll, IntervalTrigger(seconds=options.poll_every.total_seconds(), timezone=UTC),
+             options.poll_every),
+            ("revisit", jobs.revisit, IntervalTrigger(seconds=options.revisit_every.total_seconds(), timezone=UTC),
+             options.revisit_every),
+            ("dispatch", jobs.dispatch,
+             IntervalTrigger(seconds=options.dispatch_every.total_seconds(), timezone=UTC), options.dispatch_every),
+            ("prune", jobs.prune, CronTrigger.from_crontab(options.prune_cron, timezone=UTC), timedelta(days=2)),
+        ]
+        for route in self.settings.routes:
+            if route.mode == "digest" and route.cron:
+                plan.append((f"digest:{route.name}", jobs.dispatch, CronTrigger.from_crontab(route.cron, timezone=UTC),
+                             timedelta(days=8)))
+        wanted = {job_id for job_id, _, _, _ in plan}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        for job_id, func, trigger, every in plan:
+            self.health.expect(job_id, every)
+            # Interval jobs run once at start rather than one interval later.
+            first = now if isinstance(trigger, IntervalTrigger) and job_id != "revisit" else None
+            self.scheduler.add_job(self._runner(job_id, func), trigger, id=job_id, name=job_id,
+                                   next_run_time=first or trigger.get_next_fire_time(None, now), **defaults)
+
+    def _runner(self, job_id: str, func: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            self.health.started(job_id)
+            try:
+                await func()
+            except Exception as exc:
+                # A job that fails is recorded and tried again on its schedule; the daemon never dies of it.
+                logger.exception("job %s failed", job_id)
+                self.metrics.job_error(job_id)
+                self.health.finished(job_id, False, f"{type(exc).__name__}: {exc}")
+            else:
+                self.health.finished(job_id, True)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+            if job_id == "poll":
+                await self._wake_poll()
+
+        return run
+
+    async def _wake_poll(self) -> None:
+        """Move the next poll run forward to when the next source is due, so that polls start on time
+        rather than up to ``poll_every`` late."""
+        if self.scheduler is None or self.jobs is None or self._stopping is None or self._stopping.is_set():
+            return
+        try:
+            due = await asyncio.to_thread(self.jobs.next_due)
+        except Exception:
+            logger.exception("cannot read the next poll time")
+            return
+        job = self.scheduler.get_job("poll")
+        if due is None or job is None or job.next_run_time is None:
+            return
+        wake = max(due, self.clock() + _MIN_WAKE)
+        if wake < job.next_run_time:
+            job.modify(next_run_time=wake)
+
+    def _on_skipped(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            # The previous run is still going (a long crawl): it picks up what fell due meanwhile itself.
+            logger.debug("job %s: still running, a scheduled run was skipped", event.job_id)
+        else:
+            logger.warning("job %s: a scheduled run was missed (later than daemon.misfire_grace)", event.job_id)
+
+    # --- reload and health -----------------------------------------------------------------------
+
+    async def _reload(self) -> None:
+        try:
+            settings = await asyncio.to_thread(self._reload_config)
+        except Exception as exc:
+            logger.error("reload failed, keeping the running configuration: %s", exc)
+            return
+        self.settings = settings
+        assert self.jobs is not None
+        self.jobs.configure(settings)
+        await asyncio.to_thread(self.jobs.schedule_new_sources)
+        if self._stopping is not None and not self._stopping.is_set():
+            self._add_jobs()
+        logger.info("configuration reloaded: %d sources enabled, %d routes", len(settings.enabled),
+                    len(settings.routes))
+
+    async def _check_database(self) -> None:
+        def ping() -> None:
+            with self.db.read() as session:
+                session.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.wait_for(asyncio.to_thread(ping), timeout=5)
+        except Exception as exc:
+            self.health.database_ok(False, f"{type(exc).__name__}: {exc}")
+        else:
+            self.health.database_ok(True)

@@ -1,0 +1,175 @@
+"""The daemon's jobs: poll due sources, re-check due articles, send the outbox, prune. One object, one loop.
+
+Every job runs on the event loop and sends blocking work (database, extraction, matching) to threads or
+worker processes. Crawls take a lock, so a poll and a revisit never run side by side: one crawl at a time
+keeps the per-host politeness slots of Scrapy's downloader meaningful.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from alerts.dispatch import Dispatcher
+from alerts.routes import Router
+from crawler.runner import CrawlReport, run_crawl
+from db import polls
+from db import repository as repo
+from db.engine import Database
+from scheduler.metrics import Metrics
+from scheduler.schedule import first_poll, interval, next_poll
+from scheduler.types import Settings
+
+logger = logging.getLogger(__name__)
+# A poll job keeps crawling while sources fall due, but not forever: the other jobs' turn comes in between.
+MAX_ROUNDS = 5
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class Jobs:
+    """The job bodies and the state they share: settings, metrics, the crawl lock and the stop signal."""
+
+    def __init__(self, db: Database, settings: Settings, metrics: Metrics, *,
+                 clock: Callable[[], datetime] = utcnow, rand: Callable[[], float] = random.random) -> None:
+        self.db = db
+        self.metrics = metrics
+        self.clock = clock
+        self.rand = rand
+        self.crawl_lock = asyncio.Lock()
+        self.dispatch_lock = asyncio.Lock()
+        # Set at shutdown: running crawls stop cleanly (fetched pages are stored, the run is recorded).
+        self.stop_crawls = asyncio.Event()
+        self.settings = settings
+        self.dispatcher = Dispatcher(db, settings.routes, settings.alerts, clock=clock)
+        self.router = Router(settings.routes)
+
+    def configure(self, settings: Settings) -> None:
+        """Take a new configuration (on reload); running jobs finish with the old one."""
+        self.settings = settings
+        self.dispatcher = Dispatcher(self.db, settings.routes, settings.alerts, clock=self.clock)
+        self.router = Router(settings.routes)
+
+    # --- source schedules ------------------------------------------------------------------------
+
+    def schedule_new_sources(self) -> None:
+        """Give every enabled source a next poll time: never-scheduled ones now (spread by their jitter),
+        and ones whose stored time is further away than their schedule now allows (after a reload that
+        shortened it) at their new regular time. Blocking: call in a thread."""
+        now = self.clock()
+        enabled = self.settings.enabled
+        with self.db.write() as session:
+            current = dict(polls.due_sources(session, datetime.max.replace(tzinfo=UTC), enabled))
+            when = {}
+            for source_id, spec in enabled.items():
+                at = current.get(source_id)
+                if at is None:
+                    when[source_id] = first_poll(spec, now, self.rand)
+                elif at > now + interval(spec, now) + spec.jitter:
+                    when[source_id] = now + interval(spec, now)
+            polls.set_next_polls(session, when)
+
+    def _after_poll(self, ids: list[str], started: datetime) -> None:
+        enabled = self.settings.enabled
+        with self.db.write() as session:
+            failures = polls.failures(session, ids)
+            polls.set_next_polls(session, {
+                source_id: next_poll(enabled[source_id], started, failures.get(source_id, 0),
+                                     self.settings.daemon.max_backoff, self.rand)
+                for source_id in ids if source_id in enabled})
+
+    def next_due(self) -> datetime | None:
+        """The earliest next poll of an enabled source. Blocking: call in a thread."""
+        with self.db.read() as session:
+            return polls.next_due(session, self.settings.enabled)
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    async def poll(self) -> None:
+        """Crawl every source that is due, in one batched crawl; repeat while more fall due."""
+        for _ in range(MAX_ROUNDS):
+            if self.stop_crawls.is_set() or not await self._poll_once():
+                return
+
+    async def _poll_once(self) -> bool:
+        settings = self.settings
+        now = self.clock()
+        due = await asyncio.to_thread(self.db.in_read, polls.due_sources, now + settings.daemon.batch_window,
+                                      settings.enabled)
+        if not due:
+            return False
+        # A source due within the batch window joins this crawl, unless that would poll it noticeably early.
+        due = [(source_id, at) for source_id, at in due
+               if at is None or at <= now + min(settings.daemon.batch_window, interval(settings.enabled[source_id],
+                                                                                      at) / 10)]
+        if not due:
+            return False
+        specs = [settings.enabled[source_id] for source_id, _ in due]
+        for spec, (_, at) in zip(specs, due, strict=True):
+            lag = max(0.0, (now - at).total_seconds()) if at is not None else 0.0
+            self.metrics.poll_started(lag)
+            if at is not None and now - at > interval(spec, at):
+                # A whole regular poll went by without this source being fetched.
+                self.metrics.poll_missed()
+                logger.warning("source %s polled %.0fs late: a scheduled poll was missed", spec.id, lag)
+        async with self.crawl_lock:
+            started = self.clock()
+            try:
+                report = await run_crawl(
+                    self.db, specs, settings.crawl, settings.topic, rechecks=False, trigger="daemon",
+                    router=self.router, failing_after=settings.alerts.failing_after, stop=self.stop_crawls)
+            finally:
+                # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
+                await asyncio.to_thread(self._after_poll, [spec.id for spec in specs], started)
+        self._observe("poll", report)
+        return True
+
+    async def revisit(self) -> None:
+        """Re-check the articles that are due (the revisit schedule), when there are any."""
+        settings = self.settings
+        due = await asyncio.to_thread(self.db.in_read, repo.due_rechecks, self.clock(), 1)
+        if not due or self.stop_crawls.is_set():
+            return
+        async with self.crawl_lock:
+            report = await run_crawl(
+                self.db, [], settings.crawl, settings.topic, rechecks=True, trigger="revisit", router=self.router,
+                failing_after=settings.alerts.failing_after, stop=self.stop_crawls)
+        self._observe("revisit", report)
+
+    def _observe(self, job: str, report: CrawlReport) -> None:
+        sources = {source_id: result.ok for source_id, result in report.ledger.sources.items()}
+        self.metrics.crawl_finished(job, report.stats, sources, report.seconds)
+
+    async def dispatch(self) -> None:
+        """Send the deliveries that are due, and the digests whose time has come."""
+        async with self.dispatch_lock:
+            started = asyncio.get_running_loop().time()
+            report = await self.dispatcher.dispatch()
+            seconds = asyncio.get_running_loop().time() - started
+        self.metrics.dispatch_finished(report.sent, report.failed, report.dead, report.deferred, seconds)
+        if report.sent or report.failed or report.dead:
+            logger.info("dispatch: %d sent, %d failed, %d dead, %d deferred, %d digests in %.1fs", report.sent,
+                        report.failed, report.dead, report.deferred, report.digests, seconds)
+
+    async def prune(self) -> None:
+        """Retention: old errors, runs, sent deliveries and raw bodies."""
+        settings = self.settings
+        now = self.clock()
+
+        def work(session: Session) -> dict[str, int]:
+            counts = polls.prune(session, errors_before=now - settings.daemon.keep_errors,
+                                 sent_before=now - settings.daemon.keep_sent)
+            if settings.crawl.raw_retention is not None:
+                counts["raw"] = repo.prune_raw(session, now - settings.crawl.raw_retention)
+            return counts
+
+        counts = await asyncio.to_thread(self.db.in_write, work)
+        logger.info("prune: %s", counts)

@@ -1,0 +1,55 @@
+"""When a source is polled next: its interval or cron, a failure backoff, and jitter. Pure functions."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.cron import CronTrigger
+
+from crawler.types import SourceSpec
+
+DEFAULT_EVERY = timedelta(minutes=30)
+
+
+@functools.lru_cache(maxsize=256)
+def _cron(expression: str) -> CronTrigger:
+    return CronTrigger.from_crontab(expression, timezone=UTC)
+
+
+def regular_next(spec: SourceSpec, after: datetime) -> datetime:
+    """The source's next regular poll after ``after``: ``after + every``, or the cron's next fire time."""
+    if spec.cron:
+        fire = _cron(spec.cron).get_next_fire_time(None, after + timedelta(seconds=1))
+        if fire is not None:
+            return fire
+    return after + (spec.every or DEFAULT_EVERY)
+
+
+def interval(spec: SourceSpec, at: datetime) -> timedelta:
+    """The gap between two regular polls around ``at`` (for a cron source, the gap after ``at``)."""
+    return regular_next(spec, at) - at
+
+
+def next_poll(spec: SourceSpec, started: datetime, failures: int, max_backoff: timedelta,
+              rand: Callable[[], float]) -> datetime:
+    """When to poll ``spec`` again, after a poll that started at ``started`` and left ``failures``
+    consecutive failures.
+
+    A healthy source is polled on its schedule (start to start, so crawl time does not make it drift). A
+    failing one waits its interval × 2^failures, capped at ``max_backoff`` (never shorter than its interval),
+    so a dead outlet is not hammered and a flaky one is back on schedule after one success. ``jitter``
+    adds up to that much (``rand()`` in [0, 1)) so that sources do not all fire on the same second.
+    """
+    regular = regular_next(spec, started)
+    if failures > 0:
+        gap = regular - started
+        wait = min(gap * 2 ** min(failures, 20), max(max_backoff, gap))
+        regular = started + wait
+    return regular + spec.jitter * rand()
+
+
+def first_poll(spec: SourceSpec, now: datetime, rand: Callable[[], float]) -> datetime:
+    """When to poll a source that has never been scheduled: now, spread by its jitter."""
+    return now + spec.jitter * rand()

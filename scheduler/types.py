@@ -1,0 +1,46 @@
+"""What the daemon is configured with; the shell builds these from the validated config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from alerts.types import AlertOptions, RouteSpec
+from analysis.types import Topic
+from crawler.types import CrawlOptions, SourceSpec
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    """Job intervals, the shutdown bound, the source backoff cap, the health endpoint and retention."""
+
+    poll_every: timedelta = timedelta(seconds=30)
+    revisit_every: timedelta = timedelta(minutes=2)
+    dispatch_every: timedelta = timedelta(seconds=10)
+    prune_cron: str = "17 3 * * *"
+    misfire_grace: timedelta = timedelta(minutes=2)
+    shutdown_timeout: timedelta = timedelta(seconds=20)
+    max_backoff: timedelta = timedelta(hours=6)
+    stall_after: timedelta = timedelta(minutes=10)
+    listen: tuple[str, int] | None = ("127.0.0.1", 9464)
+    keep_errors: timedelta = timedelta(days=90)
+    keep_sent: timedelta = timedelta(days=90)
+    # Sources due this soon after a poll starts join it: one batched crawl instead of several back to back.
+    batch_window: timedelta = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one configuration gives the daemon; replaced whole on reload."""
+
+    sources: tuple[SourceSpec, ...]
+    crawl: CrawlOptions
+    topic: Topic
+    routes: tuple[RouteSpec, ...] = ()
+    alerts: AlertOptions = field(default_factory=AlertOptions)
+    daemon: DaemonOptions = field(default_factory=DaemonOptions)
+
+    @property
+    def enabled(self) -> dict[str, SourceSpec]:
+        """The enabled sources by id."""
+        return {spec.id: spec for spec in self.sources if spec.enabled}
