@@ -69,7 +69,7 @@ def check_config(app: AppContext) -> None:
 
 
 def _register() -> None:
-    from labourwatch.commands import alerts, claims, crawl, database, events, listing, matching
+    from labourwatch.commands import alerts, claims, crawl, database, events, listing, matching, status
 
     cli.add_command(database.db)
     cli.add_command(crawl.crawl)
@@ -79,6 +79,7 @@ def _register() -> None:
     cli.add_command(claims.claims)
     cli.add_command(events.events)
     cli.add_command(alerts.alerts)
+    cli.add_command(status.status)
     for command in matching.COMMANDS:
         claims.claims.add_command(command)
 

@@ -1,0 +1,115 @@
+"""How the monitor is doing, from the database alone: source health, re-checks, the outbox, runs and events.
+
+``status_report`` gathers it as JSON-able data for ``labourwatch status``; ``check_problems`` turns a report
+into the reasons an operator's check should fail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.events import EVENT_TYPES
+from db.models import Article, CrawlRun, Delivery, Event
+from db.outbox import DEAD, FAILED, PENDING, STATUSES
+from db.queries import _iso, recent_errors, source_rows
+
+OK, FAILING, NEVER_POLLED, DISABLED = "ok", "failing", "never_polled", "disabled"
+HEALTHS = (FAILING, NEVER_POLLED, OK, DISABLED)  # worst first: the order of the sources table
+EVENT_WINDOW = timedelta(hours=24)
+
+
+def source_health(row: dict[str, Any]) -> str:
+    """The health of one source row of ``queries.source_rows``."""
+    if not row["enabled"]:
+        return DISABLED
+    if row["consecutive_failures"] > 0:
+        return FAILING
+    return NEVER_POLLED if row["last_polled_at"] is None else OK
+
+
+def _overdue_seconds(next_poll_at: str | None, now: datetime) -> int | None:
+    if next_poll_at is None:
+        return None  # polled by the one-shot crawl, or never scheduled: no promise to be late on
+    return max(0, int((now - datetime.fromisoformat(next_poll_at)).total_seconds()))
+
+
+def _sources(session: Session, now: datetime) -> list[dict[str, Any]]:
+    rows = source_rows(session)
+    for row in rows:
+        row["health"] = source_health(row)
+        row["overdue_seconds"] = _overdue_seconds(row["next_poll_at"], now)
+    rows.sort(key=lambda r: (HEALTHS.index(r["health"]), -r["consecutive_failures"], r["id"]))
+    return rows
+
+
+def _rechecks(session: Session, now: datetime) -> dict[str, Any]:
+    # The same condition as repository.due_rechecks, counted rather than listed (that one stops at a limit).
+    due = session.scalar(select(func.count()).select_from(Article)
+                         .where(Article.next_check_at.is_not(None), Article.next_check_at <= now))
+    upcoming = session.scalar(select(func.min(Article.next_check_at)).where(Article.next_check_at > now))
+    return {"due": due or 0, "next_at": _iso(upcoming)}
+
+
+def _deliveries(session: Session) -> dict[str, Any]:
+    counts: dict[str, Any] = dict.fromkeys(STATUSES, 0)
+    counts.update(dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()))
+    # "Pending" for an operator means not delivered yet: failed deliveries are waiting for their retry too.
+    oldest = session.scalar(select(func.min(Delivery.created_at)).where(Delivery.status.in_((PENDING, FAILED))))
+    counts["oldest_pending_at"] = _iso(oldest)
+    return counts
+
+
+def _last_run(session: Session) -> dict[str, Any] | None:
+    run = session.scalars(select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(1)).first()
+    if run is None:
+        return None
+    duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+    return {"id": run.id, "trigger": run.trigger, "status": run.status, "started_at": _iso(run.started_at),
+            "finished_at": _iso(run.finished_at), "duration_seconds": duration, "sources": len(run.sources),
+            "error_count": run.error_count, "stats": dict(sorted(run.stats.items()))}
+
+
+def _events(session: Session, since: datetime) -> dict[str, int]:
+    counts = dict.fromkeys(EVENT_TYPES, 0)
+    counts.update(dict(session.execute(select(Event.type, func.count()).where(Event.created_at >= since)
+                                       .group_by(Event.type)).all()))
+    return counts
+
+
+def status_report(session: Session, now: datetime, *, error_limit: int = 10) -> dict[str, Any]:
+    """Everything ``labourwatch status`` shows, as JSON-able data (timestamps as ISO strings)."""
+    sources = _sources(session, now)
+    health_counts = dict.fromkeys(HEALTHS, 0)
+    for row in sources:
+        health_counts[row["health"]] += 1
+    return {
+        "generated_at": _iso(now),
+        "sources": sources,
+        "health_counts": health_counts,
+        "rechecks": _rechecks(session, now),
+        "deliveries": _deliveries(session),
+        "recent_errors": recent_errors(session, None, error_limit),
+        "last_run": _last_run(session),
+        "events_24h": _events(session, now - EVENT_WINDOW),
+    }
+
+
+def check_problems(report: dict[str, Any], overdue_after: timedelta = timedelta(minutes=15)) -> list[str]:
+    """Why a monitoring check should fail on this report: failing or overdue enabled sources, dead deliveries."""
+    problems = []
+    for row in report["sources"]:
+        if row["health"] == FAILING:
+            problems.append(f"source {row['id']} is failing: {row['consecutive_failures']} failure(s) in a row, "
+                            f"last error {row['last_error_code'] or 'unknown'}")
+        elif row["enabled"] and (row["overdue_seconds"] or 0) > overdue_after.total_seconds():
+            problems.append(f"source {row['id']} is overdue by {row['overdue_seconds']} s "
+                            f"(next poll was due at {row['next_poll_at']})")
+    dead = report["deliveries"][DEAD]
+    if dead:
+        problems.append(f"{dead} dead deliver{'y' if dead == 1 else 'ies'} "
+                        "(see `labourwatch alerts list --status dead`; `alerts retry --dead` queues them again)")
+    return problems
