@@ -37,6 +37,14 @@ class AppContext:
             setup_logging(logging_config.level, logging_config.format, self._config.secrets)
         return self._config
 
+    def reload_config(self) -> Config:
+        """Read the config file again (ConfigError if it is now invalid, and the old one stays in use)."""
+        config = load_config(self.config_file)
+        self._config = config
+        logging_config = config.model.logging
+        setup_logging(logging_config.level, logging_config.format, config.secrets)
+        return config
+
     def database(self, *, at_head: bool = True) -> Database:
         """The configured database; by default it must be at the migration head."""
         if self._db is None:
@@ -69,7 +77,7 @@ def check_config(app: AppContext) -> None:
 
 
 def _register() -> None:
-    from labourwatch.commands import alerts, claims, crawl, database, events, listing, matching, status
+    from labourwatch.commands import alerts, claims, crawl, database, events, listing, matching, run, status
 
     cli.add_command(database.db)
     cli.add_command(crawl.crawl)
@@ -79,6 +87,7 @@ def _register() -> None:
     cli.add_command(claims.claims)
     cli.add_command(events.events)
     cli.add_command(alerts.alerts)
+    cli.add_command(run.run)
     cli.add_command(status.status)
     for command in matching.COMMANDS:
         claims.claims.add_command(command)
