@@ -31,14 +31,10 @@ class AppContext:
     @property
     def config(self) -> Config:
         """The validated config (loaded once; ConfigError if invalid)."""
-        if self._config is None:
-            self._config = load_config(self.config_file)
-            logging_config = self._config.model.logging
-            setup_logging(logging_config.level, logging_config.format, self._config.secrets)
-        return self._config
+        return self._config if self._config is not None else self.reload_config()
 
     def reload_config(self) -> Config:
-        """Read the config file again (ConfigError if it is now invalid, and the old one stays in use)."""
+        """Read the config file (again), set up logging by it; ConfigError if invalid, and the old one stays."""
         config = load_config(self.config_file)
         self._config = config
         logging_config = config.model.logging
@@ -77,7 +73,18 @@ def check_config(app: AppContext) -> None:
 
 
 def _register() -> None:
-    from labourwatch.commands import alerts, claims, crawl, database, events, listing, matching, run, status
+    from labourwatch.commands import (
+        alerts,
+        claims,
+        crawl,
+        database,
+        demo,
+        events,
+        listing,
+        matching,
+        run,
+        status,
+    )
 
     cli.add_command(database.db)
     cli.add_command(crawl.crawl)
@@ -88,6 +95,7 @@ def _register() -> None:
     cli.add_command(events.events)
     cli.add_command(alerts.alerts)
     cli.add_command(run.run)
+    cli.add_command(demo.demo)
     cli.add_command(status.status)
     for command in matching.COMMANDS:
         claims.claims.add_command(command)
