@@ -108,6 +108,23 @@ def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options
             repo.prune_raw(session, now - options.raw_retention)
 
 
+def preload() -> None:
+    """Import every Scrapy component a crawl loads (download handlers, middlewares, extensions).
+
+    A crawl imports them on first use, on the event loop: about a second of stall for a daemon's first
+    poll. Called once at daemon start, before the loop has other work."""
+    from scrapy.settings import default_settings
+    from scrapy.utils.misc import load_object
+
+    for name in ("DOWNLOAD_HANDLERS_BASE", "DOWNLOADER_MIDDLEWARES_BASE", "SPIDER_MIDDLEWARES_BASE",
+                 "EXTENSIONS_BASE", "ITEM_PIPELINES_BASE"):
+        for path in getattr(default_settings, name, {}):
+            try:
+                load_object(path)
+            except Exception:  # an optional component whose dependency is missing: the crawl skips it too
+                logger.debug("preload: cannot import %s", path)
+
+
 async def _stop_when_set(stop: asyncio.Event, runner: AsyncCrawlerRunner) -> None:
     await stop.wait()
     await runner.stop()
@@ -149,7 +166,8 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     finally:
         if watcher is not None:
             watcher.cancel()
-        store.close()
+        # Waits for the writer thread to store the last pages: off the loop.
+        await asyncio.to_thread(store.close)
     _count_statuses(ledger, crawler.stats.get_stats() if crawler.stats else {})
     status = _status(ledger)
     if run_id is not None:

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_started_pool: ProcessPoolExecutor | None = None  # the pool once all its processes are up
 _pool_size = 0
 
 
@@ -48,6 +49,29 @@ def _executor(workers: int) -> ProcessPoolExecutor:
             context.set_forkserver_preload(["crawler.processing"])
             _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context), workers
         return _pool
+
+
+def _noop(number: int) -> int:
+    return number
+
+
+def _started(workers: int) -> ProcessPoolExecutor:
+    global _started_pool
+    pool = _executor(workers)
+    # One round trip per worker: every process is up (the fork server has imported the extraction code).
+    list(pool.map(_noop, range(workers)))
+    with _lock:
+        _started_pool = pool
+    return pool
+
+
+async def _ready(workers: int) -> ProcessPoolExecutor:
+    """The pool, started in a thread the first time: starting the fork server waits for it to import the
+    extraction code (about a second), and a submit meanwhile waits on the pool's lock; neither may stall
+    the event loop."""
+    with _lock:
+        pool = _pool if _pool is _started_pool and _pool_size == workers else None
+    return pool if pool is not None else await asyncio.to_thread(_started, workers)
 
 
 def _discard(broken: Executor) -> None:
@@ -104,7 +128,7 @@ class PageWorkers:
         # The worker needs the text, not the raw body: don't pickle the bytes twice.
         light = _without_body(page)
         digest = self.claims.digest if self.claims else None
-        pool = _executor(self.workers)
+        pool = await _ready(self.workers)
         loop = asyncio.get_running_loop()
         try:
             processed: ProcessedPage = await loop.run_in_executor(

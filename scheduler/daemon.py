@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
+from crawler.runner import preload
 from db.engine import Database
 from scheduler.health import Health
 from scheduler.http import ObservabilityServer
@@ -59,6 +60,7 @@ class Daemon:
     async def run(self) -> None:
         """Start the jobs and the health endpoint, serve until a stop signal, then shut down cleanly."""
         loop = asyncio.get_running_loop()
+        preload()
         self._stopping = asyncio.Event()
         self.jobs = Jobs(self.db, self.settings, self.metrics, clock=self.clock)
         await asyncio.to_thread(self.jobs.schedule_new_sources)
