@@ -75,9 +75,10 @@ class CrawlLedger:
         self.errors.append(ErrorRecord(source_id, url, code, message, severity))
         self.counts[f"{severity}s"] += 1
 
-    def article_failed(self, source_id: str | None, url: str, code: str, message: str) -> None:
+    def article_failed(self, source_id: str | None, url: str, code: str, message: str,
+                       severity: str = "error") -> None:
         """Record a failed article; unless the failure is permanent, its source is polled afresh next time."""
-        self.error(source_id, url, code, message)
+        self.error(source_id, url, code, message, severity)
         if source_id is not None and code not in PERMANENT_ARTICLE_ERRORS:
             self.source(source_id).article_failures += 1
 

@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 from crawler.extract import ExtractionError
 from crawler.ledger import FoundArticle
 from crawler.processing import FetchedPage
+from crawler.store import StoreClosedError
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ class StorePipeline:
             result = await store.store_page(item)
         except ExtractionError as exc:
             ledger.article_failed(item.source_id, item.url, "no_text", str(exc))
+            return item
+        except StoreClosedError as exc:
+            # Counted as a failure so that the source's validators are not saved and the page comes again.
+            ledger.article_failed(item.source_id, item.url, "abandoned", str(exc), severity="warning")
             return item
         except Exception as exc:  # isolation boundary: one article
             logger.exception("storing %s failed", item.url)

@@ -58,6 +58,13 @@ def shutdown() -> None:
     running: Any = reactor  # the module-level reactor object is untyped in Twisted's stubs
     if running.running:
         loop = running._asyncioEventloop
+        # Tasks a stopped crawl left behind are cancelled and finished, as asyncio.run() does, rather than
+        # destroyed pending when the loop closes.
+        leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in leftovers:
+            task.cancel()
+        if leftovers and not loop.is_running():
+            loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
         running.stop()
         # The shutdown triggers run on the loop and end with crash(), which stops it again.
         loop.run_forever()

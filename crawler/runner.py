@@ -166,6 +166,8 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     finally:
         if watcher is not None:
             watcher.cancel()
+        # A stopped crawl returns while its last pages may still be in the workers: give them a moment.
+        await store.wait_idle(timeout=5.0)
         # Waits for the writer thread to store the last pages: off the loop.
         await asyncio.to_thread(store.close)
     _count_statuses(ledger, crawler.stats.get_stats() if crawler.stats else {})

@@ -60,6 +60,11 @@ def _settle(future: asyncio.Future[PageResult], outcome: PageResult | Exception)
         future.set_result(outcome)
 
 
+class StoreClosedError(RuntimeError):
+    """A page finished processing after its crawl was stopped and the store closed: it is not stored (the
+    next poll fetches it again)."""
+
+
 class CrawlStore:
     """Async access to the repository for one crawl."""
 
@@ -71,6 +76,9 @@ class CrawlStore:
         self._pages = PageWorkers(count, topic, claims)
         self.router = router
         self.dry_run = dry_run
+        self._closed = False
+        self._inflight = 0
+        self._idle = asyncio.Event()
         self.store_options = StoreOptions(revisit=options.revisit, keep_raw=options.keep_raw)
         # One writer thread: concurrent writers would only queue on the database's write lock (SQLite
         # sleeps in its busy handler while it waits); extraction still runs in parallel beside it.
@@ -80,7 +88,8 @@ class CrawlStore:
         self._draining = False
 
     def close(self) -> None:
-        """Finish pending writes and stop the writer thread."""
+        """Finish pending writes and stop the writer thread; pages still being processed are abandoned."""
+        self._closed = True
         self._writer.shutdown(wait=True)
 
     async def known_urls(self, urls: Sequence[str]) -> set[str]:
@@ -95,7 +104,28 @@ class CrawlStore:
         """Extract, score and match one page in a worker process, then store it in the writer thread.
 
         Raises ExtractionError."""
+        self._inflight += 1
+        try:
+            return await self._store_page(page)
+        finally:
+            self._inflight -= 1
+            if not self._inflight:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until no page is being processed or stored (at most ``timeout`` seconds); True when idle."""
+        if self._inflight:
+            self._idle.clear()
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout)
+            except TimeoutError:
+                return False
+        return True
+
+    async def _store_page(self, page: FetchedPage) -> PageResult:
         processed = await self._pages.process(page)
+        if self._closed:
+            raise StoreClosedError("the crawl stopped before the page was stored")
         if self.dry_run:
             fetch = processed.to_fetch(page)
             action = await asyncio.to_thread(self.db.in_read, repo.classify_article, fetch.doc.canonical_url,

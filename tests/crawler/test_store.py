@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from analysis.relevance import DEFAULT_TOPIC
 from crawler.processing import FetchedPage
-from crawler.store import CrawlStore, PageResult
+from crawler.store import CrawlStore, PageResult, StoreClosedError
 from crawler.types import CrawlOptions, SourceSpec
 from db import repository as repo
 from db.engine import Database
@@ -63,3 +63,20 @@ def test_the_same_article_twice_in_one_batch_is_stored_once(database: Database) 
     assert actions == ["new", "new", "unchanged"]
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 2
+
+
+def test_a_page_finishing_after_the_crawl_stopped_is_abandoned_not_stored(sqlite_database: Database) -> None:
+    store = CrawlStore(sqlite_database, CrawlOptions(workers=0), DEFAULT_TOPIC)
+
+    async def stop_midway() -> list[PageResult | BaseException]:
+        pending = asyncio.ensure_future(store_all(store, [fetched(n, None) for n in range(3)]))
+        await asyncio.sleep(0)  # the pages are in extraction now
+        store.close()
+        idle = await store.wait_idle(timeout=10)
+        assert idle
+        return await pending
+
+    outcomes = asyncio.run(stop_midway())
+    assert outcomes and all(isinstance(outcome, StoreClosedError) for outcome in outcomes), outcomes
+    with sqlite_database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 0
