@@ -6,14 +6,15 @@ into the reasons an operator's check should fail.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.events import EVENT_TYPES
-from db.models import Article, CrawlRun, Delivery, Event
+from db.models import Article, CrawlRun, Delivery, Event, Source
 from db.outbox import DEAD, FAILED, PENDING, STATUSES
 from db.queries import _iso, recent_errors, source_rows
 
@@ -22,13 +23,43 @@ HEALTHS = (FAILING, NEVER_POLLED, OK, DISABLED)  # worst first: the order of the
 EVENT_WINDOW = timedelta(hours=24)
 
 
+def health_of(enabled: bool, last_polled_at: object, consecutive_failures: int) -> str:
+    """A source's health: disabled, failing (any consecutive failure), never polled, or ok."""
+    if not enabled:
+        return DISABLED
+    if consecutive_failures > 0:
+        return FAILING
+    return NEVER_POLLED if last_polled_at is None else OK
+
+
 def source_health(row: dict[str, Any]) -> str:
     """The health of one source row of ``queries.source_rows``."""
-    if not row["enabled"]:
-        return DISABLED
-    if row["consecutive_failures"] > 0:
-        return FAILING
-    return NEVER_POLLED if row["last_polled_at"] is None else OK
+    return health_of(row["enabled"], row["last_polled_at"], row["consecutive_failures"])
+
+
+def health_counts(session: Session) -> dict[str, int]:
+    """How many sources are in each health, every health present."""
+    counts = dict.fromkeys(HEALTHS, 0)
+    for enabled, last_polled_at, failures in session.execute(
+            select(Source.enabled, Source.last_polled_at, Source.consecutive_failures)):
+        counts[health_of(enabled, last_polled_at, failures)] += 1
+    return counts
+
+
+def count_by(session: Session, column: InstrumentedAttribute[str], known: Iterable[str],
+             *where: ColumnElement[bool]) -> dict[str, int]:
+    """Rows per value of ``column`` (every ``known`` value present, 0 when none), optionally filtered."""
+    counts = dict.fromkeys(known, 0)
+    for value, count in session.execute(select(column, func.count()).where(*where).group_by(column)):
+        counts[str(value)] = int(count)
+    return counts
+
+
+def due_rechecks_count(session: Session, now: datetime) -> int:
+    """Articles whose re-check is due: the condition of ``repository.due_rechecks``, counted rather than listed
+    (that one stops at a limit)."""
+    return int(session.scalar(select(func.count()).select_from(Article)
+                              .where(Article.next_check_at.is_not(None), Article.next_check_at <= now)) or 0)
 
 
 def _overdue_seconds(next_poll_at: str | None, now: datetime) -> int | None:
@@ -47,16 +78,12 @@ def _sources(session: Session, now: datetime) -> list[dict[str, Any]]:
 
 
 def _rechecks(session: Session, now: datetime) -> dict[str, Any]:
-    # The same condition as repository.due_rechecks, counted rather than listed (that one stops at a limit).
-    due = session.scalar(select(func.count()).select_from(Article)
-                         .where(Article.next_check_at.is_not(None), Article.next_check_at <= now))
     upcoming = session.scalar(select(func.min(Article.next_check_at)).where(Article.next_check_at > now))
-    return {"due": due or 0, "next_at": _iso(upcoming)}
+    return {"due": due_rechecks_count(session, now), "next_at": _iso(upcoming)}
 
 
 def _deliveries(session: Session) -> dict[str, Any]:
-    counts: dict[str, Any] = dict.fromkeys(STATUSES, 0)
-    counts.update(dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()))
+    counts: dict[str, Any] = count_by(session, Delivery.status, STATUSES)
     # "Pending" for an operator means not delivered yet: failed deliveries are waiting for their retry too.
     oldest = session.scalar(select(func.min(Delivery.created_at)).where(Delivery.status.in_((PENDING, FAILED))))
     counts["oldest_pending_at"] = _iso(oldest)
@@ -74,10 +101,7 @@ def _last_run(session: Session) -> dict[str, Any] | None:
 
 
 def _events(session: Session, since: datetime) -> dict[str, int]:
-    counts = dict.fromkeys(EVENT_TYPES, 0)
-    counts.update(dict(session.execute(select(Event.type, func.count()).where(Event.created_at >= since)
-                                       .group_by(Event.type)).all()))
-    return counts
+    return count_by(session, Event.type, EVENT_TYPES, Event.created_at >= since)
 
 
 def status_report(session: Session, now: datetime, *, error_limit: int = 10) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
+from db import status
 from db.engine import Database
 from db.events import EVENT_TYPES
-from db.models import Article, Delivery, Event, Source, utcnow
+from db.models import Delivery, Event, utcnow
 from db.outbox import STATUSES
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ ARTICLE_ACTIONS = ("new", "new_offtopic", "changed", "unchanged")
 VERSION_ACTIONS = ("new", "new_offtopic", "changed")  # each of these stored a version
 CLAIM_LABELS = ("corroborates", "updates", "new")
 DELIVERY_OUTCOMES = ("sent", "failed", "dead", "deferred")
-SOURCE_HEALTH = ("ok", "failing", "never_polled", "disabled")
+SOURCE_HEALTH = status.HEALTHS
 
 CRAWL_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800)
 DISPATCH_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
@@ -181,39 +181,13 @@ class DatabaseCollector:
         due = GaugeMetricFamily("labourwatch_due_rechecks", "Articles whose re-check is due")
         if session is None or now is None:
             return [events, deliveries, sources, due]
-        for kind, count in _count_by(session, Event.type, EVENT_TYPES).items():
+        for kind, count in status.count_by(session, Event.type, EVENT_TYPES).items():
             events.add_metric([kind], count)
-        for status, count in _count_by(session, Delivery.status, STATUSES).items():
-            deliveries.add_metric([status], count)
-        for health, count in _source_health(session).items():
+        for state, count in status.count_by(session, Delivery.status, STATUSES).items():
+            deliveries.add_metric([state], count)
+        for health, count in status.health_counts(session).items():
             sources.add_metric([health], count)
-        due.add_metric([], _due_rechecks(session, now))
+        due.add_metric([], status.due_rechecks_count(session, now))
         return [events, deliveries, sources, due]
 
 
-def _count_by(session: Session, column: InstrumentedAttribute[str], known: Iterable[str]) -> dict[str, int]:
-    counts = dict.fromkeys(known, 0)
-    for value, count in session.execute(select(column, func.count()).group_by(column)):
-        counts[str(value)] = int(count)
-    return counts
-
-
-def _source_health(session: Session) -> dict[str, int]:
-    # Sources are few (tens to hundreds): classifying them here keeps the SQL portable.
-    counts = dict.fromkeys(SOURCE_HEALTH, 0)
-    query = select(Source.enabled, Source.last_polled_at, Source.consecutive_failures)
-    for enabled, last_polled_at, failures in session.execute(query):
-        if not enabled:
-            counts["disabled"] += 1
-        elif last_polled_at is None:
-            counts["never_polled"] += 1
-        else:
-            counts["failing" if failures else "ok"] += 1
-    return counts
-
-
-def _due_rechecks(session: Session, now: datetime) -> int:
-    # The same condition as db.repository.due_rechecks, counted rather than listed.
-    query = (select(func.count()).select_from(Article)
-             .where(Article.next_check_at.is_not(None), Article.next_check_at <= now))
-    return int(session.scalar(query) or 0)
