@@ -84,6 +84,7 @@ def _register() -> None:
         matching,
         run,
         status,
+        web,
     )
 
     cli.add_command(database.db)
@@ -96,6 +97,7 @@ def _register() -> None:
     cli.add_command(alerts.alerts)
     cli.add_command(run.run)
     cli.add_command(demo.demo)
+    cli.add_command(web.web)
     cli.add_command(status.status)
     for command in matching.COMMANDS:
         claims.claims.add_command(command)

@@ -33,6 +33,7 @@ from crawler.types import DEFAULT_REVISIT, CrawlOptions, SourceSpec
 from db.events import EVENT_TYPES
 from labourwatch.errors import ConfigError
 from labourwatch.units import parse_duration, parse_size
+from web.types import WebOptions
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "LABOURWATCH_CONFIG"
@@ -301,6 +302,15 @@ class WebConfig(_Model):
     """The researcher web UI."""
 
     listen: str = "127.0.0.1:8080"
+    # Write actions (the review queue) need this token; write it as a ${ENV} reference. None: read-only UI.
+    token: str | None = None
+    page_size: int = Field(default=50, ge=5, le=500)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
 
 
 class LoggingConfig(_Model):
@@ -405,6 +415,13 @@ class Config:
                        jitter=s.jitter, enabled=s.enabled)
             for s in self.model.sources
         ]
+
+    @property
+    def web_options(self) -> WebOptions:
+        """The web UI's settings."""
+        web = self.model.web
+        host, port = parse_listen(web.listen)
+        return WebOptions(host=host, port=port, token=web.token or None, page_size=web.page_size)
 
     @property
     def topic(self) -> Topic:

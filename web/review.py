@@ -1,0 +1,7 @@
+"""Routes of the web UI: review (see the web issue)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []
