@@ -22,8 +22,9 @@ from tests.receivers import free_port
 class DaemonProcess:
     """A running daemon with a config file; ``port`` serves /healthz and /metrics."""
 
-    def __init__(self, config: Path, port: int | None = None) -> None:
+    def __init__(self, config: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
         self.config = config
+        self.env = env or {}
         self.port = port or free_port()
         self.proc: subprocess.Popen[str] | None = None
         self.log = config.parent / "daemon.log"
@@ -35,7 +36,8 @@ class DaemonProcess:
         self._handle = self.log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "labourwatch", "--config", str(self.config), "run"],
-            stdout=self._handle, stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"})
+            stdout=self._handle, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "COLUMNS": "200", **self.env})
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -26,6 +26,7 @@ from tests.receivers import HttpReceiver
 
 pytestmark = pytest.mark.slow
 CLAIMS = Path(__file__).resolve().parents[1] / "analysis" / "claims" / "data" / "known_claims.yaml"
+SECRET = "s3cr3t-sentinel-7f1d"
 
 
 def lw(config: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -138,12 +139,21 @@ def test_sighup_reloads_sources_and_survives_a_broken_config(tmp_path: Path) -> 
     assert rows[second["id"]]["enabled"]
 
 
-def test_a_failing_source_backs_off_while_a_healthy_one_keeps_its_schedule(tmp_path: Path) -> None:
+def test_a_failing_source_backs_off_while_a_healthy_one_keeps_its_schedule(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LW_OPS_TOKEN", SECRET)
     with FixtureWeb() as web:
         healthy = web.sources({"feed"})[0]
         failing = next(s for s in web.fault_sources() if s["id"] == "fault-500")
         daemon = DaemonProcess(tmp_path / "config.yaml")
-        write_config(daemon.config, [healthy, failing], daemon.port, every="1s", max_backoff="1h")
+        # Ops alerts go to a destination that refuses connections, with a secret in its URL; JSON logs.
+        write_config(daemon.config, [healthy, failing], daemon.port, every="1s", max_backoff="1h", routes=[
+            {"name": "ops", "urls": ["json://127.0.0.1:9/hook?token=${LW_OPS_TOKEN}"],
+             "events": ["source_failing"]}])
+        config = yaml.safe_load(daemon.config.read_text())
+        config["logging"] = {"format": "json", "level": "DEBUG"}
+        config["alerts"].update({"failing_after": 1, "backoff": "1s"})
+        daemon.config.write_text(yaml.safe_dump(config))
         lw(daemon.config, "db", "upgrade")
         with daemon:
             time.sleep(12)
@@ -156,6 +166,12 @@ def test_a_failing_source_backs_off_while_a_healthy_one_keeps_its_schedule(tmp_p
         assert status == 200, health  # a failing source is recorded on the source; the daemon is healthy
     rows = {row["id"]: row for row in json.loads(lw(daemon.config, "sources", "list", "--format", "json").stdout)}
     assert rows["fault-500"]["consecutive_failures"] >= 2
+    lines = [line for line in daemon.output().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    # The failed deliveries are logged (the URL redacted to its host), the token never.
+    assert any("delivery to json://127.0.0.1 (route ops) failed" in r["message"] for r in records)
+    assert SECRET not in daemon.output()
 
 
 def test_sigterm_during_a_hanging_fetch_exits_0_within_the_bound(tmp_path: Path) -> None:
