@@ -1,0 +1,73 @@
+"""The daemon's scheduling state in the database: due sources, next poll times, retention (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from crawler.types import SourceSpec
+from db import events as event_store
+from db import outbox, polls
+from db import repository as repo
+from db.engine import Database
+from db.events import DeliveryTarget, EventDraft
+from db.models import CrawlRun, Delivery, FetchError
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def specs(*ids: str, enabled: bool = True) -> list[SourceSpec]:
+    return [SourceSpec(id=i, kind="feed", url=f"https://{i}.example/rss.xml", enabled=enabled) for i in ids]
+
+
+def test_due_sources_orders_never_scheduled_then_most_overdue(database: Database) -> None:
+    with database.write() as session:
+        repo.sync_sources(session, [*specs("a", "b", "c", "d"), *specs("off", enabled=False)])
+        polls.set_next_polls(session, {"a": NOW - timedelta(minutes=1), "b": NOW - timedelta(minutes=10),
+                                       "c": NOW + timedelta(minutes=5), "off": NOW - timedelta(hours=1)})
+    with database.read() as session:
+        due = polls.due_sources(session, NOW, ["a", "b", "c", "d", "off"])
+        assert [source_id for source_id, _ in due] == ["d", "b", "a"]  # d: never scheduled; disabled: never
+        assert polls.due_sources(session, NOW, ["a"]) == [("a", NOW - timedelta(minutes=1))]
+        assert polls.due_sources(session, NOW, []) == []
+        assert polls.next_due(session, ["a", "b", "c"]) == NOW - timedelta(minutes=10)
+        assert polls.next_due(session, ["c"]) == NOW + timedelta(minutes=5)
+
+
+def test_failures_are_read_per_source(database: Database) -> None:
+    with database.write() as session:
+        repo.sync_sources(session, specs("a", "b"))
+        repo.record_source_result(session, "a", ok=False, at=NOW, items=0, new=0, not_modified=False,
+                                  error_code="http_500", error="boom")
+        repo.record_source_result(session, "a", ok=False, at=NOW, items=0, new=0, not_modified=False)
+    with database.read() as session:
+        assert polls.failures(session, ["a", "b"]) == {"a": 2, "b": 0}
+
+
+def test_prune_deletes_old_errors_runs_and_sent_deliveries_but_keeps_events(database: Database) -> None:
+    old, recent = NOW - timedelta(days=100), NOW - timedelta(days=1)
+    target = DeliveryTarget("ops", "abc123", "json://example", "immediate")
+    with database.write() as session:
+        repo.sync_sources(session, specs("a"))
+        for at in (old, recent):
+            run_id = repo.start_run(session, "daemon", ["a"])
+            session.execute(CrawlRun.__table__.update().where(CrawlRun.id == run_id).values(started_at=at))
+            repo.finish_run(session, run_id, "ok", {}, 0)
+            repo.record_error(session, run_id=run_id, source_id="a", url="https://a.example", code="x",
+                              message="m", at=at)
+        for n, at in enumerate((old, old, recent)):
+            event_store.record_events(session, [EventDraft("new_article", f"k{n}", f"t{n}", "s")],
+                                      lambda draft: [target], at)
+        ids = list(session.scalars(select(Delivery.id).order_by(Delivery.id)))
+        outbox.mark_sent(session, ids[:1], NOW)  # one old sent, one old still pending, one recent
+        session.execute(Delivery.__table__.update().values(created_at=old).where(Delivery.id.in_(ids[:2])))
+    with database.write() as session:
+        counts = polls.prune(session, errors_before=NOW - timedelta(days=90), sent_before=NOW - timedelta(days=90))
+    assert counts == {"errors": 1, "runs": 1, "deliveries": 1}
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(FetchError)) == 1
+        assert session.scalar(select(func.count()).select_from(CrawlRun)) == 1
+        # The old pending delivery stays: only sent or dead ones are pruned. Events are history: all kept.
+        assert sorted(session.scalars(select(Delivery.status))) == ["pending", "pending"]
+        assert len(event_store.event_rows(session)) == 3
