@@ -18,6 +18,7 @@ from db.engine import Database
 from db.errors import SchemaOutOfDateError
 from db.migrate import current_revision, head_revision, require_head, upgrade
 from db.models import Article, ArticleVersion, Base, RawResponse, VersionDiffRow
+from db.search import include_name
 
 REVISIT = (timedelta(minutes=15), timedelta(hours=1))
 OPTIONS = repo.StoreOptions(revisit=REVISIT, keep_raw=True)
@@ -26,7 +27,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 def test_models_and_migrations_agree(database: Database) -> None:
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
     assert current_revision(database) == head_revision()

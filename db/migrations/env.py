@@ -6,6 +6,7 @@ from alembic import context
 
 from db.engine import make_engine
 from db.models import Base
+from db.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,6 +21,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,  # the search index objects are not models
         )
         with context.begin_transaction():
             context.run_migrations()
