@@ -1,7 +1,134 @@
-"""Routes of the web UI: pages (see the web issue)."""
+"""Routes of the web UI: the read-only researcher pages (dashboard, events, article, claims, claim).
+
+Each handler parses its request, runs one ``db.browse`` query in a worker thread and renders a template;
+a bad filter is a 400 page saying what to fix, an unknown id a 404 page.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
-routes: list[BaseRoute] = []
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from db import browse
+from db.browse import EventFilter
+from db.models import utcnow
+from web.deps import options, read, render
+
+_FILTER_KEYS = ("type", "source", "claim", "from", "to")
+
+
+async def dashboard(request: Request) -> Response:
+    """``/``: recent events by type, the latest events, sources by health."""
+    data = await read(request, browse.dashboard, utcnow())
+    return render(request, "dashboard.html", data)
+
+
+def _day(params: QueryParams, key: str) -> date | None:
+    raw = params.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise HTTPException(400, f"`{key}` must be an ISO date such as 2025-01-31, not {raw!r}.") from None
+
+
+def _key(params: QueryParams, key: str) -> int | None:
+    raw = params.get(key, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise HTTPException(400, f"`{key}` must be an event id (a positive whole number), not {raw!r}.")
+    return int(raw)
+
+
+def _one_of(value: str, known: list[str], what: str) -> str:
+    if value not in known:
+        listed = ", ".join(known) if known else "none stored yet"
+        raise HTTPException(400, f"Unknown {what} {value!r}; known: {listed}.")
+    return value
+
+
+def event_filter(params: QueryParams, choices: dict[str, Any]) -> EventFilter:
+    """The events filter of a query string (``type`` repeatable, ``source``, ``claim``, ``from`` and ``to`` as
+    ISO dates, both days included); HTTP 400 with what to fix when a value is not valid."""
+    types = tuple(dict.fromkeys(_one_of(t, choices["types"], "event type")
+                                for t in params.getlist("type") if t))
+    source = params.get("source") or None
+    claim = params.get("claim") or None
+    first, last = _day(params, "from"), _day(params, "to")
+    if first and last and first > last:
+        raise HTTPException(400, f"`from` ({first}) is after `to` ({last}): swap them.")
+    return EventFilter(
+        types=types,
+        source_id=_one_of(source, [s for s, _ in choices["sources"]], "source") if source else None,
+        claim_id=_one_of(claim, choices["claims"], "claim") if claim else None,
+        since=datetime.combine(first, time(), UTC) if first else None,
+        until=datetime.combine(last + timedelta(days=1), time(), UTC) if last else None,
+    )
+
+
+def _link(params: QueryParams, **page: int) -> str:
+    # The filters as given, plus the page key: a next/previous link keeps every filter.
+    kept = [(k, v) for k, v in params.multi_items() if k in _FILTER_KEYS and v]
+    return "/events?" + urlencode(kept + list(page.items()))
+
+
+async def events(request: Request) -> Response:
+    """``/events``: events newest first, filtered by type, source, claim and dates, in keyset pages."""
+    params = request.query_params
+    choices = await read(request, browse.filter_choices)
+    filters = event_filter(params, choices)
+    before, after = _key(params, "before"), _key(params, "after")
+    if before is not None and after is not None:
+        raise HTTPException(400, "Give `before` or `after`, not both.")
+    page = await read(request, browse.event_page, filters, limit=options(request).page_size, before=before,
+                      after=after)
+    return render(request, "events.html", {
+        "page": page, "choices": choices, "selected": {
+            "types": filters.types, "source": filters.source_id or "", "claim": filters.claim_id or "",
+            "from": params.get("from", ""), "to": params.get("to", "")},
+        "filtered": any(params.get(k) for k in _FILTER_KEYS), "paged": before is not None or after is not None,
+        "newer_link": _link(params, after=page.newer) if page.newer is not None else None,
+        "older_link": _link(params, before=page.older) if page.older is not None else None,
+        "first_link": _link(params)})
+
+
+async def article(request: Request) -> Response:
+    """``/articles/{id}``: metadata, versions as a timeline with their diffs, matched claim sentences."""
+    article_id: int = request.path_params["article_id"]
+    # Past the integer column's range, PostgreSQL would fail the query: no such article either way.
+    found = await read(request, browse.article_view, article_id) if article_id < 2**31 else None
+    if found is None:
+        raise HTTPException(404, f"There is no article with id {article_id}.")
+    return render(request, "article.html", {"article": found})
+
+
+async def claims(request: Request) -> Response:
+    """``/claims``: the known claims with their figures and match counts."""
+    return render(request, "claims.html", {"claims": await read(request, browse.claim_rows)})
+
+
+async def claim(request: Request) -> Response:
+    """``/claims/{id}``: a claim, the sentences that matched it by outlet, and its figure history."""
+    claim_id: str = request.path_params["claim_id"]
+    found = await read(request, browse.claim_view, claim_id)
+    if found is None:
+        raise HTTPException(404, f"There is no claim with id {claim_id!r}.")
+    return render(request, "claim.html", found)
+
+
+routes: list[BaseRoute] = [
+    Route("/", dashboard, name="dashboard"),
+    Route("/events", events, name="events"),
+    Route("/articles/{article_id:int}", article, name="article"),
+    Route("/claims", claims, name="claims"),
+    Route("/claims/{claim_id}", claim, name="claim"),
+]

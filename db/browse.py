@@ -1,0 +1,191 @@
+"""Read-side queries of the researcher pages: the dashboard, the filtered events list, an article with its
+versions and diffs, the known claims and one claim with its matches and figure history.
+
+Each function takes an open session and returns plain data for the templates (timestamps as ISO strings);
+the shaping of diffs and figure histories lives in ``db.browse_views``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from db import claims, queries
+from db.browse_views import claim_value, diff_view, figure_history, figure_text
+from db.events import EVENT_TYPES, event_dict
+from db.models import ClaimMatchRow, Event, KnownClaim, Source
+from db.status import FAILING, count_by, status_report
+
+DAY, WEEK = timedelta(hours=24), timedelta(days=7)
+LABELS = ("corroborates", "updates", "new")
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to list: any of ``types`` (all when empty), of one source, about one claim, created in
+    ``[since, until)``."""
+
+    types: tuple[str, ...] = ()
+    source_id: str | None = None
+    claim_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        """The filter as SQL conditions."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.types:
+            conditions.append(Event.type.in_(list(self.types)))
+        if self.source_id:
+            conditions.append(Event.source_id == self.source_id)
+        if self.claim_id:
+            conditions.append(Event.claim_id == self.claim_id)
+        if self.since is not None:
+            conditions.append(Event.created_at >= self.since)
+        if self.until is not None:
+            conditions.append(Event.created_at < self.until)
+        return conditions
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of events, newest first. ``newer``/``older`` are the keys of the neighbouring pages (``after``
+    and ``before`` of ``event_page``), None when there is no such page; ``total`` counts every matching event."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    newer: int | None
+    older: int | None
+
+
+def source_names(session: Session) -> dict[str, str]:
+    """Every source's display name (its name, else its id), by id."""
+    return {id_: name or id_ for id_, name in session.execute(select(Source.id, Source.name))}
+
+
+def _with_names(rows: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["source_name"] = names.get(row["source_id"] or "", row["source_id"])
+    return rows
+
+
+def dashboard(session: Session, now: datetime, *, latest: int = 20) -> dict[str, Any]:
+    """Event counts by type over the last 24 hours and 7 days, the latest events, and source health (with
+    the failing sources and their last error) from ``db.status``."""
+    report = status_report(session, now)
+    events = [event_dict(e) for e in session.scalars(select(Event).order_by(Event.id.desc()).limit(latest))]
+    day = count_by(session, Event.type, EVENT_TYPES, Event.created_at >= now - DAY)
+    week = count_by(session, Event.type, EVENT_TYPES, Event.created_at >= now - WEEK)
+    return {
+        "event_counts": [{"type": kind, "day": day.get(kind, 0), "week": week[kind]} for kind in week],
+        "events_day": sum(day.values()), "events_week": sum(week.values()),
+        "events": _with_names(events, source_names(session)),
+        "health_counts": report["health_counts"], "sources": report["sources"],
+        "failing": [row for row in report["sources"] if row["health"] == FAILING],
+        "last_run": report["last_run"], "generated_at": report["generated_at"],
+    }
+
+
+def event_page(session: Session, filters: EventFilter, *, limit: int, before: int | None = None,
+               after: int | None = None) -> EventPage:
+    """A page of the events matching ``filters``, newest (highest id) first: the ``limit`` events older than
+    id ``before``, or newer than id ``after``, or the newest. Keyset pages stay put while events arrive."""
+    where = filters.where()
+    query = select(Event).where(*where)
+    if after is not None:
+        # The page just above ``after``: the oldest ``limit`` newer events, shown newest first.
+        found = list(session.scalars(query.where(Event.id > after).order_by(Event.id).limit(limit + 1)))
+        more_newer, found = len(found) > limit, found[:limit][::-1]
+        more_older = _exists(session, where, Event.id <= after)
+    else:
+        if before is not None:
+            query = query.where(Event.id < before)
+        found = list(session.scalars(query.order_by(Event.id.desc()).limit(limit + 1)))
+        more_older, found = len(found) > limit, found[:limit]
+        more_newer = before is not None and _exists(session, where, Event.id >= before)
+    if not found:
+        # Past either end (a stale link): offer the way back to the newest events.
+        more_newer, more_older = False, False
+    total = int(session.scalar(select(func.count()).select_from(Event).where(*where)) or 0)
+    rows = _with_names([event_dict(e) for e in found], source_names(session))
+    return EventPage(rows, total, found[0].id if found and more_newer else None,
+                     found[-1].id if found and more_older else None)
+
+
+def _exists(session: Session, where: list[ColumnElement[bool]], condition: ColumnElement[bool]) -> bool:
+    return session.scalar(select(Event.id).where(*where, condition).limit(1)) is not None
+
+
+def filter_choices(session: Session) -> dict[str, Any]:
+    """What the events filter offers: the event types, the sources (id, name) and the claim ids."""
+    return {"types": list(EVENT_TYPES), "sources": sorted(source_names(session).items()),
+            "claims": list(session.scalars(select(KnownClaim.id).order_by(KnownClaim.id)))}
+
+
+def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
+    """One article: its metadata, its versions oldest first (each but the first with its diff views) and the
+    claim sentences its versions matched; None when there is no such article."""
+    article = queries.article_detail(session, article_id)
+    if article is None:
+        return None
+    diffs = {d["to_version_id"]: d for d in queries.diff_rows(session, article_id=article_id)}
+    texts = {v["id"]: v["text"] for v in article["versions"]}
+    for version in article["versions"]:
+        diff = diffs.get(version["id"])
+        version["diff"] = diff_view(texts.get(diff["from_version_id"], ""), version["text"], diff) if diff else None
+    matches = claims.match_rows(session, article_id=article_id)
+    matches.sort(key=lambda m: (m["version"], m["sentence_index"]))
+    article["matches"] = matches
+    article["source_name"] = source_names(session).get(article["source_id"] or "", article["source_id"])
+    return article
+
+
+def _match_counts(session: Session) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for claim_id, label, count in session.execute(
+            select(ClaimMatchRow.claim_id, ClaimMatchRow.label, func.count())
+            .where(ClaimMatchRow.claim_id.is_not(None)).group_by(ClaimMatchRow.claim_id, ClaimMatchRow.label)):
+        counts.setdefault(str(claim_id), dict.fromkeys(LABELS, 0))[label] = int(count)
+    return counts
+
+
+def _claim_row(row: KnownClaim, counts: dict[str, int]) -> dict[str, Any]:
+    return {"id": row.id, "text": row.text, "subject": row.subject, "source": row.source, "status": row.status,
+            "approx": row.approx, "tags": row.tags, "figures": [figure_text(f) for f in row.figures],
+            "value": claim_value(row.figures), "matches": sum(counts.values()), "by_label": counts,
+            "updated_at": row.updated_at.isoformat()}
+
+
+def claim_rows(session: Session) -> list[dict[str, Any]]:
+    """Every known claim in id order, with its figures as text and how many sentences matched it (by label)."""
+    counts = _match_counts(session)
+    return [_claim_row(row, counts.get(row.id, dict.fromkeys(LABELS, 0)))
+            for row in session.scalars(select(KnownClaim).order_by(KnownClaim.id))]
+
+
+def claim_view(session: Session, claim_id: str) -> dict[str, Any] | None:
+    """One claim: its row, every sentence that matched it grouped by outlet (oldest first in each), and its
+    figure history; None when there is no such claim."""
+    row = session.get(KnownClaim, claim_id)
+    if row is None:
+        return None
+    names = source_names(session)
+    matches = _with_names(claims.match_rows(session, claim_id=claim_id), names)
+    matches.sort(key=_chronological)
+    by_outlet: dict[str, list[dict[str, Any]]] = {}
+    for match in matches:
+        by_outlet.setdefault(match["source_name"] or "unknown source", []).append(match)
+    counts = dict.fromkeys(LABELS, 0)
+    for match in matches:
+        counts[match["label"]] = counts.get(match["label"], 0) + 1
+    claim = _claim_row(row, counts)
+    return {"claim": claim, "matches": matches, "outlets": sorted(by_outlet.items()),
+            "history": figure_history(claim["value"], claim["source"], matches)}
+
+
+def _chronological(match: dict[str, Any]) -> tuple[datetime, int, int]:
+    return datetime.fromisoformat(match["fetched_at"]), match["version_id"], match["sentence_index"]

@@ -1,0 +1,135 @@
+"""How stored diffs and claim matches are shaped for the researcher pages: a diff as inline and side-by-side
+rows with the changed figures marked, a claim's figures as text, and a claim's figure history.
+
+Pure functions over the rows of ``db.queries`` and ``db.claims``; no queries here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from itertools import zip_longest
+from typing import Any
+
+from analysis.text import normalise_text, split_sentences
+
+# Claim figures as a reader says them: "more than 50,000 workers", "up to 18 hours a day".
+_QUALIFIERS = {"about": "about", "more_than": "more than", "at_least": "at least", "up_to": "up to",
+               "fewer_than": "fewer than", "range_low": "from", "range_high": "to", "magnitude": "of the order of"}
+_UNITS = {"percent": "%", "hours_per_day": " hours a day", "usd": " US dollars", "usd_per_year": " US dollars a year",
+          "barrels_per_year": " barrels a year", "workers": " workers", "people": " people",
+          "countries": " countries"}
+_PLAIN_NUMBER_UNITS = ("year", "un_resolution", "date")  # 2024, not 2,024
+AS_CLAIMED = "as claimed"
+
+
+def figure_text(figure: dict[str, Any]) -> str:
+    """One stored claim figure as text: qualifier, value and unit."""
+    value, unit = figure["value"], figure["unit"]
+    if unit in _PLAIN_NUMBER_UNITS or not isinstance(value, int | float):
+        shown = f"resolution {value}" if unit == "un_resolution" else str(value)
+    else:
+        shown = f"{value:,}{_UNITS.get(unit, ' ' + unit.replace('_', ' '))}"
+    qualifier = _QUALIFIERS.get(figure.get("qualifier", "exact"))
+    return f"{qualifier} {shown}" if qualifier else shown
+
+
+def claim_value(figures: Sequence[dict[str, Any]]) -> str:
+    """The value a corroborating sentence repeats: the claim's figures, or "as claimed" when it has none."""
+    return "; ".join(figure_text(f) for f in figures) or AS_CLAIMED
+
+
+# --- diffs -------------------------------------------------------------------------------------------
+
+def _sentences(text: str) -> list[tuple[str, str]]:
+    # The sentences analysis.diff compares (those that normalise to something), with their normalised keys.
+    pairs = ((sentence, normalise_text(sentence)) for sentence in split_sentences(text))
+    return [(sentence, key) for sentence, key in pairs if key]
+
+
+def _parts(sentence: str, figures: Sequence[str]) -> list[dict[str, Any]]:
+    """``sentence`` cut into text parts, those that are one of ``figures`` flagged (the template marks them)."""
+    tokens = sorted({f for f in figures if f}, key=len, reverse=True)
+    if not tokens:
+        return [{"text": sentence, "figure": False}]
+    # Whole figures only: "90" is not the figure in "1990" or "90,000".
+    pattern = re.compile(r"(?<![\w.,])(?:" + "|".join(map(re.escape, tokens)) + r")(?!\w|[.,]\d)")
+    parts, last = [], 0
+    for match in pattern.finditer(sentence):
+        if match.start() > last:
+            parts.append({"text": sentence[last:match.start()], "figure": False})
+        parts.append({"text": match.group(0), "figure": True})
+        last = match.end()
+    if last < len(sentence):
+        parts.append({"text": sentence[last:], "figure": False})
+    return parts
+
+
+def diff_view(before_text: str, after_text: str, diff: dict[str, Any]) -> dict[str, Any]:
+    """A stored diff (a ``queries.diff_rows`` row) with the two versions' texts aligned sentence by sentence:
+    ``inline`` is the new text with removed sentences put back where they were, ``rows`` pairs the two
+    versions for a side-by-side view; each sentence is a list of parts, changed figures flagged."""
+    old, new = _sentences(before_text), _sentences(after_text)
+    inline: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    matcher = difflib.SequenceMatcher(None, [k for _, k in old], [k for _, k in new], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for (before, _), (after, _) in zip(old[i1:i2], new[j1:j2], strict=True):
+                inline.append({"kind": "same", "parts": _parts(after, ())})
+                rows.append({"kind": "same", "before": _parts(before, ()), "after": _parts(after, ())})
+            continue
+        removed = [_parts(s, diff["figures_before"]) for s, _ in old[i1:i2]]
+        added = [_parts(s, diff["figures_after"]) for s, _ in new[j1:j2]]
+        inline += [{"kind": "removed", "parts": p} for p in removed] + [{"kind": "added", "parts": p} for p in added]
+        rows += [{"kind": tag, "before": b, "after": a} for b, a in zip_longest(removed, added)]
+    return {**diff, "title_changed": "title" in diff["changed"], "inline": inline, "rows": rows}
+
+
+# --- figure history ----------------------------------------------------------------------------------
+
+def _value_of(match: dict[str, Any], claimed: str) -> str:
+    if match["label"] == "corroborates":
+        return claimed
+    return ", ".join(match["new_values"]) or "a changed value"
+
+
+def figure_history(claimed: str, origin: str, matches: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Who reported each value of a claim's figures first, who repeated it and who changed it.
+
+    ``matches`` are the claim's match rows oldest first. A corroborating sentence repeats the claim's value
+    (first reported by the claim's ``origin``); an updating one reports another value (``new_values`` in place
+    of ``old_values``): the first to report a value changed the claim, later ones repeated the change. A later
+    version of the same article saying the same again is no new report (it is listed under
+    ``also_versions``); one saying something else is, with its ``previous`` value.
+
+    Returns ``groups`` (one per value, the claim's first, then in order of appearance) and ``timeline``
+    (one entry per report, oldest first)."""
+    groups: dict[str, dict[str, Any]] = {
+        claimed: {"value": claimed, "claimed": True, "origin": origin, "first": None, "changed_from": None,
+                  "repeats": []}}
+    timeline: list[dict[str, Any]] = []
+    latest: dict[int, dict[str, Any]] = {}  # each article's latest report
+    for match in matches:
+        if match["label"] not in ("corroborates", "updates"):
+            continue
+        value, previous = _value_of(match, claimed), latest.get(match["article_id"])
+        if previous is not None and previous["value"] == value:
+            if match["version"] not in (previous["match"]["version"], *previous["also_versions"]):
+                previous["also_versions"].append(match["version"])
+            continue
+        group = groups.get(value)
+        if group is None:
+            group = groups[value] = {"value": value, "claimed": False, "origin": None, "first": match,
+                                     "changed_from": ", ".join(match["old_values"]), "repeats": []}
+            role = "changed"
+        else:
+            group["repeats"].append(match)
+            role = "repeated"
+        entry = {"role": role, "value": value, "claimed": group["claimed"], "match": match,
+                 "old": ", ".join(match["old_values"]), "previous": previous["value"] if previous else None,
+                 "also_versions": []}
+        timeline.append(entry)
+        latest[match["article_id"]] = entry
+    return {"groups": list(groups.values()), "timeline": timeline}
