@@ -324,3 +324,31 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_in: Mapped[str | None] = mapped_column(String(64))  # the key of the message (digest) it went out in
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class Review(Base):
+    """A researcher's decision on a claim sentence of the review queue: promoted, linked or dismissed.
+
+    Keyed by the article and the sentence's text (``sentence_hash``), not by the ``claim_matches`` row:
+    ``claims rematch`` deletes and re-inserts those rows, and the same sentence recurs in every version of an
+    edited article; a decision holds for all of them. The matcher's verdict at the time is kept alongside."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("article_id", "sentence_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id", ondelete="SET NULL"))
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("claim_matches.id", ondelete="SET NULL"))
+    sentence_index: Mapped[int] = mapped_column(Integer)
+    sentence: Mapped[str] = mapped_column(Text)
+    sentence_hash: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    label_before: Mapped[str] = mapped_column(String(16))
+    claim_before: Mapped[str | None] = mapped_column(String(32))
+    confidence_before: Mapped[float] = mapped_column(Float)
+    claim_id: Mapped[str | None] = mapped_column(ForeignKey("claims.id", ondelete="SET NULL"), index=True)
+    label_after: Mapped[str | None] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
