@@ -179,7 +179,10 @@ def search_articles(session: Session, query: str, *, page: int = 1, page_size: i
     fulltext = _search_sqlite if session.get_bind().dialect.name == "sqlite" else _search_postgresql
     try:
         total, ranked = fulltext(session, parsed, filters, page_size, offset)
-    except OperationalError as exc:  # quoting should make this impossible; a bad query still is not a 500
+    except OperationalError as exc:
+        if "fts5" not in str(exc.orig):
+            raise
+        # Quoting should make this impossible; should FTS5 still reject a query, the user gets a message.
         raise SearchQueryError("That query could not be understood; try plain words.") from exc
     mode = "fulltext"
     if total == 0 and parsed.is_cjk:

@@ -3,19 +3,41 @@ PostgreSQL: English, Korean and Russian words, ranking, marks, hostile text esca
 
 from __future__ import annotations
 
+import os
+import re
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import lxml.html
+import pytest
+import yaml
 from alembic import command
-from sqlalchemy import delete, text
+from sqlalchemy import create_engine, delete, select, text
+from starlette.testclient import TestClient
 
+from analysis.claims.model import claims_from_yaml_data
 from analysis.diff import diff_versions
 from analysis.text import content_hash
 from analysis.types import ArticleDoc, Relevance
+from db import claims as claim_store
 from db import repository as repo
 from db.engine import Database
 from db.migrate import alembic_config, current_revision, upgrade
-from db.models import Article
-from db.search import search_articles
+from db.models import Article, ArticleVersion
+from db.search import MARK_END, MARK_START, ParsedQuery, SearchQueryError, parse_query, search_articles
+from labourwatch.fixtureweb import FixtureWeb
+from tests.crawler.helpers import crawl, specs
+from web.app import create_app
+from web.search import marked
+from web.types import WebOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN_URL = os.environ.get("LABOURWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+HOSTILE_TITLE = "Crews sent to Quillmarsh <script>alert(1)</script>"
+HOSTILE_TEXT = ("Officials in Quillmarsh said <script>alert(1)</script> that 4,000 North Korean workers arrived "
+                "this spring. <img src=x onerror=alert(2)> Their wages go to Pyongyang.")
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 OPTIONS = repo.StoreOptions(revisit=(timedelta(hours=1),), keep_raw=False)
@@ -73,3 +95,201 @@ def test_upgrade_indexes_stored_versions_and_the_index_follows_new_and_deleted_o
     assert found(db, "vladivostok") == [(first.article_id, 2)]
     sqlite_index_is_sound(db)
     db.dispose()
+
+
+# --- the query language ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("query", "groups", "excluded", "fts5"), [
+    ("north korean", (("north",), ("korean",)), (), '("north") AND ("korean")'),
+    ('"North Korean" workers -China', (("North Korean",), ("workers",)), ("China",),
+     '(("North Korean") AND ("workers")) NOT ("China")'),
+    ("russia OR china workers", (("russia", "china"), ("workers",)), (), '("russia" OR "china") AND ("workers")'),
+    ('"unbalanced quote', (("unbalanced quote",),), (), '("unbalanced quote")'),
+    ("NEAR(workers title:x *", (("NEAR(workers",), ("title:x",)), (), '("NEAR(workers") AND ("title:x")'),
+    ('a"b OR', (("a",), ("b OR",)), (), '("a") AND ("b OR")'),
+    ('x OR y"z"', (("x", "y"), ("z",)), (), '("x" OR "y") AND ("z")'),
+    ("노동자 рабочих", (("노동자",), ("рабочих",)), (), '("노동자") AND ("рабочих")'),
+])
+def test_queries_become_quoted_terms(query: str, groups: tuple[tuple[str, ...], ...], excluded: tuple[str, ...],
+                                     fts5: str) -> None:
+    parsed = parse_query(query)
+    assert parsed == ParsedQuery(groups, excluded)
+    assert parsed.fts5() == fts5
+
+
+@pytest.mark.parametrize("query", ["", "   ", "***", '""', "OR", "-workers", '-"north korean" --x'])
+def test_queries_without_words_to_find_are_refused_with_a_hint(query: str) -> None:
+    with pytest.raises(SearchQueryError, match="word"):
+        parse_query(query)
+
+
+def test_marks_are_made_after_escaping_and_always_balanced() -> None:
+    assert marked(f"a {MARK_START}<b>{MARK_END} & c") == "a <mark>&lt;b&gt;</mark> &amp; c"
+    # Stray, doubled or unclosed sentinels (from article text itself) never leave a tag open or unopened.
+    assert marked(f"x{MARK_END} {MARK_START}{MARK_START}y{MARK_END}{MARK_END} {MARK_START}z") == (
+        "x <mark>y</mark> <mark>z</mark>")
+
+
+# --- /search over a crawled fixture web ----------------------------------------------------------------------
+
+def module_database_url(request: pytest.FixtureRequest, folder: Path, kind: str) -> Iterator[str]:
+    """A database of this module's own (PostgreSQL: a new database, so tests using ``database`` cannot reset it)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'search.db'}"
+        return
+    request.getfixturevalue("pg_database")  # skips (or fails in CI) when PostgreSQL is not there
+    name = f"labourwatch_test_search_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The fixture news web (English, Korean, Russian) crawled, advanced and crawled again, plus one article
+    whose title and text carry markup, stored by the repository."""
+    for url in module_database_url(request, tmp_path_factory.mktemp("search"), request.param):
+        db = Database(url)
+        upgrade(db, "0005")
+        with db.write() as session:
+            claim_store.import_claims(session, claims_from_yaml_data(
+                yaml.safe_load((ROOT / "known_claims.yaml").read_text("utf-8"))))
+        with FixtureWeb() as web:
+            sources = specs(web.sources())
+            assert crawl(db, sources).status == "ok"
+            web.advance()
+            assert crawl(db, sources).status == "ok"
+        store(db, "https://hostile.example/a/1", HOSTILE_TITLE, HOSTILE_TEXT)
+        yield db
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def client(seeded: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(seeded, WebOptions(page_size=50))) as test_client:
+        yield test_client
+
+
+def latest_versions(db: Database) -> list[ArticleVersion]:
+    with db.read() as session:
+        return list(session.scalars(select(ArticleVersion).join(Article, Article.id == ArticleVersion.article_id)
+                                    .where(ArticleVersion.number == Article.version_count)))
+
+
+def having_word(db: Database, word: str) -> set[int]:
+    """Articles whose latest title or text has ``word`` as a whole word (any case): what the index should find."""
+    return {v.article_id for v in latest_versions(db)
+            if word.casefold() in re.findall(r"[^\W_]+", f"{v.title} {v.text}".casefold())}
+
+
+def hits(response_text: str) -> list[dict[str, str]]:
+    """The hits of a results page: article id, title and snippet as HTML."""
+    page = lxml.html.fromstring(response_text)
+    found = []
+    for item in page.cssselect("li.search-hit"):
+        link = item.cssselect("a.search-title")[0]
+        snippet = item.cssselect("p.search-snippet")[0]
+        found.append({"href": link.get("href"), "title": lxml.html.tostring(link, encoding="unicode"),
+                      "snippet": lxml.html.tostring(snippet, encoding="unicode")})
+    return found
+
+
+def article_ids(response_text: str) -> list[int]:
+    ids = []
+    for hit in hits(response_text):
+        assert re.fullmatch(r"/articles/\d+", hit["href"]), hit["href"]
+        ids.append(int(hit["href"].rsplit("/", 1)[1]))
+    return ids
+
+
+def test_an_english_word_finds_every_article_with_it_title_matches_first(seeded: Database,
+                                                                          client: TestClient) -> None:
+    response = client.get("/search", params={"q": "seafood"})
+    assert response.status_code == 200
+    ids = article_ids(response.text)
+    expected = having_word(seeded, "seafood")
+    assert len(expected) >= 2 and sorted(ids) == sorted(expected)
+    in_title = {v.article_id for v in latest_versions(seeded) if "seafood" in v.title.lower()}
+    assert 0 < len(in_title) < len(ids)
+    # Ranking: every article with the word in its headline comes before those with it only in the text.
+    assert set(ids[: len(in_title)]) == in_title
+    for hit in hits(response.text):
+        assert re.search(r"<mark>seafood</mark>", hit["title"] + hit["snippet"], re.IGNORECASE)
+    assert f"{len(ids)} articles" in response.text
+
+
+@pytest.mark.parametrize(("word", "language"), [("북한", "ko"), ("рабочих", "ru"), ("РАБОЧИХ", "ru")])
+def test_korean_and_russian_words_are_found_in_any_case(seeded: Database, client: TestClient, word: str,
+                                                        language: str) -> None:
+    response = client.get("/search", params={"q": word})
+    ids = article_ids(response.text)
+    assert ids and sorted(ids) == sorted(having_word(seeded, word))
+    assert all(re.search(f"<mark>{word}</mark>", h["title"] + h["snippet"], re.IGNORECASE)
+               for h in hits(response.text))
+    # The language filter keeps the articles in that language.
+    languages = {v.article_id: v.language for v in latest_versions(seeded)}
+    filtered = article_ids(client.get("/search", params={"q": word, "lang": language}).text)
+    assert filtered and sorted(filtered) == sorted(i for i in ids if languages[i] == language)
+    assert not article_ids(client.get("/search", params={"q": word, "lang": "ja"}).text)
+
+
+def test_korean_word_inside_longer_words_falls_back_to_substring_matching(seeded: Database,
+                                                                          client: TestClient) -> None:
+    # "노동" is only ever part of longer words (노동자, 노동력): no index term equals it.
+    response = client.get("/search", params={"q": "노동"})
+    expected = {v.article_id for v in latest_versions(seeded) if "노동" in v.title + v.text}
+    assert expected and sorted(article_ids(response.text)) == sorted(expected)
+    assert "matched as text inside words" in response.text
+    assert all("<mark>노동</mark>" in h["title"] + h["snippet"] for h in hits(response.text))
+
+
+def test_hostile_text_comes_back_escaped_with_the_match_marked(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "quillmarsh"})
+    [hit] = hits(response.text)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hit["title"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hit["snippet"]
+    assert "&lt;img src=x onerror=alert" in hit["snippet"]
+    assert "<mark>Quillmarsh</mark>" in hit["title"] and "<mark>Quillmarsh</mark>" in hit["snippet"]
+    assert "<script>alert" not in response.text and "<img src=x" not in response.text
+    assert "\x02" not in response.text and "\x03" not in response.text and "\x01" not in response.text
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ('"unbalanced', None), ("NEAR(workers", None), ("workers AND", None), ("title:workers", None),
+    ("workers*", None), ("^workers", None), ('a"b"c', None), ("workers OR", None),
+    ("***", "Type one or more words"), ('"', "Type one or more words"), ("-workers", "cannot only exclude"),
+    ("x" * 501, "too long"),
+])
+def test_bad_queries_get_a_page_never_an_error(client: TestClient, query: str, message: str | None) -> None:
+    response = client.get("/search", params={"q": query})
+    assert response.status_code == 200
+    assert "Something went wrong" not in response.text
+    if message:
+        assert message in response.text and not hits(response.text)
+    else:
+        assert "search-count" in response.text
+
+
+def test_results_come_in_pages(seeded: Database) -> None:
+    total = len(having_word(seeded, "workers"))
+    assert total > 5
+    with TestClient(create_app(seeded, WebOptions(page_size=4))) as small:
+        seen: list[int] = []
+        url = "/search?q=workers"
+        while url:
+            page = small.get(url)
+            ids = article_ids(page.text)
+            assert 0 < len(ids) <= 4
+            seen += ids
+            following = lxml.html.fromstring(page.text).cssselect("a[rel=next]")
+            url = following[0].get("href") if following else ""
+        assert len(seen) == len(set(seen)) == total
+        beyond = small.get("/search", params={"q": "workers", "page": "999"})
+        assert "Nothing found on this page" in beyond.text
+        assert small.get("/search", params={"q": "workers", "page": "abc"}).status_code == 200
