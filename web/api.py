@@ -1,7 +1,269 @@
-"""Routes of the web UI: api (see the web issue)."""
+"""Routes of the web UI: the read-only JSON API under ``/api/`` (events, articles, claims, claim matches), its
+OpenAPI 3.1 document (written here as data, next to the handlers it describes) and the ``/api`` page.
+
+Lists are newest first, ``limit`` items at a time; ``next`` is the URL of the following page (a ``cursor``
+parameter), null on the last. Errors are JSON (``{"error", "status"}``, made by ``web.app``); timestamps are
+ISO 8601 in UTC.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from typing import Any
 
-routes: list[BaseRoute] = []
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from db import export
+from db.events import EVENT_TYPES
+from db.export import LABELS
+from web.deps import options, read, render
+from web.export import event_query, match_query
+
+MAX_LIMIT = 500
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", "")
+    if not raw:
+        return min(options(request).page_size, MAX_LIMIT)
+    if not raw.isdigit() or not 0 < int(raw[:6]) <= MAX_LIMIT:
+        raise HTTPException(400, f"`limit` must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}.")
+    return int(raw)
+
+
+def _cursor(request: Request) -> int | None:
+    raw = request.query_params.get("cursor", "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise HTTPException(400, f"`cursor` must be the `next` link's value (a whole number), not {raw!r}.")
+    return int(raw)
+
+
+def _page(request: Request, items: list[dict[str, Any]], limit: int) -> JSONResponse:
+    """A list page: ``next`` continues after the last item when the page is full."""
+    following = None
+    if len(items) == limit:
+        following = str(request.url.include_query_params(cursor=items[-1]["id"], limit=limit))
+    return JSONResponse({"items": items, "next": following})
+
+
+def _found(item: dict[str, Any] | None, what: str) -> JSONResponse:
+    if item is None:
+        raise HTTPException(404, f"No such {what}.")
+    return JSONResponse(item)
+
+
+async def events(request: Request) -> Response:
+    """``/api/events``: events, newest first; ``type`` (repeatable), ``source``, ``claim``, ``since``, ``until``."""
+    limit, before, query = _limit(request), _cursor(request), event_query(request.query_params)
+    return _page(request, await read(request, export.events_before, query, limit, before), limit)
+
+
+async def event(request: Request) -> Response:
+    """``/api/events/{id}``: one event."""
+    return _found(await read(request, export.event, request.path_params["id"]), "event")
+
+
+async def articles(request: Request) -> Response:
+    """``/api/articles``: articles, newest first; ``source``, ``relevant`` (``true`` (default), ``false``, ``all``)."""
+    limit, before = _limit(request), _cursor(request)
+    raw = request.query_params.get("relevant", "true").lower()
+    choices: dict[str, bool | None] = {"true": True, "false": False, "all": None}
+    if raw not in choices:
+        raise HTTPException(400, f"`relevant` must be true, false or all, not {raw!r}.")
+    items = await read(request, export.articles_before, source_id=request.query_params.get("source") or None,
+                       relevant=choices[raw], limit=limit, before=before)
+    return _page(request, items, limit)
+
+
+async def article(request: Request) -> Response:
+    """``/api/articles/{id}``: one article with every version and its diff."""
+    return _found(await read(request, export.article, request.path_params["id"]), "article")
+
+
+async def claims(request: Request) -> Response:
+    """``/api/claims``: the known claims in id order; ``status`` (``active``, ``retired``)."""
+    status = request.query_params.get("status") or None
+    if status not in (None, "active", "retired"):
+        raise HTTPException(400, f"`status` must be active or retired, not {status!r}.")
+    limit, after = _limit(request), request.query_params.get("cursor", "")
+    items = await read(request, export.claims_after, status, after, limit)
+    return _page(request, items, limit)
+
+
+async def claim(request: Request) -> Response:
+    """``/api/claims/{id}``: one known claim with its match counts and newest matches."""
+    return _found(await read(request, export.claim, request.path_params["id"]), "claim")
+
+
+async def matches(request: Request) -> Response:
+    """``/api/matches``: claim matches, newest first; ``claim``, ``label``, ``article``, ``all``."""
+    limit, before, query = _limit(request), _cursor(request), match_query(request.query_params)
+    return _page(request, await read(request, export.matches_before, query, limit, before), limit)
+
+
+async def openapi(request: Request) -> Response:
+    """``/api/openapi.json``: the OpenAPI 3.1 document of this API."""
+    return JSONResponse(openapi_document(str(request.base_url).rstrip("/")))
+
+
+async def api_page(request: Request) -> Response:
+    """``/api``: what the API offers, with links."""
+    return render(request, "api.html", {"endpoints": endpoints()})
+
+
+# --- the OpenAPI 3.1 document --------------------------------------------------------------------------
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(**properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def _list(item: str) -> dict[str, Any]:
+    return _object(items={"type": "array", "items": _ref(item)},
+                   next={"type": ["string", "null"], "format": "uri", "description": "the next page, or null"})
+
+
+STR, INT, NUM, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time"}
+STRS = {"type": "array", "items": STR}
+EVENT = _object(id=INT, type={"enum": list(EVENT_TYPES)}, key=STR, created_at=TIME, source_id=_or_null(STR),
+                article_id=_or_null(INT), version_id=_or_null(INT), claim_id=_or_null(STR), url=_or_null(STR),
+                title=STR, summary=STR, details={"type": "object"}, importance=INT)
+ARTICLE_FIELDS: dict[str, dict[str, Any]] = dict(
+    id=INT, url=STR, source_id=_or_null(STR), title=_or_null(STR), language=_or_null(STR),
+    published_at=_or_null(TIME), relevant=BOOL, relevance_score=NUM, matched_terms=STRS, version_count=INT,
+    first_seen_at=TIME, last_checked_at=_or_null(TIME))
+DIFF = _object(id=INT, from_version_id=INT, changed=STRS, title_before=_or_null(STR), title_after=_or_null(STR),
+               added=STRS, removed=STRS, figures_before=STRS, figures_after=STRS, unified=STR, created_at=TIME)
+VERSION = _object(id=INT, number=INT, fetched_at=TIME, url=STR, title=STR, byline=_or_null(STR),
+                  published_at=_or_null(TIME), modified_at=_or_null(TIME), language=_or_null(STR),
+                  content_hash=STR, text=STR, diff=_or_null(_ref("Diff")))
+FIGURE = _object(value={"type": ["number", "string"]}, unit=STR, qualifier=STR)
+CLAIM_FIELDS: dict[str, dict[str, Any]] = dict(
+    id=STR, text=STR, subject=STR, figures={"type": "array", "items": _ref("Figure")}, source=STR, tags=STRS,
+    approx=BOOL, status={"enum": ["active", "retired"]}, created_at=TIME, updated_at=TIME)
+MATCH = _object(id=INT, label={"enum": list(LABELS)}, claim_id=_or_null(STR), confidence=NUM, score=NUM,
+                sentence=STR, old_values=STRS, new_values=STRS, reasons=STRS, on_subject=BOOL, article_id=INT,
+                version_id=INT, version=INT, sentence_index=INT, source_id=_or_null(STR), url=STR,
+                title=_or_null(STR), fetched_at=TIME, matched_at=TIME, claims_digest=STR)
+SCHEMAS = {
+    "Event": EVENT, "EventList": _list("Event"), "Article": _object(**ARTICLE_FIELDS),
+    "ArticleDetail": _object(**ARTICLE_FIELDS, versions={"type": "array", "items": _ref("Version")}),
+    "ArticleList": _list("Article"), "Version": VERSION, "Diff": DIFF, "Figure": FIGURE,
+    "Claim": _object(**CLAIM_FIELDS), "ClaimList": _list("Claim"), "Match": MATCH, "MatchList": _list("Match"),
+    "ClaimDetail": _object(**CLAIM_FIELDS, match_counts=_object(corroborates=INT, updates=INT),
+                           matches={"type": "array", "items": _ref("Match")}),
+    "Error": _object(error=STR, status=INT),
+}
+
+
+def _param(name: str, description: str, schema: dict[str, Any] | None = None, *, where: str = "query",
+           many: bool = False) -> dict[str, Any]:
+    schema = schema or STR
+    param = {"name": name, "in": where, "required": where == "path", "description": description,
+             "schema": {"type": "array", "items": schema} if many else schema}
+    return param | ({"style": "form", "explode": True} if many else {})
+
+
+PAGE = [_param("limit", f"items per page, 1–{MAX_LIMIT} (default: the UI's page size)",
+               {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+        _param("cursor", "where the page starts: the value in the previous page's `next` link")]
+EVENT_FILTERS = [_param("type", "event type; repeat for several", {"enum": list(EVENT_TYPES)}, many=True),
+                 _param("source", "source id"), _param("claim", "claim id"),
+                 _param("since", "created at or after (ISO 8601 date or time; UTC if no zone)"),
+                 _param("until", "created before (ISO 8601 date or time; UTC if no zone)")]
+MATCH_FILTERS = [_param("claim", "claim id"), _param("label", "the matcher's label", {"enum": list(LABELS)}),
+                 _param("article", "article id", INT),
+                 _param("all", "also new-claim sentences not about North Korean workers", BOOL)]
+# (path, summary, parameters, 200 response: (media type, schema name or None))
+ENDPOINTS: list[tuple[str, str, list[dict[str, Any]], tuple[str, str | None]]] = [
+    ("/api/events", "Events, newest first", EVENT_FILTERS + PAGE, ("application/json", "EventList")),
+    ("/api/events/{id}", "One event", [_param("id", "event id", INT, where="path")], ("application/json", "Event")),
+    ("/api/articles", "Articles, newest first",
+     [_param("source", "source id"), _param("relevant", "on-topic articles (default), off-topic or all",
+                                            {"enum": ["true", "false", "all"]}), *PAGE],
+     ("application/json", "ArticleList")),
+    ("/api/articles/{id}", "One article with every version and its diff",
+     [_param("id", "article id", INT, where="path")], ("application/json", "ArticleDetail")),
+    ("/api/claims", "Known claims, in id order", [_param("status", "claim status", {"enum": ["active", "retired"]}),
+                                                  *PAGE], ("application/json", "ClaimList")),
+    ("/api/claims/{id}", "One known claim with match counts and its newest 100 matches",
+     [_param("id", "claim id", where="path")], ("application/json", "ClaimDetail")),
+    ("/api/matches", "Claim matches with provenance, newest first", MATCH_FILTERS + PAGE,
+     ("application/json", "MatchList")),
+    ("/api/openapi.json", "This document", [], ("application/json", None)),
+    ("/export/events.csv", "All matching events as CSV (a download)", EVENT_FILTERS, ("text/csv", None)),
+    ("/export/events.json", "All matching events as a JSON array (a download)", EVENT_FILTERS,
+     ("application/json", None)),
+    ("/export/claims.csv", "The known claims as CSV", [_param("status", "claim status")], ("text/csv", None)),
+    ("/export/claims.json", "The known claims as a JSON array", [_param("status", "claim status")],
+     ("application/json", None)),
+    ("/export/matches.csv", "All matching claim matches as CSV", MATCH_FILTERS, ("text/csv", None)),
+    ("/export/matches.json", "All matching claim matches as a JSON array", MATCH_FILTERS,
+     ("application/json", None)),
+    ("/feeds/events.atom", "The newest events as an Atom 1.0 feed",
+     [_param("type", "only this event type", {"enum": list(EVENT_TYPES)}), _param("source", "source id"),
+      _param("limit", "entries, 1–200 (default 50)", INT)], ("application/atom+xml", None)),
+]
+_BODY = {"/api/openapi.json": {"type": "object"}, "/export/events.json": {"type": "array", "items": _ref("Event")},
+         "/export/claims.json": {"type": "array", "items": _ref("Claim")},
+         "/export/matches.json": {"type": "array", "items": _ref("Match")}}
+
+
+def _operation(path: str, summary: str, parameters: list[dict[str, Any]],
+               response: tuple[str, str | None]) -> dict[str, Any]:
+    media, schema = response
+    body = _ref(schema) if schema else _BODY.get(path, STR)
+    error = {"content": {"application/json": {"schema": _ref("Error")}}}
+    responses = {"200": {"description": summary, "content": {media: {"schema": body}}},
+                 "400": {"description": "a parameter is not valid", **error}}
+    if "{id}" in path:
+        responses["404"] = {"description": "no such item", **error}
+    operation_id = path.strip("/").replace("/", "_").replace(".", "_").replace("{id}", "one")
+    return {"get": {"operationId": operation_id, "summary": summary, "parameters": parameters,
+                    "responses": responses}}
+
+
+def openapi_document(server: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the API (and the exports and feeds), served from ``server``."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "labourwatch API", "version": "1",
+                 "description": "Read-only access to what labourwatch stores: events, articles with their versions "
+                                "and diffs, known claims and the matcher's verdicts. Timestamps are ISO 8601 UTC."},
+        "servers": [{"url": server}],
+        "paths": {path: _operation(path, summary, parameters, response)
+                  for path, summary, parameters, response in ENDPOINTS},
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+def endpoints() -> list[dict[str, Any]]:
+    """The endpoints for the ``/api`` page: path, summary, parameter names, a link when there is no path id."""
+    return [{"path": path, "summary": summary, "parameters": [p["name"] for p in parameters if p["in"] == "query"],
+             "link": None if "{" in path else path, "media": response[0]}
+            for path, summary, parameters, response in ENDPOINTS]
+
+
+routes: list[BaseRoute] = [
+    Route("/api", api_page, name="api"),
+    Route("/api/openapi.json", openapi, name="api_openapi"),
+    Route("/api/events", events, name="api_events"),
+    Route("/api/events/{id:int}", event, name="api_event"),
+    Route("/api/articles", articles, name="api_articles"),
+    Route("/api/articles/{id:int}", article, name="api_article"),
+    Route("/api/claims", claims, name="api_claims"),
+    Route("/api/claims/{id:str}", claim, name="api_claim"),
+    Route("/api/matches", matches, name="api_matches"),
+]

@@ -156,7 +156,7 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     whose title and text carry markup, stored by the repository."""
     for url in module_database_url(request, tmp_path_factory.mktemp("search"), request.param):
         db = Database(url)
-        upgrade(db, "0005")
+        upgrade(db)
         with db.write() as session:
             claim_store.import_claims(session, claims_from_yaml_data(
                 yaml.safe_load((ROOT / "known_claims.yaml").read_text("utf-8"))))
