@@ -33,13 +33,15 @@ def options(request: Request) -> WebOptions:
 async def read(request: Request, func: Callable[Concatenate[Session, P], T], *args: P.args,
                **kwargs: P.kwargs) -> T:
     """``func(session, *args, **kwargs)`` in a read session, in a worker thread (never on the loop)."""
-    return await run_in_threadpool(database(request).in_read, func, *args, **kwargs)
+    db = database(request)
+    return await run_in_threadpool(lambda: db.in_read(func, *args, **kwargs))
 
 
 async def write(request: Request, func: Callable[Concatenate[Session, P], T], *args: P.args,
                 **kwargs: P.kwargs) -> T:
     """``func(session, *args, **kwargs)`` in one write transaction, in a worker thread."""
-    return await run_in_threadpool(database(request).in_write, func, *args, **kwargs)
+    db = database(request)
+    return await run_in_threadpool(lambda: db.in_write(func, *args, **kwargs))
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
