@@ -25,7 +25,7 @@ from sqlalchemy import text
 from crawler.runner import preload
 from db.engine import Database
 from scheduler.health import Health
-from scheduler.http import ObservabilityServer
+from scheduler.http import ObservabilityServer, off_loop
 from scheduler.jobs import Jobs, utcnow
 from scheduler.looplag import watch_loop_lag
 from scheduler.metrics import Metrics
@@ -134,7 +134,7 @@ class Daemon:
                     "misfire_grace_time": int(options.misfire_grace.total_seconds())}
         now = self.clock()
         jobs = self.jobs
-        plan: list[tuple[str, Callable[[], Awaitable[None]], Any, timedelta]] = [
+        plan: list[tuple[str, Callable[[], Awaitable[bool | None]], Any, timedelta]] = [
             ("poll", jobs.poll, IntervalTrigger(seconds=options.poll_every.total_seconds(), timezone=UTC),
              options.poll_every),
             ("revisit", jobs.revisit, IntervalTrigger(seconds=options.revisit_every.total_seconds(), timezone=UTC),
@@ -158,21 +158,23 @@ class Daemon:
             self.scheduler.add_job(self._runner(job_id, func), trigger, id=job_id, name=job_id,
                                    next_run_time=first or trigger.get_next_fire_time(None, now), **defaults)
 
-    def _runner(self, job_id: str, func: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    def _runner(self, job_id: str, func: Callable[[], Awaitable[bool | None]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             task = asyncio.current_task()
             if task is not None:
                 self._running.add(task)
             self.health.started(job_id)
             try:
-                await func()
+                worked = await func()
             except Exception as exc:
                 # A job that fails is recorded and tried again on its schedule; the daemon never dies of it.
                 logger.exception("job %s failed", job_id)
                 self.metrics.job_error(job_id)
                 self.health.finished(job_id, False, f"{type(exc).__name__}: {exc}")
             else:
-                self.health.finished(job_id, True)
+                # A run that found nothing to do (no source due) proves nothing about the job's health: it
+                # counts as alive but does not clear a streak of failures.
+                self.health.finished(job_id, True, idle=worked is False)
             finally:
                 if task is not None:
                     self._running.discard(task)
@@ -228,7 +230,7 @@ class Daemon:
                 session.execute(text("SELECT 1"))
 
         try:
-            await asyncio.wait_for(asyncio.to_thread(ping), timeout=5)
+            await asyncio.wait_for(off_loop(ping), timeout=5)
         except Exception as exc:
             self.health.database_ok(False, f"{type(exc).__name__}: {exc}")
         else:

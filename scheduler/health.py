@@ -72,10 +72,13 @@ class Health:
         state = self._job(job)
         state.last_started_at, state.running = self.clock(), True
 
-    def finished(self, job: str, ok: bool, error: str | None = None) -> None:
-        """A run of ``job`` ended, well or with ``error``."""
+    def finished(self, job: str, ok: bool, error: str | None = None, *, idle: bool = False) -> None:
+        """A run of ``job`` ended, well or with ``error``. An ``idle`` run (nothing to do) keeps the job alive
+        but neither clears nor extends its streak of failures."""
         state = self._job(job)
         state.last_finished_at, state.running = self.clock(), False
+        if idle:
+            return
         state.last_ok, state.last_error = ok, None if ok else (error or "unknown error")
         state.failures = 0 if ok else state.failures + 1
 

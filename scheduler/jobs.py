@@ -77,14 +77,21 @@ class Jobs:
                     when[source_id] = now + interval(spec, now)
             polls.set_next_polls(session, when)
 
-    def _after_poll(self, ids: list[str], started: datetime) -> None:
+    def _after_poll(self, due: list[tuple[str, datetime | None]], started: datetime) -> None:
         enabled = self.settings.enabled
         with self.db.write() as session:
-            failures = polls.failures(session, ids)
-            polls.set_next_polls(session, {
-                source_id: next_poll(enabled[source_id], started, failures.get(source_id, 0),
-                                     self.settings.daemon.max_backoff, self.rand)
-                for source_id in ids if source_id in enabled})
+            failures = polls.failures(session, [source_id for source_id, _ in due])
+            when = {}
+            for source_id, at in due:
+                spec = enabled.get(source_id)
+                if spec is None:
+                    continue
+                # The schedule runs from the due time, so time spent waiting for another crawl is not added
+                # to every later poll; after a long outage it restarts from now.
+                base = at if at is not None and started - at < interval(spec, at) else started
+                when[source_id] = next_poll(spec, base, failures.get(source_id, 0), self.settings.daemon.max_backoff,
+                                            self.rand)
+            polls.set_next_polls(session, when)
 
     def next_due(self) -> datetime | None:
         """The earliest next poll of an enabled source. Blocking: call in a thread."""
@@ -93,19 +100,21 @@ class Jobs:
 
     # --- jobs ------------------------------------------------------------------------------------
 
-    async def poll(self) -> None:
-        """Crawl every source that is due, in one batched crawl; repeat while more fall due."""
+    async def poll(self) -> bool:
+        """Crawl every source that is due, in one batched crawl; repeat while more fall due. False when
+        nothing was due."""
+        worked = False
         for _ in range(MAX_ROUNDS):
             if self.stop_crawls.is_set() or not await self._poll_once():
-                return
+                break
+            worked = True
+        return worked
 
     async def _poll_once(self) -> bool:
         settings = self.settings
         now = self.clock()
         due = await asyncio.to_thread(self.db.in_read, polls.due_sources, now + settings.daemon.batch_window,
                                       settings.enabled)
-        if not due:
-            return False
         # A source due within the batch window joins this crawl, unless that would poll it noticeably early.
         due = [(source_id, at) for source_id, at in due
                if at is None or at <= now + min(settings.daemon.batch_window, interval(settings.enabled[source_id],
@@ -113,36 +122,38 @@ class Jobs:
         if not due:
             return False
         specs = [settings.enabled[source_id] for source_id, _ in due]
-        for spec, (_, at) in zip(specs, due, strict=True):
-            lag = max(0.0, (now - at).total_seconds()) if at is not None else 0.0
-            self.metrics.poll_started(lag)
-            if at is not None and now - at > interval(spec, at):
-                # A whole regular poll went by without this source being fetched.
-                self.metrics.poll_missed()
-                logger.warning("source %s polled %.0fs late: a scheduled poll was missed", spec.id, lag)
         async with self.crawl_lock:
+            # Lag is measured when the poll really starts, after any wait for a revisit crawl.
             started = self.clock()
+            for spec, (_, at) in zip(specs, due, strict=True):
+                lag = max(0.0, (started - at).total_seconds()) if at is not None else 0.0
+                self.metrics.poll_started(lag)
+                if at is not None and started - at > interval(spec, at):
+                    # A whole regular poll went by without this source being fetched.
+                    self.metrics.poll_missed()
+                    logger.warning("source %s polled %.0fs late: a scheduled poll was missed", spec.id, lag)
             try:
                 report = await run_crawl(
                     self.db, specs, settings.crawl, settings.topic, rechecks=False, trigger="daemon",
                     router=self.router, failing_after=settings.alerts.failing_after, stop=self.stop_crawls)
             finally:
                 # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
-                await asyncio.to_thread(self._after_poll, [spec.id for spec in specs], started)
+                await asyncio.to_thread(self._after_poll, due, started)
         self._observe("poll", report)
         return True
 
-    async def revisit(self) -> None:
-        """Re-check the articles that are due (the revisit schedule), when there are any."""
+    async def revisit(self) -> bool:
+        """Re-check the articles that are due (the revisit schedule), when there are any (False: none)."""
         settings = self.settings
         due = await asyncio.to_thread(self.db.in_read, repo.due_rechecks, self.clock(), 1)
         if not due or self.stop_crawls.is_set():
-            return
+            return False
         async with self.crawl_lock:
             report = await run_crawl(
                 self.db, [], settings.crawl, settings.topic, rechecks=True, trigger="revisit", router=self.router,
                 failing_after=settings.alerts.failing_after, stop=self.stop_crawls)
         self._observe("revisit", report)
+        return True
 
     def _observe(self, job: str, report: CrawlReport) -> None:
         sources = {source_id: result.ok for source_id, result in report.ledger.sources.items()}

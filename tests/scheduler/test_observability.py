@@ -425,3 +425,21 @@ def test_a_blocked_loop_shows_as_lag() -> None:
     assert value(samples, "labourwatch_loop_lag_max_seconds") == max(lags)
     assert value(samples, "labourwatch_loop_lag_seconds_count") == len(lags)
     assert value(samples, "labourwatch_loop_lag_seconds_bucket", le="0.25") == len(lags) - 1
+
+
+def test_idle_runs_do_not_hide_a_failing_job() -> None:
+    """A poll that finds nothing due in between real polls that fail must not reset the failure streak."""
+    now = [datetime(2026, 11, 27, 12, 0, tzinfo=UTC)]
+    health = Health(timedelta(minutes=10), clock=lambda: now[0])
+    health.scheduler_running(True)
+    health.expect("poll", timedelta(seconds=30))
+    for _ in range(3):
+        health.started("poll")
+        health.finished("poll", False, "ImportError: boom")
+        for _ in range(4):
+            health.started("poll")
+            health.finished("poll", True, idle=True)
+    assert any("failed its last 3 runs" in reason and "ImportError" in reason for reason in health.reasons())
+    health.started("poll")
+    health.finished("poll", True)
+    assert health.reasons() == []
