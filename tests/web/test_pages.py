@@ -260,12 +260,16 @@ def walk(client: TestClient, start: str, rel: str) -> list[list[int]]:
     return pages
 
 
-@pytest.mark.parametrize("query", ["", "type=new_article&type=claim_corroborated&source=labourmonitor-news"])
+@pytest.mark.parametrize("filtered", [False, True])
 def test_pagination_splits_newest_first_and_keeps_the_filters(seeded: Seeded, client: TestClient,
-                                                              query: str) -> None:
-    expected = [e.id for e in stored_events(seeded.db) if not query or (
-        e.type in ("new_article", "claim_corroborated") and e.source_id == "labourmonitor-news")]
-    assert len(expected) > 2 * PAGE_SIZE
+                                                              filtered: bool) -> None:
+    events = stored_events(seeded.db)
+    kinds = ("new_article", "claim_corroborated")
+    # Which of an outlet's feeds finds an article first varies between crawls: filter on the busiest source.
+    busiest = Counter(e.source_id for e in events if e.type in kinds).most_common(1)[0][0]
+    query = f"type=new_article&type=claim_corroborated&source={busiest}" if filtered else ""
+    expected = [e.id for e in events if not filtered or (e.type in kinds and e.source_id == busiest)]
+    assert len(expected) > PAGE_SIZE  # two pages at least (how many events a crawl makes per source varies)
     pages = walk(client, f"/events?{query}", "next")
     assert [i for p in pages for i in p] == expected
     assert all(len(p) == PAGE_SIZE for p in pages[:-1]) and 0 < len(pages[-1]) <= PAGE_SIZE
@@ -273,7 +277,7 @@ def test_pagination_splits_newest_first_and_keeps_the_filters(seeded: Seeded, cl
     older = link(html, "next")
     assert older and link(html, "prev") is None
     if query:
-        assert "type=new_article&type=claim_corroborated&source=labourmonitor-news&before=" in older
+        assert f"type=new_article&type=claim_corroborated&source={busiest}&before=" in older
     # Back from the last page, following the "newer" links: the same pages in reverse.
     last = f"/events?{query}&before={pages[-2][-1]}"
     assert walk(client, last, "prev") == pages[::-1]
