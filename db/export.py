@@ -14,58 +14,26 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from db.browse import LABELS, EventFilter
 from db.events import event_dict
 from db.models import Article, ArticleVersion, ClaimMatchRow, Event, KnownClaim, VersionDiffRow
-
-LABELS = ("corroborates", "updates", "new")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
+from db.queries import _iso
 
 # --- events -----------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class EventQuery:
-    """Which events: any of ``types`` (all when empty), of one source, about one claim, created in
-    ``[since, until)``."""
-
-    types: tuple[str, ...] = ()
-    source_id: str | None = None
-    claim_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def where(self) -> list[ColumnElement[bool]]:
-        """The query as SQL conditions."""
-        conditions: list[ColumnElement[bool]] = []
-        if self.types:
-            conditions.append(Event.type.in_(list(self.types)))
-        if self.source_id:
-            conditions.append(Event.source_id == self.source_id)
-        if self.claim_id:
-            conditions.append(Event.claim_id == self.claim_id)
-        if self.since is not None:
-            conditions.append(Event.created_at >= self.since)
-        if self.until is not None:
-            conditions.append(Event.created_at < self.until)
-        return conditions
-
 
 def last_event_id(session: Session) -> int:
     """The newest event's id (0 when there is none): an export stops there, so rows added meanwhile wait."""
     return int(session.scalar(select(func.max(Event.id))) or 0)
 
 
-def events_after(session: Session, query: EventQuery, after: int, limit: int, up_to: int) -> list[dict[str, Any]]:
+def events_after(session: Session, query: EventFilter, after: int, limit: int, up_to: int) -> list[dict[str, Any]]:
     """Up to ``limit`` events with ``after < id <= up_to``, oldest first."""
     rows = session.scalars(select(Event).where(Event.id > after, Event.id <= up_to, *query.where())
                            .order_by(Event.id).limit(limit))
     return [event_dict(event) for event in rows]
 
 
-def events_before(session: Session, query: EventQuery, limit: int, before: int | None = None) -> list[dict[str, Any]]:
+def events_before(session: Session, query: EventFilter, limit: int, before: int | None = None) -> list[dict[str, Any]]:
     """Up to ``limit`` events, newest first, with ids below ``before`` (when given)."""
     statement = select(Event).where(*query.where()).order_by(Event.id.desc()).limit(limit)
     if before is not None:

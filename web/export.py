@@ -25,9 +25,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from db import export
+from db.browse import LABELS, EventFilter
 from db.engine import Database
 from db.events import EVENT_TYPES
-from db.export import LABELS, EventQuery, MatchQuery
+from db.export import MatchQuery
 from db.models import utcnow
 from web.deps import database, read
 
@@ -71,10 +72,10 @@ def timestamp(params: QueryParams, key: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def event_query(params: QueryParams) -> EventQuery:
+def event_query(params: QueryParams) -> EventFilter:
     """Events filter of a query string: ``type`` (repeatable), ``source``, ``claim``, ``since``, ``until``."""
     types = tuple(_one_of(t, EVENT_TYPES, "event type") for t in params.getlist("type") if t)
-    return EventQuery(types=types, source_id=params.get("source") or None, claim_id=params.get("claim") or None,
+    return EventFilter(types=types, source_id=params.get("source") or None, claim_id=params.get("claim") or None,
                       since=timestamp(params, "since"), until=timestamp(params, "until"))
 
 
@@ -168,7 +169,7 @@ async def export_events(request: Request) -> Response:
     return _download("events", fmt, _encoded(batches, fmt, EVENT_COLUMNS))
 
 
-def _events_upto(session: Any, query: EventQuery, up_to: int, after: int, limit: int) -> list[dict[str, Any]]:
+def _events_upto(session: Any, query: EventFilter, up_to: int, after: int, limit: int) -> list[dict[str, Any]]:
     return export.events_after(session, query, after, limit, up_to)
 
 
@@ -263,7 +264,7 @@ async def events_feed(request: Request) -> Response:
     limit = params.get("limit", "") or str(FEED_SIZE)
     if not (limit.isdigit() and 0 < int(limit[:6]) <= MAX_FEED_SIZE):
         raise HTTPException(400, f"`limit` must be a whole number from 1 to {MAX_FEED_SIZE}, not {limit!r}.")
-    query = EventQuery(types=(event_type,) if event_type else (), source_id=params.get("source") or None)
+    query = EventFilter(types=(event_type,) if event_type else (), source_id=params.get("source") or None)
     rows = await read(request, export.events_before, query, int(limit))
     body = atom_feed(rows, self_url=str(request.url), base=str(request.base_url), event_type=event_type)
     return Response(body, media_type=ATOM_TYPE)
