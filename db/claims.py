@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from analysis.claims.model import Claim, Figure
 from analysis.claims.sentences import SentenceMatch
 from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, utcnow
+from db.queries import _iso
 from db.repository import insert_matches
 
 
@@ -72,10 +73,6 @@ def list_claims(session: Session, status: str | None = None) -> list[Claim]:
 
 # --- matches -------------------------------------------------------------------------------------
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def match_rows(session: Session, *, claim_id: str | None = None, label: str | None = None,
                article_id: int | None = None, off_subject: bool = True,
                limit: int | None = None) -> list[dict[str, Any]]:
@@ -97,14 +94,19 @@ def match_rows(session: Session, *, claim_id: str | None = None, label: str | No
         query = query.where(or_(ClaimMatchRow.label != "new", ClaimMatchRow.on_subject.is_(True)))
     if limit:
         query = query.limit(limit)
-    return [{
+    return [match_dict(row, number, fetched_at, title) for row, number, fetched_at, title in session.execute(query)]
+
+
+def match_dict(row: ClaimMatchRow, number: int, fetched_at: datetime, title: str | None) -> dict[str, Any]:
+    """One stored verdict with its provenance, JSON-able (``claims matches``, the exports and the API)."""
+    return {
         "id": row.id, "label": row.label, "claim_id": row.claim_id, "confidence": round(row.confidence, 3),
         "score": round(row.score, 3), "sentence": row.sentence, "old_values": row.old_values,
         "new_values": row.new_values, "reasons": row.reasons, "on_subject": row.on_subject,
         "article_id": row.article_id, "version_id": row.version_id, "version": number,
         "sentence_index": row.sentence_index, "source_id": row.source_id, "url": row.url, "title": title,
         "fetched_at": _iso(fetched_at), "matched_at": _iso(row.matched_at), "claims_digest": row.claims_digest,
-    } for row, number, fetched_at, title in session.execute(query)]
+    }
 
 
 @dataclass(frozen=True)

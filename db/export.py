@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from db import claims
 from db.browse import LABELS, EventFilter
 from db.events import event_dict
 from db.models import Article, ArticleVersion, ClaimMatchRow, Event, KnownClaim, VersionDiffRow
@@ -111,17 +112,6 @@ def _matches(query: MatchQuery) -> Select[ClaimMatchRow, int, datetime, str | No
             .where(*query.where()))
 
 
-def _match_dict(row: ClaimMatchRow, number: int, fetched_at: datetime, title: str | None) -> dict[str, Any]:
-    return {
-        "id": row.id, "label": row.label, "claim_id": row.claim_id, "confidence": round(row.confidence, 3),
-        "score": round(row.score, 3), "sentence": row.sentence, "old_values": row.old_values,
-        "new_values": row.new_values, "reasons": row.reasons, "on_subject": row.on_subject,
-        "article_id": row.article_id, "version_id": row.version_id, "version": number,
-        "sentence_index": row.sentence_index, "source_id": row.source_id, "url": row.url, "title": title,
-        "fetched_at": _iso(fetched_at), "matched_at": _iso(row.matched_at), "claims_digest": row.claims_digest,
-    }
-
-
 def last_match_id(session: Session) -> int:
     """The newest claim match's id (0 when there is none)."""
     return int(session.scalar(select(func.max(ClaimMatchRow.id))) or 0)
@@ -131,7 +121,7 @@ def matches_after(session: Session, query: MatchQuery, after: int, limit: int, u
     """Up to ``limit`` claim matches with ``after < id <= up_to``, in id order, with their provenance."""
     statement = (_matches(query).where(ClaimMatchRow.id > after, ClaimMatchRow.id <= up_to)
                  .order_by(ClaimMatchRow.id).limit(limit))
-    return [_match_dict(*row) for row in session.execute(statement)]
+    return [claims.match_dict(*row) for row in session.execute(statement)]
 
 
 def matches_before(session: Session, query: MatchQuery, limit: int, before: int | None = None) -> list[dict[str, Any]]:
@@ -139,7 +129,7 @@ def matches_before(session: Session, query: MatchQuery, limit: int, before: int 
     statement = _matches(query).order_by(ClaimMatchRow.id.desc()).limit(limit)
     if before is not None:
         statement = statement.where(ClaimMatchRow.id < before)
-    return [_match_dict(*row) for row in session.execute(statement)]
+    return [claims.match_dict(*row) for row in session.execute(statement)]
 
 
 # --- articles ---------------------------------------------------------------------------------------------
