@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpx2 as httpx
 import pytest
 import yaml
 from sqlalchemy import func, select
