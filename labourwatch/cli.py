@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,19 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose commands (``_COMMANDS``) are imported when they are run or listed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMANDS and cmd_name not in self.commands:
+            self.add_command(_load(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"Config file [default: ${CONFIG_ENV} or ./config.yaml].")
 @click.version_option(__version__, prog_name="labourwatch")
@@ -72,38 +85,33 @@ def check_config(app: AppContext) -> None:
                f"({sum(s.enabled for s in config.sources)} enabled), database {config.model.database.url}")
 
 
-def _register() -> None:
-    from labourwatch.commands import (
-        alerts,
-        claims,
-        crawl,
-        database,
-        demo,
-        events,
-        listing,
-        matching,
-        run,
-        status,
-        web,
-    )
-
-    cli.add_command(database.db)
-    cli.add_command(crawl.crawl)
-    cli.add_command(listing.sources)
-    cli.add_command(listing.articles)
-    cli.add_command(listing.diffs)
-    cli.add_command(claims.claims)
-    cli.add_command(events.events)
-    cli.add_command(alerts.alerts)
-    cli.add_command(run.run)
-    cli.add_command(demo.demo)
-    cli.add_command(web.web)
-    cli.add_command(status.status)
-    for command in matching.COMMANDS:
-        claims.claims.add_command(command)
+# Commands are imported when they are run (or listed by --help): every command would otherwise pay for
+# importing all the others' libraries (apprise, rich, the fixture web…) on start-up.
+_COMMANDS = {
+    "db": "database:db", "crawl": "crawl:crawl", "sources": "listing:sources", "articles": "listing:articles",
+    "diffs": "listing:diffs", "claims": "claims:claims", "events": "events:events", "alerts": "alerts:alerts",
+    "run": "run:run", "demo": "demo:demo", "web": "web:web", "status": "status:status",
+}
 
 
-_register()
+def _load(name: str) -> click.Command:
+    module_name, attr = _COMMANDS[name].split(":")
+    module = importlib.import_module(f"labourwatch.commands.{module_name}")
+    command: click.Command = getattr(module, attr)
+    if name == "claims" and isinstance(command, click.Group):
+        from labourwatch.commands import matching
+
+        for sub in matching.COMMANDS:
+            command.add_command(sub)
+    return command
+
+
+def load_all_commands() -> click.Group:
+    """The CLI with every command imported (for tools that walk ``cli.commands``)."""
+    for name in _COMMANDS:
+        if name not in cli.commands:
+            cli.add_command(_load(name), name)
+    return cli
 
 
 def _fail(lines: list[str], code: int) -> None:

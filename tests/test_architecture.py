@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from labourwatch.cli import cli
+from labourwatch.cli import load_all_commands
 from labourwatch.config import ConfigModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def leaf_commands(group: click.Group, prefix: str = "") -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("command", leaf_commands(cli))
+@pytest.mark.parametrize("command", leaf_commands(load_all_commands()))
 def test_every_cli_command_is_in_the_readme(command: str) -> None:
     assert f"`{command}" in readme() or re.search(rf"`{re.escape(command)}[ `]", readme()), command
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import pytest
 
-from labourwatch.cli import cli
+from labourwatch.cli import load_all_commands
 from labourwatch.config import CONFIG_ENV, DaemonConfig
 
 CONTRIB = Path(__file__).resolve().parents[1] / "contrib"
@@ -105,6 +105,7 @@ def test_the_service_guide_uses_existing_commands() -> None:
     used = re.findall(r"(?:labourwatch-admin|bin/labourwatch|`labourwatch) ([a-z][a-z-]*(?: [a-z][a-z-]*)?)", guide)
     assert used
     for words in used:
+        cli = load_all_commands()
         command: click.Command | None = cli
         for word in words.split():
             if not isinstance(command, click.Group) or word not in command.commands:

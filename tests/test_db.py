@@ -175,3 +175,11 @@ def test_prune_raw_deletes_only_old_evidence(database: Database) -> None:
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(RawResponse)) == 1
         assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 2
+
+
+def test_the_head_read_from_the_migration_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from db.migrate import MIGRATIONS, head_revision
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
