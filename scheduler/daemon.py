@@ -103,7 +103,8 @@ class Daemon:
     async def _shutdown(self, lag: asyncio.Future[None]) -> None:
         self.health.stopping()
         assert self.scheduler is not None and self.jobs is not None
-        self.scheduler.shutdown(wait=False)
+        # Pause, not shut down, while running jobs finish: APScheduler's shutdown cancels the job tasks at once.
+        self.scheduler.pause()
         # Crawls stop at once and cleanly; sends in flight finish (each is bounded by alerts.timeout).
         self.jobs.stop_crawls.set()
         running = {task for task in self._running if not task.done()}
@@ -117,6 +118,7 @@ class Daemon:
                 logger.warning("shutdown: abandoned %d job(s) still running after %ss", len(pending),
                                self.settings.daemon.shutdown_timeout.total_seconds())
                 await asyncio.wait(pending, timeout=5)
+        self.scheduler.shutdown(wait=False)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             asyncio.get_running_loop().remove_signal_handler(signum)
         if self.server is not None:

@@ -123,6 +123,8 @@ class Jobs:
             return False
         specs = [settings.enabled[source_id] for source_id, _ in due]
         async with self.crawl_lock:
+            if self.stop_crawls.is_set():
+                return False  # the daemon began stopping while this poll waited for the other crawl
             # Lag is measured when the poll really starts, after any wait for a revisit crawl.
             started = self.clock()
             for spec, (_, at) in zip(specs, due, strict=True):
@@ -149,6 +151,8 @@ class Jobs:
         if not due or self.stop_crawls.is_set():
             return False
         async with self.crawl_lock:
+            if self.stop_crawls.is_set():
+                return False
             report = await run_crawl(
                 self.db, [], settings.crawl, settings.topic, rechecks=True, trigger="revisit", router=self.router,
                 failing_after=settings.alerts.failing_after, stop=self.stop_crawls)
