@@ -12,12 +12,8 @@ from sqlalchemy import create_engine, text
 
 from db.engine import Database
 from db.migrate import upgrade
-
-PG_ADMIN_URL = os.environ.get("LABOURWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def _pg_admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+from tests.databases import PG_ADMIN_URL
+from tests.databases import pg_admin_engine as _pg_admin_engine
 
 
 @pytest.fixture(scope="session")

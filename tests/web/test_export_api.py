@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -33,36 +31,18 @@ from db.migrate import upgrade
 from db.models import Article, ClaimMatchRow, Event, utcnow
 from labourwatch.fixtureweb import FixtureWeb
 from tests.crawler.helpers import crawl, specs
+from tests.databases import own_database_url
 from web import export as web_export
 from web.app import create_app
 from web.export import csv_cell
 from web.types import WebOptions
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = os.environ.get("LABOURWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 FORMULA = "=HYPERLINK(\"http://evil.example\",\"click\")"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 # --- seeding ------------------------------------------------------------------------------------------------
-
-def own_database_url(request: pytest.FixtureRequest, folder: Path, kind: str) -> Iterator[str]:
-    """A database of this module's own (PostgreSQL: a new database, so tests using ``database`` cannot reset it)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'export.db'}"
-        return
-    request.getfixturevalue("pg_database")  # skips (or fails in CI) when PostgreSQL is not there
-    name = f"labourwatch_test_export_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 def hostile_records(db: Database) -> None:
     """A claim and two source events whose text starts like a spreadsheet formula or holds control characters."""
@@ -82,7 +62,7 @@ def hostile_records(db: Database) -> None:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """The fixture news web crawled, advanced and crawled again with the shipped claims; then hostile records."""
-    for url in own_database_url(request, tmp_path_factory.mktemp("export"), request.param):
+    for url in own_database_url(request, tmp_path_factory.mktemp("export"), request.param, "export"):
         db = Database(url)
         upgrade(db)
         with db.write() as session:

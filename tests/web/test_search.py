@@ -3,9 +3,7 @@ PostgreSQL: English, Korean and Russian words, ranking, marks, hostile text esca
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +12,7 @@ import lxml.html
 import pytest
 import yaml
 from alembic import command
-from sqlalchemy import create_engine, delete, select, text
+from sqlalchemy import delete, select, text
 from starlette.testclient import TestClient
 
 from analysis.claims.model import claims_from_yaml_data
@@ -29,12 +27,12 @@ from db.models import Article, ArticleVersion
 from db.search import MARK_END, MARK_START, ParsedQuery, SearchQueryError, parse_query, search_articles
 from labourwatch.fixtureweb import FixtureWeb
 from tests.crawler.helpers import crawl, specs
+from tests.databases import own_database_url
 from web.app import create_app
 from web.search import marked
 from web.types import WebOptions
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN_URL = os.environ.get("LABOURWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 HOSTILE_TITLE = "Crews sent to Quillmarsh <script>alert(1)</script>"
 HOSTILE_TEXT = ("Officials in Quillmarsh said <script>alert(1)</script> that 4,000 North Korean workers arrived "
                 "this spring. <img src=x onerror=alert(2)> Their wages go to Pyongyang.")
@@ -132,29 +130,11 @@ def test_marks_are_made_after_escaping_and_always_balanced() -> None:
 
 # --- /search over a crawled fixture web ----------------------------------------------------------------------
 
-def module_database_url(request: pytest.FixtureRequest, folder: Path, kind: str) -> Iterator[str]:
-    """A database of this module's own (PostgreSQL: a new database, so tests using ``database`` cannot reset it)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'search.db'}"
-        return
-    request.getfixturevalue("pg_database")  # skips (or fails in CI) when PostgreSQL is not there
-    name = f"labourwatch_test_search_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """The fixture news web (English, Korean, Russian) crawled, advanced and crawled again, plus one article
     whose title and text carry markup, stored by the repository."""
-    for url in module_database_url(request, tmp_path_factory.mktemp("search"), request.param):
+    for url in own_database_url(request, tmp_path_factory.mktemp("search"), request.param, "search"):
         db = Database(url)
         upgrade(db)
         with db.write() as session:
