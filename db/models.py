@@ -155,6 +155,10 @@ class Article(Base):
     version_count: Mapped[int] = mapped_column(Integer, default=0)
     content_hash: Mapped[str | None] = mapped_column(String(64))
     last_status: Mapped[int | None] = mapped_column(Integer)
+    # Re-checks that failed in a row (reset by any answer): they push next_check_at back along the revisit
+    # schedule. A page that answers 404/410 is ``gone``: never re-checked again, kept with its versions.
+    failed_checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.number", cascade="all, delete-orphan"
@@ -319,6 +323,9 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Which dispatcher pass holds the lease: an outcome is recorded only by the holder, so a pass whose
+    # lease ran out (and was claimed again elsewhere) cannot complete a delivery it no longer owns.
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
