@@ -140,13 +140,23 @@ def test_threshold_holds_for_any_min_score(min_score: float) -> None:
         ("노동자", "북한노동자들이", ["노동자"]),
         ("朝鲜", "北朝鲜劳工", ["朝鲜"]),
         ("北朝鮮*", "北朝鮮労働者", ["北朝鮮"]),
+        # A prefix on any word of a phrase: Russian case endings on every word.
+        ("Северн* Коре*", "Северная Корея, Северной Кореи и Северную Корею", ["Северная Корея", "Северной Кореи",
+                                                                              "Северную Корею"]),
+        ("Северн* Коре*", "Северный Кавказ и Южная Корея", []),
+        ("трудов* мигрант*", "трудовых мигрантов и трудовые мигранты", ["трудовых мигрантов", "трудовые мигранты"]),
+        ("forced labo*", "Forced labour, forced laborers, forcedlabour", ["Forced labour", "forced laborers"]),
+        ("North* Korea", "Northern Korea and North Korean", ["Northern Korea"]),
+        ("Корейск* Народно-Демократическ* Республик*", "Корейской Народно-Демократической Республики",
+         ["Корейской Народно-Демократической Республики"]),
     ],
 )
 def test_compile_term(term: str, text: str, expected: list[str]) -> None:
     assert [match.group(0) for match in compile_term(term).finditer(text)] == expected
 
 
-@pytest.mark.parametrize("term", ["", "   ", "*", "wor*ker", "worker**"])
+@pytest.mark.parametrize("term", ["", "   ", "*", "wor*ker", "worker**", "North * Korea", "*North Korea",
+                                  "Северн** Коре*"])
 def test_compile_term_rejects_bad_terms(term: str) -> None:
     with pytest.raises(ValueError, match="bad topic term"):
         compile_term(term)
