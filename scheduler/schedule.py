@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
-
+from analysis.cron import cron_trigger
 from crawler.types import SourceSpec
 
 DEFAULT_EVERY = timedelta(minutes=30)
 
 
-@functools.lru_cache(maxsize=256)
-def _cron(expression: str) -> CronTrigger:
-    return CronTrigger.from_crontab(expression, timezone=UTC)
-
-
 def regular_next(spec: SourceSpec, after: datetime) -> datetime:
     """The source's next regular poll after ``after``: ``after + every``, or the cron's next fire time."""
     if spec.cron:
-        fire = _cron(spec.cron).get_next_fire_time(None, after + timedelta(seconds=1))
+        fire = cron_trigger(spec.cron).get_next_fire_time(None, after + timedelta(seconds=1))
         if fire is not None:
             return fire
     return after + (spec.every or DEFAULT_EVERY)
