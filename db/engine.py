@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 30_000
@@ -35,21 +36,48 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# Drivers labourwatch is built and tested on; ``postgresql://`` is taken to mean psycopg 3.
+_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+
+
+def engine_url(url: str) -> URL:
+    """The URL an engine is made from; ValueError for what SQLAlchemy cannot parse or a driver we do not
+    support. Messages never repeat the URL (it may hold a password)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise ValueError("not a database URL (use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)") from exc
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in _DRIVERS:
+        raise ValueError(f"unsupported database driver {parsed.drivername!r} (use sqlite:///PATH or "
+                         "postgresql+psycopg://USER@HOST/DB)")
+    return parsed
+
+
+def check_database_url(url: str) -> None:
+    """Raise ValueError unless an engine can be made for ``url``: parsed, driver supported and importable.
+    Nothing is connected to or created."""
+    parsed = engine_url(url)
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError as exc:
+        raise ValueError(f"the driver of {parsed.drivername!r} is not installed ({exc.name})") from exc
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the pragmas and transaction behaviour labourwatch relies on."""
-    parsed = make_url(url)
+    parsed = engine_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-                               **kwargs)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False,
+                                                     "timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    if parsed.drivername == "postgresql":
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
 class Database:

@@ -1,7 +1,9 @@
 """Load, validate and resolve ``config.yaml``: the only module that reads the config file and the environment.
 
 Every problem is collected and reported with its path (``sources[3].kind: unknown kind 'rss' …``); secrets
-are written as ``${ENV_NAME}`` (or ``${ENV_NAME:-default}``) references and resolved here, at load.
+are written as ``${ENV_NAME}`` (or ``${ENV_NAME:-default}``) references and resolved here, at load. The shape
+and the value checks live in ``labourwatch.schema``; the files a config names (the known-claims file, apprise
+config files) are read and checked here too, so a loaded Config holds nothing that can fail later.
 """
 
 from __future__ import annotations
@@ -12,335 +14,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 
 from alerts.types import NEWSROOM_EVENT_TYPES, AlertOptions, RouteSpec
+from analysis.claims.model import Claim, ClaimDataError, claims_from_yaml_data
 from analysis.relevance import DEFAULT_TOPIC
 from analysis.types import Topic, TopicTerms
-from crawler.kinds import SOURCE_KINDS
-from crawler.types import DEFAULT_REVISIT, CrawlOptions, SourceSpec
-from db.events import EVENT_TYPES
+from crawler.types import CrawlOptions, SourceSpec
 from labourwatch.errors import ConfigError
-from labourwatch.units import parse_duration, parse_size
+from labourwatch.schema import (
+    ConfigModel,
+    DaemonConfig,
+    NestedProblemsError,
+    parse_listen,
+)
 from web.types import WebOptions
+
+__all__ = ["CONFIG_ENV", "Config", "ConfigModel", "DaemonConfig", "load_config", "parse_config", "parse_listen"]
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "LABOURWATCH_CONFIG"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?]+$")
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Size = Annotated[int, BeforeValidator(parse_size)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DatabaseConfig(_Model):
-    """Where labourwatch keeps its state."""
-
-    url: str = "sqlite:///data/labourwatch.db"
-
-    @field_validator("url")
-    @classmethod
-    def _known_backend(cls, value: str) -> str:
-        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
-            raise ValueError("unsupported database URL (use sqlite:///PATH or postgresql+psycopg://…)")
-        return value
-
-
-class TermsConfig(_Model):
-    """Keyword groups of one language."""
-
-    dprk: list[str] = Field(min_length=1)
-    labour: list[str] = Field(min_length=1)
-    exclude: list[str] = Field(default_factory=list)
-
-
-class TopicConfig(_Model):
-    """The topic filter: a DPRK term and a labour term within ``window`` characters."""
-
-    window: int = Field(default=150, ge=10, le=5000)
-    min_score: float = Field(default=0.2, ge=0.0, le=1.0)
-    keywords: dict[Literal["en", "ko", "ru", "zh", "ja"], TermsConfig] | None = None
-
-
-class ClaimsConfig(_Model):
-    """The known-claims file: imported (insert or update by id) before every crawl, matched against new text."""
-
-    file: str | None = None
-
-
-class CrawlConfig(_Model):
-    """Politeness, safety limits and the article re-check schedule."""
-
-    user_agent: str = CrawlOptions.user_agent
-    allow_private_networks: bool = False
-    autothrottle: bool = True
-    per_domain_concurrency: int = Field(default=2, ge=1, le=32)
-    concurrency: int = Field(default=16, ge=1, le=256)
-    delay: Duration = timedelta(seconds=1)
-    timeout: Duration = timedelta(seconds=30)
-    max_size: Size = 10 * 1024 * 1024
-    retries: int = Field(default=2, ge=0, le=10)
-    revisit: list[Duration] = Field(default_factory=lambda: list(DEFAULT_REVISIT))
-    keep_raw: bool = True
-    raw_retention: Duration | None = timedelta(days=365)
-    max_articles_per_source: int = Field(default=200, ge=1)
-    max_feed_age: Duration | None = timedelta(days=30)
-    workers: int | None = Field(default=None, ge=0, le=32)
-
-    @field_validator("timeout")
-    @classmethod
-    def _positive_timeout(cls, value: timedelta) -> timedelta:
-        if value.total_seconds() <= 0:
-            raise ValueError("timeout must be positive")
-        return value
-
-
-class SourceConfig(_Model):
-    """One source: a feed, a sitemap or a listing page."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    id: str
-    kind: str
-    url: str
-    name: str | None = None
-    language: str | None = None
-    every: Duration | None = None
-    cron: str | None = None
-    jitter: Duration = timedelta(0)
-    enabled: bool = True
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SOURCE_ID.match(value):
-            raise ValueError(f"invalid id {value!r} (lowercase letters, digits, '.', '_' and '-')")
-        return value
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, value: str) -> str:
-        if value not in SOURCE_KINDS:
-            raise ValueError(f"unknown kind {value!r} (known: {', '.join(sorted(SOURCE_KINDS))})")
-        return value
-
-    @field_validator("url")
-    @classmethod
-    def _http_only(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
-            raise ValueError(f"only http(s) URLs can be sources, not {value!r}")
-        return value
-
-    @field_validator("cron")
-    @classmethod
-    def _cron_shape(cls, value: str | None) -> str | None:
-        if value is not None and (len(value.split()) != 5 or not all(map(_CRON_FIELD.match, value.split()))):
-            raise ValueError(f"not a 5-field cron expression: {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _kind_options(self) -> SourceConfig:
-        if self.every is not None and self.cron is not None:
-            raise ValueError("give either 'every' or 'cron', not both")
-        kind = SOURCE_KINDS.get(self.kind)
-        if kind is None:
-            return self
-        extra = dict(self.model_extra or {})
-        unknown = sorted(set(extra) - set(kind.options))
-        if unknown:
-            known = ", ".join(sorted(kind.options)) or "none"
-            raise ValueError(f"unknown option(s) {', '.join(unknown)} for kind {self.kind} (kind options: {known})")
-        if self.kind == "listing" and not (extra.get("link_selector") or extra.get("link_xpath")):
-            raise ValueError("a listing source needs link_selector (CSS) or link_xpath")
-        return self
-
-    @property
-    def options(self) -> dict[str, Any]:
-        """The kind-specific options (``link_selector``, ``max_pages``, …)."""
-        return dict(self.model_extra or {})
-
-
-def _valid_cron(value: str | None) -> str | None:
-    if value is None:
-        return None
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        CronTrigger.from_crontab(value)
-    except ValueError as exc:
-        raise ValueError(f"not a valid 5-field cron expression: {value!r} ({exc})") from exc
-    return value
-
-
-class RouteConfig(_Model):
-    """An alert route: event types (default: every newsroom type) to apprise URLs, now or as a digest."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    urls: list[str] = Field(default_factory=list)
-    apprise_config: str | None = None  # an apprise config file (YAML or text), relative to this file
-    tags: list[str] = Field(default_factory=list)  # only its URLs with one of these tags (all when empty)
-    events: list[str] = Field(default_factory=list)
-    mode: Literal["immediate", "digest"] = "immediate"
-    cron: str | None = None
-    sources: list[str] = Field(default_factory=list)
-    min_relevance: float | None = Field(default=None, ge=0, le=1)
-    min_confidence: float | None = Field(default=None, ge=0, le=1)
-    rate_limit: int | None = Field(default=None, ge=1, description="immediate messages per hour")
-    digest_cron: str | None = None
-
-    _cron = field_validator("cron", "digest_cron")(_valid_cron)
-
-    @field_validator("events")
-    @classmethod
-    def _known_events(cls, value: list[str]) -> list[str]:
-        unknown = [name for name in value if name not in EVENT_TYPES]
-        if unknown:
-            raise ValueError(f"unknown event type(s) {', '.join(map(repr, unknown))} "
-                             f"(known: {', '.join(EVENT_TYPES)})")
-        return value
-
-    @field_validator("urls")
-    @classmethod
-    def _apprise_urls(cls, value: list[str]) -> list[str]:
-        # An empty value is an unset ${ENV} reference, reported as such already.
-        bad = [index for index, url in enumerate(value) if url and "://" not in url]
-        if bad:
-            raise ValueError(f"urls[{bad[0]}] is not an apprise URL (scheme://…)")
-        return value
-
-    @model_validator(mode="after")
-    def _some_destination(self) -> RouteConfig:
-        if not self.urls and not self.apprise_config:
-            raise ValueError("a route needs 'urls' or an 'apprise_config' file")
-        return self
-
-    @model_validator(mode="after")
-    def _digest_needs_cron(self) -> RouteConfig:
-        if self.mode == "digest" and not self.cron:
-            raise ValueError("a digest route needs a 'cron' (when to send, e.g. '0 8 * * *')")
-        return self
-
-
-class AlertsConfig(_Model):
-    """Where alerts go, and how hard delivery tries."""
-
-    routes: list[RouteConfig] = Field(default_factory=list)
-    failing_after: int = Field(default=3, ge=1, description="consecutive failures that make source_failing")
-    max_attempts: int = Field(default=8, ge=1, le=100)
-    backoff: Duration = timedelta(seconds=30)
-    max_backoff: Duration = timedelta(hours=1)
-    timeout: Duration = timedelta(seconds=30)
-    lease: Duration = timedelta(minutes=5)
-    web_url: str | None = None
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> AlertsConfig:
-        names = [route.name for route in self.routes]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"route names must be unique: {', '.join(duplicates)}")
-        return self
-
-
-class DaemonConfig(_Model):
-    """``labourwatch run``: how often its jobs run, how it stops, and where it reports its health."""
-
-    poll_every: Duration = timedelta(seconds=30)  # how often the poll job looks for sources that are due
-    revisit_every: Duration = timedelta(minutes=2)  # how often the revisit job re-checks articles that are due
-    dispatch_every: Duration = timedelta(seconds=10)  # how often the outbox is sent
-    prune_cron: str = "17 3 * * *"  # retention, daily
-    misfire_grace: Duration = timedelta(minutes=2)  # a job this late still runs (once: coalesced)
-    shutdown_timeout: Duration = timedelta(seconds=20)  # in-flight work is abandoned safely after this
-    max_backoff: Duration = timedelta(hours=6)  # longest wait before re-polling a failing source
-    stall_after: Duration = timedelta(minutes=10)  # /healthz says 503 when a job has not finished for this long
-    listen: str | None = "127.0.0.1:9464"  # /healthz and /metrics; null turns the endpoint off
-    keep_errors: Duration = timedelta(days=90)  # crawl errors and runs older than this are pruned
-    keep_sent: Duration = timedelta(days=90)  # sent and dead deliveries older than this are pruned
-
-    _prune_cron = field_validator("prune_cron")(_valid_cron)
-
-    @field_validator("poll_every", "revisit_every", "dispatch_every", "shutdown_timeout", "max_backoff")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value.total_seconds() <= 0:
-            raise ValueError("must be positive")
-        return value
-
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_listen(value)
-        return value
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """``host:port`` (IPv6 hosts in brackets) as a pair; ValueError when it is not one."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"not host:port: {value!r}")
-    return host.strip("[]"), int(port)
-
-
-class WebConfig(_Model):
-    """The researcher web UI."""
-
-    listen: str = "127.0.0.1:8080"
-    # Write actions (the review queue) need this token; write it as a ${ENV} reference. None: read-only UI.
-    token: str | None = None
-    page_size: int = Field(default=50, ge=5, le=500)
-
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        parse_listen(value)
-        return value
-
-
-class LoggingConfig(_Model):
-    """Log level and format."""
-
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["text", "json"] = "text"
-
-
-class ConfigModel(_Model):
-    """The whole ``config.yaml``."""
-
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    topic: TopicConfig = Field(default_factory=TopicConfig)
-    claims: ClaimsConfig = Field(default_factory=ClaimsConfig)
-    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
-    sources: list[SourceConfig] = Field(default_factory=list)
-    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
-    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
-    web: WebConfig = Field(default_factory=WebConfig)
-    logging: LoggingConfig = Field(default_factory=LoggingConfig)
-
-    @model_validator(mode="after")
-    def _unique_source_ids(self) -> ConfigModel:
-        seen: set[str] = set()
-        for source in self.sources:
-            if source.id in seen:
-                raise ValueError(f"duplicate source id {source.id!r}")
-            seen.add(source.id)
-        return self
 
 
 @dataclass(frozen=True)
@@ -352,6 +49,8 @@ class Config:
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
     # URLs read from the routes' apprise config files, by route name.
     file_urls: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    # The known claims of ``claims.file``, read and checked at load (None when the config names none).
+    known_claims: tuple[Claim, ...] | None = field(default=None, repr=False)
 
     @property
     def database_url(self) -> str:
@@ -474,9 +173,37 @@ def parse_config(text: str, file: Path | None = None, environ: dict[str, str] | 
         raise ConfigError(problems, name)
     base = file.resolve().parent if file else Path.cwd()
     file_urls = _apprise_config_urls(model, base, secrets, problems)
+    known_claims = _known_claims(model, base, problems)
     if problems:
         raise ConfigError(problems, name)
-    return Config(model=model, path=file.resolve() if file else None, secrets=frozenset(secrets), file_urls=file_urls)
+    return Config(model=model, path=file.resolve() if file else None, secrets=frozenset(secrets), file_urls=file_urls,
+                  known_claims=known_claims)
+
+
+def read_claims(path: Path) -> list[Claim]:
+    """The claims of a known_claims.yaml file; ValueError saying what is wrong (cannot read, not YAML, not
+    claims data)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return claims_from_yaml_data(data)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc})") from exc
+    except ClaimDataError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def _known_claims(model: ConfigModel, base: Path, problems: list[str]) -> tuple[Claim, ...] | None:
+    """The configured claims file, read and checked now: matching against a stale or broken set is worse
+    than refusing to start."""
+    if not model.claims.file:
+        return None
+    try:
+        return tuple(read_claims((base / model.claims.file).resolve()))
+    except ValueError as exc:
+        problems.append(f"claims.file: {exc}")
+        return None
 
 
 def _apprise_config_urls(model: ConfigModel, base: Path, secrets: set[str],
@@ -542,6 +269,11 @@ def format_path(loc: tuple[str | int, ...]) -> str:
 def _describe(exc: ValidationError) -> Iterator[str]:
     for error in exc.errors(include_url=False):
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, NestedProblemsError):
+            for where, problem in cause.problems.items():
+                yield f"{format_path((*loc, *where))}: {problem}"
+            continue
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             known = _known_keys(loc[:-1])

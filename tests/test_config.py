@@ -52,7 +52,7 @@ sources:
     assert any(p.startswith("crawl.per_domain_concurrency:") for p in problems)
     assert any(p.startswith("crawl.colour: unknown key (known: ") and "user_agent" in p for p in problems)
     assert any(p.startswith("sources[1].url: only http(s) URLs") for p in problems)
-    assert any(p.startswith("sources[2]: ") and "link_selector" in p for p in problems)
+    assert any(p.startswith("sources[2].link_selector: a listing source needs") for p in problems)
     assert any(p.startswith("sources[4].every: not a duration") for p in problems)
     assert len(problems) >= 7
 
@@ -155,7 +155,7 @@ def test_missing_config_file_is_a_clean_error(tmp_path: Path) -> None:
      "alerts.routes[0].events: unknown event type(s) 'new_articles'"),
     ('[{name: a, urls: ["json://x"], mode: digest}]', "alerts.routes[0]: a digest route needs a 'cron'"),
     ('[{name: a, urls: ["json://x"], mode: digest, cron: "61 8 * * *"}]', "alerts.routes[0].cron: not a"),
-    ('[{name: a, urls: ["slack-webhook"]}]', "alerts.routes[0].urls: urls[0] is not an apprise URL"),
+    ('[{name: a, urls: ["slack-webhook"]}]', "alerts.routes[0].urls[0]: apprise cannot use this URL"),
     ('[{name: a, urls: []}]', "alerts.routes[0]: a route needs 'urls' or an 'apprise_config'"),
     ('[{name: a, urls: ["json://x"]}, {name: a, urls: ["json://y"]}]', "alerts: route names must be"),
     ('[{name: a, urls: ["json://x"], rate_limit: 0}]', "alerts.routes[0].rate_limit:"),
@@ -166,12 +166,12 @@ def test_bad_alert_routes_are_reported_with_their_path(routes: str, expected: st
 
 
 def test_routes_default_to_the_newsroom_event_types() -> None:
-    config = parse_config('alerts: {routes: [{name: desk, urls: ["json://h/${TOKEN}"]}], lease: 30s}',
+    config = parse_config('alerts: {routes: [{name: desk, urls: ["json://h/${TOKEN}"]}], lease: 45s}',
                           environ={"TOKEN": "s3cret"})
     route = config.routes[0]
     assert route.urls == ("json://h/s3cret",) and "s3cret" in config.secrets
     assert "claim_updated" in route.events and "source_failing" not in route.events
-    assert config.alert_options.lease == 30
+    assert config.alert_options.lease == 45
 
 
 def test_a_route_can_take_its_destinations_from_an_apprise_config_file(tmp_path: Path) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from crawler.types import SourceSpec
 
@@ -62,6 +63,23 @@ class SourceKind:
     def parse(self, body: bytes, url: str, content_type: str | None, spec: SourceSpec, depth: int) -> ParseResult:
         """Turn one fetched document of ``spec`` into links and follow-ups; raise SourceParseError."""
         raise NotImplementedError
+
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, str]:
+        """Problems with a source's kind options, by option name, found by building what ``parse`` builds from
+        them (selectors compiled, numbers read); empty when every option is usable. Called at config load."""
+        problems = {}
+        for name, spec in self.options.items():
+            if spec.required and name not in options:
+                problems[name] = "required"
+        return problems
+
+
+def count_option(options: Mapping[str, Any], name: str, default: int) -> int:
+    """A whole-number option of at least 1 (``max_pages``, ``max_depth`` …); ValueError otherwise."""
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"must be a whole number of at least 1, not {value!r}")
+    return value
 
 
 def reject_xml_entities(body: bytes) -> None:

@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 from urllib.parse import urljoin
 
 from parsel import Selector, SelectorList
 
-from crawler.kinds.base import DiscoveredLink, OptionSpec, ParseResult, SourceKind, SourceParseError
+from crawler.kinds.base import (
+    DiscoveredLink,
+    OptionSpec,
+    ParseResult,
+    SourceKind,
+    SourceParseError,
+    count_option,
+)
 from crawler.types import SourceSpec
 
 DEFAULT_NEXT = "a[rel~=next]"
+_EMPTY_PAGE = "<html><body></body></html>"
 
 
 def _select(page: Selector, css: str | None, xpath: str | None) -> SelectorList[Selector]:
     if xpath:
         return page.xpath(xpath)
     return page.css(css or "")
+
+
+def _next_link_css(options: Mapping[str, Any]) -> str:
+    return f"{options.get('next_selector', DEFAULT_NEXT)}::attr(href)"
+
+
+def _selector_problem(css: str | None, xpath: str | None) -> str | None:
+    """Why parsel cannot compile the selector (tried on an empty page, as ``parse`` uses it), or None."""
+    try:
+        _select(Selector(text=_EMPTY_PAGE), css, xpath)
+    except (SyntaxError, RuntimeError, ValueError) as exc:  # cssselect's two errors, lxml's XPath error
+        kind = "XPath" if xpath else "CSS selector"
+        return f"not a valid {kind}: {exc}"
+    return None
 
 
 def _href_and_title(node: Selector) -> tuple[str | None, str | None]:
@@ -56,8 +79,28 @@ class ListingKind(SourceKind):
             # A listing page always lists something: no match means the layout changed under us.
             raise SourceParseError("no_links", "the link selector matched no links; has the page layout changed?")
         follow: tuple[str, ...] = ()
-        if depth + 1 < int(spec.options.get("max_pages", 1)):
-            next_href = page.css(f"{spec.options.get('next_selector', DEFAULT_NEXT)}::attr(href)").get()
+        if depth + 1 < count_option(spec.options, "max_pages", 1):
+            next_href = page.css(_next_link_css(spec.options)).get()
             if next_href:
                 follow = (urljoin(base, next_href),)
         return ParseResult(links=tuple(links), follow=follow)
+
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, str]:
+        problems = super().check_options(options)
+        for name, value in options.items():
+            if name in ("link_selector", "link_xpath", "next_selector") and not isinstance(value, str):
+                problems[name] = f"must be a string, not {value!r}"
+        if problems:
+            return problems
+        if not (options.get("link_selector") or options.get("link_xpath")):
+            problems["link_selector"] = "a listing source needs link_selector (CSS) or link_xpath"
+        checks = {"link_selector": (options.get("link_selector"), None),
+                  "link_xpath": (None, options.get("link_xpath")), "next_selector": (_next_link_css(options), None)}
+        for name, (css, xpath) in checks.items():
+            if name in options and (problem := _selector_problem(css, xpath)):
+                problems[name] = problem
+        try:
+            count_option(options, "max_pages", 1)
+        except ValueError as exc:
+            problems["max_pages"] = str(exc)
+        return problems

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lxml import etree
 
@@ -16,6 +17,7 @@ from crawler.kinds.base import (
     SourceKind,
     SourceParseError,
     clamp_date,
+    count_option,
     reject_xml_entities,
 )
 from crawler.types import SourceSpec
@@ -71,6 +73,15 @@ class SitemapKind(SourceKind):
         "max_sitemaps": OptionSpec("how many child sitemaps of an index to fetch (default 20, newest first)"),
     }
 
+    def check_options(self, options: Mapping[str, Any]) -> dict[str, str]:
+        problems = super().check_options(options)
+        for name, default in (("max_depth", 2), ("max_sitemaps", 20)):
+            try:
+                count_option(options, name, default)
+            except ValueError as exc:
+                problems[name] = str(exc)
+        return problems
+
     def parse(self, body: bytes, url: str, content_type: str | None, spec: SourceSpec, depth: int) -> ParseResult:
         body = _inflate(body)
         if not body.strip():
@@ -88,7 +99,7 @@ class SitemapKind(SourceKind):
         raise SourceParseError("not_a_sitemap", f"root element <{kind}> is neither urlset nor sitemapindex")
 
     def _index(self, root: etree._Element, spec: SourceSpec, depth: int) -> ParseResult:
-        if depth >= int(spec.options.get("max_depth", 2)):
+        if depth >= count_option(spec.options, "max_depth", 2):
             return ParseResult(warnings=(("sitemap_depth", "sitemap index nested too deep; not followed"),))
         children = []
         for node in root.iter(f"{_SM}sitemap"):
@@ -98,7 +109,7 @@ class SitemapKind(SourceKind):
                 children.append((lastmod.timestamp() if lastmod else 0.0, loc))
         # Newest first, so a capped index still yields the news sitemap, not the 2009 archive.
         children.sort(key=lambda pair: -pair[0])
-        limit = int(spec.options.get("max_sitemaps", 20))
+        limit = count_option(spec.options, "max_sitemaps", 20)
         return ParseResult(follow=tuple(loc for _, loc in children[:limit]))
 
     def _urls(self, root: etree._Element, spec: SourceSpec) -> list[DiscoveredLink]:

@@ -12,32 +12,25 @@ import yaml
 from analysis.claims.model import Claim, ClaimDataError, Figure, claims_from_yaml_data, claims_to_yaml_data
 from db import claims as claim_store
 from labourwatch.cli import AppContext, pass_app
+from labourwatch.config import read_claims
 from labourwatch.output import FORMATS, print_rows
 
 
 def read_claims_file(path: Path) -> list[Claim]:
     """Claims from a YAML file in the known_claims.yaml format; a clean usage error when it is not."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return claims_from_yaml_data(data)
-    except OSError as exc:
-        raise click.UsageError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except yaml.YAMLError as exc:
-        raise click.UsageError(f"{path}: not valid YAML ({exc})") from exc
-    except ClaimDataError as exc:
-        raise click.UsageError(f"{path}: {exc}") from exc
+        return read_claims(path)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def sync_configured_claims(app: AppContext) -> claim_store.ImportResult | None:
-    """Import the configured claims file (insert or update by id); None when the config names none.
+    """Import the configured claims (insert or update by id); None when the config names no claims file.
 
-    A missing or broken file is a usage error: matching against a silently stale claim set is worse."""
-    path = app.config.claims_file
-    if path is None:
+    The file was read and checked when the config was loaded: a missing or broken one refuses the config."""
+    loaded = app.config.known_claims
+    if loaded is None:
         return None
-    if not path.exists():
-        raise click.UsageError(f"claims.file: {path} does not exist")
-    loaded = read_claims_file(path)
     with app.database().write() as session:
         return claim_store.import_claims(session, loaded)
 

@@ -1,0 +1,360 @@
+"""The shape of ``config.yaml``: pydantic models whose validators check every value when the file is loaded.
+
+Whatever the crawl, the scheduler, the dispatcher or the web UI later builds from a value (topic patterns,
+selectors, cron triggers, apprise destinations, the database driver, durations) is built here once, by the
+same code, so that a bad value is refused at load with its path, never at crawl or send time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from alerts.targets import apprise_target
+from analysis.cron import cron_trigger
+from analysis.relevance import compile_term
+from analysis.urls import is_http_url
+from crawler.kinds import SOURCE_KINDS
+from crawler.types import DEFAULT_REVISIT, CrawlOptions
+from db.engine import check_database_url
+from db.events import EVENT_TYPES
+from labourwatch.units import format_duration, parse_duration, parse_size
+
+_SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+class NestedProblemsError(ValueError):
+    """Problems found by a validator of a whole section, by their path inside it (``("link_selector",)`` in a
+    source is reported as ``sources[3].link_selector: …``)."""
+
+    def __init__(self, problems: dict[tuple[str | int, ...], str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{'.'.join(map(str, where))}: {problem}" for where, problem in problems.items()))
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value.total_seconds() <= 0:
+        raise ValueError("must be longer than 0s")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+# A wait, interval or age that is added to a time later: 0 would mean "at once, for ever".
+PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _database_url(value: str) -> str:
+    # The URL may hold a password: check_database_url's messages never repeat it.
+    check_database_url(value)
+    return value
+
+
+def _topic_term(value: str) -> str:
+    compile_term(value)  # the topic filter's own compiler: what passes here matches at crawl time
+    return value
+
+
+def _apprise_url(value: str) -> str:
+    if value:  # empty: an unset ${ENV} reference, reported as such already
+        apprise_target(value)  # parsed by apprise as the dispatcher will, never sent
+    return value
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
+        raise ValueError(f"must be an http(s) URL, not {value!r}")
+    return value
+
+
+def _header_value(value: str) -> str:
+    # Sent as the User-Agent header of every request: a control character would fail every request.
+    if not value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must be one line of printable text")
+    return value
+
+
+Term = Annotated[str, AfterValidator(_topic_term)]
+
+
+class DatabaseConfig(_Model):
+    """Where labourwatch keeps its state."""
+
+    url: Annotated[str, AfterValidator(_database_url)] = "sqlite:///data/labourwatch.db"
+
+
+class TermsConfig(_Model):
+    """Keyword groups of one language."""
+
+    dprk: list[Term] = Field(min_length=1)
+    labour: list[Term] = Field(min_length=1)
+    exclude: list[Term] = Field(default_factory=list)
+
+
+class TopicConfig(_Model):
+    """The topic filter: a DPRK term and a labour term within ``window`` characters."""
+
+    window: int = Field(default=150, ge=10, le=5000)
+    min_score: float = Field(default=0.2, gt=0.0, le=1.0)
+    keywords: dict[Literal["en", "ko", "ru", "zh", "ja"], TermsConfig] | None = None
+
+
+class ClaimsConfig(_Model):
+    """The known-claims file: imported (insert or update by id) before every crawl, matched against new text."""
+
+    file: str | None = None
+
+
+class CrawlConfig(_Model):
+    """Politeness, safety limits and the article re-check schedule."""
+
+    user_agent: Annotated[str, AfterValidator(_header_value)] = CrawlOptions.user_agent
+    allow_private_networks: bool = False
+    autothrottle: bool = True
+    per_domain_concurrency: int = Field(default=2, ge=1, le=32)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    delay: Duration = timedelta(seconds=1)
+    timeout: PositiveDuration = timedelta(seconds=30)
+    max_size: Size = 10 * 1024 * 1024
+    retries: int = Field(default=2, ge=0, le=10)
+    revisit: list[Duration] = Field(default_factory=lambda: list(DEFAULT_REVISIT))  # 0s: the next revisit pass
+    keep_raw: bool = True
+    raw_retention: PositiveDuration | None = timedelta(days=365)
+    max_articles_per_source: int = Field(default=200, ge=1)
+    max_feed_age: PositiveDuration | None = timedelta(days=30)
+    workers: int | None = Field(default=None, ge=0, le=32)
+
+
+
+def valid_cron(value: str | None) -> str | None:
+    """A cron expression as the scheduler will run it (``analysis.cron``), or None."""
+    if value is not None:
+        cron_trigger(value)
+    return value
+
+
+class SourceConfig(_Model):
+    """One source: a feed, a sitemap or a listing page."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: str
+    kind: str
+    url: str
+    name: str | None = None
+    language: str | None = None
+    every: PositiveDuration | None = None
+    cron: str | None = None
+    jitter: Duration = timedelta(0)
+    enabled: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SOURCE_ID.match(value):
+            raise ValueError(f"invalid id {value!r} (lowercase letters, digits, '.', '_' and '-')")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in SOURCE_KINDS:
+            raise ValueError(f"unknown kind {value!r} (known: {', '.join(sorted(SOURCE_KINDS))})")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, value: str) -> str:
+        if not is_http_url(value):
+            raise ValueError(f"only http(s) URLs can be sources, not {value!r}")
+        return value
+
+    _cron = field_validator("cron")(valid_cron)
+
+    @model_validator(mode="after")
+    def _kind_options(self) -> SourceConfig:
+        if self.every is not None and self.cron is not None:
+            raise ValueError("give either 'every' or 'cron', not both")
+        kind = SOURCE_KINDS.get(self.kind)
+        if kind is None:
+            return self
+        extra = dict(self.model_extra or {})
+        unknown = sorted(set(extra) - set(kind.options))
+        if unknown:
+            known = ", ".join(sorted(kind.options)) or "none"
+            raise ValueError(f"unknown option(s) {', '.join(unknown)} for kind {self.kind} (kind options: {known})")
+        problems = kind.check_options(extra)  # selectors compiled, counts read: as the kind's parse will
+        if problems:
+            raise NestedProblemsError({(name,): problem for name, problem in problems.items()})
+        return self
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The kind-specific options (``link_selector``, ``max_pages``, …)."""
+        return dict(self.model_extra or {})
+
+
+class RouteConfig(_Model):
+    """An alert route: event types (default: every newsroom type) to apprise URLs, now or as a digest."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    urls: list[Annotated[str, AfterValidator(_apprise_url)]] = Field(default_factory=list)
+    apprise_config: str | None = None  # an apprise config file (YAML or text), relative to this file
+    tags: list[str] = Field(default_factory=list)  # only its URLs with one of these tags (all when empty)
+    events: list[str] = Field(default_factory=list)
+    mode: Literal["immediate", "digest"] = "immediate"
+    cron: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    min_relevance: float | None = Field(default=None, ge=0, le=1)
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+    rate_limit: int | None = Field(default=None, ge=1, description="immediate messages per hour")
+    digest_cron: str | None = None
+
+    _cron = field_validator("cron", "digest_cron")(valid_cron)
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in EVENT_TYPES]
+        if unknown:
+            raise ValueError(f"unknown event type(s) {', '.join(map(repr, unknown))} "
+                             f"(known: {', '.join(EVENT_TYPES)})")
+        return value
+
+    @model_validator(mode="after")
+    def _some_destination(self) -> RouteConfig:
+        if not self.urls and not self.apprise_config:
+            raise ValueError("a route needs 'urls' or an 'apprise_config' file")
+        return self
+
+    @model_validator(mode="after")
+    def _digest_needs_cron(self) -> RouteConfig:
+        if self.mode == "digest" and not self.cron:
+            raise ValueError("a digest route needs a 'cron' (when to send, e.g. '0 8 * * *')")
+        return self
+
+
+class AlertsConfig(_Model):
+    """Where alerts go, and how hard delivery tries."""
+
+    routes: list[RouteConfig] = Field(default_factory=list)
+    failing_after: int = Field(default=3, ge=1, description="consecutive failures that make source_failing")
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff: PositiveDuration = timedelta(seconds=30)
+    max_backoff: PositiveDuration = timedelta(hours=1)
+    timeout: PositiveDuration = timedelta(seconds=30)
+    lease: PositiveDuration = timedelta(minutes=5)
+    web_url: Annotated[str | None, AfterValidator(_http_url)] = None
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> AlertsConfig:
+        # A delivery stays leased while it is sent: a lease shorter than a send lets another pass claim it.
+        if self.lease <= self.timeout:
+            raise NestedProblemsError({("lease",): f"{format_duration(self.lease)} is too short: it must be longer "
+                                                   f"than the send timeout ({format_duration(self.timeout)})"})
+        return self
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> AlertsConfig:
+        names = [route.name for route in self.routes]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"route names must be unique: {', '.join(duplicates)}")
+        return self
+
+
+class DaemonConfig(_Model):
+    """``labourwatch run``: how often its jobs run, how it stops, and where it reports its health."""
+
+    poll_every: PositiveDuration = timedelta(seconds=30)  # how often the poll job looks for sources that are due
+    revisit_every: PositiveDuration = timedelta(minutes=2)  # how often the revisit job re-checks articles that are due
+    dispatch_every: PositiveDuration = timedelta(seconds=10)  # how often the outbox is sent
+    prune_cron: str = "17 3 * * *"  # retention, daily
+    misfire_grace: PositiveDuration = timedelta(minutes=2)  # a job this late still runs (once: coalesced)
+    shutdown_timeout: PositiveDuration = timedelta(seconds=20)  # in-flight work is abandoned safely after this
+    max_backoff: PositiveDuration = timedelta(hours=6)  # longest wait before re-polling a failing source
+    stall_after: PositiveDuration = timedelta(minutes=10)  # /healthz says 503 when a job has not finished for this long
+    listen: str | None = "127.0.0.1:9464"  # /healthz and /metrics; null turns the endpoint off
+    keep_errors: PositiveDuration = timedelta(days=90)  # crawl errors and runs older than this are pruned
+    keep_sent: PositiveDuration = timedelta(days=90)  # sent and dead deliveries older than this are pruned
+
+    _prune_cron = field_validator("prune_cron")(valid_cron)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (IPv6 hosts in brackets) as a pair; ValueError when it is not one."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"not host:port: {value!r}")
+    return host.strip("[]"), int(port)
+
+
+class WebConfig(_Model):
+    """The researcher web UI."""
+
+    listen: str = "127.0.0.1:8080"
+    # Write actions (the review queue) need this token; write it as a ${ENV} reference. None: read-only UI.
+    token: str | None = None
+    page_size: int = Field(default=50, ge=5, le=500)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+
+class LoggingConfig(_Model):
+    """Log level and format."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class ConfigModel(_Model):
+    """The whole ``config.yaml``."""
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    topic: TopicConfig = Field(default_factory=TopicConfig)
+    claims: ClaimsConfig = Field(default_factory=ClaimsConfig)
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @model_validator(mode="after")
+    def _unique_source_ids(self) -> ConfigModel:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.id in seen:
+                raise ValueError(f"duplicate source id {source.id!r}")
+            seen.add(source.id)
+        return self
+
+    @model_validator(mode="after")
+    def _route_sources_exist(self) -> ConfigModel:
+        # A route filtered on a source id that no source has would never send anything, silently.
+        known = {source.id for source in self.sources}
+        problems: dict[tuple[str | int, ...], str] = {
+            ("alerts", "routes", index, "sources"): f"no source with id {', '.join(map(repr, missing))}"
+            for index, route in enumerate(self.alerts.routes)
+            if (missing := [name for name in route.sources if name not in known])}
+        if problems:
+            raise NestedProblemsError(problems)
+        return self
