@@ -18,6 +18,7 @@ from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
@@ -36,6 +37,13 @@ logger = logging.getLogger(__name__)
 # finishing its own run, and APScheduler would skip a run that overlaps it).
 _MIN_WAKE = timedelta(seconds=1)
 
+JobFunc = Callable[[], Awaitable[bool | None]]
+Plan = list[tuple[str, JobFunc, BaseTrigger]]
+
+
+def _every(delta: timedelta) -> IntervalTrigger:
+    return IntervalTrigger(seconds=delta.total_seconds(), timezone=UTC)
+
 
 class Daemon:
     """The long-running monitor. ``await run()`` returns after a clean shutdown."""
@@ -47,7 +55,7 @@ class Daemon:
         self._reload_config = reload
         self.clock = clock
         self.metrics = Metrics(db)
-        self.health = Health(settings.daemon.stall_after)
+        self.health = Health(settings.daemon.stall_after, clock)
         self.jobs: Jobs | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self.server: ObservabilityServer | None = None
@@ -66,7 +74,7 @@ class Daemon:
         await asyncio.to_thread(self.jobs.schedule_new_sources)
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
-        self._add_jobs()
+        self._install(self._plan(self.settings))
         self.scheduler.start()
         self.health.scheduler_running(True)
         self._install_signals(loop)
@@ -129,38 +137,42 @@ class Daemon:
 
     # --- jobs ------------------------------------------------------------------------------------
 
-    def _add_jobs(self) -> None:
-        assert self.scheduler is not None and self.jobs is not None
+    def _plan(self, settings: Settings) -> Plan:
+        """The jobs ``settings`` call for, with their triggers (nothing is scheduled yet)."""
+        assert self.jobs is not None
+        options, jobs = settings.daemon, self.jobs
+        plan: Plan = [
+            ("poll", jobs.poll, _every(options.poll_every)),
+            ("revisit", jobs.revisit, _every(options.revisit_every)),
+            ("dispatch", jobs.dispatch, _every(options.dispatch_every)),
+            ("prune", jobs.prune, CronTrigger.from_crontab(options.prune_cron, timezone=UTC)),
+        ]
+        plan += [(f"digest:{route.name}", jobs.dispatch, CronTrigger.from_crontab(route.cron, timezone=UTC))
+                 for route in settings.routes if route.mode == "digest" and route.cron]
+        return plan
+
+    def _install(self, plan: Plan) -> None:
+        """Schedule exactly the jobs of ``plan``: others are removed, and forgotten by health and metrics."""
+        assert self.scheduler is not None
         options = self.settings.daemon
+        self.health.stall_after = options.stall_after
         defaults = {"max_instances": 1, "coalesce": True, "replace_existing": True,
                     "misfire_grace_time": int(options.misfire_grace.total_seconds())}
         now = self.clock()
-        jobs = self.jobs
-        plan: list[tuple[str, Callable[[], Awaitable[bool | None]], Any, timedelta]] = [
-            ("poll", jobs.poll, IntervalTrigger(seconds=options.poll_every.total_seconds(), timezone=UTC),
-             options.poll_every),
-            ("revisit", jobs.revisit, IntervalTrigger(seconds=options.revisit_every.total_seconds(), timezone=UTC),
-             options.revisit_every),
-            ("dispatch", jobs.dispatch,
-             IntervalTrigger(seconds=options.dispatch_every.total_seconds(), timezone=UTC), options.dispatch_every),
-            ("prune", jobs.prune, CronTrigger.from_crontab(options.prune_cron, timezone=UTC), timedelta(days=2)),
-        ]
-        for route in self.settings.routes:
-            if route.mode == "digest" and route.cron:
-                plan.append((f"digest:{route.name}", jobs.dispatch, CronTrigger.from_crontab(route.cron, timezone=UTC),
-                             timedelta(days=8)))
-        wanted = {job_id for job_id, _, _, _ in plan}
+        wanted = {job_id for job_id, _, _ in plan}
         for job in self.scheduler.get_jobs():
             if job.id not in wanted:
                 job.remove()
-        for job_id, func, trigger, every in plan:
-            self.health.expect(job_id, every)
+        for job_id in self.health.retain(wanted):
+            self.metrics.forget_job(job_id)
+        for job_id, func, trigger in plan:
+            self.health.expect(job_id, trigger)
             # Interval jobs run once at start rather than one interval later.
             first = now if isinstance(trigger, IntervalTrigger) and job_id != "revisit" else None
             self.scheduler.add_job(self._runner(job_id, func), trigger, id=job_id, name=job_id,
                                    next_run_time=first or trigger.get_next_fire_time(None, now), **defaults)
 
-    def _runner(self, job_id: str, func: Callable[[], Awaitable[bool | None]]) -> Callable[[], Awaitable[None]]:
+    def _runner(self, job_id: str, func: JobFunc) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             task = asyncio.current_task()
             if task is not None:
@@ -222,7 +234,7 @@ class Daemon:
         self.jobs.configure(settings)
         await asyncio.to_thread(self.jobs.schedule_new_sources)
         if self._stopping is not None and not self._stopping.is_set():
-            self._add_jobs()
+            self._install(self._plan(settings))
         logger.info("configuration reloaded: %d sources enabled, %d routes", len(settings.enabled),
                     len(settings.routes))
 

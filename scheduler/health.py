@@ -1,28 +1,75 @@
 """The daemon's health: what its jobs and database checks last did, and whether that adds up to healthy.
 
 ``/healthz`` answers 200 only when ``reasons()`` is empty. Unhealthy means one of: the scheduler is not
-running; a job expected every X has not finished for longer than max(stall_after, 3×X) (counted from the
-daemon's start until its first finish, which is the grace a fresh daemon gets); the last database check
-failed; a job's last 3 runs all failed; or the daemon is stopping.
+running; a job is stalled (below); the last database check failed; a job's last 3 runs all failed; or the
+daemon is stopping.
+
+**Stalls.** Each job is expected on its APScheduler trigger. A job's *reference* is its last finish, or, until
+it has finished under its current schedule, the time that schedule was given to it (daemon start, or the reload
+that added the job or changed its schedule). The job is *due* at the trigger's first fire after the reference:
+
+- interval trigger: reference + interval (an upper bound: interval triggers fire on a grid, and the daemon may
+  wake the poll job earlier);
+- cron trigger: its next fire time, so a monthly digest is due about a month after its last run.
+
+Its *gap* is the time from that due fire to the one after it (the interval; for a cron the real gap, e.g. 28 to
+31 days for a monthly one, 1 or 3 days for a weekday one). The job is stalled when it has not finished by
+
+    due + max(stall_after, 2 × gap)
+
+``stall_after`` is how long one run may take (a big crawl, a slow database). ``2 × gap`` lets one scheduled run
+be lost — skipped because the previous run still ran (``max_instances=1``), or missed after the loop was blocked
+past ``misfire_grace`` — and the next run be late, without a false alarm; for interval jobs the rule is the
+earlier "3 × interval since the last finish". A run still going is not a finish: a hung run stalls its job by
+the same deadline. The multiple is of the job's own gap, never a fixed number of days, so weekly and monthly
+schedules are as healthy as daily ones.
+
+**Reloads.** ``expect()`` with the same schedule (same trigger string) changes nothing, so periodic SIGHUPs
+cannot hide a stall; a new schedule restarts the reference at the reload (a finish under a weekly schedule,
+measured against a new daily one, would be a false stall). ``retain()`` forgets the jobs a reload removed, and
+runs of a job Health does not expect (one removed while it ran) are not recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 from db.models import utcnow
 
 FAILED_RUNS = 3  # this many failed runs in a row make the daemon unhealthy
+GAP_MULTIPLE = 2  # a job may lose one scheduled run and be late for the next (see the module docstring)
+_TICK = timedelta(microseconds=1)
+
+
+def fire_after(trigger: BaseTrigger, after: datetime) -> datetime | None:
+    """The trigger's first fire strictly after ``after`` (interval: ``after`` + its interval); None: never."""
+    if isinstance(trigger, IntervalTrigger):
+        return after + trigger.interval
+    fire: datetime | None = trigger.get_next_fire_time(None, after + _TICK)
+    return fire
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a job is due, the gap after that fire, and when it counts as stalled."""
+
+    due: datetime
+    gap: timedelta
+    stall_at: datetime
 
 
 @dataclass
 class JobState:
-    """What one job last did."""
+    """What one job is expected to do and last did."""
 
-    every: timedelta | None = None
+    trigger: BaseTrigger
+    since: datetime  # when the job got its current schedule
     last_started_at: datetime | None = None
     last_finished_at: datetime | None = None
     last_ok: bool | None = None
@@ -30,17 +77,35 @@ class JobState:
     running: bool = False
     failures: int = 0  # consecutive failed runs
 
+    @property
+    def reference(self) -> datetime:
+        """The last finish under the current schedule, else when the job got it."""
+        if self.last_finished_at is not None and self.last_finished_at > self.since:
+            return self.last_finished_at
+        return self.since
+
+    def deadline(self, stall_after: timedelta) -> Deadline | None:
+        """The job's next due time and stall deadline (None: its trigger never fires again)."""
+        due = fire_after(self.trigger, self.reference)
+        following = fire_after(self.trigger, due) if due is not None else None
+        if due is None or following is None:
+            return None
+        gap = following - due
+        return Deadline(due, gap, due + max(stall_after, GAP_MULTIPLE * gap))
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
 def human(delta: timedelta) -> str:
-    """``delta`` as a short duration such as ``2h 5m`` or ``40s``."""
+    """``delta`` as a short duration such as ``3d 2h``, ``2h 5m`` or ``40s``."""
     seconds = max(0, int(delta.total_seconds()))
-    hours, rest = divmod(seconds, 3600)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{seconds}s" if seconds else ""]
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else "",
+             f"{seconds}s" if seconds else ""]
     return " ".join(part for part in parts if part) or "0s"
 
 
@@ -60,22 +125,35 @@ class Health:
         self._database_error: str | None = None
         self._database_checked_at: datetime | None = None
 
-    def _job(self, job: str) -> JobState:
-        return self.jobs.setdefault(job, JobState())
+    def expect(self, job: str, trigger: BaseTrigger) -> None:
+        """``job`` runs on ``trigger`` from now on (a new schedule restarts its stall reference; the same one
+        changes nothing)."""
+        state = self.jobs.get(job)
+        if state is None:
+            self.jobs[job] = JobState(trigger, self.clock())
+        elif str(state.trigger) != str(trigger):
+            state.trigger, state.since = trigger, self.clock()
 
-    def expect(self, job: str, every: timedelta) -> None:
-        """``job`` should finish at least once every ``every``."""
-        self._job(job).every = every
+    def retain(self, jobs: Iterable[str]) -> list[str]:
+        """Forget every job not in ``jobs`` (removed by a reload); the forgotten ids."""
+        keep = set(jobs)
+        gone = sorted(job for job in self.jobs if job not in keep)
+        for job in gone:
+            del self.jobs[job]
+        return gone
 
     def started(self, job: str) -> None:
         """A run of ``job`` began."""
-        state = self._job(job)
-        state.last_started_at, state.running = self.clock(), True
+        state = self.jobs.get(job)
+        if state is not None:
+            state.last_started_at, state.running = self.clock(), True
 
     def finished(self, job: str, ok: bool, error: str | None = None, *, idle: bool = False) -> None:
         """A run of ``job`` ended, well or with ``error``. An ``idle`` run (nothing to do) keeps the job alive
         but neither clears nor extends its streak of failures."""
-        state = self._job(job)
+        state = self.jobs.get(job)
+        if state is None:
+            return  # removed by a reload while it ran
         state.last_finished_at, state.running = self.clock(), False
         if idle:
             return
@@ -109,16 +187,32 @@ class Health:
 
     def _job_reasons(self, job: str, state: JobState, now: datetime) -> list[str]:
         reasons = []
-        if state.every is not None:
-            limit = max(self.stall_after, 3 * state.every)
-            since = state.last_finished_at or self.started_at
-            if now - since > limit:
-                what = "last finished" if state.last_finished_at else "has not finished since the daemon started"
-                reasons.append(f"job {job!r} {what} {human(now - since)} ago "
-                               f"(expected every {human(state.every)}, limit {human(limit)})")
+        deadline = state.deadline(self.stall_after)
+        if deadline is not None and now > deadline.stall_at:
+            since = state.reference
+            what = ("last finished" if since == state.last_finished_at
+                    else "has not finished since it was scheduled")
+            reasons.append(f"job {job!r} {what} {human(now - since)} ago (due {_iso(deadline.due)}, expected "
+                           f"every {human(deadline.gap)}, stalled {human(deadline.stall_at - deadline.due)} "
+                           f"after due)")
         if state.failures >= FAILED_RUNS:
             reasons.append(f"job {job!r} failed its last {state.failures} runs: {state.last_error}")
         return reasons
+
+    def _job_snapshot(self, state: JobState) -> dict[str, Any]:
+        deadline = state.deadline(self.stall_after)
+        return {
+            "schedule": str(state.trigger),
+            "every_seconds": deadline.gap.total_seconds() if deadline is not None else None,
+            "due_at": _iso(deadline.due if deadline is not None else None),
+            "stalled_at": _iso(deadline.stall_at if deadline is not None else None),
+            "running": state.running,
+            "last_started_at": _iso(state.last_started_at),
+            "last_finished_at": _iso(state.last_finished_at),
+            "last_ok": state.last_ok,
+            "last_error": state.last_error,
+            "consecutive_failures": state.failures,
+        }
 
     def snapshot(self) -> dict[str, Any]:
         """The JSON-able state: ``status`` (ok, unhealthy or stopping), ``reasons``, and what each job did."""
@@ -132,13 +226,5 @@ class Health:
             "scheduler_running": self._scheduler_running,
             "database": {"ok": self._database_ok, "error": self._database_error,
                          "checked_at": _iso(self._database_checked_at)},
-            "jobs": {job: {
-                "every_seconds": state.every.total_seconds() if state.every is not None else None,
-                "running": state.running,
-                "last_started_at": _iso(state.last_started_at),
-                "last_finished_at": _iso(state.last_finished_at),
-                "last_ok": state.last_ok,
-                "last_error": state.last_error,
-                "consecutive_failures": state.failures,
-            } for job, state in sorted(self.jobs.items())},
+            "jobs": {job: self._job_snapshot(state) for job, state in sorted(self.jobs.items())},
         }

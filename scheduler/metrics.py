@@ -6,6 +6,7 @@ process. Metric names all start with ``labourwatch_``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Mapping
@@ -147,6 +148,12 @@ class Metrics:
     def job_error(self, job: str) -> None:
         """A job run ended in an exception."""
         self._job_errors.labels(job).inc()
+
+    def forget_job(self, job: str) -> None:
+        """Drop the series of a job that no longer exists (a digest route removed by a reload)."""
+        # A series that never got a sample is simply not there: nothing to drop.
+        with contextlib.suppress(KeyError):
+            self._job_errors.remove(job)
 
     def render(self) -> bytes:
         """The text exposition of every metric. Blocking (it queries the database): run it in a thread."""

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
@@ -28,6 +29,11 @@ from scheduler.metrics import Metrics
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+
+
+def every(**interval: float) -> IntervalTrigger:
+    """An interval trigger, as the daemon makes them."""
+    return IntervalTrigger(timezone=UTC, **interval)
 
 
 class Clock:
@@ -184,30 +190,36 @@ def test_a_job_gets_a_grace_period_then_stalls_and_recovers() -> None:
     health = Health(stall_after=10 * MINUTE, clock=clock)
     assert health.reasons() == ["the scheduler is not running"]
     health.scheduler_running(True)
-    health.expect("poll", timedelta(seconds=30))  # limit: max(10 min, 3 × 30 s) = 10 min
-    health.expect("revisit", 5 * MINUTE)  # limit: max(10 min, 15 min) = 15 min
-    clock.advance(9 * MINUTE)
-    assert health.reasons() == []
-    clock.advance(2 * MINUTE)
+    health.expect("poll", every(seconds=30))  # due 30 s after, stalled max(10 min, 2 × 30 s) = 10 min later
+    health.expect("revisit", every(minutes=5))  # due 5 min after, stalled max(10 min, 2 × 5 min) = 10 min later
+    clock.advance(10 * MINUTE + timedelta(seconds=30))
+    assert health.reasons() == []  # exactly at poll's deadline: not yet
+    clock.advance(timedelta(seconds=30))
     [reason] = health.reasons()
-    assert "'poll' has not finished since the daemon started 11m ago" in reason and "limit 10m" in reason
+    assert "'poll' has not finished since it was scheduled 11m ago" in reason, reason
+    assert "expected every 30s, stalled 10m after due" in reason, reason
     for job in ("poll", "revisit"):
         health.started(job)
         health.finished(job, ok=True)
     assert health.reasons() == []
-    clock.advance(10 * MINUTE + timedelta(seconds=1))
-    assert health.reasons() == ["job 'poll' last finished 10m 1s ago (expected every 30s, limit 10m)"]
+    clock.advance(10 * MINUTE + timedelta(seconds=31))
+    [reason] = health.reasons()
+    assert reason.startswith("job 'poll' last finished 10m 31s ago (due "), reason
     health.finished("poll", ok=True)
     health.started("revisit")  # a long run: still running is not finished
     assert health.snapshot()["jobs"]["revisit"]["running"] is True
     clock.advance(5 * MINUTE)
-    assert health.reasons() == ["job 'revisit' last finished 15m 1s ago (expected every 5m, limit 15m)"]
+    [reason] = health.reasons()
+    assert reason.startswith("job 'revisit' last finished 15m 31s ago"), reason
+    assert "expected every 5m, stalled 10m after due" in reason
     health.finished("revisit", ok=True)
     assert health.snapshot()["status"] == "ok"
 
 
 def test_three_failed_runs_in_a_row_are_unhealthy_until_one_succeeds() -> None:
-    health = running_health(Clock())
+    clock = Clock()
+    health = running_health(clock)
+    health.expect("dispatch", every(seconds=10))
     for n in range(2):
         health.finished("dispatch", ok=False, error=f"boom {n}")
     assert health.reasons() == []
@@ -215,9 +227,11 @@ def test_three_failed_runs_in_a_row_are_unhealthy_until_one_succeeds() -> None:
     assert health.reasons() == ["job 'dispatch' failed its last 3 runs: ConnectionError: refused"]
     health.finished("dispatch", ok=True)
     assert health.reasons() == []
-    assert health.snapshot()["jobs"]["dispatch"] | {"last_finished_at": None} == {
-        "every_seconds": None, "running": False, "last_started_at": None, "last_finished_at": None,
-        "last_ok": True, "last_error": None, "consecutive_failures": 0}
+    assert health.snapshot()["jobs"]["dispatch"] == {
+        "schedule": "interval[0:00:10]", "every_seconds": 10.0, "due_at": (START + timedelta(seconds=10)).isoformat(),
+        "stalled_at": (START + timedelta(seconds=10) + 10 * MINUTE).isoformat(), "running": False,
+        "last_started_at": None, "last_finished_at": START.isoformat(), "last_ok": True, "last_error": None,
+        "consecutive_failures": 0}
 
 
 def test_database_failure_and_stopping_show_in_the_snapshot() -> None:
@@ -301,7 +315,7 @@ def test_metrics_endpoint_serves_the_database_collector_to_a_real_client(databas
 def test_healthz_checks_the_database_and_reports_each_state(database: Database) -> None:
     clock = Clock()
     health = running_health(clock)
-    health.expect("poll", timedelta(seconds=30))
+    health.expect("poll", every(seconds=30))
     broken: list[str] = []
 
     async def check_database() -> None:
@@ -432,7 +446,7 @@ def test_idle_runs_do_not_hide_a_failing_job() -> None:
     now = [datetime(2026, 11, 27, 12, 0, tzinfo=UTC)]
     health = Health(timedelta(minutes=10), clock=lambda: now[0])
     health.scheduler_running(True)
-    health.expect("poll", timedelta(seconds=30))
+    health.expect("poll", every(seconds=30))
     for _ in range(3):
         health.started("poll")
         health.finished("poll", False, "ImportError: boom")
