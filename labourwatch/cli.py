@@ -36,7 +36,15 @@ class AppContext:
 
     def reload_config(self) -> Config:
         """Read the config file (again), set up logging by it; ConfigError if invalid, and the old one stays."""
-        config = load_config(self.config_file)
+        return self.use_config(self.read_config())
+
+    def read_config(self) -> Config:
+        """Read and validate the config file without using it (ConfigError if invalid)."""
+        return load_config(self.config_file)
+
+    def use_config(self, config: Config) -> Config:
+        """Make ``config`` the current one: ``config`` returns it and logging follows it (its level, format
+        and the secrets it resolved, which are redacted from then on)."""
         self._config = config
         logging_config = config.model.logging
         setup_logging(logging_config.level, logging_config.format, config.secrets)

@@ -4,7 +4,10 @@ The asyncio reactor is installed by the caller before anything else; this module
 ``AsyncIOScheduler`` on that loop with jobs of fixed ids — ``poll``, ``revisit``, ``dispatch``, one
 ``digest:<route>`` per digest route and ``prune`` — all with ``max_instances=1``, ``coalesce=True`` and the
 configured misfire grace time. SIGTERM/SIGINT stop it within ``daemon.shutdown_timeout``; SIGHUP reloads the
-configuration without a restart.
+configuration without a restart, all or nothing: the new config and claims file are read and validated, the
+new jobs and alert objects built, then the database side (sources, known claims, poll times of new sources)
+is written in one transaction; only when all of that succeeded do the config, log redaction, settings and
+jobs switch.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from crawler.runner import preload
 from db.engine import Database
@@ -30,7 +34,7 @@ from scheduler.http import ObservabilityServer, off_loop
 from scheduler.jobs import Jobs, utcnow
 from scheduler.looplag import watch_loop_lag
 from scheduler.metrics import Metrics
-from scheduler.types import Settings
+from scheduler.types import Settings, StagedConfig
 
 logger = logging.getLogger(__name__)
 # After a poll, wake up again when the next source is due, but not sooner than this (the poll job is still
@@ -45,14 +49,22 @@ def _every(delta: timedelta) -> IntervalTrigger:
     return IntervalTrigger(seconds=delta.total_seconds(), timezone=UTC)
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception as one log line: its type and message (a config error's problems joined by ``;``)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {'; '.join(lines)}" if lines else type(exc).__name__
+
+
 class Daemon:
     """The long-running monitor. ``await run()`` returns after a clean shutdown."""
 
-    def __init__(self, db: Database, settings: Settings, reload: Callable[[], Settings], *,
+    def __init__(self, db: Database, settings: Settings, load: Callable[[], StagedConfig], *,
                  clock: Callable[[], datetime] = utcnow) -> None:
+        """``settings``: the configuration already applied; ``load``: reads and validates the config again
+        (blocking, raises when it is invalid) for a reload."""
         self.db = db
         self.settings = settings
-        self._reload_config = reload
+        self._load = load
         self.clock = clock
         self.metrics = Metrics(db)
         self.health = Health(settings.daemon.stall_after, clock)
@@ -61,7 +73,7 @@ class Daemon:
         self.server: ObservabilityServer | None = None
         self._stopping: asyncio.Event | None = None
         self._running: set[asyncio.Task[Any]] = set()
-        self._reloading: asyncio.Task[None] | None = None
+        self._reloading: asyncio.Task[bool] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -99,9 +111,9 @@ class Daemon:
             self._stopping.set()
 
     def reload(self) -> None:
-        """Reload the configuration in the background (what SIGHUP does)."""
+        """Reload the configuration in the background (what SIGHUP does); see ``apply_reload``."""
         if self._reloading is None or self._reloading.done():
-            self._reloading = asyncio.ensure_future(self._reload())
+            self._reloading = asyncio.ensure_future(self.apply_reload())
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -223,20 +235,37 @@ class Daemon:
 
     # --- reload and health -----------------------------------------------------------------------
 
-    async def _reload(self) -> None:
-        try:
-            settings = await asyncio.to_thread(self._reload_config)
-        except Exception as exc:
-            logger.error("reload failed, keeping the running configuration: %s", exc)
-            return
-        self.settings = settings
+    async def apply_reload(self) -> bool:
+        """Reload the configuration, all or nothing; True when it was applied.
+
+        Everything that can fail happens first and changes nothing: reading and validating the config and
+        its claims file, building the jobs' triggers and alert objects, and writing the database side
+        (sources, known claims, first poll times) in one transaction. Only then do the config, the log
+        redaction, the settings and the jobs switch. On any failure the log says the reload was refused and
+        why, and the daemon runs on exactly as before."""
         assert self.jobs is not None
-        self.jobs.configure(settings)
-        await asyncio.to_thread(self.jobs.schedule_new_sources)
+        try:
+            staged = await asyncio.to_thread(self._load)
+            plan = self._plan(staged.settings)
+            wiring = self.jobs.wire(staged.settings)
+            await asyncio.to_thread(self.db.in_write, self._write, staged)
+        except Exception as exc:
+            logger.error("reload refused, nothing changed (still running the previous configuration): %s",
+                         _reason(exc))
+            return False
+        staged.switch()
+        self.settings = staged.settings
+        self.jobs.use(wiring)
         if self._stopping is not None and not self._stopping.is_set():
-            self._install(self._plan(settings))
-        logger.info("configuration reloaded: %d sources enabled, %d routes", len(settings.enabled),
-                    len(settings.routes))
+            self._install(plan)
+        logger.info("configuration reloaded: %d sources enabled, %d routes", len(staged.settings.enabled),
+                    len(staged.settings.routes))
+        return True
+
+    def _write(self, session: Session, staged: StagedConfig) -> None:
+        assert self.jobs is not None
+        staged.write(session)
+        self.jobs.schedule_sources(session, staged.settings.enabled)
 
     async def _check_database(self) -> None:
         def ping() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from alerts.dispatch import Dispatcher
 from alerts.routes import Router
 from crawler.runner import CrawlReport, run_crawl
+from crawler.types import SourceSpec
 from db import polls
 from db import repository as repo
 from db.engine import Database
@@ -28,6 +30,15 @@ from scheduler.types import Settings
 logger = logging.getLogger(__name__)
 # A poll job keeps crawling while sources fall due, but not forever: the other jobs' turn comes in between.
 MAX_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The settings the jobs run with and the alert objects built from them; swapped whole on reload."""
+
+    settings: Settings
+    dispatcher: Dispatcher
+    router: Router
 
 
 def utcnow() -> datetime:
@@ -52,30 +63,38 @@ class Jobs:
         self.dispatcher = Dispatcher(db, settings.routes, settings.alerts, clock=clock)
         self.router = Router(settings.routes)
 
-    def configure(self, settings: Settings) -> None:
-        """Take a new configuration (on reload); running jobs finish with the old one."""
-        self.settings = settings
-        self.dispatcher = Dispatcher(self.db, settings.routes, settings.alerts, clock=self.clock)
-        self.router = Router(settings.routes)
+    def wire(self, settings: Settings) -> Wiring:
+        """What the jobs would run with under ``settings``, built but not in use yet (a reload builds it before
+        it changes anything, so a failure leaves the jobs as they were)."""
+        return Wiring(settings, Dispatcher(self.db, settings.routes, settings.alerts, clock=self.clock),
+                      Router(settings.routes))
+
+    def use(self, wiring: Wiring) -> None:
+        """Run with ``wiring`` from now on; running jobs finish with the old one."""
+        self.settings, self.dispatcher, self.router = wiring.settings, wiring.dispatcher, wiring.router
 
     # --- source schedules ------------------------------------------------------------------------
 
     def schedule_new_sources(self) -> None:
+        """``schedule_sources`` for the current settings, in a transaction of its own. Blocking: call in a
+        thread."""
+        with self.db.write() as session:
+            self.schedule_sources(session, self.settings.enabled)
+
+    def schedule_sources(self, session: Session, enabled: Mapping[str, SourceSpec]) -> None:
         """Give every enabled source a next poll time: never-scheduled ones now (spread by their jitter),
         and ones whose stored time is further away than their schedule now allows (after a reload that
-        shortened it) at their new regular time. Blocking: call in a thread."""
+        shortened it) at their new regular time. In the caller's transaction."""
         now = self.clock()
-        enabled = self.settings.enabled
-        with self.db.write() as session:
-            current = dict(polls.due_sources(session, datetime.max.replace(tzinfo=UTC), enabled))
-            when = {}
-            for source_id, spec in enabled.items():
-                at = current.get(source_id)
-                if at is None:
-                    when[source_id] = first_poll(spec, now, self.rand)
-                elif at > now + interval(spec, now) + spec.jitter:
-                    when[source_id] = now + interval(spec, now)
-            polls.set_next_polls(session, when)
+        current = dict(polls.due_sources(session, datetime.max.replace(tzinfo=UTC), enabled))
+        when = {}
+        for source_id, spec in enabled.items():
+            at = current.get(source_id)
+            if at is None:
+                when[source_id] = first_poll(spec, now, self.rand)
+            elif at > now + interval(spec, now) + spec.jitter:
+                when[source_id] = now + interval(spec, now)
+        polls.set_next_polls(session, when)
 
     def _after_poll(self, due: list[tuple[str, datetime | None]], started: datetime) -> None:
         enabled = self.settings.enabled

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from alerts.types import AlertOptions, RouteSpec
 from analysis.types import Topic
@@ -44,3 +47,22 @@ class Settings:
     def enabled(self) -> dict[str, SourceSpec]:
         """The enabled sources by id."""
         return {spec.id: spec for spec in self.sources if spec.enabled}
+
+
+class StagedConfig(Protocol):
+    """A configuration that has been read and fully validated (the config file and the claims file it names)
+    but not applied yet: what the daemon's reload loads before it changes anything."""
+
+    @property
+    def settings(self) -> Settings:
+        """What the daemon takes from it."""
+        ...
+
+    def write(self, session: Session) -> None:
+        """Its database side (the sources table, the known claims), inside the caller's transaction."""
+        ...
+
+    def switch(self) -> None:
+        """Make it the process's configuration outside the scheduler (the config object, log redaction).
+        Called only after ``write`` committed; it must not fail."""
+        ...

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from db.migrate import upgrade
 from labourwatch.cli import AppContext
-from labourwatch.commands.run import prepare
+from labourwatch.commands.run import prepare, stage_reload
 from labourwatch.demo import EventFeed, narrate, register_console, show_alert, write_config
 from labourwatch.fixtureweb import FixtureWeb
 
@@ -49,7 +49,7 @@ def demo(steps: int, folder: Path | None, step_timeout: float) -> None:
         console.rule("[bold]labourwatch demo")
         console.print(f"fixture news web: {len(web.sources())} sources on 127.0.0.1; database in {folder}")
         loop = reactor.ensure_reactor()
-        daemon = Daemon(app.database(), settings, lambda: prepare(app))
+        daemon = Daemon(app.database(), settings, lambda: stage_reload(app))
         feed = EventFeed(app.database(), console)
         try:
             loop.run_until_complete(_drive(daemon, web, feed, console, steps, step_timeout))

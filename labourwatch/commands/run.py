@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import click
+from dataclasses import dataclass
 
+import click
+from sqlalchemy.orm import Session
+
+from db import claims as claim_store
 from db import repository as repo
 from labourwatch.cli import AppContext, pass_app
-from labourwatch.commands.claims import sync_configured_claims
 from labourwatch.config import Config, parse_listen
+from labourwatch.errors import ConfigError
 from scheduler.types import DaemonOptions, Settings
 
 
@@ -24,13 +28,44 @@ def settings_of(config: Config) -> Settings:
                     routes=tuple(config.routes), alerts=config.alert_options, daemon=options)
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A validated config, not applied yet (a ``StagedConfig``). Loading it read and checked the claims file
+    it names (``Config.known_claims``), so a broken claims file never gets this far."""
+
+    app: AppContext
+    config: Config
+    settings: Settings
+
+    def write(self, session: Session) -> None:
+        """The sources table and the known claims, in the caller's transaction."""
+        repo.sync_sources(session, self.config.sources)
+        if self.config.known_claims is not None:
+            claim_store.import_claims(session, self.config.known_claims)
+
+    def switch(self) -> None:
+        """Make it the current config: ``app.config``, logging and its redacted secrets."""
+        self.app.use_config(self.config)
+
+
+def stage_reload(app: AppContext) -> Staged:
+    """The config file read again and validated, with the claims file it names; nothing is changed.
+    ConfigError when it cannot be used."""
+    config = app.read_config()
+    if config.database_url != app.config.database_url:
+        # The daemon keeps its connections: a new database needs a restart (and its own `db upgrade`).
+        raise ConfigError(["database.url: changed; restart the daemon to use another database"],
+                          str(app.config_file))
+    return Staged(app, config, settings_of(config))
+
+
 def prepare(app: AppContext) -> Settings:
-    """Bring the database in line with the current config (sources, known claims) and return the settings."""
-    config = app.config
+    """Bring the database in line with the current config (sources, known claims; one transaction, after
+    both are validated) and return the settings."""
+    staged = Staged(app, app.config, settings_of(app.config))
     with app.database().write() as session:
-        repo.sync_sources(session, config.sources)
-    sync_configured_claims(app)
-    return settings_of(config)
+        staged.write(session)
+    return staged.settings
 
 
 @click.command()
@@ -45,13 +80,8 @@ def run(app: AppContext) -> None:
     from scheduler.daemon import Daemon
 
     settings = prepare(app)
-
-    def reload() -> Settings:
-        app.reload_config()
-        return prepare(app)
-
     loop = reactor.ensure_reactor()
-    daemon = Daemon(app.database(), settings, reload)
+    daemon = Daemon(app.database(), settings, lambda: stage_reload(app))
     try:
         loop.run_until_complete(daemon.run())
     finally:

@@ -130,10 +130,24 @@ def test_sighup_reloads_sources_and_survives_a_broken_config(tmp_path: Path) -> 
             # A broken config: the reload is refused and the daemon keeps going with the old one.
             daemon.config.write_text("sources: [{id: BAD, kind: nope}]\n")
             daemon.signal(signal.SIGHUP)
-            daemon.wait_until(lambda: "reload failed" in daemon.output(), 20, "the refused reload")
+            daemon.wait_until(lambda: "reload refused" in daemon.output(), 20, "the refused reload")
             assert (daemon.health() or (0, {}))[0] == 200
             polled = requested(web, first["url"])
             daemon.wait_until(lambda: requested(web, first["url"]) > polled, 20, "polls under the old config")
+            # A valid config naming a broken claims file: refused too, and nothing of it is applied.
+            broken = tmp_path / "claims.yaml"
+            broken.write_text("claims: [{id: K900, figures: []}]\n")
+            config = yaml.safe_load(write_config(daemon.config, [first, second], daemon.port).read_text())
+            daemon.config.write_text(yaml.safe_dump({**config, "claims": {"file": str(broken)}}))
+            daemon.signal(signal.SIGHUP)
+            daemon.wait_until(lambda: daemon.output().count("reload refused") == 2, 20, "the second refused reload")
+            [refusal] = [line for line in daemon.output().splitlines() if "reload refused" in line][1:]
+            assert f"{broken}: claim K900: `id` and `text` are required" in refusal, refusal
+            with closing(sqlite3.connect(f"file:{tmp_path / 'lw.db'}?mode=ro", uri=True, timeout=10)) as db:
+                assert [row[0] for row in db.execute("SELECT id FROM sources")] == [first["id"]]
+            polled = requested(web, first["url"])
+            daemon.wait_until(lambda: requested(web, first["url"]) > polled, 20, "polls under the old config")
+            assert requested(web, second["url"]) == 0
             write_config(daemon.config, [first, second], daemon.port)
             daemon.signal(signal.SIGHUP)
             daemon.wait_until(lambda: "configuration reloaded" in daemon.output(), 20, "the reload")
