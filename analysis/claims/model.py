@@ -16,6 +16,7 @@ QUALIFIERS = frozenset(
     {"exact", "about", "more_than", "at_least", "up_to", "fewer_than", "range_low", "range_high", "magnitude"}
 )
 _CLAIM_KEYS = frozenset({"id", "text", "subject", "figures", "source", "approx", "status", "tags"})
+CLAIM_STATUSES = ("active", "retired")
 
 
 class ClaimDataError(ValueError):
@@ -71,6 +72,10 @@ def _claim_from_data(data: Any) -> Claim:
         raise ClaimDataError(f"claim {claim_id}: unknown keys {sorted(unknown)}; known keys: {known}")
     if not data.get("id") or not data.get("text"):
         raise ClaimDataError(f"claim {claim_id}: `id` and `text` are required")
+    status = data.get("status", "active")
+    if status not in CLAIM_STATUSES:
+        # A misspelt status would drop the claim from matching without a word.
+        raise ClaimDataError(f"claim {claim_id}: status must be one of {', '.join(CLAIM_STATUSES)}, got {status!r}")
     figures = tuple(_figure_from_data(claim_id, item) for item in data.get("figures") or ())
     return Claim(
         id=claim_id,
@@ -80,7 +85,7 @@ def _claim_from_data(data: Any) -> Claim:
         source=str(data.get("source", "")),
         tags=tuple(str(tag) for tag in data.get("tags") or ()),
         approx=bool(data.get("approx", False)),
-        status=str(data.get("status", "active")),
+        status=status,
     )
 
 

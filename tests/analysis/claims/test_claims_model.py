@@ -34,6 +34,8 @@ def test_round_trip(claims: list[Claim]) -> None:
             "unknown qualifier",
         ),
         ({"claims": [{"id": "K1", "text": "t"}, {"id": "K1", "text": "u"}]}, "appears twice"),
+        ({"claims": [{"id": "K1", "text": "t", "status": "actve"}]}, "status must be one of active, retired"),
+        ({"claims": [{"id": "K1", "text": "t", "status": "Active"}]}, "status must be one of"),
     ],
 )
 def test_bad_data_says_how_to_fix(data: dict[str, object], message: str) -> None:
