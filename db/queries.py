@@ -27,7 +27,7 @@ def source_rows(session: Session) -> list[dict[str, Any]]:
             "last_error_code": source.last_error_code, "last_error": source.last_error,
             "consecutive_failures": source.consecutive_failures, "items_last_run": source.items_last_run,
             "new_last_run": source.new_last_run, "not_modified_last_run": source.not_modified_last_run,
-            "next_poll_at": _iso(source.next_poll_at),
+            "next_poll_at": _iso(source.next_poll_at), "created_at": _iso(source.created_at),
         })
     return rows
 

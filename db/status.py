@@ -122,6 +122,12 @@ def status_report(session: Session, now: datetime, *, error_limit: int = 10) -> 
     }
 
 
+def _older_than(stamp: str | None, report: dict[str, Any], age: timedelta) -> bool:
+    if stamp is None:
+        return False
+    return datetime.fromisoformat(report["generated_at"]) - datetime.fromisoformat(stamp) > age
+
+
 def check_problems(report: dict[str, Any], overdue_after: timedelta = timedelta(minutes=15)) -> list[str]:
     """Why a monitoring check should fail on this report: failing or overdue enabled sources, dead deliveries."""
     problems = []
@@ -132,6 +138,11 @@ def check_problems(report: dict[str, Any], overdue_after: timedelta = timedelta(
         elif row["enabled"] and (row["overdue_seconds"] or 0) > overdue_after.total_seconds():
             problems.append(f"source {row['id']} is overdue by {row['overdue_seconds']} s "
                             f"(next poll was due at {row['next_poll_at']})")
+        elif (row["health"] == NEVER_POLLED and row["next_poll_at"] is None
+              and _older_than(row["created_at"], report, overdue_after)):
+            # Enabled, never polled and nothing scheduled: no daemon or crawl has it (a source added while
+            # the daemon ran with an older config), so nothing would ever be overdue either.
+            problems.append(f"source {row['id']} has never been polled (added {row['created_at']})")
     dead = report["deliveries"][DEAD]
     if dead:
         problems.append(f"{dead} dead deliver{'y' if dead == 1 else 'ies'} "

@@ -284,12 +284,20 @@ def test_check_passes_on_a_healthy_monitor(config: Path, database: Database, now
     ("failing", "check failed: source bravo is failing: 1 failure(s) in a row, last error http_500"),
     ("overdue", "check failed: source bravo is overdue by 12"),
     ("dead", "check failed: 1 dead delivery"),
+    ("never", "check failed: source bravo has never been polled"),
 ])
 def test_check_fails_and_says_why(config: Path, database: Database, now: datetime, problem: str,
                                   expected: str) -> None:
     add_sources(database, Spec("alpha"), Spec("bravo"))
     poll(database, "alpha", now)
-    poll(database, "bravo", now - timedelta(minutes=20), "http_500" if problem == "failing" else None)
+    if problem == "never":
+        # Added long ago (by a crawl or a reload that failed), never polled, nothing scheduled.
+        with database.write() as session:
+            source = session.get(Source, "bravo")
+            assert source is not None
+            source.created_at = now - timedelta(hours=2)
+    else:
+        poll(database, "bravo", now - timedelta(minutes=20), "http_500" if problem == "failing" else None)
     if problem == "overdue":
         schedule(database, "bravo", now - timedelta(minutes=20, seconds=30))
     if problem == "dead":
