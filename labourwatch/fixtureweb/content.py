@@ -66,7 +66,7 @@ def _topics(raw: list[dict[str, Any]]) -> tuple[Topic, ...]:
 
 @cache
 def language_pack(language: str) -> LanguagePack:
-    """The corpus for ``language`` ("en", "ko" or "ru"), loaded once."""
+    """The corpus for ``language`` ("en", "ko", "ru", "zh" or "ja"), loaded once."""
     raw = json.loads(Path(__file__).with_name("corpus.json").read_text("utf-8"))[language]
     return LanguagePack(
         language=language,
@@ -88,13 +88,17 @@ def fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def format_figure(key: str, value: int, language: str) -> str:
-    """A figure as the language writes it: 50,000 (en), 50 000 (ru), 5만 (ko)."""
+    """A figure as the language writes it: 15,000 (en), 15 000 (ru), 1만 5천 (ko), 1.5万 (zh), 1万5000 (ja)."""
     if key in ("hours", "share"):
         return str(value)
     if language == "ru":
         return f"{value:,}".replace(",", " ")
     if language == "ko":
         return _korean_count(value)
+    if language == "zh":
+        return _chinese_count(value)
+    if language == "ja":
+        return _japanese_count(value)
     return f"{value:,}"
 
 
@@ -106,6 +110,20 @@ def _korean_count(value: int) -> str:
     parts += [f"{thousands}천"] if thousands else []
     parts += [str(units)] if units else []
     return " ".join(parts) or "0"
+
+
+def _chinese_count(value: int) -> str:
+    # Chinese news copy writes ten thousands as a decimal of 万: 15,000 → "1.5万", 11,500 → "1.15万", 8,000 → "8000".
+    if value < 10000:
+        return str(value)
+    man, rest = divmod(value, 10000)
+    return f"{man}.{rest:04d}".rstrip("0").rstrip(".") + "万"
+
+
+def _japanese_count(value: int) -> str:
+    # Japanese news copy writes 万 and then the rest in digits: 15,000 → "1万5000", 8,000 → "8000".
+    man, rest = divmod(value, 10000)
+    return (f"{man}万" if man else "") + (str(rest) if rest else "") or "0"
 
 
 def format_datetime(moment: datetime, language: str) -> str:

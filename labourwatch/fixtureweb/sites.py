@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from labourwatch.fixtureweb.content import Article, make_article
 
-LANGUAGES = ("en", "ko", "ru")
+LANGUAGES = ("en", "ko", "ru", "zh", "ja")
 FEED_FORMATS = ("rss2", "rss1", "rss091", "atom")
 ROBOTS_MODES = ("allow", "disallow", "error500")
 # The fake clock: state N is CLOCK_BASE + N hours, so dates and Last-Modified never depend on the wall clock.
