@@ -86,7 +86,22 @@ def meta(html: str, prop: str) -> str:
 
 
 def has_figure(text: str, figure: str) -> bool:
-    return re.search(rf"(?<![\d,]){re.escape(figure)}(?![\d,])", text) is not None
+    # Not inside a longer number: 5万 is not in 1.5万, 1万 is not in 1万5000 nor 1만 in 1만 2천, 50,000 not in 150,000.
+    return re.search(rf"(?<![\d,.]){re.escape(figure)}(?![\d,]|\s\d)", text) is not None
+
+
+def cjk_sites() -> list[SiteSpec]:
+    """Two Chinese and two Japanese outlets, between them every discovery kind and feed format."""
+    return [
+        SiteSpec("huaxia", "华夏观察报", "zh", feed="rss2", atom_too=True, sitemap=True, listing=True,
+                 articles=12, offtopic_every=3),
+        SiteSpec("dongfang", "东方时报", "zh", feed="atom", sitemap=True, listing=False,
+                 articles=10, offtopic_every=4),
+        SiteSpec("toyo", "東洋新報", "ja", feed="rss1", sitemap=False, listing=True,
+                 articles=12, offtopic_every=3),
+        SiteSpec("sakura", "さくら日報", "ja", feed="rss091", sitemap=True, listing=True,
+                 articles=10, offtopic_every=2),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +113,26 @@ def web() -> Iterator[FixtureWeb]:
 @pytest.fixture()
 def fresh() -> Iterator[FixtureWeb]:
     with FixtureWeb(fault_delay=0.5) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def cjk_web() -> Iterator[FixtureWeb]:
+    with FixtureWeb(cjk_sites(), fault_delay=0.5) as running:
+        yield running
+
+
+@pytest.fixture(params=["default", "cjk"])
+def any_web(request: pytest.FixtureRequest) -> FixtureWeb:
+    """The default four outlets (en, ko, ru), then the Chinese and Japanese ones."""
+    web: FixtureWeb = request.getfixturevalue("web" if request.param == "default" else "cjk_web")
+    return web
+
+
+@pytest.fixture(params=["default", "cjk"])
+def any_fresh(request: pytest.FixtureRequest) -> Iterator[FixtureWeb]:
+    """A fixture web in state 0, of the default outlets or of the Chinese and Japanese ones."""
+    with FixtureWeb(None if request.param == "default" else cjk_sites(), fault_delay=0.5) as running:
         yield running
 
 
@@ -140,14 +175,15 @@ def test_sources_list_each_kind_a_site_has(web: FixtureWeb) -> None:
 # -- feeds, sitemaps, listings, pages ------------------------------------------------------------------------
 
 
-def test_feeds_are_xml_with_tracking_links(web: FixtureWeb) -> None:
-    for source in web.sources({"feed"}):
+def test_feeds_are_xml_with_tracking_links(any_web: FixtureWeb) -> None:
+    for source in any_web.sources({"feed"}):
         response = fetch(source["url"])
         assert response.status == 200
         assert "charset=utf-8" in response.headers["Content-Type"]
         root = ET.fromstring(response.body)
         links = [e.get("href") or e.text or "" for e in root.iter()
-                 if e.tag in ("link", "{http://www.w3.org/2005/Atom}link") and e.get("rel") != "self"]
+                 if e.tag in ("link", "{http://www.w3.org/2005/Atom}link", "{http://purl.org/rss/1.0/}link")
+                 and e.get("rel") != "self"]
         article_links = [link for link in links if "/articles/" in link]
         assert 0 < len(article_links) <= 20
         assert all(link.endswith("?utm_source=rss&utm_medium=feed") for link in article_links)
@@ -164,7 +200,9 @@ def test_feedparser_reads_every_feed_format_cleanly() -> None:
             assert parsed.entries[0].title == fw.articles(source["id"].rsplit("-", 1)[0])[0].title
 
 
-def test_sitemaps_cover_every_article_once(web: FixtureWeb) -> None:
+def test_sitemaps_cover_every_article_once(any_web: FixtureWeb) -> None:
+    web = any_web
+    assert web.sources({"sitemap"})
     for source in web.sources({"sitemap"}):
         index = ET.fromstring(fetch(source["url"]).body)
         children = [loc.text or "" for loc in index.findall("sm:sitemap/sm:loc", NS)]
@@ -178,7 +216,9 @@ def test_sitemaps_cover_every_article_once(web: FixtureWeb) -> None:
         assert sorted(locs) == sorted(a.url for a in web.articles(site))
 
 
-def test_listing_paginates_newest_first_with_article_links_only_in_headlines(web: FixtureWeb) -> None:
+def test_listing_paginates_newest_first_with_article_links_only_in_headlines(any_web: FixtureWeb) -> None:
+    web = any_web
+    assert web.sources({"listing"})
     for source in web.sources({"listing"}):
         url, seen = source["url"], []
         while url:
@@ -192,21 +232,24 @@ def test_listing_paginates_newest_first_with_article_links_only_in_headlines(web
         assert seen == [urlsplit(a.url).path for a in web.articles(site)]
 
 
-def test_article_pages_carry_metadata_and_a_long_main_text(web: FixtureWeb) -> None:
-    for info in web.articles():
+def test_article_pages_carry_metadata_and_a_long_main_text(any_web: FixtureWeb) -> None:
+    for info in any_web.articles():
         html = fetch(info.url + "?utm_source=rss&utm_medium=feed").text
         assert f'<html lang="{info.language}">' in html
         assert f'<link rel="canonical" href="{info.url}">' in html
         assert meta(html, "article:published_time") == info.published.strftime("%Y-%m-%dT%H:%M:%SZ")
         assert meta(html, "author")
         assert "<h1" in story(html) and "most-read" not in story(html)
-        words = len(re.sub(r"<[^>]+>", " ", story_body(html)).split())
-        assert words >= (150 if info.language == "en" else 80), info.url
+        text = re.sub(r"<[^>]+>", " ", story_body(html))
+        if info.language in ("zh", "ja"):  # written without spaces, and denser than Korean: count characters
+            assert len(re.sub(r"\s", "", text)) >= 250, info.url
+        else:
+            assert len(text.split()) >= (150 if info.language == "en" else 80), info.url
 
 
 def test_generated_text_has_no_open_placeholders_and_hard_negatives_stay_negative() -> None:
-    for language in ("en", "ko", "ru"):
-        labour = {"en": "worker", "ko": "노동자", "ru": "рабоч"}[language]
+    for language in ("en", "ko", "ru", "zh", "ja"):
+        labour = {"en": "worker", "ko": "노동자", "ru": "рабоч", "zh": "工人", "ja": "労働者"}[language]
         for index in range(24):
             for on_topic in (True, False):
                 article = make_article("t", language, index, on_topic, index, CLOCK_BASE)
@@ -216,14 +259,17 @@ def test_generated_text_has_no_open_placeholders_and_hard_negatives_stay_negativ
                 if article.topic == "missile-test":
                     assert labour not in text.lower()
                 if article.topic == "factory-strike":
-                    assert not re.search("North Korea|Pyongyang|DPRK|북한|КНДР|Северн", text)
+                    assert not re.search("North Korea|Pyongyang|DPRK|북한|КНДР|Северн|朝鲜|朝鮮|平壤|平壌", text)
+                if language in ("zh", "ja") and on_topic:
+                    assert re.search("朝鲜|北朝鮮", text) and re.search("俄罗斯|中国|ロシア|中国", text)
         assert len(language_pack(language).on_topic) >= 5
     assert FIGURE_PRIORITY[0] == "workers"
 
 
-def test_trafilatura_extracts_the_story_and_nothing_around_it(web: FixtureWeb) -> None:
+def test_trafilatura_extracts_the_story_and_nothing_around_it(web: FixtureWeb, cjk_web: FixtureWeb) -> None:
     trafilatura = pytest.importorskip("trafilatura")
-    for info in [*web.articles("labourmonitor")[:3], *web.articles("hanbit")[:2], *web.articles("vostok")[:2]]:
+    for info in [*web.articles("labourmonitor")[:3], *web.articles("hanbit")[:2], *web.articles("vostok")[:2],
+                 *cjk_web.articles("huaxia")[:2], *cjk_web.articles("toyo")[:2]]:
         html = fetch(info.url).text
         extracted = trafilatura.extract(html, include_comments=False) or ""
         for paragraph in re.findall(r"<p>(.*?)</p>", story_body(html)):
@@ -265,7 +311,8 @@ def _pages(fw: FixtureWeb) -> dict[str, Fetched]:
     return {a.url: fetch(a.url) for a in fw.articles()}
 
 
-def test_advance_changes_exactly_what_it_promises(fresh: FixtureWeb) -> None:
+def test_advance_changes_exactly_what_it_promises(any_fresh: FixtureWeb) -> None:
+    fresh = any_fresh
     before = _pages(fresh)
     change = fresh.advance()
     after = _pages(fresh)
@@ -293,7 +340,8 @@ def test_advance_changes_exactly_what_it_promises(fresh: FixtureWeb) -> None:
         assert after[url].headers["Last-Modified"] != before[url].headers["Last-Modified"]
 
 
-def test_quiet_sites_keep_feed_bytes_and_busy_sites_do_not(fresh: FixtureWeb) -> None:
+def test_quiet_sites_keep_feed_bytes_and_busy_sites_do_not(any_fresh: FixtureWeb) -> None:
+    fresh = any_fresh
     feeds = {s["id"]: fetch(s["url"]) for s in fresh.sources({"feed", "listing"})}
     change = fresh.advance()
     touched = {fresh_site(fresh, url) for url in (*change.new, *change.headline_changes)}
@@ -314,8 +362,10 @@ def fresh_site(fw: FixtureWeb, url: str) -> str:
     return next(s.id for s in fw.specs if url.startswith(fw.site_url(s.id) + "/"))
 
 
-def test_many_states_keep_the_promise_and_spread_edits(fresh: FixtureWeb) -> None:
-    edited_sites, edited_urls = set(), set()
+def test_many_states_keep_the_promise_and_spread_edits(any_fresh: FixtureWeb) -> None:
+    fresh = any_fresh
+    edited_sites, edited_urls, figure_languages = set(), set(), set()
+    languages = {s.id: s.language for s in fresh.specs}
     count = len(fresh.articles())
     for state in range(1, 13):
         change = fresh.advance()
@@ -326,14 +376,20 @@ def test_many_states_keep_the_promise_and_spread_edits(fresh: FixtureWeb) -> Non
         count += len(change.new)
         edited_sites |= {fresh_site(fresh, u) for u in change.edited}
         edited_urls |= set(change.edited)
+        for url, (old, new) in change.figure_edits.items():
+            body = story_body(fetch(url).text)
+            assert has_figure(body, new) and not has_figure(body, old), (url, old, new)
+            figure_languages.add(languages[fresh_site(fresh, url)])
     assert len(fresh.articles()) == count
     assert edited_sites == {s.id for s in fresh.specs}
+    assert figure_languages == set(languages.values())
     assert len(edited_urls) > 20
     assert max(a.version for a in fresh.articles()) >= 2
     for site in fresh.specs:
         if site.rss:
             rss = ET.fromstring(fetch(fresh.site_url(site.id) + "/rss.xml").body)
-            assert len(rss.findall("channel/item")) == min(20, len(fresh.articles(site.id)))
+            items = rss.findall("{http://purl.org/rss/1.0/}item") if site.feed == "rss1" else rss.findall("channel/item")
+            assert len(items) == min(20, len(fresh.articles(site.id)))
 
 
 def test_same_specs_give_identical_bytes_in_every_state() -> None:
