@@ -13,6 +13,7 @@ from analysis.types import Relevance, Topic, TopicTerms
 _UNSPACED_SCRIPT_RE = re.compile(
     r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 )
+_HANGUL_RE = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 # A straight apostrophe in a term also matches the typographic ones that articles use.
 _APOSTROPHES = "'’ʼ‘"
 _APOSTROPHE_CLASS = "['’ʼ‘]"
@@ -35,6 +36,9 @@ class _Term:
     language: str
     pattern: re.Pattern[str]
     needle: str  # a lowercase piece every match contains, to skip the regex on most articles
+    # A Korean term written in Hanja only ("北", the headline abbreviation) is a Korean term only in Korean
+    # text: in Chinese or Japanese it would match 北京, 东北 and 北海道.
+    needs_hangul: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ def _needle(term: str) -> str:
 def _compile_group(languages: dict[str, TopicTerms], group: str) -> tuple[_Term, ...]:
     """The compiled terms of one group ("dprk", "labour" or "exclude") over all languages."""
     return tuple(
-        _Term(text, language, compile_term(text), _needle(text))
+        _Term(text, language, compile_term(text), _needle(text),
+              needs_hangul=language == "ko" and not _HANGUL_RE.search(text))
         for language, terms in sorted(languages.items())
         for text in getattr(terms, group)
     )
@@ -91,12 +96,17 @@ def _find_spans(text: str, lowered: str, terms: tuple[_Term, ...]) -> list[tuple
     """Every match of every term, unordered."""
     # Looking for the needle in lowercased text is ~50 times faster than a case-insensitive regex
     # with a lookbehind, and rules out most terms for most articles.
-    return [
-        (match.start(), match.end(), term)
-        for term in terms
-        if term.needle in lowered
-        for match in term.pattern.finditer(text)
-    ]
+    hangul = None
+    spans = []
+    for term in terms:
+        if term.needle not in lowered:
+            continue
+        if term.needs_hangul:
+            hangul = bool(_HANGUL_RE.search(text)) if hangul is None else hangul
+            if not hangul:
+                continue
+        spans.extend((match.start(), match.end(), term) for match in term.pattern.finditer(text))
+    return spans
 
 
 def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -216,3 +216,14 @@ def test_seed_article_is_relevant() -> None:
     assert result.relevant
     assert result.score > 0.5
     assert result.terms == ("North Korea*", "Pyongyang", "laborer*", "worker*")
+
+
+def test_a_korean_term_in_hanja_counts_only_in_korean_text() -> None:
+    topic = Topic(languages={"ko": TopicTerms(dprk=("北",), labour=("노동자",)),
+                             "zh": TopicTerms(dprk=("朝鲜",), labour=("工人",)),
+                             "ja": TopicTerms(dprk=("北朝鮮",), labour=("労働者",))})
+    assert score_relevance("", "北 노동자 1만명 러시아행", topic).relevant
+    # 北京 and 北海道 next to a labour word: not North Korea outside Korean text.
+    assert not score_relevance("", "北京的建筑工人上街抗议工资拖欠。", topic).relevant
+    assert not score_relevance("", "北海道の労働者が賃上げを求めた。", topic).relevant
+    assert score_relevance("", "在俄罗斯的朝鲜工人超过一万人。", topic).relevant
