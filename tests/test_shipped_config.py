@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "config.yaml"
 # One outlet per language the fixture web writes, each with a feed, a sitemap and a listing page.
-LANGUAGES = ("en", "ko", "ru")
+LANGUAGES = ("en", "ko", "ru", "zh", "ja")
 
 
 def readme_config_snippets() -> list[dict[str, Any]]:
