@@ -51,6 +51,7 @@ def _article_row(article: Article) -> dict[str, Any]:
         "relevance_score": round(article.relevance_score, 3), "matched_terms": article.matched_terms,
         "versions": article.version_count, "first_seen_at": _iso(article.first_seen_at),
         "last_checked_at": _iso(article.last_checked_at), "next_check_at": _iso(article.next_check_at),
+        "gone_at": _iso(article.gone_at),
     }
 
 

@@ -127,11 +127,28 @@ def record_source_result(session: Session, source_id: str, *, ok: bool, at: date
     if ok:
         row.last_success_at, row.consecutive_failures = at, 0
     else:
-        row.consecutive_failures += 1
-        row.last_error_at, row.last_error_code, row.last_error = at, error_code, error
+        _fail_source(row, at, error_code, error)
     if follow_urls is not None:
         row.follow_urls = list(follow_urls)
     return before, row.consecutive_failures
+
+
+def record_source_failure(session: Session, source_id: str, *, at: datetime, error_code: str,
+                          error: str) -> tuple[int, int] | None:
+    """A source failed outside a poll of it (its article pages failed systematically in a re-check pass):
+    one more consecutive failure and its error; its poll fields stay. Returns its consecutive failures
+    before and after (None for an unknown source)."""
+    row = session.get(Source, source_id)
+    if row is None:
+        return None
+    before = row.consecutive_failures
+    _fail_source(row, at, error_code, error)
+    return before, row.consecutive_failures
+
+
+def _fail_source(row: Source, at: datetime, error_code: str | None, error: str | None) -> None:
+    row.consecutive_failures += 1
+    row.last_error_at, row.last_error_code, row.last_error = at, error_code, error
 
 
 # --- conditional GET -----------------------------------------------------------------------------
@@ -182,11 +199,12 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
 
 def due_rechecks(session: Session, now: datetime, limit: int = 500,
                  source_ids: Sequence[str] | None = None) -> list[tuple[int, str, str | None, str | None]]:
-    """Relevant articles whose next re-check is due, oldest first: (article id, canonical URL, source id,
-    content hash of the stored version)."""
+    """Relevant articles whose next re-check is due, those whose last re-checks answered first, then oldest
+    first: (article id, canonical URL, source id, content hash of the stored version)."""
+    # Failing articles go last, so they cannot take a pass's whole budget from the working ones.
     query = (select(Article.id, Article.canonical_url, Article.source_id, Article.content_hash)
              .where(Article.next_check_at.is_not(None), Article.next_check_at <= now)
-             .order_by(Article.next_check_at).limit(limit))
+             .order_by(Article.failed_checks, Article.next_check_at, Article.id).limit(limit))
     if source_ids is not None:
         query = query.where(Article.source_id.in_(list(source_ids)))
     return [(row[0], row[1], row[2], row[3]) for row in session.execute(query)]
@@ -198,8 +216,24 @@ def record_not_modified(session: Session, article_id: int, now: datetime, revisi
     if article is None:
         return
     article.check_count += 1
-    article.last_checked_at, article.last_status = now, 304
+    article.last_checked_at, article.last_status, article.failed_checks = now, 304, 0
     article.next_check_at = next_check_at(article.check_count, revisit, now)
+
+
+def record_failed_check(session: Session, article_id: int, now: datetime, revisit: Sequence[timedelta], *,
+                        status: int | None, gone: bool) -> None:
+    """A re-check failed. A ``gone`` page (404, 410) is marked so and never re-checked again; any other
+    failure counts one more failed check, and the next one waits that many steps further along the revisit
+    schedule, so a page that keeps failing is retried ever less often and given up when the schedule ends."""
+    article = session.get(Article, article_id)
+    if article is None:
+        return
+    article.last_checked_at, article.last_status = now, status
+    if gone:
+        article.gone_at, article.next_check_at = now, None
+        return
+    article.failed_checks += 1
+    article.next_check_at = next_check_at(article.check_count + article.failed_checks, revisit, now)
 
 
 def _remember_urls(session: Session, article_id: int, urls: Iterable[str], source_id: str | None) -> None:
@@ -280,6 +314,7 @@ def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: S
     now = fetch.raw.fetched_at
     article.check_count += 1
     article.last_checked_at, article.last_status = now, fetch.raw.status
+    article.failed_checks, article.gone_at = 0, None  # it answered: not failing, not gone
     _remember_urls(session, article.id, (fetch.discovered_url, *fetch.aliases), fetch.source_id)
     if fetch.content_hash == article.content_hash or not article.relevant:
         if article.relevant:
@@ -352,6 +387,14 @@ def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any]
     """Close a crawl-run record with its stats."""
     session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
         status=status, stats=stats, error_count=error_count, finished_at=utcnow()))
+
+
+def abort_stale_runs(session: Session, now: datetime) -> int:
+    """Close every run still ``running`` as ``aborted`` (finished ``now``): left by a process that died
+    mid-crawl. Only safe when no crawl can be running, such as at daemon start; returns how many."""
+    result = session.execute(update(CrawlRun).where(CrawlRun.status == "running")
+                             .values(status="aborted", finished_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def record_error(session: Session, *, run_id: int | None, source_id: str | None, url: str, code: str,

@@ -87,7 +87,7 @@ def articles_show(app: AppContext, article_id: int, fmt: str) -> None:
         return
     out = console()
     for key in ("id", "title", "url", "source_id", "language", "published_at", "relevant", "relevance_score",
-                "matched_terms", "first_seen_at", "last_checked_at", "next_check_at", "diffs"):
+                "matched_terms", "first_seen_at", "last_checked_at", "next_check_at", "gone_at", "diffs"):
         out.print(Text(f"{key:>16}: {detail[key]}"))
     for version in detail["versions"]:
         out.rule(Text(f"version {version['number']} · fetched {version['fetched_at']}"))
