@@ -35,16 +35,18 @@ class StorePipeline:
         try:
             result = await store.store_page(item)
         except ExtractionError as exc:
-            ledger.article_failed(item.source_id, item.url, "no_text", str(exc))
+            ledger.article_failed(item.source_id, item.url, "no_text", str(exc), item.article_id)
             return item
         except StoreClosedError as exc:
-            # Counted as a failure so that the source's validators are not saved and the page comes again.
-            ledger.article_failed(item.source_id, item.url, "abandoned", str(exc), severity="warning")
+            # No outcome: the source's validators are not saved and the page comes again next poll.
+            ledger.article_abandoned(item.source_id, item.url, str(exc))
             return item
         except Exception as exc:  # isolation boundary: one article
             logger.exception("storing %s failed", item.url)
-            ledger.article_failed(item.source_id, item.url, "store_failed", f"{type(exc).__name__}: {exc}")
+            ledger.article_failed(item.source_id, item.url, "store_failed", f"{type(exc).__name__}: {exc}",
+                                  item.article_id)
             return item
+        ledger.article_done(item.source_id, item.article_id)
         ledger.counts[f"articles_{result.action}"] += 1
         if result.action in ("new", "changed"):
             for sentence in result.page.matches:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
+from sqlalchemy.orm import Session
 
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
-from crawler.ledger import CrawlLedger
+from crawler.ledger import ARTICLES_FAILING, GONE_ERRORS, CrawlLedger, SourceResult, http_status
 from crawler.settings import scrapy_settings
 from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
@@ -23,10 +24,12 @@ from db import claims as claim_queries
 from db import events
 from db import repository as repo
 from db.engine import Database
-from db.events import Router
+from db.events import EventDraft, Router
 from db.models import Source
 
 logger = logging.getLogger(__name__)
+# The status of a crawl that raised or was cancelled (and of runs a dead process left running).
+ABORTED = "aborted"
 
 
 @dataclass(frozen=True)
@@ -70,42 +73,103 @@ def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> int:
         return repo.start_run(session, trigger, [s.id for s in sources])
 
 
-def _status(ledger: CrawlLedger) -> str:
-    results = [r.ok for r in ledger.sources.values()]
+def _status(ledger: CrawlLedger, failing: Mapping[str, str]) -> str:
+    """``failed`` when every source failed, ``partial`` when some did, else ``ok``; a source whose article
+    pages failed systematically counts as failed, polled in this crawl or not."""
+    results = [r.ok for r in ledger.sources.values()] + [False for s in failing if s not in ledger.sources]
     if results and not any(results):
         return "failed"
-    return "partial" if ledger.errors and any(r is False for r in results) else "ok"
+    return "partial" if any(r is False for r in results) else "ok"
 
 
-def _record(db: Database, run_id: int, ledger: CrawlLedger, status: str, options: CrawlOptions,
-            sources: Sequence[SourceSpec], router: Router | None, failing_after: int) -> None:
+@dataclass(frozen=True)
+class _Outcome:
+    """What the end-of-crawl transaction records, besides the ledger."""
+
+    run_id: int
+    status: str
+    failing: Mapping[str, str]
+    options: CrawlOptions
+    sources: Sequence[SourceSpec]
+    router: Router | None
+    failing_after: int
+
+
+def _source_drafts(session: Session, outcome: _Outcome, result: SourceResult, now: datetime) -> list[EventDraft]:
+    """Record a polled source's health (and, when it is safe, its validators); its health events."""
+    message = result.error if result.ok is not None else "the crawl ended before the source answered"
+    failures = repo.record_source_result(
+        session, result.source_id, ok=bool(result.ok), at=now, items=result.items, new=result.new,
+        not_modified=result.not_modified, error_code=result.error_code, error=message,
+        follow_urls=result.follow_urls)
+    return _health_events(outcome, result.source_id, failures, result.error_code, message, now)
+
+
+def _health_events(outcome: _Outcome, source_id: str, failures: tuple[int, int] | None, code: str | None,
+                   message: str | None, now: datetime) -> list[EventDraft]:
+    """``source_failing`` or ``source_recovered`` when a source's failure streak crossed the threshold."""
+    if failures is None:
+        return []
+    spec = next((s for s in outcome.sources if s.id == source_id), None)
+    return events.source_events(
+        source_id, spec.name if spec else None, spec.url if spec else "", failures_before=failures[0],
+        failures_after=failures[1], threshold=outcome.failing_after,
+        error=f"{code}: {message}" if code else message, at=now)
+
+
+def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, now: datetime) -> list[EventDraft]:
+    """Source health of the crawl and the events it makes: polled sources (in an aborted crawl only those that
+    answered), then sources not polled whose article pages failed systematically."""
+    drafts = []
+    for result in ledger.sources.values():
+        if result.ok is None and outcome.status == ABORTED:
+            continue  # the crawl broke before this source answered: not the source's failure
+        drafts += _source_drafts(session, outcome, result, now)
+        if result.ok and ledger.complete(result.source_id):
+            for url, etag, last_modified in result.validators:
+                repo.save_validators(session, url, etag, last_modified)
+    for source_id, reason in outcome.failing.items():
+        if source_id not in ledger.sources:  # not polled in this crawl: a re-check pass found it failing
+            failures = repo.record_source_failure(session, source_id, at=now, error_code=ARTICLES_FAILING,
+                                                  error=reason)
+            drafts += _health_events(outcome, source_id, failures, ARTICLES_FAILING, reason, now)
+    return drafts
+
+
+def _record_rechecks(session: Session, ledger: CrawlLedger, revisit: Sequence[timedelta], now: datetime) -> None:
+    """Reschedule the re-checks that answered 304 and those that failed (or mark them gone)."""
+    for article_id in ledger.not_modified_articles:
+        repo.record_not_modified(session, article_id, now, revisit)
+    for article_id, code in ledger.failed_rechecks.items():
+        repo.record_failed_check(session, article_id, now, revisit, status=http_status(code),
+                                 gone=code in GONE_ERRORS)
+
+
+def _record(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
+    """The end-of-crawl transaction: source health, re-check schedules, errors, events and the run."""
     now = datetime.now(UTC)
     with db.write() as session:
-        drafts = []
-        for result in ledger.sources.values():
-            message = result.error if result.ok is not None else "the crawl ended before the source answered"
-            failures = repo.record_source_result(
-                session, result.source_id, ok=bool(result.ok), at=now, items=result.items, new=result.new,
-                not_modified=result.not_modified, error_code=result.error_code, error=message,
-                follow_urls=result.follow_urls)
-            if failures is not None:
-                spec = next((s for s in sources if s.id == result.source_id), None)
-                drafts += events.source_events(
-                    result.source_id, spec.name if spec else None, spec.url if spec else "",
-                    failures_before=failures[0], failures_after=failures[1], threshold=failing_after,
-                    error=f"{result.error_code}: {message}" if result.error_code else message, at=now)
-            if result.ok and not result.article_failures:
-                for url, etag, last_modified in result.validators:
-                    repo.save_validators(session, url, etag, last_modified)
-        for article_id in ledger.not_modified_articles:
-            repo.record_not_modified(session, article_id, now, options.revisit)
+        drafts = _record_sources(session, ledger, outcome, now)
+        _record_rechecks(session, ledger, outcome.options.revisit, now)
         for error in ledger.errors:
-            repo.record_error(session, run_id=run_id, source_id=error.source_id, url=error.url, code=error.code,
-                              message=error.message, severity=error.severity, at=now)
-        events.record_events(session, drafts, router, now)
-        repo.finish_run(session, run_id, status, dict(ledger.counts), len(ledger.errors))
-        if options.raw_retention is not None:
-            repo.prune_raw(session, now - options.raw_retention)
+            repo.record_error(session, run_id=outcome.run_id, source_id=error.source_id, url=error.url,
+                              code=error.code, message=error.message, severity=error.severity, at=now)
+        events.record_events(session, drafts, outcome.router, now)
+        repo.finish_run(session, outcome.run_id, outcome.status, dict(ledger.counts), len(ledger.errors))
+        if outcome.options.raw_retention is not None and outcome.status != ABORTED:
+            repo.prune_raw(session, now - outcome.options.raw_retention)
+
+
+def _record_or_abort(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
+    """Record the crawl; when that fails, close its run as ``aborted`` at least (never left ``running``),
+    then raise."""
+    try:
+        _record(db, ledger, outcome)
+    except Exception:
+        logger.exception("recording crawl run %s failed; closing it as aborted", outcome.run_id)
+        with db.write() as session:
+            repo.finish_run(session, outcome.run_id, ABORTED, dict(ledger.counts), len(ledger.errors))
+        raise
 
 
 def preload() -> None:
@@ -148,21 +212,64 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     With ``match_claims``, the claim sentences of every new version are matched against the active known
     claims in the database and stored with it. Every stored change is recorded as an event, with one
     delivery per destination that ``router`` picks; a source that fails ``failing_after`` times in a row
-    makes a ``source_failing`` event, and ``source_recovered`` when it works again.
+    makes a ``source_failing`` event, and ``source_recovered`` when it works again. A source whose article
+    pages mostly fail (``PageTally.systematic``) fails with ``articles_failing``.
 
     Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
-    are stored, and the sources that did not answer are recorded as such."""
+    are stored, and the sources that did not answer are recorded as such. A crawl that raises or is
+    cancelled is recorded as ``aborted`` with what it had (see ``_record_sources``), then the error goes on."""
     started = time.perf_counter()
     run_id = None if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
+    ledger = CrawlLedger(on_progress=on_progress)
+    try:
+        await _crawl(db, sources, options, topic, ledger, rechecks=rechecks, restrict_rechecks=restrict_rechecks,
+                     dry_run=dry_run, match_claims=match_claims, router=router, stop=stop)
+    except BaseException:
+        if run_id is not None:
+            await _record_aborted(db, ledger, _Outcome(run_id, ABORTED, ledger.judge_articles(), options, sources,
+                                                       router, failing_after))
+        raise
+    failing = ledger.judge_articles()
+    status = _status(ledger, failing)
+    if run_id is not None:
+        await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(run_id, status, failing, options, sources,
+                                                                       router, failing_after))
+    seconds = time.perf_counter() - started
+    logger.log(logging.INFO if status == "ok" else logging.WARNING, "crawl %s: %s in %.1fs %s", run_id, status,
+               seconds, dict(ledger.counts))
+    for source_id, reason in failing.items():
+        logger.error("source %s: %s", source_id, reason)
+    return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)
+
+
+async def _record_aborted(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
+    """Record a crawl that raised or was cancelled; shielded, so a second cancellation cannot interrupt the
+    transaction (the thread finishes it). A failure here is logged, never raised over the crawl's own."""
+    logger.warning("crawl %s aborted; recording what it had", outcome.run_id)
+    try:
+        await asyncio.shield(asyncio.to_thread(_record_or_abort, db, ledger, outcome))
+    except Exception:
+        logger.exception("could not record aborted crawl run %s", outcome.run_id)
+
+
+async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic,
+                 ledger: CrawlLedger, *, rechecks: bool, restrict_rechecks: bool, dry_run: bool, match_claims: bool,
+                 router: Router | None, stop: asyncio.Event | None) -> None:
+    """Plan, run the spider until it ends (or ``stop`` is set), and close the store; fills ``ledger``."""
     plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks)
     claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
-    ledger = CrawlLedger(on_progress=on_progress)
     store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router)
     runner = AsyncCrawlerRunner(scrapy_settings(options))
     crawler = runner.create_crawler(MonitorSpider)
     watcher = asyncio.ensure_future(_stop_when_set(stop, runner)) if stop is not None else None
+    crawling = runner.crawl(crawler, plan=plan, store=store, ledger=ledger, options=options)
     try:
-        await runner.crawl(crawler, plan=plan, store=store, ledger=ledger, options=options)
+        # Shielded: a cancellation stops the engine the way ``stop`` does (Scrapy's own tasks cancelled
+        # mid-step may swallow it and leave work behind), so no request carries on after the run is recorded.
+        await asyncio.shield(crawling)
+    except asyncio.CancelledError:
+        await _stop_crawler(runner, crawling)
+        raise
     finally:
         if watcher is not None:
             watcher.cancel()
@@ -171,10 +278,11 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
         # Waits for the writer thread to store the last pages: off the loop.
         await asyncio.to_thread(store.close)
     _count_statuses(ledger, crawler.stats.get_stats() if crawler.stats else {})
-    status = _status(ledger)
-    if run_id is not None:
-        await asyncio.to_thread(_record, db, run_id, ledger, status, options, sources, router,
-                                failing_after)
-    seconds = time.perf_counter() - started
-    logger.info("crawl %s: %s in %.1fs %s", run_id, status, seconds, dict(ledger.counts))
-    return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)
+
+
+async def _stop_crawler(runner: AsyncCrawlerRunner, crawling: asyncio.Task[None]) -> None:
+    """Stop a cancelled crawl's engine and wait (a few seconds at most) until its task has ended."""
+    await asyncio.wait([asyncio.ensure_future(runner.stop()), crawling], timeout=5.0)
+    if not crawling.done():
+        logger.warning("the cancelled crawl did not stop within 5 s; cancelling it")
+        crawling.cancel()

@@ -175,11 +175,11 @@ class MonitorSpider(scrapy.Spider):
         article_id = response.meta.get("lw_article")
         if response.status == 304:
             self.ledger.counts["articles_not_modified"] += 1
-            if article_id is not None:
-                self.ledger.not_modified_articles.append(article_id)
+            self.ledger.article_done(source_id, article_id, not_modified=True)
             return
         if not isinstance(response, TextResponse):
-            self.ledger.article_failed(source_id, response.url, "not_html", "the article is not a text page")
+            self.ledger.article_failed(source_id, response.url, "not_html", "the article is not a text page",
+                                       article_id)
             return
         self.ledger.counts["articles_fetched"] += 1
         headers = {key.decode("latin-1").lower(): values[-1].decode("latin-1")
@@ -198,11 +198,13 @@ class MonitorSpider(scrapy.Spider):
             self.ledger.source_failed(spec.id, code, message)
 
     def on_error(self, failure: Failure) -> None:
-        """Record a failed request on its source; a failed source document fails the source."""
+        """Record a failed request on its source; a failed source document fails the source, a failed
+        re-check is rescheduled (or marked gone) at the end of the crawl."""
         request = failure.request  # type: ignore[attr-defined]
         code, message = classify_failure(failure)
         spec: SourceSpec | None = request.meta.get("lw_spec")
         if spec is not None:
             self._document_failed(spec, request.meta.get("lw_depth", 0), request.url, code, message)
         else:
-            self.ledger.article_failed(request.meta.get("lw_source"), request.url, code, message)
+            self.ledger.article_failed(request.meta.get("lw_source"), request.url, code, message,
+                                       request.meta.get("lw_article"))
