@@ -7,7 +7,7 @@ configured misfire grace time. SIGTERM/SIGINT stop it within ``daemon.shutdown_t
 configuration without a restart, all or nothing: the new config and claims file are read and validated, the
 new jobs and alert objects built, then the database side (sources, known claims, poll times of new sources)
 is written in one transaction; only when all of that succeeded do the config, log redaction, settings and
-jobs switch.
+jobs switch. At start, crawl runs left ``running`` by a process that died are closed as ``aborted``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crawler.runner import preload
+from db import repository as repo
 from db.engine import Database
 from scheduler.health import Health
 from scheduler.http import ObservabilityServer, off_loop
@@ -82,6 +83,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         preload()
         self._stopping = asyncio.Event()
+        await self._close_stale_runs()
         self.jobs = Jobs(self.db, self.settings, self.metrics, clock=self.clock)
         await asyncio.to_thread(self.jobs.schedule_new_sources)
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
@@ -114,6 +116,16 @@ class Daemon:
         """Reload the configuration in the background (what SIGHUP does); see ``apply_reload``."""
         if self._reloading is None or self._reloading.done():
             self._reloading = asyncio.ensure_future(self.apply_reload())
+
+    async def _close_stale_runs(self) -> None:
+        """Close the crawl runs a process that died left ``running`` (this daemon has not crawled yet).
+
+        Assumes no other process is crawling this database right now; a ``labourwatch crawl`` that is would
+        still record its own outcome when it finishes."""
+        closed = await asyncio.to_thread(self.db.in_write, repo.abort_stale_runs, self.clock())
+        logger.log(logging.WARNING if closed else logging.INFO,
+                   "start-up: closed %d crawl run(s) left running by a process that did not finish them "
+                   "(marked aborted)", closed)
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):

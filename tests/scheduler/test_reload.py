@@ -1,5 +1,5 @@
 """The daemon object on a real database (SQLite and PostgreSQL), wired as ``labourwatch run`` wires it: reloads
-apply all or nothing, and removed digest jobs leave /healthz.
+apply all or nothing, removed digest jobs leave /healthz, and crawl runs a dead process left are closed at start.
 
 Every source is disabled, so no crawl runs: what is under test is the configuration, the database side of a
 reload, the jobs and the health endpoint."""
@@ -18,9 +18,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from db import repository as repo
 from db.engine import Database
 from db.migrate import upgrade
-from db.models import KnownClaim, Source
+from db.models import CrawlRun, KnownClaim, Source
 from labourwatch.cli import AppContext
 from labourwatch.commands.run import prepare, stage_reload
 from scheduler.daemon import Daemon
@@ -236,3 +237,31 @@ def test_the_database_side_of_a_reload_is_one_transaction(
         database.dispose()
     [refusal] = [line for line in capsys.readouterr().err.splitlines() if "reload refused" in line]
     assert "StringDataRightTruncation" in refusal or "value too long" in refusal, refusal
+
+
+def test_the_daemon_closes_crawl_runs_a_dead_process_left_running(
+        db_url: str, database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, apps: list[AppContext]) -> None:
+    monkeypatch.setenv("LW_OLD_TOKEN", OLD_SECRET)
+    with database.write() as session:
+        stale = [repo.start_run(session, "daemon", ["a"]) for _ in range(2)]
+        done = repo.start_run(session, "cli", ["a"])
+        repo.finish_run(session, done, "ok", {}, 0)
+    app = new_app(apps, tmp_path, db_url, claims=[CLAIM], secret_env="LW_OLD_TOKEN", digest=False,
+                  sources=[{"id": "a", "url": "https://a.example/rss.xml"}])
+    daemon = Daemon(app.database(), prepare(app), lambda: stage_reload(app))
+
+    async def scenario() -> None:
+        async with running(daemon):
+            pass
+
+    asyncio.run(scenario())
+    with database.read() as session:
+        runs = {run.id: (run.status, run.finished_at is not None) for run in session.scalars(select(CrawlRun))}
+    assert runs == {stale[0]: ("aborted", True), stale[1]: ("aborted", True), done: ("ok", True)}
+    assert "start-up: closed 2 crawl run(s) left running" in capsys.readouterr().err
+
+    # The next start finds none left.
+    daemon = Daemon(app.database(), prepare(app), lambda: stage_reload(app))
+    asyncio.run(scenario())
+    assert "start-up: closed 0 crawl run(s)" in capsys.readouterr().err
