@@ -1,10 +1,18 @@
 """The dispatcher: sends what the outbox holds through apprise, at least once, never twice on purpose.
 
-Each pass claims due deliveries under a lease, sends them — destinations concurrently, each destination's
-messages in order — and records every outcome in its own short transaction, right after the attempt. A
-failed attempt is retried with capped exponential backoff and jitter; after ``max_attempts`` the delivery
-is ``dead`` and a ``delivery_dead`` event goes to the ops routes. A destination that fails never delays
-or repeats another. Digest routes get one grouped message per destination when their cron has fired.
+Each pass claims due deliveries under a lease, with a token of its own (``lease_owner``), and sends them —
+destinations concurrently, each destination's messages in order — recording every outcome in its own short
+transaction, right after the attempt, and only while the pass still holds the row (a pass whose lease ran
+out and was claimed elsewhere records nothing; that is logged and counted as ``lease_lost``).
+
+A pass never outlives its lease: it stops starting sends once ``_LEASE_SHARE`` of the lease has gone, every
+send's timeouts fit in what is left, and the deliveries it did not get to are released (due again at once,
+attempts untouched). A destination that fails is done for the pass: the failed delivery is retried with
+capped exponential backoff and jitter, and the destination's other claimed deliveries are released to wait
+for that same retry time without spending an attempt, so one slow destination costs one timeout, not one
+per message. After ``max_attempts`` a delivery is ``dead`` and a ``delivery_dead`` event goes to the ops
+routes; a message that cannot be rendered is dead at once, alone. Digest routes get one grouped message per
+destination when their cron has fired, under the same rules.
 
 apprise 2.x returns an ``AppriseResult``: only ``SUCCESS`` counts as delivered (``NOMATCH`` and
 ``FAILURE`` are both falsy; ``TIMEOUT`` may still have arrived, which the idempotency key covers).
@@ -16,17 +24,18 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import apprise
 
 from alerts.render import Message, render_digest, render_event
-from alerts.routes import Destination, Router, destinations
+from alerts.routes import Destination, Router, by_any_key
 from alerts.types import AlertOptions, RouteSpec
 from db import events, outbox
 from db.engine import Database
@@ -37,6 +46,9 @@ logger = logging.getLogger(__name__)
 _HEADER_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls", "mailto", "mailtos"})
 KEY_HEADER = "X-Labourwatch-Key"
 _HOURLY = "0 * * * *"
+# A pass's sends end within this share of its lease; the rest of the lease is margin for recording the last
+# outcomes (and for clocks that differ a little between dispatchers).
+_LEASE_SHARE = 0.8
 
 
 def utcnow() -> datetime:
@@ -46,13 +58,16 @@ def utcnow() -> datetime:
 
 @dataclass
 class DispatchReport:
-    """What one dispatch pass did."""
+    """What one dispatch pass did. ``released``: claimed but given back unsent (their destination failed or
+    the pass ran out of time); ``lease_lost``: outcomes not recorded because another dispatcher held the row."""
 
     sent: int = 0
     failed: int = 0
     dead: int = 0
     deferred: int = 0
     digests: int = 0
+    released: int = 0
+    lease_lost: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -81,26 +96,79 @@ def with_key(url: str, key: str, timeout: float) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(extra)
 
 
-async def send(url: str, message: Message, key: str, timeout: float) -> SendResult:
-    """One message to one apprise URL."""
+def send_limit(timeout: float) -> float:
+    """The longest one send may take, given apprise's connect and read ``timeout``."""
+    return timeout * 3 + 5
+
+
+async def send(url: str, message: Message, key: str, timeout: float, limit: float | None = None) -> SendResult:
+    """One message to one apprise URL; given up after ``limit`` seconds (default ``send_limit(timeout)``)."""
     target = apprise.Apprise()
     if not target.add(with_key(url, key, timeout)):
         return SendResult(False, "apprise does not accept this URL", permanent=True)
     try:
         result = await asyncio.wait_for(
             target.async_notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.MARKDOWN),
-            timeout=timeout * 3 + 5)
+            timeout=send_limit(timeout) if limit is None else limit)
     except TimeoutError:
         return SendResult(False, "timed out")
     except Exception as exc:  # isolation boundary: a plugin bug is one failed attempt, not a dead dispatcher
-        return SendResult(False, f"{type(exc).__name__}: {exc}")
+        return SendResult(False, f"{type(exc).__name__}: {_scrubbed(str(exc), url)}")
     status = getattr(result, "status", None)
     name = getattr(status, "name", str(status)).lower()
     ok = status == apprise.AppriseResultStatus.SUCCESS if status is not None else bool(result)
     return SendResult(ok, "sent" if ok else name)
 
 
-Sender = Callable[[str, Message, str, float], Any]
+def _scrubbed(text: str, url: str) -> str:
+    # An exception's text may quote the URL (a token in the path, a password); it goes to logs and last_error.
+    try:
+        parts = urlsplit(url)
+        secrets = [url, parts.netloc, parts.password or "", parts.path, parts.query]
+    except ValueError:
+        secrets = [url]
+    for secret in sorted((s for s in secrets if len(s) > 3), key=len, reverse=True):
+        text = text.replace(secret, "…")
+    return text
+
+
+class Sender(Protocol):
+    """What sends one message: ``send`` or a stand-in with its signature."""
+
+    def __call__(self, url: str, message: Message, key: str, timeout: float,
+                 limit: float | None = None) -> Awaitable[SendResult]:
+        """Send ``message`` to ``url`` within ``limit`` seconds."""
+        ...
+
+
+@dataclass
+class _Pass:
+    """One dispatch pass: the token its claims carry, when it must stop starting sends, what it did."""
+
+    owner: str
+    deadline: float  # time.monotonic()
+    timeout: float  # apprise's connect and read timeouts for this pass's sends
+    report: DispatchReport = field(default_factory=DispatchReport)
+
+    @classmethod
+    def start(cls, options: AlertOptions) -> _Pass:
+        """A pass starting now, with a fresh token. Its sends use the configured timeout, unless the lease is
+        too short for it: then a quarter of the pass's time, so that sends still fit."""
+        budget = options.lease * _LEASE_SHARE
+        return cls(uuid.uuid4().hex, time.monotonic() + budget, min(options.timeout, budget / 4))
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline."""
+        return self.deadline - time.monotonic()
+
+    def send_timeouts(self) -> tuple[float, float] | None:
+        """(apprise timeout, hard limit) for a send started now; None when the connect and read timeouts no
+        longer both fit before the deadline. The timeout is never shortened to squeeze a send in (a slow but
+        healthy destination would fail); only the hard limit, for plugins that overrun it, stops at the deadline."""
+        left = self.remaining()
+        if left < 2 * self.timeout:
+            return None
+        return self.timeout, min(send_limit(self.timeout), left)
 
 
 class Dispatcher:
@@ -112,7 +180,7 @@ class Dispatcher:
         self.db = db
         self.options = options
         self.routes = {route.name: route for route in routes}
-        self.destinations = destinations(routes)
+        self.destinations = by_any_key(routes)
         self.router = Router(routes)
         self.clock = clock
         self.sender = sender
@@ -125,45 +193,92 @@ class Dispatcher:
 
     async def dispatch(self) -> DispatchReport:
         """One pass: immediate deliveries that are due, then digests whose time has come."""
-        report = DispatchReport()
+        # The deadline starts before the claim, so it falls before the lease the claim sets runs out.
+        run = _Pass.start(self.options)
         now = self.clock()
         lease = timedelta(seconds=self.options.lease)
-        claimed = await asyncio.to_thread(self.db.in_write, outbox.claim_immediate, now, lease)
-        by_destination: dict[tuple[str, str], list[outbox.Claimed]] = defaultdict(list)
+        claimed = await asyncio.to_thread(self.db.in_write, outbox.claim_immediate, now, lease, run.owner,
+                                          self.options.batch)
+        await asyncio.gather(*(self._send_immediate(destination, items, run)
+                               for destination, items in self._by_destination(claimed)))
+        await self._digests(now, lease, run)
+        return run.report
+
+    def _by_destination(self, claimed: list[outbox.Claimed]) -> list[tuple[Destination | None, list[outbox.Claimed]]]:
+        """Claimed deliveries grouped by destination, rows under its legacy key joining the others, in order."""
+        groups: dict[tuple[str, str], tuple[Destination | None, list[outbox.Claimed]]] = {}
         for delivery in claimed:
-            by_destination[(delivery.route, delivery.destination)].append(delivery)
-        await asyncio.gather(*(self._send_immediate(key, items, report) for key, items in by_destination.items()))
-        await self._digests(now, lease, report)
-        return report
+            destination = self.destinations.get((delivery.route, delivery.destination))
+            key = (delivery.route, destination.key if destination else delivery.destination)
+            groups.setdefault(key, (destination, []))[1].append(delivery)
+        return list(groups.values())
 
     # --- immediate -------------------------------------------------------------------------------
 
-    async def _send_immediate(self, key: tuple[str, str], items: list[outbox.Claimed],
-                              report: DispatchReport) -> None:
-        destination = self.destinations.get(key)
+    async def _send_immediate(self, destination: Destination | None, items: list[outbox.Claimed],
+                              run: _Pass) -> None:
         if destination is None:
-            await self._give_up(items, "the destination is no longer in the config", report)
+            await self._give_up(items, "the destination is no longer in the config", run)
             return
-        items = await self._rate_limited(destination, items, report)
-        for delivery in items:
-            message = render_event(delivery.event, self.options.web_url)
-            result = await self.sender(destination.url, message, delivery.idempotency_key, self.options.timeout)
-            await self._record(destination, [delivery], result, delivery.idempotency_key, report)
+        items = await self._rate_limited(destination, items, run)
+        for index, delivery in enumerate(items):
+            message = await self._render(destination, delivery, run)
+            if message is None:
+                continue  # that delivery is dead; the destination's others still go
+            timeouts = run.send_timeouts()
+            if timeouts is None:
+                await self._release(items[index:], None, run)
+                return
+            result = await self.sender(destination.url, message, delivery.idempotency_key, *timeouts)
+            retry_at = await self._record(destination, [delivery], result, delivery.idempotency_key, run)
+            if not result.ok:
+                await self._skip_rest(destination, items[index + 1:], result, retry_at, run)
+                return
+
+    async def _render(self, destination: Destination, delivery: outbox.Claimed, run: _Pass) -> Message | None:
+        """The delivery's message; None (and the delivery dead) when it cannot be rendered."""
+        try:
+            return render_event(delivery.event, self.options.web_url)
+        except Exception as exc:  # isolation boundary: one bad event must not block its destination
+            await self._unrenderable([delivery], destination, exc, run)
+            return None
+
+    async def _unrenderable(self, items: list[outbox.Claimed], destination: Destination, exc: Exception,
+                            run: _Pass) -> None:
+        error = f"{destination.label}: the message could not be rendered ({type(exc).__name__}: {exc})"
+        logger.error("alert for event(s) %s (route %s) could not be rendered: %s: %s",
+                     ", ".join(str(item.event["id"]) for item in items), destination.route.name,
+                     type(exc).__name__, exc)
+        run.report.errors.append(f"{destination.route.name} {error}")
+        await self._give_up(items, error, run)
+
+    async def _skip_rest(self, destination: Destination, rest: list[outbox.Claimed], result: SendResult,
+                         retry_at: datetime, run: _Pass) -> None:
+        """After a failed send the destination is done for this pass: its other deliveries wait for the same
+        retry time without spending an attempt — or die with it when apprise refuses the URL itself."""
+        if not rest:
+            return
+        if result.permanent:
+            await self._give_up(rest, f"{destination.label}: {result.status}", run)
+            return
+        await self._release(rest, retry_at, run)
 
     async def _rate_limited(self, destination: Destination, items: list[outbox.Claimed],
-                            report: DispatchReport) -> list[outbox.Claimed]:
+                            run: _Pass) -> list[outbox.Claimed]:
         limit = destination.route.rate_limit
         if limit is None:
             return items
         since = self.clock() - timedelta(hours=1)
-        used = await asyncio.to_thread(self.db.in_read, outbox.sent_recently, destination.route.name, destination.key,
-                                       since)
+        used = await asyncio.to_thread(self.db.in_read, outbox.sent_recently, destination.route.name,
+                                       destination.keys, since)
         room = max(0, limit - used)
         overflow = items[room:]
         if overflow:
             # Over the hourly budget: these wait for the next digest rather than being dropped or spammed.
-            await asyncio.to_thread(self.db.in_write, outbox.defer_to_digest, [d.id for d in overflow])
-            report.deferred += len(overflow)
+            ids = [d.id for d in overflow]
+            done = await asyncio.to_thread(self.db.in_write, outbox.defer_to_digest, ids, run.owner)
+            self._check_held(ids, done, "deferral", run)
+            run.report.deferred += len(done)
         return items[:room]
 
     # --- digests ---------------------------------------------------------------------------------
@@ -178,65 +293,119 @@ class Dispatcher:
         fire = trigger.get_next_fire_time(None, oldest)
         return fire is not None and fire <= now
 
-    async def _digests(self, now: datetime, lease: timedelta, report: DispatchReport) -> None:
+    async def _digests(self, now: datetime, lease: timedelta, run: _Pass) -> None:
+        if run.send_timeouts() is None:
+            return  # no time left to send one: they wait for the next pass, unclaimed
         waiting = await asyncio.to_thread(self.db.in_read, outbox.waiting_digests, now)
-        due = []
-        for route_name, destination_key, oldest in waiting:
-            destination = self.destinations.get((route_name, destination_key))
-            if destination is None or self._digest_due(destination.route, oldest, now):
-                due.append((route_name, destination_key, destination))
-        await asyncio.gather(*(self._send_digest(route, key, dest, now, lease, report) for route, key, dest in due))
+        # Rows under a destination's legacy key and under its key make one digest.
+        found: dict[tuple[str, str], tuple[Destination | None, list[str], datetime]] = {}
+        for route_name, stored_key, oldest in waiting:
+            destination = self.destinations.get((route_name, stored_key))
+            name = (route_name, destination.key if destination else stored_key)
+            _, keys, earliest = found.get(name, (destination, [], oldest))
+            found[name] = (destination, [*keys, stored_key], min(earliest, oldest))
+        due = [(name[0], keys, destination) for name, (destination, keys, oldest) in found.items()
+               if destination is None or self._digest_due(destination.route, oldest, now)]
+        await asyncio.gather(*(self._send_digest(route, keys, destination, now, lease, run)
+                               for route, keys, destination in due))
 
-    async def _send_digest(self, route: str, key: str, destination: Destination | None, now: datetime,
-                           lease: timedelta, report: DispatchReport) -> None:
-        group = hashlib.sha256(f"digest\x1f{route}\x1f{key}\x1f{now.isoformat()}".encode()).hexdigest()[:32]
-        items = await asyncio.to_thread(self.db.in_write, outbox.claim_digest, route, key, now, lease, group)
+    async def _send_digest(self, route: str, keys: list[str], destination: Destination | None, now: datetime,
+                           lease: timedelta, run: _Pass) -> None:
+        name = destination.key if destination else keys[0]
+        group = hashlib.sha256(f"digest\x1f{route}\x1f{name}\x1f{now.isoformat()}".encode()).hexdigest()[:32]
+        items = await asyncio.to_thread(self.db.in_write, outbox.claim_digest, route, keys, now, lease, run.owner,
+                                        group)
         if not items:
             return
         if destination is None:
-            await self._give_up(items, "the destination is no longer in the config", report)
+            await self._give_up(items, "the destination is no longer in the config", run)
             return
         group = items[0].sent_in or group
-        since = min(item.event["created_at"] for item in items)
-        message = render_digest(route, [item.event for item in items], since, self.options.web_url)
-        result = await self.sender(destination.url, message, group, self.options.timeout)
-        await self._record(destination, items, result, group, report, digest=True)
+        message, items = await self._render_digest(destination, items, run)
+        timeouts = run.send_timeouts()
+        if message is None or timeouts is None:
+            await self._release(items, None, run)  # (none left when nothing rendered)
+            return
+        result = await self.sender(destination.url, message, group, *timeouts)
+        await self._record(destination, items, result, group, run, digest=True)
+
+    async def _render_digest(self, destination: Destination, items: list[outbox.Claimed],
+                             run: _Pass) -> tuple[Message | None, list[outbox.Claimed]]:
+        """The digest of the items that render (those that do not are dead, each alone), and those items."""
+        good: list[outbox.Claimed] = []
+        for item in items:
+            if await self._render(destination, item, run) is not None:
+                good.append(item)
+        if not good:
+            return None, []
+        since = min(item.event["created_at"] for item in good)
+        try:
+            return render_digest(destination.route.name, [i.event for i in good], since, self.options.web_url), good
+        except Exception as exc:  # the digest template itself: no retry can fix it, so it is reported as dead
+            await self._unrenderable(good, destination, exc, run)
+            return None, []
 
     # --- outcomes --------------------------------------------------------------------------------
 
     async def _record(self, destination: Destination, items: list[outbox.Claimed], result: SendResult,
-                      message_key: str, report: DispatchReport, digest: bool = False) -> None:
+                      message_key: str, run: _Pass, digest: bool = False) -> datetime:
+        """Store the outcome of one send; returns when a failed destination may be tried again."""
         now = self.clock()
         ids = [item.id for item in items]
         if result.ok:
-            await asyncio.to_thread(self.db.in_write, outbox.mark_sent, ids, now, message_key)
-            report.sent += len(items)
-            report.digests += int(digest)
-            return
+            done = await asyncio.to_thread(self.db.in_write, outbox.mark_sent, ids, now, message_key, owner=run.owner)
+            self._check_held(ids, done, "sent", run)
+            run.report.sent += len(done)
+            run.report.digests += int(digest and bool(done))
+            return now
         attempts = max(item.attempts for item in items) + 1
+        retry_at = now + self.backoff(attempts)
         error = f"{destination.label}: {result.status}"
-        report.errors.append(f"{destination.route.name} {error}")
+        run.report.errors.append(f"{destination.route.name} {error}")
         logger.warning("alert delivery to %s (route %s) failed: %s (attempt %d of %d)", destination.label,
                        destination.route.name, result.status, attempts, self.options.max_attempts)
         if result.permanent or attempts >= self.options.max_attempts:
-            await self._give_up(items, error, report)
+            await self._give_up(items, error, run)
+            return retry_at
+        done = await asyncio.to_thread(self.db.in_write, outbox.mark_failed, ids, error, retry_at, owner=run.owner)
+        self._check_held(ids, done, "failure", run)
+        run.report.failed += len(done)
+        return retry_at
+
+    async def _release(self, items: list[outbox.Claimed], retry_at: datetime | None, run: _Pass) -> None:
+        """Give deliveries back unsent, attempts untouched: due at ``retry_at``, or at once."""
+        if not items:
             return
-        await asyncio.to_thread(self.db.in_write, outbox.mark_failed, ids, error, now + self.backoff(attempts))
-        report.failed += len(items)
+        ids = [item.id for item in items]
+        done = await asyncio.to_thread(self.db.in_write, outbox.release, ids, run.owner, retry_at)
+        self._check_held(ids, done, "release", run)
+        run.report.released += len(done)
 
-    async def _give_up(self, items: list[outbox.Claimed], error: str, report: DispatchReport) -> None:
+    async def _give_up(self, items: list[outbox.Claimed], error: str, run: _Pass) -> None:
         now = self.clock()
+        ids = [item.id for item in items]
 
-        def bury(session: Any) -> None:
-            outbox.mark_failed(session, [item.id for item in items], error, None)
+        def bury(session: Any) -> list[int]:
+            done = outbox.mark_failed(session, ids, error, None, owner=run.owner)
             drafts = [events.EventDraft(
                 events.DELIVERY_DEAD, f"{events.DELIVERY_DEAD}:{item.id}", item.event.get("title") or "",
                 f"An alert could not be delivered on route {item.route}: {error}", source_id=item.event["source_id"],
                 url=item.event.get("url"),
                 details={"delivery_id": item.id, "event_id": item.event["id"], "route": item.route, "error": error})
-                for item in items if item.event["type"] != events.DELIVERY_DEAD]
+                for item in items if item.id in done and item.event["type"] != events.DELIVERY_DEAD]
             # An ops alert about a dead ops alert would loop; those are only recorded.
             events.record_events(session, drafts, self.router, now)
+            return done
 
-        await asyncio.to_thread(self.db.in_write, bury)
-        report.dead += len(items)
+        done = await asyncio.to_thread(self.db.in_write, bury)
+        self._check_held(ids, done, "dead letter", run)
+        run.report.dead += len(done)
+
+    @staticmethod
+    def _check_held(ids: list[int], done: list[int], outcome: str, run: _Pass) -> None:
+        """Count and log the outcomes not recorded because another dispatcher holds those rows now."""
+        lost = sorted(set(ids) - set(done))
+        if lost:
+            run.report.lease_lost += len(lost)
+            logger.warning("%s of delivery %s not recorded: its lease ran out and another dispatcher holds it",
+                           outcome, ", ".join(map(str, lost)))

@@ -83,10 +83,13 @@ def test_a_failing_destination_neither_blocks_nor_repeats_another(
     record(database, routes, [draft(1), draft(2)], clock.now)
     http_receiver.mode = "error"
     first = dispatch(database, routes, clock)
-    assert (first.sent, first.failed) == (2, 2)
-    assert len(smtp_receiver.wait_for(2)) == 2
-    failed = [d for d in deliveries(database) if d.status == "failed"]
-    assert len(failed) == 2 and all(d.next_attempt_at == clock.now + timedelta(seconds=60) for d in failed)
+    # The failing destination is tried once; its second delivery waits for the same backoff, no attempt spent.
+    assert (first.sent, first.failed, first.released) == (2, 1, 1)
+    assert len(smtp_receiver.wait_for(2)) == 2 and len(http_receiver.records) == 1
+    waiting = [d for d in deliveries(database) if d.status != "sent"]
+    assert [(d.status, d.attempts) for d in waiting] == [("failed", 1), ("pending", 0)]
+    assert all(d.next_attempt_at == clock.now + timedelta(seconds=60) for d in waiting)
+    assert all(d.lease_until is None and d.lease_owner is None for d in waiting)
     assert dispatch(database, routes, clock).sent == 0  # not due yet: backoff
     http_receiver.mode = "ok"
     clock.advance(seconds=61)
@@ -97,7 +100,9 @@ def test_a_failing_destination_neither_blocks_nor_repeats_another(
     by_key: dict[str | None, list[str]] = {}
     for request in posted:
         by_key.setdefault(request.header(KEY_HEADER), []).append(request.mode)
-    assert sorted(by_key.values()) == [["error", "ok"], ["error", "ok"]]  # a retry carries the same key
+    assert sorted(by_key.values()) == [["error", "ok"], ["ok"]]  # a retry carries the same key
+    assert [r.body["message"] for r in posted[1:]] == sorted((r.body["message"] for r in posted[1:]),
+                                                             key=lambda m: "2,000" in m)  # still in order
 
 
 def test_backoff_grows_and_is_capped() -> None:
@@ -188,7 +193,7 @@ def test_a_crashed_claim_is_sent_again_after_its_lease_with_the_same_key(
     clock = Clock()
     record(database, routes, [draft(30)], clock.now)
     with database.write() as session:  # a dispatcher claims it and dies before recording anything
-        claimed = outbox.claim_immediate(session, clock.now, timedelta(seconds=FAST.lease))
+        claimed = outbox.claim_immediate(session, clock.now, timedelta(seconds=FAST.lease), "crashed")
     assert len(claimed) == 1
     assert dispatch(database, routes, clock).sent == 0  # leased: nobody else sends it meanwhile
     clock.advance(seconds=FAST.lease + 1)
