@@ -97,7 +97,7 @@ def _find_spans(text: str, lowered: str, terms: tuple[_Term, ...]) -> list[tuple
     # Looking for the needle in lowercased text is ~50 times faster than a case-insensitive regex
     # with a lookbehind, and rules out most terms for most articles.
     hangul = None
-    spans = []
+    spans: list[tuple[int, int, _Term]] = []
     for term in terms:
         if term.needle not in lowered:
             continue

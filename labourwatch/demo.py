@@ -72,6 +72,14 @@ def write_config(web: FixtureWeb, folder: Path) -> Path:
     return path
 
 
+def drop_routes(path: Path) -> None:
+    """Remove the alert routes from a demo config (its console destination is gone with the demo)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["alerts"]["routes"] = []
+    path.write_text("# Written by `labourwatch demo` for browsing its database; its fixture web and console "
+                    "alerts are gone.\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 @dataclass
 class EventFeed:
     """Prints every event the daemon records, as it is recorded (a summary when many arrive at once)."""

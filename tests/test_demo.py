@@ -34,3 +34,8 @@ def test_demo_runs_offline_and_leaves_a_database_to_browse(tmp_path: Path) -> No
     assert statuses.get("sent", 0) > 0 and set(statuses) == {"sent"}
     alerts = (folder / "alerts.md").read_text(encoding="utf-8")
     assert alerts.count("## [labourwatch]") == statuses["sent"]
+    # The commands the demo prints for looking around work on the config it leaves behind.
+    browse = subprocess.run([sys.executable, "-m", "labourwatch", "--config", str(folder / "config.yaml"),
+                             "events", "list"], capture_output=True, text=True, timeout=60)
+    assert browse.returncode == 0, browse.stderr
+    assert "article_edited" in browse.stdout

@@ -13,7 +13,7 @@ from rich.console import Console
 from db.migrate import upgrade
 from labourwatch.cli import AppContext
 from labourwatch.commands.run import prepare, stage_reload
-from labourwatch.demo import EventFeed, narrate, register_console, show_alert, write_config
+from labourwatch.demo import EventFeed, drop_routes, narrate, register_console, show_alert, write_config
 from labourwatch.fixtureweb import FixtureWeb
 
 # Quiet time that ends a wait: the daemon has had time to poll, re-check and dispatch (all every 1-3 s).
@@ -41,11 +41,12 @@ def demo(steps: int, folder: Path | None, step_timeout: float) -> None:
     console = Console(highlight=False)
     alerts_file = folder / "alerts.md"
     alerts_file.write_text("# Alerts sent by labourwatch demo\n\n", encoding="utf-8")
+    # Registered before the config is loaded: loading checks that apprise knows every route's scheme.
+    register_console(show_alert(console, alerts_file))
     with FixtureWeb() as web:
         app = AppContext(config_file=write_config(web, folder))
         upgrade(app.database(at_head=False))
         settings = prepare(app)
-        register_console(show_alert(console, alerts_file))
         console.rule("[bold]labourwatch demo")
         console.print(f"fixture news web: {len(web.sources())} sources on 127.0.0.1; database in {folder}")
         loop = reactor.ensure_reactor()
@@ -55,6 +56,8 @@ def demo(steps: int, folder: Path | None, step_timeout: float) -> None:
             loop.run_until_complete(_drive(daemon, web, feed, console, steps, step_timeout))
         finally:
             reactor.shutdown()
+    # The console destination exists only inside this process: the config left for browsing has no routes.
+    drop_routes(folder / "config.yaml")
     events, deliveries = feed.totals()
     console.rule("[bold]done")
     console.print("events: " + ", ".join(f"{n} {kind}" for kind, n in events.most_common()))
