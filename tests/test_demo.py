@@ -36,6 +36,6 @@ def test_demo_runs_offline_and_leaves_a_database_to_browse(tmp_path: Path) -> No
     assert alerts.count("## [labourwatch]") == statuses["sent"]
     # The commands the demo prints for looking around work on the config it leaves behind.
     browse = subprocess.run([sys.executable, "-m", "labourwatch", "--config", str(folder / "config.yaml"),
-                             "events", "list"], capture_output=True, text=True, timeout=60)
+                             "events", "list", "--format", "json"], capture_output=True, text=True, timeout=60)
     assert browse.returncode == 0, browse.stderr
     assert "article_edited" in browse.stdout
