@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from alerts.types import NEWSROOM_EVENT_TYPES, AlertOptions, RouteSpec
+from alerts.types import NEWSROOM_EVENT_TYPES, AlertOptions, RouteSpec, file_destination
 from analysis.claims.model import Claim, ClaimDataError, claims_from_yaml_data
 from analysis.relevance import DEFAULT_TOPIC
 from analysis.types import Topic, TopicTerms
@@ -49,6 +49,9 @@ class Config:
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
     # URLs read from the routes' apprise config files, by route name.
     file_urls: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    # Each route's ``urls`` as written, ${ENV} references unresolved, by route position: destinations are named
+    # after these, so a rotated secret keeps its queue (alerts.routes).
+    written_urls: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
     # The known claims of ``claims.file``, read and checked at load (None when the config names none).
     known_claims: tuple[Claim, ...] | None = field(default=None, repr=False)
 
@@ -73,13 +76,16 @@ class Config:
 
     @property
     def routes(self) -> list[RouteSpec]:
-        """The alert routes, URLs resolved (they may hold secrets: never log them)."""
+        """The alert routes, URLs resolved (they may hold secrets: never log them), each with its URLs as written."""
+        written = self.written_urls or tuple(tuple(r.urls) for r in self.model.alerts.routes)
         return [
             RouteSpec(name=r.name, urls=(*r.urls, *self.file_urls.get(r.name, ())),
                       events=tuple(r.events) or NEWSROOM_EVENT_TYPES, mode=r.mode,
                       cron=r.cron, sources=tuple(r.sources), min_relevance=r.min_relevance,
-                      min_confidence=r.min_confidence, rate_limit=r.rate_limit, digest_cron=r.digest_cron)
-            for r in self.model.alerts.routes
+                      min_confidence=r.min_confidence, rate_limit=r.rate_limit, digest_cron=r.digest_cron,
+                      written=(*as_written, *(file_destination(r.apprise_config or "", n)
+                                              for n, _ in enumerate(self.file_urls.get(r.name, ())))))
+            for r, as_written in zip(self.model.alerts.routes, written, strict=True)
         ]
 
     @property
@@ -177,6 +183,7 @@ def parse_config(text: str, file: Path | None = None, environ: dict[str, str] | 
     if problems:
         raise ConfigError(problems, name)
     return Config(model=model, path=file.resolve() if file else None, secrets=frozenset(secrets), file_urls=file_urls,
+                  written_urls=_written_urls(raw),
                   known_claims=known_claims)
 
 
@@ -233,6 +240,12 @@ def _apprise_config_urls(model: ConfigModel, base: Path, secrets: set[str],
         secrets.update(urls)  # they may hold tokens and passwords; keep them out of logs
         found[route.name] = urls
     return found
+
+
+def _written_urls(raw: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+    """Each route's ``urls`` as the file writes them (before ${ENV} resolution), by route position."""
+    routes = (raw.get("alerts") or {}).get("routes") or []
+    return tuple(tuple(str(url) for url in route.get("urls") or ()) for route in routes)
 
 
 def _resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: set[str], problems: list[str]) -> Any:
