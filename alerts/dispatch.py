@@ -36,7 +36,9 @@ import apprise
 
 from alerts.render import Message, render_digest, render_event
 from alerts.routes import Destination, Router, by_any_key
+from alerts.targets import apprise_target
 from alerts.types import AlertOptions, RouteSpec
+from analysis.cron import next_fire
 from db import events, outbox
 from db.engine import Database
 
@@ -103,9 +105,10 @@ def send_limit(timeout: float) -> float:
 
 async def send(url: str, message: Message, key: str, timeout: float, limit: float | None = None) -> SendResult:
     """One message to one apprise URL; given up after ``limit`` seconds (default ``send_limit(timeout)``)."""
-    target = apprise.Apprise()
-    if not target.add(with_key(url, key, timeout)):
-        return SendResult(False, "apprise does not accept this URL", permanent=True)
+    try:
+        target = apprise_target(with_key(url, key, timeout))  # what config load checked, with our key added
+    except ValueError as exc:
+        return SendResult(False, str(exc), permanent=True)
     try:
         result = await asyncio.wait_for(
             target.async_notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.MARKDOWN),
@@ -287,10 +290,7 @@ class Dispatcher:
         return route.cron if route.mode == "digest" and route.cron else route.digest_cron or _HOURLY
 
     def _digest_due(self, route: RouteSpec, oldest: datetime, now: datetime) -> bool:
-        from apscheduler.triggers.cron import CronTrigger
-
-        trigger = CronTrigger.from_crontab(self._digest_cron(route), timezone=UTC)
-        fire = trigger.get_next_fire_time(None, oldest)
+        fire = next_fire(self._digest_cron(route), oldest)
         return fire is not None and fire <= now
 
     async def _digests(self, now: datetime, lease: timedelta, run: _Pass) -> None:

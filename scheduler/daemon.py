@@ -22,11 +22,11 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from analysis.cron import cron_trigger
 from crawler.runner import preload
 from db import repository as repo
 from db.engine import Database
@@ -169,9 +169,9 @@ class Daemon:
             ("poll", jobs.poll, _every(options.poll_every)),
             ("revisit", jobs.revisit, _every(options.revisit_every)),
             ("dispatch", jobs.dispatch, _every(options.dispatch_every)),
-            ("prune", jobs.prune, CronTrigger.from_crontab(options.prune_cron, timezone=UTC)),
+            ("prune", jobs.prune, cron_trigger(options.prune_cron)),
         ]
-        plan += [(f"digest:{route.name}", jobs.dispatch, CronTrigger.from_crontab(route.cron, timezone=UTC))
+        plan += [(f"digest:{route.name}", jobs.dispatch, cron_trigger(route.cron))
                  for route in settings.routes if route.mode == "digest" and route.cron]
         return plan
 

@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client.parser import text_string_to_metric_families
 
+from analysis.cron import cron_trigger
 from scheduler.health import Health, fire_after
 from scheduler.http import ObservabilityServer
 from scheduler.metrics import Metrics
@@ -30,7 +31,7 @@ class Clock:
 
 
 def cron(expression: str) -> CronTrigger:
-    return CronTrigger.from_crontab(expression, timezone=UTC)
+    return cron_trigger(expression)
 
 
 def healthy_daemon(clock: Clock) -> Health:
