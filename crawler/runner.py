@@ -224,10 +224,12 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     try:
         await _crawl(db, sources, options, topic, ledger, rechecks=rechecks, restrict_rechecks=restrict_rechecks,
                      dry_run=dry_run, match_claims=match_claims, router=router, stop=stop)
-    except BaseException:
+    except BaseException as exc:
+        failing = ledger.judge_articles()
         if run_id is not None:
-            await _record_aborted(db, ledger, _Outcome(run_id, ABORTED, ledger.judge_articles(), options, sources,
-                                                       router, failing_after))
+            await _record_aborted(db, ledger, _Outcome(run_id, ABORTED, failing, options, sources, router,
+                                                       failing_after))
+        _log(run_id, f"{ABORTED} ({type(exc).__name__})", time.perf_counter() - started, ledger, failing)
         raise
     failing = ledger.judge_articles()
     status = _status(ledger, failing)
@@ -235,17 +237,20 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
         await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(run_id, status, failing, options, sources,
                                                                        router, failing_after))
     seconds = time.perf_counter() - started
+    _log(run_id, status, seconds, ledger, failing)
+    return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)
+
+
+def _log(run_id: int | None, status: str, seconds: float, ledger: CrawlLedger, failing: Mapping[str, str]) -> None:
     logger.log(logging.INFO if status == "ok" else logging.WARNING, "crawl %s: %s in %.1fs %s", run_id, status,
                seconds, dict(ledger.counts))
     for source_id, reason in failing.items():
         logger.error("source %s: %s", source_id, reason)
-    return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)
 
 
 async def _record_aborted(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
     """Record a crawl that raised or was cancelled; shielded, so a second cancellation cannot interrupt the
     transaction (the thread finishes it). A failure here is logged, never raised over the crawl's own."""
-    logger.warning("crawl %s aborted; recording what it had", outcome.run_id)
     try:
         await asyncio.shield(asyncio.to_thread(_record_or_abort, db, ledger, outcome))
     except Exception:
@@ -281,8 +286,19 @@ async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOpti
 
 
 async def _stop_crawler(runner: AsyncCrawlerRunner, crawling: asyncio.Task[None]) -> None:
-    """Stop a cancelled crawl's engine and wait (a few seconds at most) until its task has ended."""
-    await asyncio.wait([asyncio.ensure_future(runner.stop()), crawling], timeout=5.0)
+    """Stop a cancelled crawl's engine; if it has not ended within a second (a download hanging), cancel it.
+
+    A cancellation is the last resort (the daemon's shutdown grace is over), so this waits only briefly."""
+    stopping = asyncio.ensure_future(_stop_quietly(runner))
+    await asyncio.wait([stopping, crawling], timeout=1.0)
     if not crawling.done():
-        logger.warning("the cancelled crawl did not stop within 5 s; cancelling it")
+        logger.warning("the cancelled crawl did not stop within 1 s; cancelling its downloads")
         crawling.cancel()
+        await asyncio.wait([crawling], timeout=1.0)
+
+
+async def _stop_quietly(runner: AsyncCrawlerRunner) -> None:
+    try:
+        await runner.stop()
+    except Exception:  # the engine was already stopping or cancelled: it ends either way
+        logger.debug("stopping a cancelled crawl", exc_info=True)
