@@ -204,6 +204,13 @@ class Daemon:
             self.health.started(job_id)
             try:
                 worked = await func()
+            except asyncio.CancelledError:
+                if self._stopping is None or not self._stopping.is_set():
+                    raise
+                # Cancelled by the shutdown bound: the crawl recorded itself as aborted; nothing to report.
+                logger.info("job %s cancelled at shutdown", job_id)
+                self.health.finished(job_id, False, "cancelled at shutdown")
+                return
             except Exception as exc:
                 # A job that fails is recorded and tried again on its schedule; the daemon never dies of it.
                 logger.exception("job %s failed", job_id)
