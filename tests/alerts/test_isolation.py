@@ -65,9 +65,9 @@ def test_a_hanging_destination_costs_one_timeout_and_its_queue_waits_without_spe
 
 
 def test_a_pass_stops_starting_sends_before_its_lease_runs_out(database: Database) -> None:
-    lease, count = 4.0, 20
+    lease, count = 2.5, 12
     options = AlertOptions(timeout=0.5, lease=lease, backoff=60)
-    with HttpReceiver("hang", hang_seconds=0.3) as slow:  # answers 200, slowly: all twenty would take 6 s
+    with HttpReceiver("hang", hang_seconds=0.25) as slow:  # answers 200, slowly: all twelve would take 3 s
         routes = [RouteSpec("newsroom", (slow.url(timeout=None),))]
         clock = Clock()
         record(database, routes, [draft(n) for n in range(count)], clock.now)
