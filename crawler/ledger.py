@@ -33,6 +33,9 @@ class SourceResult:
     # Validators of the documents parsed this run; saved at the end only when every new article it led to
     # was fetched and none failed, so a page not stored is fetched next poll instead of hiding behind a 304.
     validators: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    # Links left for the next poll (more than max_articles_per_source, or a document that broke while its
+    # links were read): a 304 must not hide them, so this run's validators are not saved.
+    incomplete: bool = False
 
 
 @dataclass
@@ -155,8 +158,8 @@ class CrawlLedger:
     def complete(self, source_id: str) -> bool:
         """Whether every new article a polled source led to reached an outcome and none failed for a reason
         that may pass: only then may its documents' validators be saved."""
-        tally = self.pages.get(source_id, PageTally())
-        return not tally.failed and tally.new_finished >= self.source(source_id).new
+        tally, result = self.pages.get(source_id, PageTally()), self.source(source_id)
+        return not tally.failed and not result.incomplete and tally.new_finished >= result.new
 
     def judge_articles(self) -> dict[str, str]:
         """Sources whose article pages failed systematically in this crawl, with why, each recorded as an

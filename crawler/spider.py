@@ -96,7 +96,23 @@ class MonitorSpider(scrapy.Spider):
         )
 
     async def parse_document(self, response: Response) -> AsyncIterator[scrapy.Request]:
-        """A feed, sitemap or listing page: parse it (in a thread) and queue unseen article links."""
+        """A feed, sitemap or listing page: parse it (in a thread) and queue unseen article links.
+
+        An unexpected error (a database error while looking links up, a corrupt gzip child sitemap) is
+        recorded on the source as ``internal_error`` and its validators are dropped, so the next poll reads
+        the document again instead of a 304 hiding links never queued."""
+        spec: SourceSpec = response.meta["lw_spec"]
+        try:
+            async for request in self._parse_document(response):
+                yield request
+        except Exception as exc:  # isolation boundary: one source document
+            logger.exception("source %s: reading %s failed", spec.id, response.url)
+            self.ledger.source(spec.id).validators.clear()
+            self.ledger.source(spec.id).incomplete = True
+            self._document_failed(spec, response.meta["lw_depth"], response.url, "internal_error",
+                                  f"{type(exc).__name__}: {exc}")
+
+    async def _parse_document(self, response: Response) -> AsyncIterator[scrapy.Request]:
         spec: SourceSpec = response.meta["lw_spec"]
         depth: int = response.meta["lw_depth"]
         result = self.ledger.source(spec.id)
@@ -158,6 +174,7 @@ class MonitorSpider(scrapy.Spider):
                 self.ledger.error(spec.id, url, "article_cap",
                                   f"more than {self.options.max_articles_per_source} new links; rest next poll",
                                   severity="warning")
+                result.incomplete = True
                 break
             self._queued.add(url)
             self._per_source[spec.id] = self._per_source.get(spec.id, 0) + 1
