@@ -42,7 +42,8 @@ def default_workers() -> int:
 def _executor(workers: int) -> ProcessPoolExecutor:
     global _pool, _pool_size
     with _lock:
-        if _pool is None or _pool_size != workers:
+        # A pool whose worker died is broken for good (every submit raises): replace it, however it broke.
+        if _pool is None or _pool_size != workers or getattr(_pool, "_broken", False):
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             context = multiprocessing.get_context("forkserver")
@@ -59,7 +60,11 @@ def _started(workers: int) -> ProcessPoolExecutor:
     global _started_pool
     pool = _executor(workers)
     # One round trip per worker: every process is up (the fork server has imported the extraction code).
-    list(pool.map(_noop, range(workers)))
+    try:
+        list(pool.map(_noop, range(workers)))
+    except BrokenProcessPool:
+        _discard(pool)  # a worker died while starting: the next page starts a new pool
+        raise
     with _lock:
         _started_pool = pool
     return pool
