@@ -102,11 +102,11 @@ def _source_drafts(session: Session, outcome: _Outcome, result: SourceResult, no
         session, result.source_id, ok=bool(result.ok), at=now, items=result.items, new=result.new,
         not_modified=result.not_modified, error_code=result.error_code, error=message,
         follow_urls=result.follow_urls)
-    return _health_events(outcome, result.source_id, failures, result.error_code, message, now)
+    return _health_events(session, outcome, result.source_id, failures, result.error_code, message, now)
 
 
-def _health_events(outcome: _Outcome, source_id: str, failures: tuple[int, int] | None, code: str | None,
-                   message: str | None, now: datetime) -> list[EventDraft]:
+def _health_events(session: Session, outcome: _Outcome, source_id: str, failures: tuple[int, int] | None,
+                   code: str | None, message: str | None, now: datetime) -> list[EventDraft]:
     """``source_failing`` or ``source_recovered`` when a source's failure streak crossed the threshold."""
     if failures is None:
         return []
@@ -114,7 +114,8 @@ def _health_events(outcome: _Outcome, source_id: str, failures: tuple[int, int] 
     return events.source_events(
         source_id, spec.name if spec else None, spec.url if spec else "", failures_before=failures[0],
         failures_after=failures[1], threshold=outcome.failing_after,
-        error=f"{code}: {message}" if code else message, at=now)
+        error=f"{code}: {message}" if code else message, at=now,
+        reported=events.failing_reported(session, source_id))
 
 
 def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, now: datetime) -> list[EventDraft]:
@@ -132,7 +133,7 @@ def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, no
         if source_id not in ledger.sources:  # not polled in this crawl: a re-check pass found it failing
             failures = repo.record_source_failure(session, source_id, at=now, error_code=ARTICLES_FAILING,
                                                   error=reason)
-            drafts += _health_events(outcome, source_id, failures, ARTICLES_FAILING, reason, now)
+            drafts += _health_events(session, outcome, source_id, failures, ARTICLES_FAILING, reason, now)
     return drafts
 
 

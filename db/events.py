@@ -203,17 +203,27 @@ def _claim_event(stored: StoredArticle, sentence: SentenceMatch, claims: Mapping
                   claim_id=match.claim_id, confidence=match.confidence)
 
 
+def failing_reported(session: Session, source_id: str) -> bool:
+    """Whether the last health event of a source said it was failing (no ``source_recovered`` since)."""
+    last = session.scalar(select(Event.type).where(
+        Event.source_id == source_id, Event.type.in_((SOURCE_FAILING, SOURCE_RECOVERED)))
+        .order_by(Event.id.desc()).limit(1))
+    return last == SOURCE_FAILING
+
+
 def source_events(source_id: str, name: str | None, url: str, *, failures_before: int, failures_after: int,
-                  threshold: int, error: str | None, at: datetime) -> list[EventDraft]:
-    """``source_failing`` when a source reaches ``threshold`` consecutive failures, ``source_recovered`` when a
-    source that had reached it succeeds again; nothing otherwise (no event per failed poll)."""
+                  threshold: int, error: str | None, at: datetime, reported: bool) -> list[EventDraft]:
+    """``source_failing`` when a source has ``threshold`` or more consecutive failures and that was not
+    reported yet, ``source_recovered`` when a source reported failing succeeds again; nothing otherwise (no
+    event per failed poll). ``reported`` (``failing_reported``) rather than the exact crossing decides, so
+    lowering ``alerts.failing_after`` below a source's streak still reports it."""
     label = name or source_id
     stamp = at.strftime("%Y%m%dT%H%M%S%f")
-    if failures_after == threshold and failures_before < threshold:
+    if failures_after >= threshold and not reported:
         return [EventDraft(SOURCE_FAILING, f"{SOURCE_FAILING}:{source_id}:{stamp}", label,
                            f"{label} failed {failures_after} times in a row: {error or 'unknown error'}",
                            source_id=source_id, url=url, details={"failures": failures_after, "error": error})]
-    if failures_after == 0 and failures_before >= threshold:
+    if failures_after == 0 and reported:
         return [EventDraft(SOURCE_RECOVERED, f"{SOURCE_RECOVERED}:{source_id}:{stamp}", label,
                            f"{label} works again after {failures_before} failures", source_id=source_id, url=url,
                            details={"failures_before": failures_before})]

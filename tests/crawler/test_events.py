@@ -76,6 +76,18 @@ def test_a_source_failing_n_times_raises_one_event_and_recovery_another(database
     assert len(recovered) == 1 and recovered[0].details["failures_before"] == 4
 
 
+def test_lowering_failing_after_below_a_streak_still_reports_the_source(database: Database,
+                                                                        web: FixtureWeb) -> None:
+    broken = {"id": "flaky", "kind": "feed", "url": web.site_url("fault") + "/faults/500.xml"}
+    for _ in range(4):
+        crawl(database, specs([broken]), failing_after=10)  # 4 failures: under the threshold, no event
+    assert not [e for e in stored_events(database) if e.type == "source_failing"]
+    crawl(database, specs([broken]), failing_after=3)  # a reload lowered it: 5 >= 3, reported now
+    crawl(database, specs([broken]), failing_after=3)  # and only once
+    failing = [e for e in stored_events(database) if e.type == "source_failing"]
+    assert len(failing) == 1 and failing[0].details["failures"] == 5
+
+
 def test_record_events_is_idempotent_and_writes_one_delivery_per_target(database: Database) -> None:
     draft = EventDraft("new_claim", "new_claim:test", "Title", "Summary", details={"sentence": "x"})
     targets = [DeliveryTarget("newsroom", "aaaa", "json://127.0.0.1"), DeliveryTarget("newsroom", "bbbb", "mailto")]
