@@ -91,6 +91,8 @@ def check_config(app: AppContext) -> None:
     config = app.config
     click.echo(f"{app.config_file}: OK — {len(config.sources)} sources "
                f"({sum(s.enabled for s in config.sources)} enabled), database {config.model.database.url}")
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 # Commands are imported when they are run (or listed by --help): every command would otherwise pay for

@@ -24,6 +24,7 @@ from analysis.claims.model import Claim, ClaimDataError, claims_from_yaml_data
 from analysis.relevance import DEFAULT_TOPIC
 from analysis.types import Topic, TopicTerms
 from crawler.types import CrawlOptions, SourceSpec
+from db.events import OPS_EVENT_TYPES
 from labourwatch.errors import ConfigError
 from labourwatch.schema import (
     ConfigModel,
@@ -87,6 +88,19 @@ class Config:
                                               for n, _ in enumerate(self.file_urls.get(r.name, ())))))
             for r, as_written in zip(self.model.alerts.routes, written, strict=True)
         ]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Settings that are valid but probably not what the user wants (shown by check-config, logged by run)."""
+        found = []
+        routes = self.routes
+        unrouted = [kind for kind in OPS_EVENT_TYPES if routes and not any(kind in r.events for r in routes)]
+        if unrouted:
+            # Routes without `events` take the newsroom types only: nobody would hear of a failing source
+            # or an alert that could not be delivered.
+            found.append(f"alerts.routes: no route takes {', '.join(unrouted)}; failing sources and dead alerts "
+                         "would only show in `labourwatch status` (add an ops route with these events)")
+        return found
 
     @property
     def alert_options(self) -> AlertOptions:

@@ -194,3 +194,18 @@ def test_a_route_can_take_its_destinations_from_an_apprise_config_file(tmp_path:
     assert [p.split(":")[0] for p in caught.value.problems] == ["alerts.routes[0].apprise_config",
                                                               "alerts.routes[1].apprise_config"]
     assert "does not exist" in caught.value.problems[0] and "no URLs with tag(s) nobody" in caught.value.problems[1]
+
+
+def test_routes_that_no_one_hears_ops_events_on_are_a_warning(tmp_path: Path) -> None:
+    newsroom_only = parse_config('alerts: {routes: [{name: desk, urls: ["json://127.0.0.1:9/x"]}]}', environ={})
+    assert newsroom_only.warnings and "source_failing, source_recovered, delivery_dead" in newsroom_only.warnings[0]
+    with_ops = parse_config('alerts: {routes: [{name: desk, urls: ["json://127.0.0.1:9/x"]}, {name: ops, '
+                            'urls: ["json://127.0.0.1:9/y"], events: [source_failing, source_recovered, '
+                            'delivery_dead]}]}', environ={})
+    assert with_ops.warnings == []
+    assert parse_config("", environ={}).warnings == []  # no routes at all: nothing is alerted, by choice
+    path = tmp_path / "config.yaml"
+    path.write_text('alerts: {routes: [{name: desk, urls: ["json://127.0.0.1:9/x"]}]}\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "labourwatch", "--config", str(path), "check-config"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "warning: alerts.routes: no route takes source_failing" in done.stderr

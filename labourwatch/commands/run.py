@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import click
@@ -13,6 +14,8 @@ from labourwatch.cli import AppContext, pass_app
 from labourwatch.config import Config, parse_listen
 from labourwatch.errors import ConfigError
 from scheduler.types import DaemonOptions, Settings
+
+logger = logging.getLogger(__name__)
 
 
 def settings_of(config: Config) -> Settings:
@@ -80,6 +83,8 @@ def run(app: AppContext) -> None:
     from scheduler.daemon import Daemon
 
     settings = prepare(app)
+    for warning in app.config.warnings:
+        logger.warning("config: %s", warning)
     loop = reactor.ensure_reactor()
     daemon = Daemon(app.database(), settings, lambda: stage_reload(app))
     try:
