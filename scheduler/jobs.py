@@ -188,10 +188,12 @@ class Jobs:
             started = asyncio.get_running_loop().time()
             report = await self.dispatcher.dispatch()
             seconds = asyncio.get_running_loop().time() - started
-        self.metrics.dispatch_finished(report.sent, report.failed, report.dead, report.deferred, seconds)
-        if report.sent or report.failed or report.dead:
-            logger.info("dispatch: %d sent, %d failed, %d dead, %d deferred, %d digests in %.1fs", report.sent,
-                        report.failed, report.dead, report.deferred, report.digests, seconds)
+        self.metrics.dispatch_finished(report.sent, report.failed, report.dead, report.deferred, seconds,
+                                       released=report.released, lease_lost=report.lease_lost)
+        if report.sent or report.failed or report.dead or report.released or report.lease_lost:
+            logger.info("dispatch: %d sent, %d failed, %d dead, %d deferred, %d released, %d lost to another "
+                        "dispatcher, %d digests in %.1fs", report.sent, report.failed, report.dead, report.deferred,
+                        report.released, report.lease_lost, report.digests, seconds)
 
     async def prune(self) -> None:
         """Retention: old errors, runs, sent deliveries and raw bodies."""

@@ -29,7 +29,9 @@ POLL_OUTCOMES = ("ok", "failed", "unanswered")
 ARTICLE_ACTIONS = ("new", "new_offtopic", "changed", "unchanged")
 VERSION_ACTIONS = ("new", "new_offtopic", "changed")  # each of these stored a version
 CLAIM_LABELS = ("corroborates", "updates", "new")
-DELIVERY_OUTCOMES = ("sent", "failed", "dead", "deferred")
+# released: handed back unsent (its destination failed earlier in the pass, or the pass reached its lease
+# deadline); lease_lost: an outcome not recorded because another dispatcher held the delivery by then.
+DELIVERY_OUTCOMES = ("sent", "failed", "dead", "deferred", "released", "lease_lost")
 SOURCE_HEALTH = status.HEALTHS
 
 CRAWL_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800)
@@ -131,9 +133,11 @@ class Metrics:
         """Scheduled poll runs that were skipped."""
         _inc(self._polls_missed, count)
 
-    def dispatch_finished(self, sent: int, failed: int, dead: int, deferred: int, seconds: float) -> None:
+    def dispatch_finished(self, sent: int, failed: int, dead: int, deferred: int, seconds: float, *,
+                          released: int = 0, lease_lost: int = 0) -> None:
         """One dispatch pass ended with these delivery outcomes."""
-        for outcome, count in zip(DELIVERY_OUTCOMES, (sent, failed, dead, deferred), strict=True):
+        counts = (sent, failed, dead, deferred, released, lease_lost)
+        for outcome, count in zip(DELIVERY_OUTCOMES, counts, strict=True):
             _inc(self._deliveries.labels(outcome), count)
         self._dispatch_seconds.observe(max(0.0, seconds))
 

@@ -73,7 +73,7 @@ def test_crawl_and_dispatch_outcomes_become_counters_and_histograms() -> None:
              "http_404": 1}
     metrics.crawl_finished("poll", stats, {"a": True, "b": True, "c": False, "d": None}, 3.5)
     metrics.crawl_finished("revisit", {"articles_changed": 2, "http_200": 2}, {}, 0.4)
-    metrics.dispatch_finished(sent=5, failed=2, dead=1, deferred=3, seconds=0.3)
+    metrics.dispatch_finished(sent=5, failed=2, dead=1, deferred=3, seconds=0.3, released=4, lease_lost=1)
     for lag in (0.2, 1.5, 40.0):
         metrics.poll_started(lag)
     metrics.poll_missed()
@@ -100,8 +100,8 @@ def test_crawl_and_dispatch_outcomes_become_counters_and_histograms() -> None:
     assert value(samples, "labourwatch_crawl_duration_seconds_bucket", job="poll", le="5.0") == 1
     assert value(samples, "labourwatch_crawl_duration_seconds_bucket", job="poll", le="2.0") == 0
     assert {outcome: value(samples, "labourwatch_deliveries_attempted_total", outcome=outcome)
-            for outcome in ("sent", "failed", "dead", "deferred")} == {"sent": 5, "failed": 2, "dead": 1,
-                                                                       "deferred": 3}
+            for outcome in ("sent", "failed", "dead", "deferred", "released", "lease_lost")} == {
+        "sent": 5, "failed": 2, "dead": 1, "deferred": 3, "released": 4, "lease_lost": 1}
     assert value(samples, "labourwatch_dispatch_duration_seconds_count") == 1
     assert value(samples, "labourwatch_poll_lag_seconds_bucket", le="0.5") == 1
     assert value(samples, "labourwatch_poll_lag_seconds_bucket", le="45.0") == 3
