@@ -11,6 +11,7 @@ from crawler.extract import ExtractionError
 from crawler.ledger import FoundArticle
 from crawler.processing import FetchedPage
 from crawler.store import StoreClosedError
+from crawler.workers import ProcessingTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ class StorePipeline:
         ledger, store = spider.ledger, spider.store
         try:
             result = await store.store_page(item)
+        except ProcessingTimeoutError as exc:
+            ledger.article_failed(item.source_id, item.url, "extract_timeout", str(exc), item.article_id)
+            return item
         except ExtractionError as exc:
             ledger.article_failed(item.source_id, item.url, "no_text", str(exc), item.article_id)
             return item

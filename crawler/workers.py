@@ -28,6 +28,15 @@ from crawler.processing import FetchedPage, ProcessedPage, process_page
 
 logger = logging.getLogger(__name__)
 
+# How long one page may take in a worker. Extraction takes milliseconds; a page that takes minutes has hit a
+# pathological case (a parser or regex that does not end), and would hold its crawl, and every later poll
+# behind it, for ever.
+PROCESS_TIMEOUT = 120.0
+
+
+class ProcessingTimeoutError(Exception):
+    """A page took longer than the limit in its worker; the worker was stopped."""
+
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _started_pool: ProcessPoolExecutor | None = None  # the pool once all its processes are up
@@ -86,6 +95,15 @@ def _discard(broken: Executor) -> None:
             _pool = None
 
 
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool whose worker is stuck: its processes are killed (a stuck one would never take a stop)."""
+    _discard(pool)
+    processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def shutdown() -> None:
     """Stop the worker processes (idempotent)."""
     global _pool
@@ -120,14 +138,18 @@ def _process(page: FetchedPage, topic: Topic, digest: str | None, claims: tuple[
 class PageWorkers:
     """Runs ``process_page`` for one crawl: in the process pool, or in a thread when ``workers == 0``."""
 
-    def __init__(self, workers: int, topic: Topic, claims: KnownClaims | None) -> None:
+    def __init__(self, workers: int, topic: Topic, claims: KnownClaims | None, *,
+                 timeout: float = PROCESS_TIMEOUT) -> None:
         self.workers = workers
+        self.timeout = timeout
         self.topic = topic
         self.claims = claims
         self._claim_list = tuple(claims.matcher.claims) if claims else ()
 
     async def process(self, page: FetchedPage) -> ProcessedPage:
-        """Extract, score and match one page. Raises ExtractionError."""
+        """Extract, score and match one page. Raises ExtractionError, or ProcessingTimeoutError after
+        ``timeout`` seconds in a worker (the pool is then killed and the next page starts a new one; pages
+        in the same pool fail with it and are fetched again on the next poll)."""
         if self.workers <= 0:
             return await asyncio.to_thread(process_page, page, self.topic, self.claims)
         # The worker needs the text, not the raw body: don't pickle the bytes twice.
@@ -136,8 +158,13 @@ class PageWorkers:
         pool = await _ready(self.workers)
         loop = asyncio.get_running_loop()
         try:
-            processed: ProcessedPage = await loop.run_in_executor(
-                pool, _process, light, self.topic, digest, self._claim_list)
+            processed: ProcessedPage = await asyncio.wait_for(loop.run_in_executor(
+                pool, _process, light, self.topic, digest, self._claim_list), self.timeout)
+        except TimeoutError:
+            logger.warning("extracting %s took longer than %g s: stopping the workers", page.url, self.timeout)
+            await asyncio.to_thread(_kill, pool)
+            raise ProcessingTimeoutError(f"extraction took longer than {self.timeout:g} s; the page was "
+                                         "abandoned and its worker stopped") from None
         except BrokenProcessPool:
             # A worker died (out of memory, killed): start a new pool for the next pages; this page fails.
             _discard(pool)

@@ -53,3 +53,22 @@ def test_a_worker_killed_between_pages_costs_at_most_one_page() -> None:
         assert outcomes[1:] == [True, True], outcomes
     finally:
         workers.shutdown()
+
+
+def test_a_page_over_the_time_limit_stops_its_worker_and_the_next_page_works() -> None:
+    workers.shutdown()
+    try:
+        assert reactor.run(PageWorkers(1, DEFAULT_TOPIC, None).process(page())).relevance.relevant
+        stuck = workers._pool
+        assert stuck is not None
+        processes = list(stuck._processes.values())  # type: ignore[attr-defined]
+        slow = PageWorkers(1, DEFAULT_TOPIC, None, timeout=0.0001)  # no page is extracted that fast
+        with pytest.raises(workers.ProcessingTimeoutError, match="took longer than"):
+            reactor.run(slow.process(page()))
+        for process in processes:  # killed, not left running the stuck page
+            process.join(timeout=10)
+            assert not process.is_alive()
+        assert reactor.run(PageWorkers(1, DEFAULT_TOPIC, None).process(page())).relevance.relevant
+        assert workers._pool is not stuck
+    finally:
+        workers.shutdown()
