@@ -42,7 +42,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from db.models import utcnow
 
-FAILED_RUNS = 3  # this many failed runs in a row make the daemon unhealthy
+FAILED_RUNS = 3  # this many failed runs in a row make the daemon unhealthy (one, for jobs rarer than stall_after)
 GAP_MULTIPLE = 2  # a job may lose one scheduled run and be late for the next (see the module docstring)
 _TICK = timedelta(microseconds=1)
 
@@ -195,7 +195,10 @@ class Health:
             reasons.append(f"job {job!r} {what} {human(now - since)} ago (due {_iso(deadline.due)}, expected "
                            f"every {human(deadline.gap)}, stalled {human(deadline.stall_at - deadline.due)} "
                            f"after due)")
-        if state.failures >= FAILED_RUNS:
+        # A job that runs less often than stall_after (daily retention, digests) is unhealthy after one failed
+        # run: three failed days of retention would go unseen otherwise. Frequent jobs get three runs.
+        allowed = 1 if deadline is not None and deadline.gap >= self.stall_after else FAILED_RUNS
+        if state.failures >= allowed:
             reasons.append(f"job {job!r} failed its last {state.failures} runs: {state.last_error}")
         return reasons
 

@@ -208,3 +208,20 @@ def test_jobs_removed_by_a_reload_are_forgotten_by_health_and_metrics() -> None:
     errors = {sample.labels["job"] for family in families if family.name == "labourwatch_job_errors"
               for sample in family.samples if sample.name.endswith("_total")}
     assert errors == {"dispatch", "digest:monthly"}
+
+
+def test_a_rare_job_is_unhealthy_after_one_failed_run_a_frequent_one_after_three() -> None:
+    clock = Clock()
+    health = healthy_daemon(clock)
+    health.expect("prune", cron("17 3 * * *"))
+    health.expect("dispatch", IntervalTrigger(seconds=10, timezone=UTC))
+    for _ in range(2):
+        health.started("dispatch")
+        health.finished("dispatch", ok=False, error="OperationalError: database is locked")
+    assert health.reasons() == []  # two failed dispatch passes in a row: retried in ten seconds
+    health.started("prune")
+    health.finished("prune", ok=False, error="OperationalError: disk full")
+    assert any("'prune' failed its last 1 runs: OperationalError: disk full" in r for r in health.reasons())
+    health.started("dispatch")
+    health.finished("dispatch", ok=False, error="OperationalError: database is locked")
+    assert any("'dispatch' failed its last 3 runs" in r for r in health.reasons())
