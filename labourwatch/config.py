@@ -316,17 +316,18 @@ def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
         field_info = model.model_fields.get(part) if hasattr(model, "model_fields") else None
         if field_info is None:
             return []
-        model = _model_of(field_info.annotation)
+        model = model_of(field_info.annotation)
         if model is None:
             return []
     return sorted(model.model_fields) if hasattr(model, "model_fields") else []
 
 
-def _model_of(annotation: Any) -> Any:
+def model_of(annotation: Any) -> Any:
+    """The pydantic model inside a field's annotation (``list[SourceConfig] | None`` → SourceConfig), or None."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
+        found = model_of(arg)
         if found is not None:
             return found
     return None

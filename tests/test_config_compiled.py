@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from crawler.kinds import SOURCE_KINDS
-from labourwatch.config import ConfigModel, parse_config
+from labourwatch.config import ConfigModel, model_of, parse_config
 from labourwatch.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,21 +159,11 @@ def _schema_keys(model: type[BaseModel], prefix: str) -> set[str]:
     for name, info in model.model_fields.items():
         path = f"{prefix}.{name}" if prefix else name
         keys.add(path)
-        nested = _nested_model(info.annotation)
+        nested = model_of(info.annotation)
         if nested is not None:
             index = "[0]" if "list" in str(info.annotation) else ""
             keys |= _schema_keys(nested, path + index)
     return keys
-
-
-def _nested_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _nested_model(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _normalised(path: str) -> str:
