@@ -67,15 +67,19 @@ def sqlite_index_is_sound(db: Database) -> None:
 
 def test_upgrade_indexes_stored_versions_and_the_index_follows_new_and_deleted_ones(db_url: str) -> None:
     db = Database(db_url)
-    upgrade(db, "0004")
+    upgrade(db)
     first = store(db, "https://news.example/a/1", "Shipyard crews", "North Korean welders arrived in Nakhodka.")
     korean = store(db, "https://news.example/ko/2", "북한 노동자 파견", "러시아 건설 현장에 북한 노동자 파견 늘어",
                    language="ko")
+    # Stored by the code of today, taken back to the schema before the search index (the models only fit
+    # the head), then migrated to the index.
+    command.downgrade(alembic_config(db), "0004")
     upgrade(db, "0005")
     assert current_revision(db) == "0005"
     # Backfill: what was stored before the migration is found.
     assert found(db, "nakhodka") == [(first.article_id, 1)]
     assert found(db, "노동자") == [(korean.article_id, 1)]
+    upgrade(db)
     # A new version: the search sees the latest text only.
     store(db, "https://news.example/a/1", "Shipyard crews", "North Korean welders arrived in Vladivostok.",
           at=NOW + timedelta(hours=2))
@@ -89,7 +93,7 @@ def test_upgrade_indexes_stored_versions_and_the_index_follows_new_and_deleted_o
     sqlite_index_is_sound(db)
     # Down and up again: the index is rebuilt from the stored versions.
     command.downgrade(alembic_config(db), "0004")
-    command.upgrade(alembic_config(db), "0005")
+    command.upgrade(alembic_config(db), "head")
     assert found(db, "vladivostok") == [(first.article_id, 2)]
     sqlite_index_is_sound(db)
     db.dispose()

@@ -30,8 +30,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.drop_column('lease_owner')
-    with op.batch_alter_table('articles', schema=None) as batch_op:
-        batch_op.drop_column('gone_at')
-        batch_op.drop_column('failed_checks')
+    # Plain DROP COLUMN (SQLite 3.35+): a batch copy would drop and recreate `articles`, and dropping it
+    # cascades into article_versions and the search index's triggers.
+    op.execute('ALTER TABLE deliveries DROP COLUMN lease_owner')
+    op.execute('ALTER TABLE articles DROP COLUMN gone_at')
+    op.execute('ALTER TABLE articles DROP COLUMN failed_checks')
