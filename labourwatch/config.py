@@ -16,7 +16,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from alerts.types import NEWSROOM_EVENT_TYPES, AlertOptions, RouteSpec, file_destination
@@ -32,6 +31,7 @@ from labourwatch.schema import (
     NestedProblemsError,
     parse_listen,
 )
+from labourwatch.yamlsafe import YamlInputError, check_yaml_limits, decode_utf8, load_yaml, load_yaml_file
 from web.types import WebOptions
 
 __all__ = ["CONFIG_ENV", "Config", "ConfigModel", "DaemonConfig", "load_config", "parse_config", "parse_listen"]
@@ -165,9 +165,11 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
     """Read, resolve and validate a config file; raise ConfigError listing every problem."""
     file = config_path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = decode_utf8(file.read_bytes(), str(file))
     except OSError as exc:
         raise ConfigError([f"{file}: cannot read config file ({exc.strerror or exc})"], str(file)) from exc
+    except YamlInputError as exc:
+        raise ConfigError([str(exc)], str(file)) from exc
     return parse_config(text, file, environ)
 
 
@@ -175,11 +177,9 @@ def parse_config(text: str, file: Path | None = None, environ: dict[str, str] | 
     """Validate config text (YAML); ``file`` anchors relative paths and names the source in errors."""
     name = str(file) if file else "config"
     try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise ConfigError([f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})"], name) from exc
+        raw = load_yaml(text, name) or {}
+    except YamlInputError as exc:  # syntax, nesting depth, alias expansion: with the line
+        raise ConfigError([str(exc)], name) from exc
     if not isinstance(raw, dict):
         raise ConfigError([f"{name}: the top level must be a mapping of sections"], name)
     secrets: set[str] = set()
@@ -202,15 +202,11 @@ def parse_config(text: str, file: Path | None = None, environ: dict[str, str] | 
 
 
 def read_claims(path: Path) -> list[Claim]:
-    """The claims of a known_claims.yaml file; ValueError saying what is wrong (cannot read, not YAML, not
-    claims data)."""
+    """The claims of a known_claims.yaml file; ValueError saying what is wrong (cannot read, not UTF-8, not
+    YAML, aliases or nesting past the limits of ``labourwatch.yamlsafe``, not claims data)."""
+    data = load_yaml_file(path)  # YamlInputError, a ValueError: cannot read, not UTF-8, not valid or too big
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return claims_from_yaml_data(data)
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({exc})") from exc
     except ClaimDataError as exc:
         raise ValueError(f"{path}: {exc}") from exc
 
@@ -238,6 +234,11 @@ def _apprise_config_urls(model: ConfigModel, base: Path, secrets: set[str],
         path = (base / route.apprise_config).resolve()
         if not path.is_file():
             problems.append(f"{where}: {path} does not exist")
+            continue
+        try:  # apprise parses the file with PyYAML's own loader: refuse alias bombs and deep nesting first
+            check_yaml_limits(decode_utf8(path.read_bytes(), str(path)), str(path))
+        except (OSError, YamlInputError) as exc:
+            problems.append(f"{where}: {exc}")
             continue
         import apprise  # only configs that use this pay for importing apprise
 

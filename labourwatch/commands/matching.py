@@ -97,6 +97,8 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             record = json.loads(line)
         except ValueError as exc:
             raise click.UsageError(f"{path}:{number}: not valid JSON ({exc})") from exc
+        except RecursionError as exc:  # json's parser recurses once per bracket
+            raise click.UsageError(f"{path}:{number}: not valid JSON (nested too deep)") from exc
         if not isinstance(record, dict):
             raise click.UsageError(f"{path}:{number}: expected a JSON object")
         records.append(record)
