@@ -16,6 +16,7 @@ from analysis.claims.sentences import SentenceMatch
 from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, utcnow
 from db.queries import _iso
 from db.repository import insert_matches
+from db.upsert import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -36,22 +37,40 @@ def _same(row: KnownClaim, claim: Claim) -> bool:
         claim.text, claim.subject, _figures_data(claim), claim.source, list(claim.tags), claim.approx, claim.status)
 
 
+def _claim_values(claim: Claim) -> dict[str, Any]:
+    return {"text": claim.text, "subject": claim.subject, "figures": _figures_data(claim), "source": claim.source,
+            "tags": list(claim.tags), "approx": claim.approx, "status": claim.status}
+
+
+def insert_claim(session: Session, claim: Claim) -> bool:
+    """Insert ``claim`` if its id is free; whether it was. One ``INSERT … ON CONFLICT DO NOTHING``: an id taken
+    meanwhile by another transaction (another reviewer, another daemon) is a ``False``, never an IntegrityError."""
+    conn = session.connection()
+    now = utcnow()
+    stmt = dialect_insert(conn.dialect.name, KnownClaim).on_conflict_do_nothing(index_elements=["id"])
+    values = {"id": claim.id, **_claim_values(claim), "created_at": now, "updated_at": now}
+    return conn.execute(stmt.returning(KnownClaim.id), values).first() is not None
+
+
 def import_claims(session: Session, claims: Iterable[Claim]) -> ImportResult:
     """Insert new claims and update changed ones, matched by id; claims not in the file are kept."""
+    wanted = list(claims)
+    existing = {row.id: row for row in session.scalars(
+        select(KnownClaim).where(KnownClaim.id.in_([claim.id for claim in wanted])))} if wanted else {}
     added = updated = unchanged = 0
-    for claim in claims:
-        row = session.get(KnownClaim, claim.id)
-        if row is None:
-            row = KnownClaim(id=claim.id, created_at=utcnow())
-            session.add(row)
+    for claim in wanted:
+        row = existing.get(claim.id)
+        if row is None and insert_claim(session, claim):
             added += 1
-        elif _same(row, claim):
+            continue
+        # Stored before, or inserted by a concurrent writer since our read: compare and update.
+        row = row or session.get_one(KnownClaim, claim.id, populate_existing=True)
+        if _same(row, claim):
             unchanged += 1
             continue
-        else:
-            updated += 1
-        row.text, row.subject, row.figures = claim.text, claim.subject, _figures_data(claim)
-        row.source, row.tags, row.approx, row.status = claim.source, list(claim.tags), claim.approx, claim.status
+        updated += 1
+        for name, value in _claim_values(claim).items():
+            setattr(row, name, value)
         row.updated_at = utcnow()
     return ImportResult(added, updated, unchanged)
 

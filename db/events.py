@@ -8,13 +8,14 @@ call never makes a second event — together with one delivery row per destinati
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Executable, insert, select
 from sqlalchemy.orm import Session
 
 from analysis.claims.model import Claim
@@ -22,6 +23,7 @@ from analysis.claims.sentences import SentenceMatch
 from analysis.text import normalise_text
 from analysis.types import VersionDiff
 from db.models import Delivery, Event
+from db.upsert import dialect_insert
 
 NEW_ARTICLE, ARTICLE_EDITED = "new_article", "article_edited"
 CLAIM_CORROBORATED, CLAIM_UPDATED, NEW_CLAIM = "claim_corroborated", "claim_updated", "new_claim"
@@ -77,34 +79,51 @@ def idempotency_key(event_key: str, route: str, destination: str) -> str:
     return hashlib.sha256(f"{event_key}\x1f{route}\x1f{destination}".encode()).hexdigest()[:32]
 
 
-_INSERT_EVENT = insert(Event).returning(Event.id)
 _INSERT_DELIVERY = insert(Delivery)
 
 
-def record_events(session: Session, drafts: Sequence[EventDraft], router: Router | None, now: datetime) -> list[int]:
-    """Store each draft whose key is new, with its deliveries; returns the ids of the events stored."""
-    conn = session.connection()
-    stored: list[int] = []
-    for draft in drafts:
-        if conn.execute(select(Event.id).where(Event.key == draft.key)).first() is not None:
-            continue  # this change has its event already
-        event_id: int = conn.execute(_INSERT_EVENT, {
-            "type": draft.type, "key": draft.key, "created_at": now, "source_id": draft.source_id,
+@functools.cache
+def _insert_new_events(dialect: str) -> Executable:
+    # One INSERT ... ON CONFLICT (key) DO NOTHING for all drafts: the unique key decides which change has
+    # its event already, atomically, so two writers storing the same change at once (two dispatchers or
+    # daemons on PostgreSQL) make one event, not two nor an IntegrityError; and no SELECT per draft.
+    # Built once per dialect; the values come at execution, so SQLAlchemy reuses the compiled form.
+    return dialect_insert(dialect, Event).on_conflict_do_nothing(index_elements=["key"]).returning(Event.id, Event.key)
+
+
+def _event_values(draft: EventDraft, now: datetime) -> dict[str, Any]:
+    return {"type": draft.type, "key": draft.key, "created_at": now, "source_id": draft.source_id,
             "article_id": draft.article_id, "version_id": draft.version_id, "claim_id": draft.claim_id,
             "url": draft.url, "title": draft.title[:1000], "summary": draft.summary, "details": draft.details,
-            "importance": draft.importance,
-        }).scalar_one()
-        targets = router(draft) if router is not None else ()
-        if targets:
-            conn.execute(_INSERT_DELIVERY, [{
-                "event_id": event_id, "route": target.route, "destination": target.destination,
-                "destination_label": target.label[:200], "mode": target.mode, "status": "pending", "attempts": 0,
-                "next_attempt_at": now, "idempotency_key": idempotency_key(draft.key, target.route,
-                                                                          target.destination),
-                "created_at": now,
-            } for target in targets])
-        stored.append(event_id)
-    return stored
+            "importance": draft.importance}
+
+
+def _delivery_values(draft: EventDraft, event_id: int, target: DeliveryTarget, now: datetime) -> dict[str, Any]:
+    return {"event_id": event_id, "route": target.route, "destination": target.destination,
+            "destination_label": target.label[:200], "mode": target.mode, "status": "pending", "attempts": 0,
+            "next_attempt_at": now, "idempotency_key": idempotency_key(draft.key, target.route, target.destination),
+            "created_at": now}
+
+
+def record_events(session: Session, drafts: Sequence[EventDraft], router: Router | None, now: datetime) -> list[int]:
+    """Store each draft whose key is new, with its deliveries; returns the ids of the events this call
+    stored, in the drafts' order (a key stored before, or by a concurrent writer, gets nothing).
+
+    Two statements whatever the number of drafts: the events, then the deliveries of those inserted."""
+    unique: dict[str, EventDraft] = {}
+    for draft in drafts:
+        unique.setdefault(draft.key, draft)  # a key twice in one call: the first draft is the event
+    if not unique:
+        return []
+    conn = session.connection()
+    rows = conn.execute(_insert_new_events(conn.dialect.name), [_event_values(d, now) for d in unique.values()])
+    inserted: dict[str, int] = {key: event_id for event_id, key in rows}
+    stored = [(draft, inserted[key]) for key, draft in unique.items() if key in inserted]
+    deliveries = [_delivery_values(draft, event_id, target, now) for draft, event_id in stored
+                  for target in (router(draft) if router is not None else ())]
+    if deliveries:
+        conn.execute(_INSERT_DELIVERY, deliveries)
+    return [event_id for _, event_id in stored]
 
 
 # --- drafts from stored changes -------------------------------------------------------------------

@@ -15,20 +15,20 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis.claims.compare import compare
 from analysis.claims.matcher import analyse
 from analysis.claims.model import Claim, ClaimDataError, Figure, claims_from_yaml_data
 from analysis.claims.quantities import Quantity, extract_quantities
-from db.claims import import_claims
+from db.claims import insert_claim
 from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, Review, Source, utcnow
+from db.upsert import dialect_insert
 
 # Confidence is 0.5 + |similarity - MIN_SIMILARITY|: how far a verdict is from the matcher's cut. On the labelled
 # sentences (tests/analysis/claims/data: eval_dev, 150; probes_own, 120) every wrong verdict has a confidence
@@ -38,6 +38,7 @@ LOW_CONFIDENCE = 0.6
 ACTIONS = ("promote", "link", "dismiss")
 CLAIM_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
 REVIEW_ID_PREFIX = "R"
+PROMOTE_ATTEMPTS = 20  # concurrent promotions that can take the next R id before ours gives up
 MAX_CLAIM_TEXT = 2000
 T = TypeVar("T")
 
@@ -176,6 +177,25 @@ def active_claims(session: Session) -> list[tuple[str, str]]:
     return [(claim_id, text) for claim_id, text in session.execute(query)]
 
 
+def _insert_promoted(session: Session, claim: Claim, chosen: str) -> str:
+    """Insert the promoted claim under ``chosen``, or else the next free R id; the id it got.
+
+    The next R id is read then inserted with ON CONFLICT DO NOTHING: a reviewer promoting at the same time may
+    take the same number first (on PostgreSQL our INSERT waits for their commit, then does nothing), and then
+    the number after it is tried, so concurrent promotions get distinct ids instead of a unique violation."""
+    if chosen:
+        if not insert_claim(session, replace(claim, id=chosen)):
+            raise InvalidDecisionError(f"claim {chosen} exists already: choose another id, leave it empty for the "
+                                       "next free R id, or link the sentence to that claim instead")
+        return chosen
+    for _ in range(PROMOTE_ATTEMPTS):
+        claim_id = next_claim_id(session)
+        if insert_claim(session, replace(claim, id=claim_id)):
+            return claim_id
+    raise InvalidDecisionError(f"no free R id after {PROMOTE_ATTEMPTS} tries (many promotions at once): enter a "
+                               "claim id, or try again")
+
+
 def next_claim_id(session: Session) -> str:
     """The next free id for a promoted claim: R0001, R0002, ..."""
     taken = session.scalars(select(KnownClaim.id).where(KnownClaim.id.like(f"{REVIEW_ID_PREFIX}%")))
@@ -254,20 +274,24 @@ def sentence_hash(sentence: str) -> str:
 
 def _record(session: Session, row: ClaimMatchRow, *, action: str, reviewer: str, note: str, at: datetime | None,
             claim_id: str | None = None, label_after: str | None = None) -> Decision:
-    review = Review(article_id=row.article_id, version_id=row.version_id, match_id=row.id,
-                    sentence_index=row.sentence_index, sentence=row.sentence, sentence_hash=sentence_hash(row.sentence),
-                    action=action, label_before=row.label, claim_before=row.claim_id,
-                    confidence_before=row.confidence, claim_id=claim_id, label_after=label_after,
-                    reviewer=reviewer[:100], note=note.strip(), decided_at=at or utcnow())
-    try:
-        with session.begin_nested():  # two reviewers deciding at once: the second one is told, not a 500
-            session.add(review)
-    except IntegrityError as exc:
-        raise AlreadyDecidedError(f"the sentence of claim match {row.id} was decided meanwhile: reload the queue") \
-            from exc
+    decided_at, reviewer, note = at or utcnow(), reviewer[:100], note.strip()
+    values: dict[str, Any] = {
+        "article_id": row.article_id, "version_id": row.version_id, "match_id": row.id,
+        "sentence_index": row.sentence_index, "sentence": row.sentence, "sentence_hash": sentence_hash(row.sentence),
+        "action": action, "label_before": row.label, "claim_before": row.claim_id,
+        "confidence_before": row.confidence, "claim_id": claim_id, "label_after": label_after,
+        "reviewer": reviewer, "note": note, "decided_at": decided_at}
+    conn = session.connection()
+    # Two reviewers deciding at once: the unique (article, sentence) key lets one insert win; the other is
+    # told, not a 500 (on PostgreSQL its INSERT waits for the winner's commit, then does nothing).
+    stmt = dialect_insert(conn.dialect.name, Review).on_conflict_do_nothing(
+        index_elements=["article_id", "sentence_hash"]).returning(Review.id)
+    review_id = conn.execute(stmt, values).scalar()
+    if review_id is None:
+        raise AlreadyDecidedError(f"the sentence of claim match {row.id} was decided meanwhile: reload the queue")
     title = session.scalar(select(Article.title).where(Article.id == row.article_id)) or row.url
-    return Decision(review.id, action, review.reviewer, review.decided_at, row.article_id, title, row.sentence,
-                    row.label, row.claim_id, row.confidence, claim_id, label_after, review.note)
+    return Decision(review_id, action, reviewer, decided_at, row.article_id, title, row.sentence, row.label,
+                    row.claim_id, row.confidence, claim_id, label_after, note)
 
 
 def _relabel(session: Session, row: ClaimMatchRow, label: str, claim_id: str, reviewer: str, action: str,
@@ -294,21 +318,17 @@ def promote(session: Session, match_id: int, *, reviewer: str, claim_id: str = "
     """Make the sentence a new active known claim (``claim_id`` or the next R id; ``text`` or the sentence;
     ``figures`` in ``VALUE:UNIT[:QUALIFIER]`` form or the sentence's own) and record the decision."""
     row = _open_match(session, match_id)
-    claim_id = claim_id.strip() or next_claim_id(session)
-    if not CLAIM_ID_RE.match(claim_id):
-        raise InvalidDecisionError(f"claim id {claim_id!r}: use a letter then letters, digits, '.', '_' or '-' "
+    chosen = claim_id.strip()
+    if chosen and not CLAIM_ID_RE.match(chosen):
+        raise InvalidDecisionError(f"claim id {chosen!r}: use a letter then letters, digits, '.', '_' or '-' "
                                    "(at most 32), or leave it empty for the next free R id")
-    if session.get(KnownClaim, claim_id) is not None:
-        raise InvalidDecisionError(f"claim {claim_id} exists already: choose another id, leave it empty for the "
-                                   "next free R id, or link the sentence to that claim instead")
     text = " ".join((text or row.sentence).split())
     if not text or len(text) > MAX_CLAIM_TEXT:
         raise InvalidDecisionError(f"the claim text must be one sentence of 1 to {MAX_CLAIM_TEXT} characters")
     parsed = parse_figures(suggested_figures(row.sentence) if figures is None else figures)
-    claim = Claim(id=claim_id, text=text, subject=" ".join(subject.split()), figures=parsed,
+    claim = Claim(id=chosen or "-", text=text, subject=" ".join(subject.split()), figures=parsed,
                   source=_source_of(session, row), tags=("review",))
-    import_claims(session, [claim])
-    session.flush()
+    claim_id = _insert_promoted(session, claim, chosen)
     decision = _record(session, row, action="promote", reviewer=reviewer, note=note, at=at, claim_id=claim_id,
                        label_after="corroborates")
     _relabel(session, row, "corroborates", claim_id, reviewer, "promote")
