@@ -2,85 +2,58 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import logging
-import socket
 from typing import Self
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-logger = logging.getLogger(__name__)
+from crawler.resolver import AddressGuard, BlockedAddressError, PinnedResolver, installed
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-# Link-local covers cloud metadata endpoints (169.254.169.254); never a news site, so refused even
-# when private networks are allowed (as they are for tests on 127.0.0.1).
-_ALWAYS_BLOCKED = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
+__all__ = ["AddressGuardMiddleware", "BlockedAddressError", "StrictRobotsTxtMiddleware"]
+
+logger = logging.getLogger(__name__)
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
-class BlockedAddressError(IgnoreRequest):
-    """A request to a private, loopback, link-local or otherwise non-public address was refused."""
-
-
-def is_public(address: IPAddress) -> bool:
-    """Whether an address is a routable public one (not private, loopback, link-local, reserved…)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-def blocked_reason(address: IPAddress, allow_private: bool) -> str | None:
-    """Why a request to ``address`` must be refused, or None when it may go ahead."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if address.is_unspecified or address.is_multicast or any(address in net for net in _ALWAYS_BLOCKED):
-        return f"{address} is a link-local, multicast or unspecified address"
-    if not allow_private and not is_public(address):
-        return f"{address} is not a public address (crawl.allow_private_networks is off)"
-    return None
-
-
 class AddressGuardMiddleware:
-    """Refuse requests whose host resolves to a non-public address; runs for every redirect hop too,
-    since Scrapy sends each redirected request through the downloader middlewares again."""
+    """Refuse requests whose host is, or resolves to, a refused address (crawler/addresses.py); runs for every
+    redirect hop too, since Scrapy sends each redirected request through the downloader middlewares again.
 
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
-        self._cache: dict[str, list[IPAddress]] = {}
+    The addresses checked here are the ones the connection uses: the crawl's ``AddressGuard`` keeps them and
+    the reactor's ``PinnedResolver`` answers the connection with them (crawler/resolver.py)."""
+
+    def __init__(self, guard: AddressGuard, resolver: PinnedResolver | None = None) -> None:
+        self.guard = guard
+        self.resolver = resolver
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.getbool("LABOURWATCH_ALLOW_PRIVATE_NETWORKS"))
+        settings = crawler.settings
+        guard = AddressGuard(settings.getbool("LABOURWATCH_ALLOW_PRIVATE_NETWORKS"),
+                             timeout=settings.getfloat("DNS_TIMEOUT"))
+        middleware = cls(guard, installed())
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_closed(self) -> None:
+        if self.resolver is not None:
+            self.resolver.deactivate(self.guard)
 
     async def process_request(self, request: Request) -> None:
         parsed = urlparse_cached(request)
         if parsed.scheme not in ("http", "https"):
             raise BlockedAddressError(f"only http(s) URLs are fetched, not {parsed.scheme}:")
-        host = parsed.hostname or ""
-        for address in await self._resolve(host):
-            reason = blocked_reason(address, self.allow_private)
-            if reason:
-                raise BlockedAddressError(f"refused {request.url}: {reason}")
-
-    async def _resolve(self, host: str) -> list[IPAddress]:
+        if self.resolver is not None:
+            # Activated here, not at creation: the crawl's pins answer connections only while it is running.
+            self.resolver.activate(self.guard)
         try:
-            return [ipaddress.ip_address(host.strip("[]"))]
-        except ValueError:
-            pass
-        if host not in self._cache:
-            loop = asyncio.get_running_loop()
-            try:
-                infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-            except OSError:
-                return []  # the download itself reports the DNS failure
-            self._cache[host] = [ipaddress.ip_address(info[4][0]) for info in infos]
-        return self._cache[host]
+            await self.guard.check(parsed.hostname or "")
+        except BlockedAddressError as exc:
+            raise BlockedAddressError(f"refused {request.url}: {exc}") from exc
 
 
 class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):

@@ -34,6 +34,12 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "COOKIES_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
         "DNS_TIMEOUT": min(options.timeout, 15.0),
+        # Names are resolved and checked once per crawl and connections pinned to the checked addresses
+        # (crawler/resolver.py). Scrapy installs this resolver itself only under CrawlerProcess; labourwatch's
+        # AsyncCrawlerRunner crawls get it from AddressGuardMiddleware, which installs it on the reactor.
+        "TWISTED_DNS_RESOLVER": "crawler.resolver.PinnedResolver",
+        # A proxy (http_proxy in the environment) would resolve the target itself, outside the address guard.
+        "HTTPPROXY_ENABLED": False,
         # Only http(s): a source or redirect must never reach file://, data:, ftp:// or s3://.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "DOWNLOADER_MIDDLEWARES": {

@@ -8,7 +8,9 @@ import ipaddress
 import pytest
 from scrapy import Request
 
-from crawler.middlewares import AddressGuardMiddleware, BlockedAddressError, blocked_reason
+from crawler.addresses import blocked_reason
+from crawler.middlewares import AddressGuardMiddleware, BlockedAddressError
+from crawler.resolver import AddressGuard
 from crawler.settings import scrapy_settings
 from crawler.types import CrawlOptions
 
@@ -22,7 +24,7 @@ BLOCKED_URLS = [
 
 
 def guard(allow_private: bool) -> AddressGuardMiddleware:
-    return AddressGuardMiddleware(allow_private)
+    return AddressGuardMiddleware(AddressGuard(allow_private))
 
 
 def run(coro):  # type: ignore[no-untyped-def]
