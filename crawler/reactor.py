@@ -33,6 +33,8 @@ def ensure_reactor() -> asyncio.AbstractEventLoop:
         # Fires Twisted's startup triggers (its thread pool, used by DNS resolution) without
         # handing the loop to reactor.run(): we drive the asyncio loop ourselves.
         reactor.startRunning(installSignalHandlers=False)
+    # Private, with no public accessor (Scrapy reads it too): tests/test_private_apis.py guards it, and
+    # pyproject.toml bounds Twisted to the major version it was checked on.
     return reactor._asyncioEventloop
 
 
