@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -82,6 +83,33 @@ def _header_value(value: str) -> str:
 
 
 Term = Annotated[str, AfterValidator(_topic_term)]
+# What a host name may not contain (the URL parser leaves these in, and the fetch would fail or go elsewhere).
+_BAD_HOST_CHARS = re.compile(r"[\s\x00-\x1f\x7f<>\"'`{}|\\^%\[\]]")
+
+
+def source_url_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a source URL (an absolute http(s) URL with a valid host and port), or None."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:  # the parser's only complaint: a '[' without its ']'
+        return "not a valid URL: the host has an unclosed '[' (an IPv6 address is written [::1])"
+    if not is_http_url(value):
+        return f"only http(s) URLs can be sources, not {value!r}"
+    if re.search(r"[\x00-\x1f\x7f]", value.strip()):  # the parser drops tabs and line breaks silently
+        return "not a valid URL: it contains a control character (a tab or a line break?)"
+    if "@" in parts.netloc:  # the URL is not repeated: it holds a password
+        return ("credentials in the URL (user:password@) are not supported: sources are fetched without "
+                "authentication, and the URL would be stored and shown")
+    host = parts.hostname or ""
+    if ":" not in host and (_BAD_HOST_CHARS.search(host) or "" in host.rstrip(".").split(".")):
+        return f"not a valid host name: {host!r}"
+    try:
+        port = parts.port
+    except ValueError:
+        return f"not a valid port: {parts.netloc.rpartition(':')[2]!r} (1-65535)"
+    if port == 0:
+        return "not a valid port: '0' (1-65535)"
+    return None
 
 
 class DatabaseConfig(_Model):
@@ -172,8 +200,9 @@ class SourceConfig(_Model):
     @field_validator("url")
     @classmethod
     def _http_only(cls, value: str) -> str:
-        if not is_http_url(value):
-            raise ValueError(f"only http(s) URLs can be sources, not {value!r}")
+        problem = source_url_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     _cron = field_validator("cron")(valid_cron)

@@ -154,6 +154,40 @@ def test_a_bad_value_is_refused_at_load_with_its_path(path: str) -> None:
     assert any(problem.startswith(expected) for problem in problems), problems
 
 
+# Hostile values found by the issue-12 campaign, beyond the one bad value per key above.
+HOSTILE: list[tuple[str, Any, str]] = [
+    ("sources[0].url", "https://user:s3cret@example.org/rss",
+     "sources[0].url: credentials in the URL (user:password@) are not supported"),
+    ("sources[0].url", "https://token@example.org/rss", "sources[0].url: credentials in the URL"),
+    ("sources[0].url", "https://exa mple.org/rss", "sources[0].url: not a valid host name: 'exa mple.org'"),
+    ("sources[0].url", "https://a..b/rss", "sources[0].url: not a valid host name: 'a..b'"),
+    ("sources[0].url", "https://example.org:99999/rss", "sources[0].url: not a valid port: '99999' (1-65535)"),
+    ("sources[0].url", "https://example.org:0/rss", "sources[0].url: not a valid port: '0'"),
+    ("sources[0].url", "https://example.org:http/rss", "sources[0].url: not a valid port: 'http'"),
+    ("sources[0].url", "https://[::1/rss", "sources[0].url: not a valid URL: the host has an unclosed '['"),
+    ("sources[0].url", "https://exa\tmple.org/rss", "sources[0].url: not a valid URL: it contains a control"),
+    ("sources[0].every", "99999999999999d", "sources[0].every: duration too long"),
+    ("crawl.delay", "99999999999999999999999999s", "crawl.delay: duration too long"),
+    ("sources[1].max_pages", "abc", "sources[1].max_pages: must be a whole number of at least 1, not 'abc'"),
+    ("sources[1].link_selector", "a[[[", "sources[1].link_selector: not a valid CSS selector"),
+    ("sources[3].max_sitemaps", -5, "sources[3].max_sitemaps: must be a whole number of at least 1, not -5"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), HOSTILE)
+def test_hostile_values_are_refused_with_their_path(path: str, value: Any, expected: str) -> None:
+    problems = problems_of(config_with(path, value))
+    assert any(problem.startswith(expected) for problem in problems), problems
+    assert not any("s3cret" in problem for problem in problems)  # a URL with a password is not repeated
+
+
+@pytest.mark.parametrize("url", ["https://example.org./rss", "https://[::1]:8080/rss", "http://127.0.0.1:8080/x",
+                                 "https://例え.jp/rss", "HTTPS://Example.ORG:443/rss"])
+def test_unusual_but_valid_source_urls_are_accepted(url: str) -> None:
+    parse_config(yaml.safe_dump(config_with("sources[0].url", url), allow_unicode=True), file=ROOT / "config.yaml",
+                 environ={})
+
+
 def _schema_keys(model: type[BaseModel], prefix: str) -> set[str]:
     keys = set()
     for name, info in model.model_fields.items():
