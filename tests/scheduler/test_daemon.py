@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -51,6 +52,14 @@ def write_config(path: Path, sources: list[dict[str, Any]], port: int, every: st
         "sources": [{**source, "every": every} for source in sources],
     }))
     return path
+
+
+def running_crawls(db: Path) -> int:
+    """Crawl runs the daemon has started and not finished (0 before its database exists)."""
+    if not db.exists():
+        return 0
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as connection:
+        return int(connection.execute("SELECT count(*) FROM crawl_runs WHERE status = 'running'").fetchone()[0])
 
 
 def event_count(db: Path, event_type: str) -> int:
@@ -173,14 +182,25 @@ def test_a_failing_source_backs_off_while_a_healthy_one_keeps_its_schedule(
         config["alerts"].update({"failing_after": 1, "backoff": "1s"})
         daemon.config.write_text(yaml.safe_dump(config))
         lw(daemon.config, "db", "upgrade")
+        def polls() -> Counter[str]:
+            return Counter("fault" if "/faults/" in r.path else "healthy" for r in web.requests.records()
+                           if r.path.endswith(".xml"))
+
+        started = time.monotonic()
         with daemon:
-            time.sleep(12)
+            # Healthy: about one poll a second. Failing, retries off: it waits 2, 4, 8, 16 s between polls.
+            def enough() -> Counter[str] | None:
+                seen = polls()
+                return seen if seen["healthy"] >= 6 and seen["fault"] >= 2 else None
+
+            seen = daemon.wait_until(enough, 90, "6 polls of the healthy source and 2 of the failing one")
+            elapsed = time.monotonic() - started
+            daemon.wait_until(lambda: "(route ops) failed" in daemon.output(), 60, "a failed ops delivery")
             status, health = daemon.health() or (0, {})
-        polls = Counter("fault" if "/faults/" in r.path else "healthy" for r in web.requests.records()
-                        if r.path.endswith(".xml"))
-        # Healthy: about one poll a second. Failing, retries off: waits of 2, 4, 8 s → at most 4 polls.
-        assert polls["healthy"] >= 6, polls
-        assert 2 <= polls["fault"] <= 4, polls
+        # Backing off, the failing source's k-th poll starts no earlier than 2^k - 2 s after its first: in the
+        # time the healthy one took for its 6 polls (about 7 s here, more on a busy machine) at most
+        # log2(elapsed + 2) of them, plus one for a poll in flight — 4 in about 7-12 s.
+        assert seen["fault"] <= math.floor(math.log2(elapsed + 2)) + 1, (seen, elapsed)
         assert status == 200, health  # a failing source is recorded on the source; the daemon is healthy
     rows = {row["id"]: row for row in json.loads(lw(daemon.config, "sources", "list", "--format", "json").stdout)}
     assert rows["fault-500"]["consecutive_failures"] >= 2
@@ -202,7 +222,8 @@ def test_sigterm_during_a_hanging_fetch_exits_0_within_the_bound(tmp_path: Path)
         daemon.config.write_text(yaml.safe_dump(config))
         lw(daemon.config, "db", "upgrade")
         with daemon:
-            time.sleep(3)  # the first poll starts at once; the slow feed answers after 60 s
+            # The first poll starts at once; the slow feed answers after 60 s.
+            daemon.wait_until(lambda: running_crawls(tmp_path / "lw.db"), 60, "the crawl to start")
             assert "crawl 1:" not in daemon.output()  # still in flight
             started = time.monotonic()
             assert daemon.stop(timeout=30) == 0
