@@ -90,6 +90,13 @@ def is_stamp_line(line: str) -> bool:
     return _WORD_CHAR_RE.search(_STAMP_PIECE_RE.sub(" ", line)) is None
 
 
+def to_nfc(text: str) -> str:
+    """``text`` in Unicode NFC, the form every stored title, byline and text has: a page written with
+    decomposed characters (e + U+0301, Hangul as jamo) is stored as one with composed ones, so searches,
+    snippets and comparisons see one spelling."""
+    return unicodedata.normalize("NFC", text)
+
+
 def normalise_text(text: str) -> str:
     """The form of ``text`` that decides whether an article changed.
 
@@ -103,7 +110,8 @@ def normalise_text(text: str) -> str:
 
 
 def content_hash(title: str, text: str) -> str:
-    """The sha256 hex digest of the normalised title and text."""
+    """The sha256 hex digest of the normalised title and text; NFKC inside ``normalise_text`` makes it the same
+    for the NFC and any decomposed spelling of one text, so storing text in NFC changes no hash."""
     # Normalised text never holds a newline (whitespace is collapsed), so it separates unambiguously.
     payload = normalise_text(title) + "\n" + normalise_text(text)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

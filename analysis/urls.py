@@ -1,9 +1,14 @@
-"""URL canonicalisation, so that one article reached by several links is stored once."""
+"""URL canonicalisation, so that one article reached by several links is stored once, and the site (registrable
+domain) of a URL, so that a page's claim about its canonical URL is trusted only within its own site."""
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
+
+import tldextract
 
 _HTTP_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -104,3 +109,36 @@ def canonicalise_url(url: str, base: str | None = None) -> str:
         return url
     path = _normalise_escapes(parts.path, _PATH_SAFE) or "/"
     return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
+
+
+@functools.cache
+def _public_suffixes() -> tldextract.TLDExtract:
+    # The Public Suffix List snapshot that tldextract ships, never fetched and never cached on disk: the site
+    # of a URL must not depend on the network or on a file some other process wrote. Private suffixes count
+    # (github.io, blogspot.com): two users' pages under one of them are two sites.
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
+
+
+def site_of(url: str) -> str | None:
+    """The site of an http(s) URL: its host's registrable domain under the Public Suffix List
+    (``www.example.co.uk`` → ``example.co.uk``), ignoring scheme and port; an IP address is its own site, and a
+    host under no listed suffix counts its last label as the suffix (the list's default rule). None for a URL
+    that is not http(s) or has no host."""
+    if not is_http_url(url):
+        return None
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    try:
+        return ipaddress.ip_address(host).compressed
+    except ValueError:
+        pass
+    registrable = _public_suffixes()(host).top_domain_under_public_suffix
+    if registrable:
+        return registrable.lower()
+    # No listed suffix (localhost, an intranet or reserved name such as news.test): the PSL's "*" rule.
+    return ".".join(host.split(".")[-2:])
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether two http(s) URLs belong to one site (the same registrable domain, any scheme or port)."""
+    site = site_of(url)
+    return site is not None and site == site_of(other)
