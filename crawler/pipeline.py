@@ -52,6 +52,8 @@ class StorePipeline:
             return item
         ledger.article_done(item.source_id, item.article_id)
         ledger.counts[f"articles_{result.action}"] += 1
+        for notice in result.notices:  # canonical URLs ignored, pages folded into another article
+            ledger.error(item.source_id, item.url, notice.code, notice.message, severity=notice.severity)
         if result.action in ("new", "changed"):
             for sentence in result.page.matches:
                 ledger.counts[f"claims_{sentence.match.label}"] += 1

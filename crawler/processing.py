@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from analysis.claims.sentences import KnownClaims, SentenceMatch, match_article
 from analysis.relevance import matcher_for
 from analysis.text import content_hash
 from analysis.types import ArticleDoc, Relevance, Topic
+from analysis.urls import canonicalise_url, same_site
 from crawler.extract import extract_article
-from db.repository import ArticleFetch, RawCapture
+from db.repository import CANONICAL_OFFSITE, ArticleFetch, Notice, RawCapture
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ProcessedPage:
     content_hash: str
     matches: tuple[SentenceMatch, ...] = ()
     claims_digest: str | None = None
+    notices: tuple[Notice, ...] = ()
 
     def to_fetch(self, page: FetchedPage) -> ArticleFetch:
         """The repository's input for storing this page."""
@@ -48,20 +50,32 @@ class ProcessedPage:
         aliases = tuple(url for url in {page.url} if url not in (page.discovered_url, self.doc.canonical_url))
         return ArticleFetch(doc=self.doc, relevance=self.relevance, content_hash=self.content_hash, raw=raw,
                             source_id=page.source_id, discovered_url=page.discovered_url, aliases=aliases,
-                            matches=self.matches, claims_digest=self.claims_digest)
+                            matches=self.matches, claims_digest=self.claims_digest, article_id=page.article_id)
+
+
+def trusted_canonical(doc: ArticleDoc, page_url: str) -> tuple[ArticleDoc, tuple[Notice, ...]]:
+    """``doc`` with its canonical URL trusted only within the page's own site (registrable domain): a page
+    that names a URL of another site keeps its own URL, with a ``canonical_offsite`` notice. A page may say
+    which of its site's URLs it is, never that it is another site's article."""
+    if same_site(doc.canonical_url, page_url):
+        return doc, ()
+    own = canonicalise_url(page_url)
+    notice = Notice(CANONICAL_OFFSITE, f"{page_url} names {doc.canonical_url} on another site as its canonical "
+                                       f"URL: ignored, the page is kept under its own URL {own}")
+    return replace(doc, canonical_url=own), (notice,)
 
 
 def process_page(page: FetchedPage, topic: Topic, claims: KnownClaims | None = None) -> ProcessedPage:
     """Extract and score one page, and match the claim sentences of a relevant one against ``claims``
     (CPU-bound: call it in a worker thread). Raises ExtractionError."""
-    doc = extract_article(page.text, page.url, page.language_hint)
+    doc, notices = trusted_canonical(extract_article(page.text, page.url, page.language_hint), page.url)
     topic_matcher = matcher_for(topic)
     relevance = topic_matcher.score(doc.title, doc.text)
     digest = content_hash(doc.title, doc.text)
     if claims is None or not relevance.relevant or digest == page.previous_hash:
-        return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest)
+        return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, notices=notices)
     # Matched here, before the store knows whether the text changed: an unchanged page's matches are
     # thrown away, but the writer thread never waits for the matcher.
     matches = tuple(match_article(doc.text, topic_matcher, claims.matcher))
     return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, matches=matches,
-                         claims_digest=claims.digest)
+                         claims_digest=claims.digest, notices=notices)

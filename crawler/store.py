@@ -32,11 +32,17 @@ from db.repository import StoreOptions
 
 @dataclass(frozen=True)
 class PageResult:
-    """What happened to one article page: ``new``, ``new_offtopic``, ``changed`` or ``unchanged``."""
+    """What happened to one article page: ``new``, ``new_offtopic``, ``changed``, ``unchanged`` or ``duplicate``
+    (it leads to another source's article), and the notices to record on its source."""
 
     page: ProcessedPage
     action: str
     stored: repo.StoreOutcome | None = None
+
+    @property
+    def notices(self) -> tuple[repo.Notice, ...]:
+        """What extraction and storing found worth a row on the page's source."""
+        return self.page.notices + (self.stored.notices if self.stored else ())
 
 
 # Pages per write transaction at most: large enough to amortise the commit, small enough that a
@@ -165,7 +171,8 @@ class CrawlStore:
         page, processed = job.page, job.processed
         fetch = processed.to_fetch(page)
         stored = repo.store_article(session, fetch, self.store_options, diff_versions)
-        repo.save_validators(session, fetch.doc.canonical_url, page.headers.get("etag"),
+        # Under the URL a re-check requests (where the article was found), not the canonical URL it names.
+        repo.save_validators(session, page.discovered_url, page.headers.get("etag"),
                              page.headers.get("last-modified"))
         # The events of this change commit with it: a crash can lose neither one without the other.
         drafts = events.article_events(events.StoredArticle(

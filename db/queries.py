@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Article, ArticleVersion, FetchError, RawResponse, Source, VersionDiffRow
+from db.models import Article, ArticleUrl, ArticleVersion, FetchError, RawResponse, Source, VersionDiffRow
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -85,6 +85,11 @@ def article_detail(session: Session, article_id: int) -> dict[str, Any] | None:
     } for v in article.versions]
     row["diffs"] = list(session.scalars(select(VersionDiffRow.id).where(VersionDiffRow.article_id == article_id)
                                         .order_by(VersionDiffRow.id)))
+    # Every URL that led to this article and the source that reached it there: two sources or links folded
+    # into one article (the same canonical URL) are visible here.
+    row["found_at"] = article.url
+    row["urls"] = [{"url": u.url, "source_id": u.source_id, "seen_at": _iso(u.seen_at)} for u in session.scalars(
+        select(ArticleUrl).where(ArticleUrl.article_id == article_id).order_by(ArticleUrl.seen_at, ArticleUrl.url))]
     return row
 
 

@@ -10,7 +10,7 @@ import functools
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -36,7 +36,7 @@ from db.models import (
 )
 
 Differ = Callable[[str, str, str, str], VersionDiff]
-Action = Literal["new", "new_offtopic", "changed", "unchanged"]
+Action = Literal["new", "new_offtopic", "changed", "unchanged", "duplicate"]
 _KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-language", "server")
 
 
@@ -52,6 +52,24 @@ class RawCapture:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something about a page worth a recorded row on its source (``sources errors``): a stable code, a
+    message and a severity (``warning`` or ``info``)."""
+
+    code: str
+    message: str
+    severity: str = "warning"
+
+
+# A page named an article of another site as its canonical URL: it was kept under its own URL.
+CANONICAL_OFFSITE = "canonical_offsite"
+# A page was folded into an article already stored (its canonical URL, or a URL it was reached under).
+CANONICAL_FOLDED = "canonical_folded"
+# A page's canonical URL is an article of another source: recorded as a URL of it, its text not stored.
+CANONICAL_DUPLICATE = "canonical_duplicate"
+
+
+@dataclass(frozen=True)
 class ArticleFetch:
     """One fetched and extracted article page, ready to store."""
 
@@ -64,6 +82,7 @@ class ArticleFetch:
     aliases: tuple[str, ...] = ()
     matches: tuple[SentenceMatch, ...] = ()  # the claim sentences of this text, stored with its version
     claims_digest: str | None = None
+    article_id: int | None = None  # a re-check: the article the page was fetched for
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,7 @@ class StoreOutcome:
     version_number: int = 0
     diff: VersionDiff | None = None
     previous_title: str | None = None
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,9 +220,10 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
 def due_rechecks(session: Session, now: datetime, limit: int = 500,
                  source_ids: Sequence[str] | None = None) -> list[tuple[int, str, str | None, str | None]]:
     """Relevant articles whose next re-check is due, those whose last re-checks answered first, then oldest
-    first: (article id, canonical URL, source id, content hash of the stored version)."""
-    # Failing articles go last, so they cannot take a pass's whole budget from the working ones.
-    query = (select(Article.id, Article.canonical_url, Article.source_id, Article.content_hash)
+    first: (article id, the URL it was found at, source id, content hash of the stored version)."""
+    # Failing articles go last, so they cannot take a pass's whole budget from the working ones. A re-check
+    # goes to the URL the source led to, never to the canonical URL a page named: that is the page's claim.
+    query = (select(Article.id, Article.url, Article.source_id, Article.content_hash)
              .where(Article.next_check_at.is_not(None), Article.next_check_at <= now)
              .order_by(Article.failed_checks, Article.next_check_at, Article.id).limit(limit))
     if source_ids is not None:
@@ -342,26 +363,49 @@ def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: S
 
 
 def store_article(session: Session, fetch: ArticleFetch, options: StoreOptions, differ: Differ) -> StoreOutcome:
-    """Store a fetched article: a new article, a new version with its diff, or only a completed check."""
-    article_id = _owner(session, fetch)
-    if article_id is None:
+    """Store a fetched article: a new article, a new version with its diff, or only a completed check.
+
+    A page that leads to an article of another source (its canonical URL, or a URL it was reached under) never
+    changes it: the page's URLs are remembered for that article and a ``canonical_duplicate`` notice says so.
+    A page of the same source folded into an article already stored makes a ``canonical_folded`` notice."""
+    article = _owner(session, fetch)
+    if article is None:
         return _new_article(session, fetch, options)
-    article = session.get(Article, article_id, with_for_update=True)
-    if article is None:  # deleted between the two statements
-        return _new_article(session, fetch, options)
-    return _recheck(session, article, fetch, options, differ)
+    if article.source_id != fetch.source_id:
+        return _duplicate(session, article, fetch)
+    outcome = _recheck(session, article, fetch, options, differ)
+    if fetch.article_id is not None:  # the re-check of this very article: nothing was folded
+        return outcome
+    return replace(outcome, notices=(Notice(CANONICAL_FOLDED, (
+        f"{fetch.discovered_url} is the same article as {article.canonical_url} (article {article.id}, found at "
+        f"{article.url}): kept as one article, this URL remembered with it"), "info"),))
 
 
-def _owner(session: Session, fetch: ArticleFetch) -> int | None:
-    """The article this fetch belongs to: by its canonical URL first, else by a URL it was reached under
-    (an alias whose page now names a different canonical URL). Every article's canonical URL is one of
-    its remembered URLs, so one look-up answers both."""
+def _duplicate(session: Session, article: Article, fetch: ArticleFetch) -> StoreOutcome:
+    """A page that leads to another source's article: its URLs are remembered with that article (so it is
+    never fetched as new again and ``articles show`` lists it), its text is not stored."""
+    _remember_urls(session, article.id, (fetch.discovered_url, *fetch.aliases), fetch.source_id)
+    return StoreOutcome("duplicate", article.id, notices=(Notice(CANONICAL_DUPLICATE, (
+        f"{fetch.discovered_url} names {fetch.doc.canonical_url} as its canonical URL, article {article.id} of "
+        f"source {article.source_id}: recorded as another URL of that article; its text is not stored, since no "
+        "source may change another source's article")),))
+
+
+def _owner(session: Session, fetch: ArticleFetch) -> Article | None:
+    """The article this fetch belongs to, locked for the update: on a re-check the article it was fetched
+    for; else by its canonical URL first, else by a URL it was reached under (an alias whose page now names a
+    different canonical URL). Every article's canonical URL is one of its remembered URLs, so one look-up
+    answers both."""
+    if fetch.article_id is not None:
+        article = session.get(Article, fetch.article_id, with_for_update=True)
+        if article is not None:
+            return article
     canonical = fetch.doc.canonical_url
     wanted = {canonical, fetch.discovered_url, *fetch.aliases}
     owners = dict(session.connection().execute(_OWNERS, {"urls": sorted(wanted)}).all())
-    if canonical in owners:
-        return owners[canonical]
-    return min(owners.values()) if owners else None
+    article_id = owners[canonical] if canonical in owners else min(owners.values()) if owners else None
+    # None also when the article was deleted between the two statements.
+    return None if article_id is None else session.get(Article, article_id, with_for_update=True)
 
 
 def classify_article(session: Session, canonical_url: str, content_hash: str) -> str:

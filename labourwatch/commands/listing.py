@@ -87,8 +87,10 @@ def articles_show(app: AppContext, article_id: int, fmt: str) -> None:
         return
     out = console()
     for key in ("id", "title", "url", "source_id", "language", "published_at", "relevant", "relevance_score",
-                "matched_terms", "first_seen_at", "last_checked_at", "next_check_at", "gone_at", "diffs"):
+                "matched_terms", "first_seen_at", "last_checked_at", "next_check_at", "gone_at", "diffs", "found_at"):
         out.print(Text(f"{key:>16}: {detail[key]}"))
+    for reached in detail["urls"]:
+        out.print(Text(f"{'reached at':>16}: {reached['url']} (source {reached['source_id']}, {reached['seen_at']})"))
     for version in detail["versions"]:
         out.rule(Text(f"version {version['number']} · fetched {version['fetched_at']}"))
         out.print(Text(version["title"], style="bold"))
