@@ -15,6 +15,7 @@ from lxml import etree
 from trafilatura.utils import load_html
 
 from analysis.language import guess_language
+from analysis.text import to_nfc
 from analysis.types import ArticleDoc
 from analysis.urls import canonicalise_url, is_http_url
 
@@ -84,6 +85,8 @@ def _title(tree: lxml.html.HtmlElement, meta: dict[str, str], ld: dict[str, str]
 
 
 def _canonical(tree: lxml.html.HtmlElement, url: str) -> str:
+    """The canonical URL the page claims (its first http(s) ``<link rel="canonical">``), else its own URL. Only
+    a claim: ``crawler.processing`` trusts it only within the page's own site."""
     for node in tree.xpath('//link[@rel="canonical"][@href]'):
         candidate = canonicalise_url(node.get("href"), base=url)
         if is_http_url(candidate):
@@ -119,10 +122,13 @@ def extract_article(html: str, url: str, language_hint: str | None = None) -> Ar
     text = getattr(document, "text", None) or ""
     if len(text.strip()) < MIN_TEXT_CHARS:
         raise ExtractionError("no main text found on the page")
-    text = _strip_title_line(text, title)
+    # Stored text is NFC (decomposed pages would otherwise escape searches); title first, so the title line
+    # is recognised in the text whatever form each was written in.
+    title = to_nfc(title)
+    text = _strip_title_line(to_nfc(text), title)
+    byline = meta.get("author") or meta.get("article:author") or None
     return ArticleDoc(
-        url=url, canonical_url=canonical, title=title, text=text,
-        byline=meta.get("author") or meta.get("article:author") or None,
+        url=url, canonical_url=canonical, title=title, text=text, byline=to_nfc(byline) if byline else None,
         published=published, modified=modified,
         language=lang_attr or language_hint or guess_language(title + "\n" + text),
     )
