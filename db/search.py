@@ -12,6 +12,7 @@ terms, ``-word`` to exclude. Every term reaches FTS5 as a quoted string, so no i
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,6 +98,7 @@ def parse_query(query: str) -> ParsedQuery:
     groups: list[list[str]] = []
     excluded: list[str] = []
     join_next = False
+    query = unicodedata.normalize("NFC", query)  # stored text is NFC: a decomposed query must match it
     for found in _TOKEN.finditer(query):
         negated = bool(found["neg"])
         term = found["phrase"] if found["phrase"] is not None else found["word"]

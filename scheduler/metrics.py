@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 CRAWL_JOBS = ("poll", "revisit")
 POLL_OUTCOMES = ("ok", "failed", "unanswered")
-ARTICLE_ACTIONS = ("new", "new_offtopic", "changed", "unchanged")
+ARTICLE_ACTIONS = ("new", "new_offtopic", "changed", "unchanged", "duplicate")
 VERSION_ACTIONS = ("new", "new_offtopic", "changed")  # each of these stored a version
 CLAIM_LABELS = ("corroborates", "updates", "new")
 # released: handed back unsent (its destination failed earlier in the pass, or the pass reached its lease

@@ -4,6 +4,7 @@ PostgreSQL: English, Korean and Russian words, ranking, marks, hostile text esca
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -277,3 +278,9 @@ def test_results_come_in_pages(seeded: Database) -> None:
         beyond = small.get("/search", params={"q": "workers", "page": "999"})
         assert "Nothing found on this page" in beyond.text
         assert small.get("/search", params={"q": "workers", "page": "abc"}).status_code == 200
+
+
+def test_a_decomposed_query_is_read_as_the_composed_text_stored() -> None:
+    decomposed = unicodedata.normalize("NFD", "Séoul 북한")
+    assert decomposed != "Séoul 북한"
+    assert parse_query(decomposed).groups == (("Séoul",), ("북한",))
