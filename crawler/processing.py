@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from analysis.claims.sentences import KnownClaims, SentenceMatch, match_article
 from analysis.relevance import matcher_for
@@ -11,7 +12,7 @@ from analysis.text import content_hash
 from analysis.types import ArticleDoc, Relevance, Topic
 from analysis.urls import canonicalise_url, same_site
 from crawler.extract import extract_article
-from db.repository import CANONICAL_OFFSITE, ArticleFetch, Notice, RawCapture
+from db.repository import CANONICAL_HOMEPAGE, CANONICAL_OFFSITE, ArticleFetch, Notice, RawCapture
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,21 @@ def trusted_canonical(doc: ArticleDoc, page_url: str) -> tuple[ArticleDoc, tuple
     """``doc`` with its canonical URL trusted only within the page's own site (registrable domain): a page
     that names a URL of another site keeps its own URL, with a ``canonical_offsite`` notice. A page may say
     which of its site's URLs it is, never that it is another site's article."""
-    if same_site(doc.canonical_url, page_url):
-        return doc, ()
     own = canonicalise_url(page_url)
-    notice = Notice(CANONICAL_OFFSITE, f"{page_url} names {doc.canonical_url} on another site as its canonical "
-                                       f"URL: ignored, the page is kept under its own URL {own}")
-    return replace(doc, canonical_url=own), (notice,)
+    if not same_site(doc.canonical_url, page_url):
+        notice = Notice(CANONICAL_OFFSITE, f"{page_url} names {doc.canonical_url} on another site as its "
+                                           f"canonical URL: ignored, the page is kept under its own URL {own}")
+        return replace(doc, canonical_url=own), (notice,)
+    if _is_home(doc.canonical_url) and not _is_home(own):
+        notice = Notice(CANONICAL_HOMEPAGE, f"{page_url} names its site's home page {doc.canonical_url} as its "
+                                            f"canonical URL: ignored, the page is kept under its own URL {own}")
+        return replace(doc, canonical_url=own), (notice,)
+    return doc, ()
+
+
+def _is_home(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
 
 
 def process_page(page: FetchedPage, topic: Topic, claims: KnownClaims | None = None) -> ProcessedPage:

@@ -63,6 +63,9 @@ class Notice:
 
 # A page named an article of another site as its canonical URL: it was kept under its own URL.
 CANONICAL_OFFSITE = "canonical_offsite"
+# A page that is not its site's home page named the home page as its canonical URL (a CMS default that
+# would fold every article of the site into one): kept under its own URL.
+CANONICAL_HOMEPAGE = "canonical_homepage"
 # A page was folded into an article already stored (its canonical URL, or a URL it was reached under).
 CANONICAL_FOLDED = "canonical_folded"
 # A page's canonical URL is an article of another source: recorded as a URL of it, its text not stored.

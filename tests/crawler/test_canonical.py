@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from crawler.extract import extract_article
+from crawler.processing import trusted_canonical
 from db import queries
 from db.engine import Database
 from db.models import Article, ArticleUrl, ArticleVersion, FetchError
@@ -145,3 +147,19 @@ def test_rechecks_go_to_the_found_url_not_to_a_canonical_on_another_host(databas
         crawl(database, specs([]), FAST)
         assert alpha.hits("/amp/story.html") == 3
         assert other_host.requests == []
+
+
+@pytest.mark.parametrize(("page_url", "canonical", "kept", "code"), [
+    ("https://news.example/2026/01/workers.html", "https://news.example/", "https://news.example/2026/01/workers.html",
+     "canonical_homepage"),
+    ("https://news.example/", "https://news.example/", "https://news.example/", None),
+    ("https://news.example/a?id=1", "https://www.news.example/a?id=1", "https://www.news.example/a?id=1", None),
+    ("https://news.example/a", "https://other.example/a", "https://news.example/a", "canonical_offsite"),
+])
+def test_which_canonical_urls_are_trusted(page_url: str, canonical: str, kept: str, code: str | None) -> None:
+    html = (f'<html><head><title>North Korean workers</title><link rel="canonical" href="{canonical}"></head>'
+            "<body><article>" + "<p>North Korean workers were sent to Russia in 2024, officials said.</p>" * 5
+            + "</article></body></html>")
+    doc, notices = trusted_canonical(extract_article(html, page_url, "en"), page_url)
+    assert doc.canonical_url == kept
+    assert [notice.code for notice in notices] == ([code] if code else [])
