@@ -67,3 +67,6 @@ def test_scrapy_settings_are_hardened_and_polite() -> None:
     assert settings["DOWNLOAD_TIMEOUT"] == 30.0 and settings["DOWNLOAD_MAXSIZE"] == 10 * 1024 * 1024
     assert all(settings["DOWNLOAD_HANDLERS"][scheme] is None for scheme in ("file", "data", "ftp", "s3"))
     assert settings["USER_AGENT"].startswith("labourwatch/")
+    # Connections pinned to checked addresses: no proxy resolving names behind the guard's back.
+    assert settings["HTTPPROXY_ENABLED"] is False
+    assert settings["TWISTED_DNS_RESOLVER"] == "crawler.resolver.PinnedResolver"
