@@ -15,7 +15,7 @@ from twisted.python.failure import Failure
 
 from analysis.urls import canonicalise_url, is_http_url
 from crawler.errors import classify_failure
-from crawler.kinds import SOURCE_KINDS, DiscoveredLink, ParseResult, SourceParseError
+from crawler.kinds import SOURCE_KINDS, DiscoveredLink, ParseLimits, ParseResult, SourceParseError
 from crawler.ledger import CrawlLedger
 from crawler.processing import FetchedPage
 from crawler.store import CrawlStore
@@ -74,6 +74,10 @@ class MonitorSpider(scrapy.Spider):
         self.plan, self.store, self.ledger, self.options = plan, store, ledger, options
         self._queued: set[str] = set()
         self._per_source: dict[str, int] = {}
+        # (source, URL) of every source document requested: a sitemap index that lists itself, or two
+        # indexes listing each other, costs one fetch per document, never a fan-out.
+        self._documents: set[tuple[str, str]] = set()
+        self._limits = ParseLimits(max_size=options.max_size)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for spec in self.plan.sources:
@@ -89,6 +93,7 @@ class MonitorSpider(scrapy.Spider):
             )
 
     def _document_request(self, spec: SourceSpec, url: str, depth: int, validators: Validators) -> scrapy.Request:
+        self._documents.add((spec.id, url))
         return scrapy.Request(
             url, callback=self.parse_document, errback=self.on_error, dont_filter=True, priority=10,
             headers=conditional_headers(validators, url),
@@ -130,7 +135,7 @@ class MonitorSpider(scrapy.Spider):
         try:
             parsed = await asyncio.to_thread(
                 SOURCE_KINDS[spec.kind].parse, response.body, response.url,
-                _header(response, "Content-Type"), spec, depth)
+                _header(response, "Content-Type"), spec, depth, self._limits)
         except SourceParseError as exc:
             self._document_failed(spec, depth, response.url, exc.code, exc.message)
             return
@@ -146,7 +151,7 @@ class MonitorSpider(scrapy.Spider):
             yield request
 
     async def _follow(self, spec: SourceSpec, urls: Iterable[str], depth: int) -> list[scrapy.Request]:
-        wanted = [url for url in urls if is_http_url(url)]
+        wanted = [url for url in dict.fromkeys(urls) if is_http_url(url) and (spec.id, url) not in self._documents]
         if not wanted:
             return []
         validators = await self.store.validators(wanted)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from crawler.kinds.base import DiscoveredLink, ParseResult, SourceKind, SourceParseError
+from crawler.kinds.base import MAX_ITEMS, DiscoveredLink, ParseLimits, ParseResult, SourceKind, SourceParseError
 from crawler.kinds.feed import FeedKind
 from crawler.kinds.listing import ListingKind
 from crawler.kinds.sitemap import SitemapKind
 
 SOURCE_KINDS: dict[str, SourceKind] = {kind.name: kind for kind in (FeedKind(), ListingKind(), SitemapKind())}
 
-__all__ = ["SOURCE_KINDS", "DiscoveredLink", "ParseResult", "SourceKind", "SourceParseError"]
+__all__ = ["MAX_ITEMS", "SOURCE_KINDS", "DiscoveredLink", "ParseLimits", "ParseResult", "SourceKind",
+           "SourceParseError"]

@@ -9,12 +9,15 @@ from urllib.parse import urljoin
 from parsel import Selector, SelectorList
 
 from crawler.kinds.base import (
+    DEFAULT_LIMITS,
     DiscoveredLink,
     OptionSpec,
+    ParseLimits,
     ParseResult,
     SourceKind,
     SourceParseError,
     count_option,
+    too_many,
 )
 from crawler.types import SourceSpec
 
@@ -61,18 +64,24 @@ class ListingKind(SourceKind):
         "max_pages": OptionSpec("how many listing pages to read per poll (default 1)"),
     }
 
-    def parse(self, body: bytes, url: str, content_type: str | None, spec: SourceSpec, depth: int) -> ParseResult:
+    def parse(self, body: bytes, url: str, content_type: str | None, spec: SourceSpec, depth: int,
+              limits: ParseLimits = DEFAULT_LIMITS) -> ParseResult:
         if not body.strip():
             raise SourceParseError("empty", "empty listing page")
         page = Selector(body=body, type="html", base_url=url)
         base = page.css("base::attr(href)").get() or url
-        links, seen = [], set()
+        links: list[DiscoveredLink] = []
+        seen: set[str] = set()
+        warnings: list[tuple[str, str]] = []
         for node in _select(page, spec.options.get("link_selector"), spec.options.get("link_xpath")):
             href, title = _href_and_title(node)
             if not href or href.startswith(("#", "javascript:", "mailto:")):
                 continue
             absolute = urljoin(base, href)
             if absolute not in seen:
+                if len(links) == limits.max_items:
+                    warnings.append(too_many(limits, "links"))
+                    break
                 seen.add(absolute)
                 links.append(DiscoveredLink(url=absolute, title=title, language=spec.language))
         if not links and depth == 0:
@@ -83,7 +92,7 @@ class ListingKind(SourceKind):
             next_href = page.css(_next_link_css(spec.options)).get()
             if next_href:
                 follow = (urljoin(base, next_href),)
-        return ParseResult(links=tuple(links), follow=follow)
+        return ParseResult(links=tuple(links), follow=follow, warnings=tuple(warnings))
 
     def check_options(self, options: Mapping[str, Any]) -> dict[str, str]:
         problems = super().check_options(options)

@@ -1,54 +1,44 @@
-"""The ``sitemap`` source kind: sitemap indexes, urlsets and Google News ``news:`` fields."""
+"""The ``sitemap`` source kind: sitemap indexes, urlsets and Google News ``news:`` fields.
+
+Elements are matched by local name, whatever their namespace (sitemaps.org 0.9, Google's old 0.84, none),
+as Scrapy's sitemap reader does."""
 
 from __future__ import annotations
 
-import gzip
-import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import urljoin
 
 from lxml import etree
 
 from crawler.kinds.base import (
+    DEFAULT_LIMITS,
     DiscoveredLink,
     OptionSpec,
+    ParseLimits,
     ParseResult,
     SourceKind,
     SourceParseError,
     clamp_date,
     count_option,
-    reject_xml_entities,
+    too_many,
 )
+from crawler.kinds.xmldoc import XmlReading, base_url, child_text, inflate, local_name, read_xml
 from crawler.types import SourceSpec
 
-_SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-_NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
-# A .xml.gz sitemap is a gzip file served as such (not Content-Encoding), so Scrapy does not
-# inflate it; inflate it here with the same bound the downloader applies.
-_MAX_INFLATED = 50 * 1024 * 1024
 
+@dataclass(frozen=True)
+class _Record:
+    """One <url> of a urlset or <sitemap> of an index."""
 
-def _parser() -> etree.XMLParser:
-    # No entities, no network, no huge trees: a sitemap is plain data.
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
-
-
-def _inflate(body: bytes) -> bytes:
-    if not body.startswith(b"\x1f\x8b"):
-        return body
-    with gzip.GzipFile(fileobj=io.BytesIO(body)) as handle:
-        data = handle.read(_MAX_INFLATED + 1)
-    if len(data) > _MAX_INFLATED:
-        raise SourceParseError("too_large", "gzipped sitemap inflates past the size limit")
-    return data
-
-
-def _text(node: etree._Element, path: str) -> str | None:
-    found = node.find(path)
-    if found is None or found.text is None:
-        return None
-    return found.text.strip() or None
+    tag: str
+    loc: str
+    lastmod: datetime | None
+    title: str | None = None
+    language: str | None = None
+    published: datetime | None = None
 
 
 def _date(value: str | None) -> datetime | None:
@@ -60,8 +50,29 @@ def _date(value: str | None) -> datetime | None:
         return None
 
 
-def _local(tag: object) -> str:
-    return str(tag).rsplit("}", 1)[-1]
+def _child(element: etree._Element, name: str) -> etree._Element | None:
+    return next((child for child in element if local_name(child) == name), None)
+
+
+def _is_record(element: etree._Element, depth: int) -> bool:
+    return depth == 1 and local_name(element) in ("url", "sitemap")
+
+
+def _converter(url: str) -> Any:
+    def convert(element: etree._Element) -> _Record | None:
+        loc = child_text(element, "loc")
+        if not loc:
+            return None
+        record = _Record(local_name(element), urljoin(base_url(element, url), loc),
+                         _date(child_text(element, "lastmod")))
+        news = _child(element, "news")
+        if news is None:
+            return record
+        publication = _child(news, "publication")
+        return _Record(record.tag, record.loc, record.lastmod, child_text(news, "title"),
+                       child_text(publication, "language") if publication is not None else None,
+                       _date(child_text(news, "publication_date")))
+    return convert
 
 
 class SitemapKind(SourceKind):
@@ -82,49 +93,40 @@ class SitemapKind(SourceKind):
                 problems[name] = str(exc)
         return problems
 
-    def parse(self, body: bytes, url: str, content_type: str | None, spec: SourceSpec, depth: int) -> ParseResult:
-        body = _inflate(body)
+    def parse(self, body: bytes, url: str, content_type: str | None, spec: SourceSpec, depth: int,
+              limits: ParseLimits = DEFAULT_LIMITS) -> ParseResult:
+        body = inflate(body, limits.max_size)
         if not body.strip():
             raise SourceParseError("empty", "empty sitemap document")
-        reject_xml_entities(body)
-        try:
-            root = etree.fromstring(body, parser=_parser())
-        except etree.XMLSyntaxError as exc:
-            raise SourceParseError("malformed_xml", f"sitemap is not well-formed XML: {exc}") from exc
-        kind = _local(root.tag)
+        reading: XmlReading[_Record] = read_xml(body, content_type, _is_record, _converter(url), limits.max_items)
+        kind = reading.root_name
+        if kind not in ("sitemapindex", "urlset"):
+            raise SourceParseError("not_a_sitemap", f"root element <{kind}> is neither urlset nor sitemapindex")
+        warnings = []
+        if reading.charset_warning:
+            warnings.append(("charset_mismatch", reading.charset_warning))
+        if reading.problem:
+            warnings.append(("sitemap_warning", f"sitemap is not well-formed; read what could be read: "
+                                                f"{reading.problem}"))
+        if reading.truncated:
+            warnings.append(too_many(limits, "sitemap entries"))
         if kind == "sitemapindex":
-            return self._index(root, spec, depth)
-        if kind == "urlset":
-            return ParseResult(links=tuple(self._urls(root, spec)))
-        raise SourceParseError("not_a_sitemap", f"root element <{kind}> is neither urlset nor sitemapindex")
+            return self._index(reading.records, url, spec, depth, warnings)
+        links = tuple(DiscoveredLink(url=r.loc, title=r.title, published=r.published or r.lastmod,
+                                     language=r.language or spec.language) for r in reading.records if r.tag == "url")
+        return ParseResult(links=links, warnings=tuple(warnings))
 
-    def _index(self, root: etree._Element, spec: SourceSpec, depth: int) -> ParseResult:
+    def _index(self, records: list[_Record], url: str, spec: SourceSpec, depth: int,
+               warnings: list[tuple[str, str]]) -> ParseResult:
         if depth >= count_option(spec.options, "max_depth", 2):
-            return ParseResult(warnings=(("sitemap_depth", "sitemap index nested too deep; not followed"),))
-        children = []
-        for node in root.iter(f"{_SM}sitemap"):
-            loc = _text(node, f"{_SM}loc")
-            if loc:
-                lastmod = _date(_text(node, f"{_SM}lastmod"))
-                children.append((lastmod.timestamp() if lastmod else 0.0, loc))
+            warnings.append(("sitemap_depth", "sitemap index nested too deep; not followed"))
+            return ParseResult(warnings=tuple(warnings))
+        newest: dict[str, float] = {}
+        for record in records:
+            if record.tag == "sitemap" and record.loc != url:  # an index listing itself is not followed
+                stamp = record.lastmod.timestamp() if record.lastmod else 0.0
+                newest[record.loc] = max(stamp, newest.get(record.loc, stamp))
         # Newest first, so a capped index still yields the news sitemap, not the 2009 archive.
-        children.sort(key=lambda pair: -pair[0])
-        limit = count_option(spec.options, "max_sitemaps", 20)
-        return ParseResult(follow=tuple(loc for _, loc in children[:limit]))
-
-    def _urls(self, root: etree._Element, spec: SourceSpec) -> list[DiscoveredLink]:
-        links = []
-        for node in root.iter(f"{_SM}url"):
-            loc = _text(node, f"{_SM}loc")
-            if not loc:
-                continue
-            news = node.find(f"{_NEWS}news")
-            title = language = None
-            published = _date(_text(node, f"{_SM}lastmod"))
-            if news is not None:
-                title = _text(news, f"{_NEWS}title")
-                language = _text(news, f"{_NEWS}publication/{_NEWS}language")
-                published = _date(_text(news, f"{_NEWS}publication_date")) or published
-            links.append(DiscoveredLink(url=loc, title=title, published=published,
-                                        language=language or spec.language))
-        return links
+        children = sorted(newest, key=lambda loc: -newest[loc])
+        return ParseResult(follow=tuple(children[:count_option(spec.options, "max_sitemaps", 20)]),
+                           warnings=tuple(warnings))
