@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from crawler.kinds import SOURCE_KINDS, SourceParseError
+from crawler.kinds import SOURCE_KINDS, ParseLimits, SourceParseError
 from crawler.types import SourceSpec
 
 BASE = "https://outlet.example"
@@ -141,3 +141,11 @@ def test_feed_future_dates_are_dropped_with_a_warning() -> None:
     result = SOURCE_KINDS["feed"].parse(body.encode(), BASE, "text/xml", SourceSpec("s", "feed", BASE), 0)
     assert result.links[0].published is None
     assert any(code == "future_date" for code, _ in result.warnings)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.kind}-{c.body[:30].split()[1] if c.kind == 'feed' else ''}")
+def test_kind_keeps_the_first_records_up_to_the_item_cap(case: Case) -> None:
+    limits = ParseLimits(max_items=2)
+    result = SOURCE_KINDS[case.kind].parse(case.body.encode(), f"{BASE}/source", "text/xml", spec_for(case), 0, limits)
+    assert [link.url.split("?")[0] for link in result.links] == ARTICLES[:2]
+    assert "too_many_items" in {code for code, _ in result.warnings}
