@@ -1,7 +1,12 @@
 """Messages from events: Jinja2 templates rendering markdown (apprise converts it for HTML or text channels).
 
-Article titles, sentences and source names are hostile input: the ``md`` filter escapes markdown and HTML,
-and links are only made to http(s) URLs.
+Article titles, sentences and source names are hostile input. In bodies the ``md`` filter escapes markdown and
+HTML, and links are only made to http(s) URLs. A message title is plain text, and apprise hands it on as it is:
+as the mail Subject, the ``title`` field of json/xml/form posts, a chat card's heading, or — for channels
+without a title — converted from markdown with the body (raw HTML passes through that conversion). No one
+escaping is right for all of these (``&lt;`` would show as such in a Subject), so titles are neutralised
+instead: control, bidi and zero-width characters removed, ``<`` and ``>`` replaced by ``‹`` and ``›`` (no tag,
+no autolink), and ``](`` split (no markdown link). Both go through ``plain_text`` first.
 """
 
 from __future__ import annotations
@@ -16,15 +21,31 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+# Characters that act rather than show. Controls (C0, C1: terminal escape sequences, line breaks) become spaces;
+# bidi embeddings, overrides, isolates and marks (an RTL override shows what follows it reversed), zero-width
+# spaces, word joiners and the BOM are dropped. Zero-width (non-)joiners stay: scripts and emoji need them.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_TITLE_MARKUP = str.maketrans({"<": "\u2039", ">": "\u203a"})
 _TITLE_MAX = 200
 _URL_SAFE = ":/?#@!$&*+,;=%-._~"  # no parentheses, brackets, quotes, spaces or angle brackets
 
 
+def plain_text(value: Any) -> str:
+    """``value`` as one line of visible text: controls, bidi and zero-width characters removed, spaces collapsed."""
+    return " ".join(_INVISIBLE.sub("", _CONTROLS.sub(" ", "" if value is None else str(value))).split())
+
+
+def plain_title(value: Any) -> str:
+    """``value`` as a title that shows the same as text, markdown or HTML: ``plain_text`` with ``<``/``>`` replaced
+    by look-alikes and markdown link syntax split."""
+    return plain_text(value).translate(_TITLE_MARKUP).replace("](", "] (")
+
+
 def escape_markdown(value: Any) -> Markup:
-    """``value`` as literal text in markdown: HTML-escaped, markdown punctuation backslash-escaped."""
-    text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return Markup(_MD_SPECIAL.sub(r"\\\1", " ".join(text.split())))  # noqa: S704 (escaped on the line above)
+    """``value`` as literal text in markdown: ``plain_text``, HTML-escaped, markdown punctuation backslash-escaped."""
+    text = plain_text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return Markup(_MD_SPECIAL.sub(r"\\\1", text))  # noqa: S704 (escaped on the line above)
 
 
 def _link(title: Any, url: Any) -> Markup:
@@ -55,8 +76,8 @@ class Message:
 def _title(event: Mapping[str, Any]) -> str:
     kind = str(event["type"]).replace("_", " ")
     subject = event.get("summary") if event["type"] in ("claim_updated", "claim_corroborated") else event.get("title")
-    text = " ".join(f"{kind}: {subject or event.get('summary') or ''}".split())
-    source = f" ({event['source_id']})" if event.get("source_id") else ""
+    text = plain_title(f"{kind}: {subject or event.get('summary') or ''}")
+    source = f" ({plain_title(event['source_id'])})" if event.get("source_id") else ""
     title = f"[labourwatch] {text}"
     return (title[: _TITLE_MAX - len(source) - 1] + "…" if len(title) + len(source) > _TITLE_MAX else title) + source
 
@@ -80,7 +101,7 @@ def render_digest(route: str, events: Sequence[Mapping[str, Any]], since: str, w
     for event in ordered:
         counts[event["type"]] = counts.get(event["type"], 0) + 1
     parts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items())
-    return Message(f"[labourwatch] digest for {route}: {parts}"[:_TITLE_MAX], body.strip())
+    return Message(plain_title(f"[labourwatch] digest for {route}: {parts}")[:_TITLE_MAX], body.strip())
 
 
 class _Event(dict[str, Any]):
