@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.engine import Database
+from web.throttle import LoginThrottle
 from web.types import WebOptions
 
 logger = logging.getLogger(__name__)
@@ -85,8 +86,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
                                       status_code=500)
 
 
-def create_app(db: Database, options: WebOptions | None = None) -> Starlette:
-    """The web UI over ``db``."""
+def create_app(db: Database, options: WebOptions | None = None,
+               login_throttle: LoginThrottle | None = None) -> Starlette:
+    """The web UI over ``db``; ``login_throttle`` counts failed logins (a fresh one with the default rules)."""
     from web import api, export, pages, review, search
 
     routes = [*pages.routes, *search.routes, *review.routes, *export.routes, *api.routes,
@@ -96,4 +98,5 @@ def create_app(db: Database, options: WebOptions | None = None) -> Starlette:
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], exception_handlers=handlers)
     app.state.db = db
     app.state.options = options or WebOptions()
+    app.state.login_throttle = login_throttle or LoginThrottle()
     return app

@@ -5,7 +5,8 @@ reviewer name, and sets a session cookie: the name, the login time and a nonce, 
 from the token (the token itself never leaves the server; changing it ends every session). Every POST must come
 from this origin (``Origin``, else ``Referer``) and carry a CSRF token: an HMAC of the session's signature and the
 form's action path. The login form has no session yet, so its CSRF token is bound to a random pre-login cookie.
-Any failure answers 403 and changes nothing.
+Any failure answers 403 and changes nothing. Wrong tokens are counted (``web.throttle``): past the limits, ``/login``
+answers 429 with Retry-After without checking the token.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import time
@@ -28,6 +30,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from web.deps import options, render
+from web.throttle import LoginThrottle
 
 SESSION_COOKIE = "lw_session"
 LOGIN_COOKIE = "lw_login"
@@ -179,20 +182,44 @@ async def login_page(request: Request) -> Response:
     return _login_page(request, _login_nonce(request) or secrets.token_hex(16))
 
 
+def _throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def _client_address(request: Request) -> str:
+    # The connecting address: a forwarded-for header could be forged to dodge the count.
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(request: Request, nonce: str | None, wait: int) -> Response:
+    minutes = max(1, math.ceil(wait / 60))
+    response = _login_page(request, nonce, status=429, error=f"Too many failed logins. Try again in {minutes} "
+                           f"minute{'s' if minutes > 1 else ''}.")
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 async def login(request: Request) -> Response:
-    """POST /login: check origin, CSRF and token; set the session cookie."""
+    """POST /login: check the throttle, origin, CSRF and token; set the session cookie."""
     token = options(request).token
     if not token:
         raise _refuse(READ_ONLY)
     nonce = _login_nonce(request)
+    address = _client_address(request)
+    wait = _throttle(request).retry_after(address)
+    if wait is not None:  # refused unchecked: a throttled guess learns nothing
+        return _too_many(request, nonce, wait)
     form = await _checked_form(request, token, f"login:{nonce}" if nonce else None)
     reviewer = " ".join(str(form.get("name") or DEFAULT_REVIEWER).split())
     if not REVIEWER_RE.match(reviewer):
         return _login_page(request, nonce, status=400, reviewer=DEFAULT_REVIEWER, next_path=form.get("next"),
                            error="Names are 1 to 60 letters, digits, spaces and . @ ' - _")
     if not token_matches(token, str(form.get("token") or "")):
+        _throttle(request).failed(address)
         return _login_page(request, nonce, status=403, reviewer=reviewer, next_path=form.get("next"),
                            error="Wrong token.")
+    _throttle(request).succeeded(address)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     _cookie(response, request, SESSION_COOKIE, issue_session(token, reviewer), SESSION_MAX_AGE)
     response.delete_cookie(LOGIN_COOKIE, path="/", httponly=True, samesite="strict")
