@@ -34,6 +34,8 @@ _RECORDS = frozenset({"item", "entry"})
 # Where an entry's date is, most specific first (RSS pubDate, Atom published, Dublin Core date …).
 _DATES = ("pubDate", "published", "issued", "date", "updated", "modified", "created")
 _TAG = re.compile(r"<[^>]*>")
+# Real dates are under 40 characters; longer strings are not handed to feedparser's regular expressions.
+_MAX_DATE = 100
 _SPACE = re.compile(r"\s+")
 
 
@@ -79,7 +81,7 @@ def _title(entry: etree._Element) -> str | None:
 def _date(entry: etree._Element) -> datetime | None:
     for name in _DATES:
         value = child_text(entry, name)
-        parsed = _parse_date(value) if value else None
+        parsed = _parse_date(value) if value and len(value) <= _MAX_DATE else None
         if parsed:
             return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     return None
