@@ -61,7 +61,7 @@ def inflate(body: bytes, max_size: int) -> bytes:
                 chunk = inflater.decompress(inflater.unconsumed_tail, max_size + 1 - size)
             if not inflater.eof:
                 raise SourceParseError("corrupt_gzip", "gzipped document is truncated")
-            pending = inflater.unused_data
+            pending = inflater.unused_data.lstrip(b"\x00")  # zero padding after the last member is allowed
     except zlib.error as exc:
         raise SourceParseError("corrupt_gzip", f"gzipped document is corrupt: {exc}") from exc
     return b"".join(parts)
