@@ -131,6 +131,12 @@ def _encoding_cases(origin: str) -> list[Case]:
         Case("netscape-external-dtd", "feed", _rss(origin, _items(origin), '<!DOCTYPE rss PUBLIC "-//Netscape '
              'Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">').encode(),
              links=3),
+        Case("external-dtd-not-loaded", "feed",
+             _rss(origin, _items(origin).replace("Item 1", "Item &ext;"),
+                  f'<!DOCTYPE rss SYSTEM "{origin}/hostile/evil.dtd">').encode(), links=3),
+        Case("xinclude-not-processed", "feed",
+             _rss(origin, _items(origin).replace("Item 1", f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" '
+                                                 f'href="file://{SENTINEL_PATH}" parse="text"/>')).encode(), links=3),
         Case("element-declarations-only", "feed",
              _rss(origin, _items(origin), "<!DOCTYPE rss [<!ELEMENT rss ANY>]>").encode(), links=3),
         Case("undefined-entity-recovered", "feed",

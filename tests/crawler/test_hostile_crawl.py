@@ -50,6 +50,7 @@ def test_each_hostile_source_ends_as_its_case_says(database: Database, hostile: 
             if not case.follow:
                 assert (case.name, result.items) == (case.name, case.links)
     assert hostile.hits["/hostile/self-listing-index.xml"] == 1
+    assert hostile.hits["/hostile/evil.dtd"] == 0  # an external DTD is never fetched
     assert hostile.hits["/hostile/sitemap-084.xml"] == 2  # its own source, and the duplicate-children index once
     stored = _dump(database) + repr(report.ledger.errors)
     assert "xml_entities" in stored and SENTINEL_TEXT not in stored
