@@ -10,6 +10,8 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 from crawler.resolver import AddressGuard, BlockedAddressError, PinnedResolver, installed
 
@@ -66,3 +68,14 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             logger.info("robots.txt of %s answered %s: treating the host as disallowed", netloc, response.status)
             response = response.replace(body=DISALLOW_ALL)
         await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        # RFC 9309 2.3.1.4: a robots.txt that cannot be reached (timeout, refused, reset) means disallow;
+        # Scrapy's own handler allows everything. The host is tried again on the next crawl.
+        logger.info("robots.txt of %s could not be fetched (%s): treating the host as disallowed", netloc,
+                    type(exc).__name__)
+        pending = self._parsers.get(netloc)
+        parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
+        self._parsers[netloc] = parser
+        if isinstance(pending, Deferred):
+            pending.callback(parser)

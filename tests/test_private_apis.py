@@ -63,6 +63,20 @@ def test_scrapys_robots_middleware_still_routes_every_robots_txt_through_the_met
     assert StrictRobotsTxtMiddleware._parse_robots is not original
 
 
+def test_scrapys_robots_middleware_still_reports_fetch_errors_through_the_method_we_override() -> None:
+    from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+
+    original = getattr(RobotsTxtMiddleware, "_robots_error", None)
+    where = f"Scrapy {version('scrapy')}: RobotsTxtMiddleware"
+    fix = ("crawler/middlewares.py StrictRobotsTxtMiddleware overrides it to read an unreachable robots.txt as "
+           "'disallow all' (RFC 9309); port the override, then raise the scrapy pin in pyproject.toml.")
+    assert original is not None and list(inspect.signature(original).parameters) == ["self", "exc", "netloc"], \
+        f"{where}._robots_error is gone or takes other arguments. {fix}"
+    assert "self._robots_error(" in inspect.getsource(RobotsTxtMiddleware.robot_parser), \
+        f"{where}.robot_parser no longer calls `self._robots_error(...)`. {fix}"
+    assert "self._parsers" in inspect.getsource(original), f"{where} keeps its parsers elsewhere now. {fix}"
+
+
 def test_the_public_twisted_name_of_responsefailed_is_the_private_class() -> None:
     from twisted.web import _newclient, client
 

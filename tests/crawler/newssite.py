@@ -21,6 +21,7 @@ class NewsSite:
     def __init__(self, count: int, delay: float = 3.0) -> None:
         self.count, self.delay = count, delay
         self.answers: dict[int, int | str] = {}
+        self.robots: int | str | None = None  # how /robots.txt answers (None: 404, no rules)
         self.edition = 1
         self.hits: Counter[str] = Counter()
         self.base = ""
@@ -53,6 +54,11 @@ class _Handler(BaseHTTPRequestHandler):
         site.hits[self.path] += 1
         if self.path == "/rss.xml":
             self._send(200, site.rss(), "application/rss+xml")
+            return
+        if self.path == "/robots.txt" and site.robots is not None:
+            if site.robots == SLOW:
+                time.sleep(site.delay)
+            self._send(200 if site.robots == SLOW else int(site.robots), b"User-agent: *\nAllow: /\n", "text/plain")
             return
         n = int(self.path[2:-5]) if self.path.startswith("/a") and self.path.endswith(".html") else -1
         if not 0 <= n < site.count:

@@ -13,6 +13,9 @@ from crawler.middlewares import AddressGuardMiddleware, BlockedAddressError
 from crawler.resolver import AddressGuard
 from crawler.settings import scrapy_settings
 from crawler.types import CrawlOptions
+from db.engine import Database
+from tests.crawler.helpers import crawl, specs
+from tests.crawler.newssite import SLOW, news_site
 
 # The SSRF corpus: every form must be refused when private networks are not allowed.
 BLOCKED_URLS = [
@@ -70,3 +73,15 @@ def test_scrapy_settings_are_hardened_and_polite() -> None:
     # Connections pinned to checked addresses: no proxy resolving names behind the guard's back.
     assert settings["HTTPPROXY_ENABLED"] is False
     assert settings["TWISTED_DNS_RESOLVER"] == "crawler.resolver.PinnedResolver"
+
+
+def test_a_robots_txt_that_never_answers_disallows_the_host(sqlite_database: Database) -> None:
+    # RFC 9309: unreachable robots.txt means complete disallow; Scrapy's own middleware allows everything.
+    with news_site(3, delay=4.0) as site:
+        site.robots = SLOW  # longer than FAST's 2 s timeout
+        report = crawl(sqlite_database, specs([{"id": "slow-robots", "kind": "feed", "url": site.feed}]))
+        assert report.ledger.sources["slow-robots"].error_code == "robots_disallowed"
+        assert site.hits["/rss.xml"] == 0 and not any(path.startswith("/a") for path in site.hits)
+        site.robots = 404  # reachable again: no rules, everything allowed
+        report = crawl(sqlite_database, specs([{"id": "slow-robots", "kind": "feed", "url": site.feed}]))
+        assert report.ledger.sources["slow-robots"].ok and site.hits["/rss.xml"] == 1
