@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
@@ -52,4 +53,8 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     text = str(exc)
     if "maxsize" in text.lower() or "max size" in text:
         return "too_large", text
-    return "fetch_error", f"{type(exc).__name__}: {text}"
+    if isinstance(exc, DownloadCancelledError):
+        # Scrapy cancels a body that grows past DOWNLOAD_MAXSIZE without saying why (no Content-Length,
+        # endless chunks); a crawl that is stopping is told apart by the spider before this.
+        return "too_large", text or "the body grew past crawl.max_size; the download was stopped"
+    return "fetch_error", f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -223,6 +224,8 @@ class MonitorSpider(scrapy.Spider):
         """Record a failed request on its source; a failed source document fails the source, a failed
         re-check is rescheduled (or marked gone) at the end of the crawl."""
         request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, DownloadCancelledError) and not self.crawler.crawling:
+            return  # dropped because the crawl is stopping: no outcome, fetched again next poll
         code, message = classify_failure(failure)
         spec: SourceSpec | None = request.meta.get("lw_spec")
         if spec is not None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import threading
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from scrapy import Request
@@ -14,7 +18,7 @@ from crawler.resolver import AddressGuard
 from crawler.settings import scrapy_settings
 from crawler.types import CrawlOptions
 from db.engine import Database
-from tests.crawler.helpers import crawl, specs
+from tests.crawler.helpers import FAST, crawl, specs
 from tests.crawler.newssite import SLOW, news_site
 
 # The SSRF corpus: every form must be refused when private networks are not allowed.
@@ -85,3 +89,39 @@ def test_a_robots_txt_that_never_answers_disallows_the_host(sqlite_database: Dat
         site.robots = 404  # reachable again: no rules, everything allowed
         report = crawl(sqlite_database, specs([{"id": "slow-robots", "kind": "feed", "url": site.feed}]))
         assert report.ledger.sources["slow-robots"].ok and site.hits["/rss.xml"] == 1
+
+
+class _EndlessHandler(BaseHTTPRequestHandler):
+    """A feed whose body never ends and has no Content-Length (the size is only known by counting)."""
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            for _ in range(2000):
+                self.wfile.write(b"<!-- " + b"x" * 65536 + b" -->")
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_body_stopped_at_the_size_limit_is_too_large_with_a_message(sqlite_database: Database) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EndlessHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/rss.xml"
+        report = crawl(sqlite_database, specs([{"id": "endless", "kind": "feed", "url": url}]),
+                       replace(FAST, max_size=1024 * 1024, timeout=10.0))
+    finally:
+        server.shutdown()
+        server.server_close()
+    result = report.ledger.sources["endless"]
+    assert result.error_code == "too_large" and result.error
