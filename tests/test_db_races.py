@@ -237,3 +237,32 @@ def test_two_reviewers_promoting_one_sentence_at_once_make_one_claim_and_tell_th
     assert claim_id == "R0001" and "reload the queue" in refusal
     with database.read() as session:
         assert list(session.scalars(select(KnownClaim.id).where(KnownClaim.id.like("R%")))) == ["R0001"]
+
+
+# --- claims import (each daemon imports the claims file at start) ------------------------------------------------
+
+def test_two_daemons_importing_the_same_new_claims_at_once_both_succeed(
+        database: Database, engines: tuple[Database, Database]) -> None:
+    from analysis.claims.model import Claim
+    from db.claims import ImportResult, import_claims
+
+    claims = [Claim(id=f"K{n}", text=f"Claim {n} about North Korean workers.", source="test") for n in range(5)]
+    first_db, second_db = engines
+    barrier = threading.Barrier(2, timeout=30)
+
+    def first() -> ImportResult:
+        with first_db.write() as session:
+            result = import_claims(session, claims)
+            barrier.wait()
+            wait_for_blocked_writer(database)
+        return result
+
+    def second() -> ImportResult:
+        barrier.wait()
+        with second_db.write() as session:
+            return import_claims(session, claims)
+
+    one, two = run_both(first, second)
+    assert (one.added, two.added, two.unchanged) == (5, 0, 5)
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(KnownClaim)) == 5
