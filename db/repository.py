@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from analysis.claims.sentences import SentenceMatch
@@ -34,6 +32,7 @@ from db.models import (
     VersionDiffRow,
     utcnow,
 )
+from db.upsert import dialect_insert
 
 Differ = Callable[[str, str, str, str], VersionDiff]
 Action = Literal["new", "new_offtopic", "changed", "unchanged", "duplicate"]
@@ -126,10 +125,17 @@ def sync_sources(session: Session, specs: Iterable[Any], *, disable_missing: boo
     With ``disable_missing``, sources no longer configured are disabled (kept for their history)."""
     wanted = {spec.id: spec for spec in specs}
     existing = {row.id: row for row in session.scalars(select(Source))}
+    new = [spec for source_id, spec in wanted.items() if source_id not in existing]
+    if new:
+        # Two daemons starting with the same new source: the second insert finds the first's row and skips.
+        conn = session.connection()
+        conn.execute(dialect_insert(conn.dialect.name, Source).on_conflict_do_nothing(index_elements=["id"]), [
+            {"id": spec.id, "kind": spec.kind, "url": spec.url, "name": spec.name, "enabled": spec.enabled,
+             "consecutive_failures": 0, "items_last_run": 0, "created_at": utcnow()} for spec in new])
+        existing |= {row.id: row for row in session.scalars(
+            select(Source).where(Source.id.in_([spec.id for spec in new])))}
     for source_id, spec in wanted.items():
-        row = existing.get(source_id) or Source(id=source_id, consecutive_failures=0, items_last_run=0)
-        if source_id not in existing:
-            session.add(row)
+        row = existing[source_id]
         row.kind, row.url, row.name, row.enabled = spec.kind, spec.url, spec.name, spec.enabled
     for source_id, row in existing.items():
         if disable_missing and source_id not in wanted:
@@ -203,7 +209,7 @@ _FORGET_VALIDATORS = delete(HttpValidator).where(HttpValidator.url == bindparam(
 def _upsert_validator(dialect: str) -> Executable:
     # INSERT ... ON CONFLICT DO UPDATE has the same shape in both dialects labourwatch supports; built
     # once, with the values passed at execution, so SQLAlchemy reuses its compiled form.
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(HttpValidator)
+    stmt = dialect_insert(dialect, HttpValidator)
     return stmt.on_conflict_do_update(index_elements=["url"], set_={
         name: stmt.excluded[name] for name in ("etag", "last_modified", "updated_at")})
 
@@ -261,13 +267,25 @@ def record_failed_check(session: Session, article_id: int, now: datetime, revisi
 
 
 def _remember_urls(session: Session, article_id: int, urls: Iterable[str], source_id: str | None) -> None:
-    wanted = set(urls)
-    present = known_urls(session, wanted)
-    for url in sorted(wanted - present):
-        session.add(ArticleUrl(url=url, article_id=article_id, source_id=source_id, seen_at=utcnow()))
+    # One statement, and a URL another writer remembered meanwhile is kept as it is (no read-then-insert).
+    conn, now = session.connection(), utcnow()
+    conn.execute(_insert_urls(conn.dialect.name), [
+        {"url": url, "article_id": article_id, "source_id": source_id, "seen_at": now} for url in sorted(set(urls))])
 
 
-_INSERT_ARTICLE = insert(Article).returning(Article.id)
+@functools.cache
+def _insert_urls(dialect: str) -> Executable:
+    return dialect_insert(dialect, ArticleUrl).on_conflict_do_nothing(index_elements=["url"])
+
+
+@functools.cache
+def _insert_article(dialect: str) -> Executable:
+    # Two writers (two daemons, or a daemon and a CLI crawl, on PostgreSQL) may find the same new article at
+    # once: the second insert waits for the first, then inserts nothing, and the caller takes the stored one.
+    return (dialect_insert(dialect, Article).on_conflict_do_nothing(index_elements=["canonical_url"])
+            .returning(Article.id))
+
+
 _INSERT_VERSION = insert(ArticleVersion).returning(ArticleVersion.id)
 _INSERT_RAW = insert(RawResponse)
 _INSERT_MATCH = insert(ClaimMatchRow)
@@ -311,23 +329,24 @@ def insert_matches(conn: Connection, version_id: int, article_id: int, source_id
     ])
 
 
-def _new_article(session: Session, fetch: ArticleFetch, options: StoreOptions) -> StoreOutcome:
+def _new_article(session: Session, fetch: ArticleFetch, options: StoreOptions) -> StoreOutcome | None:
+    """Insert a new article with its URLs and first version; None when another writer stored an article with
+    this canonical URL since the caller looked."""
     doc, now = fetch.doc, fetch.raw.fetched_at
     relevant = fetch.relevance.relevant
     conn = session.connection()
     # Off-topic pages are remembered (never fetched as new again) but neither versioned nor re-checked.
-    article_id: int = conn.execute(_INSERT_ARTICLE, dict(
+    article_id: int | None = conn.execute(_insert_article(conn.dialect.name), dict(
         source_id=fetch.source_id, url=fetch.discovered_url, canonical_url=doc.canonical_url, title=doc.title,
         language=doc.language, published_at=doc.published, relevant=relevant,
         relevance_score=fetch.relevance.score, matched_terms=list(fetch.relevance.terms), first_seen_at=now,
         last_checked_at=now, check_count=0, version_count=1 if relevant else 0, last_status=fetch.raw.status,
         content_hash=fetch.content_hash, next_check_at=next_check_at(0, options.revisit, now) if relevant else None,
-    )).scalar_one()
-    # store_article found none of these URLs, so they are all new: no look-up needed.
-    conn.execute(insert(ArticleUrl), [
-        {"url": url, "article_id": article_id, "source_id": fetch.source_id, "seen_at": now}
-        for url in sorted({fetch.discovered_url, doc.canonical_url, *fetch.aliases})
-    ])
+    )).scalar_one_or_none()
+    if article_id is None:
+        return None
+    # store_article found none of these URLs; another writer may have remembered one meanwhile.
+    _remember_urls(session, article_id, {fetch.discovered_url, doc.canonical_url, *fetch.aliases}, fetch.source_id)
     if not relevant:
         return StoreOutcome("new_offtopic", article_id)
     return StoreOutcome("new", article_id, _insert_version(conn, article_id, 1, fetch, options), version_number=1)
@@ -373,7 +392,12 @@ def store_article(session: Session, fetch: ArticleFetch, options: StoreOptions, 
     A page of the same source folded into an article already stored makes a ``canonical_folded`` notice."""
     article = _owner(session, fetch)
     if article is None:
-        return _new_article(session, fetch, options)
+        stored = _new_article(session, fetch, options)
+        if stored is not None:
+            return stored
+        article = _owner(session, fetch)  # stored by another writer just now: continue as a re-check of it
+        if article is None:
+            raise RuntimeError(f"article {fetch.doc.canonical_url} exists but none of its URLs is known")
     if article.source_id != fetch.source_id:
         return _duplicate(session, article, fetch)
     outcome = _recheck(session, article, fetch, options, differ)

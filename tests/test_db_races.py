@@ -266,3 +266,72 @@ def test_two_daemons_importing_the_same_new_claims_at_once_both_succeed(
     assert (one.added, two.added, two.unchanged) == (5, 0, 5)
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(KnownClaim)) == 5
+
+
+# --- articles and sources --------------------------------------------------------------------------------------
+
+def _fetch(canonical: str, body: str) -> Any:
+    from analysis.text import content_hash
+    from analysis.types import ArticleDoc, Relevance
+    from db import repository as repo
+
+    doc = ArticleDoc(url=canonical, canonical_url=canonical, title="Shipyard crews", text=body, language="en")
+    raw = repo.RawCapture(url=canonical, status=200, headers={}, body=body.encode(), fetched_at=NOW)
+    return repo.ArticleFetch(doc=doc, relevance=Relevance(True, 0.8, ("worker*",)),
+                             content_hash=content_hash("Shipyard crews", body), raw=raw, source_id=None,
+                             discovered_url=canonical)
+
+
+def test_two_writers_storing_the_same_new_article_at_once_make_one_article(
+        database: Database, engines: tuple[Database, Database]) -> None:
+    from datetime import timedelta
+
+    from analysis.diff import diff_versions
+    from db import repository as repo
+
+    options = repo.StoreOptions(revisit=(timedelta(hours=1),), keep_raw=True)
+    barrier = threading.Barrier(2, timeout=30)
+    url = "https://news.example/a/shipyards"
+    same = _fetch(url, NEW)
+
+    def first() -> str:
+        with engines[0].write() as session:
+            stored = repo.store_article(session, same, options, diff_versions)
+            barrier.wait()
+            wait_for_blocked_writer(database)  # commit once the second writer waits on this article
+        return stored.action
+
+    def second() -> str:
+        barrier.wait()
+        with engines[1].write() as session:
+            return repo.store_article(session, same, options, diff_versions).action
+
+    actions = run_both(first, second)
+    assert actions == ("new", "unchanged")  # the second found the first's article, did not fail
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 1
+        assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 1
+
+
+def test_two_daemons_adding_the_same_new_source_at_once_both_succeed(
+        database: Database, engines: tuple[Database, Database]) -> None:
+    from crawler.types import SourceSpec
+    from db import repository as repo
+
+    spec = SourceSpec(id="new-outlet", kind="feed", url="https://news.example/rss.xml", name="New outlet")
+    barrier = threading.Barrier(2, timeout=30)
+
+    def first() -> None:
+        with engines[0].write() as session:
+            repo.sync_sources(session, [spec], disable_missing=False)
+            barrier.wait()
+            wait_for_blocked_writer(database)
+
+    def second() -> None:
+        barrier.wait()
+        with engines[1].write() as session:
+            repo.sync_sources(session, [spec], disable_missing=False)
+
+    run_both(first, second)
+    with database.read() as session:
+        assert session.scalars(select(Source.id)).all() == ["new-outlet"]
