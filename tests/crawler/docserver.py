@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import answer, serving
 
 
 @dataclass
@@ -21,17 +22,10 @@ class DocServer:
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        served: DocServer = self.server.served  # type: ignore[attr-defined]
+        served: DocServer = self.server.state  # type: ignore[attr-defined]
         served.hits[self.path] += 1
         body, content_type = served.documents.get(self.path, (b"not found", "text/plain"))
-        try:
-            self.send_response(200 if self.path in served.documents else 404)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the crawler gave up on the body
+        answer(self, 200 if self.path in served.documents else 404, body, content_type)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -40,14 +34,7 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def doc_server() -> Iterator[DocServer]:
     """Serve a ``DocServer`` (fill its ``documents`` once ``origin`` is known) while inside."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    served = DocServer(origin=f"http://127.0.0.1:{server.server_address[1]}")
-    server.served = served  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    served = DocServer()
+    with serving(_Handler, served) as origin:
+        served.origin = origin
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import answer, serving
 
 SLOW = "slow"  # answers after ``NewsSite.delay`` seconds: longer than the crawl's timeout
 STORY = ("More than 50,000 North Korean workers may be sent to Russia to work on construction sites, officials "
@@ -50,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
     site: NewsSite
 
     def do_GET(self) -> None:
-        site = self.server.site  # type: ignore[attr-defined]
+        site = self.server.state  # type: ignore[attr-defined]
         site.hits[self.path] += 1
         if self.path == "/rss.xml":
             self._send(200, site.rss(), "application/rss+xml")
@@ -72,14 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(answer, site.page(n) if answer == 200 else b"error", "text/html; charset=utf-8")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the crawler timed out and hung up
+        answer(self, status, body, content_type)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -89,14 +83,6 @@ class _Handler(BaseHTTPRequestHandler):
 def news_site(count: int, delay: float = 3.0) -> Iterator[NewsSite]:
     """Serve a ``NewsSite`` while inside."""
     site = NewsSite(count, delay)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    server.site = site  # type: ignore[attr-defined]
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler, site) as base:
+        site.base = base
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import answer, serving
 
 STORY = ("More than 50,000 North Korean workers may be sent to Russia to work on construction sites, officials "
          "in Seoul said on Tuesday, citing intelligence reports about {topic}.")
@@ -45,7 +46,7 @@ class PageSite:
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        site: PageSite = self.server.site  # type: ignore[attr-defined]
+        site: PageSite = self.server.state  # type: ignore[attr-defined]
         site.requests.append(self.path)
         page = site.pages.get(self.path)
         if page is None:
@@ -53,11 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             kind = "application/rss+xml" if self.path.endswith(".xml") else "text/html; charset=utf-8"
             status, body = 200, page.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        answer(self, status, body, kind)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -67,14 +64,6 @@ class _Handler(BaseHTTPRequestHandler):
 def page_site(host: str = "127.0.0.1") -> Iterator[PageSite]:
     """Serve a ``PageSite`` on ``host`` (any loopback address) while inside."""
     site = PageSite()
-    server = ThreadingHTTPServer((host, 0), _Handler)
-    server.daemon_threads = True
-    server.site = site  # type: ignore[attr-defined]
-    site.base = f"http://{host}:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler, site, host) as base:
+        site.base = base
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
