@@ -36,18 +36,26 @@ def alias_bomb(levels: int = 9, width: int = 9, key: str = "lol") -> str:
     return f"{key}:\n" + "\n".join(f"  {line}" for line in lines) + "\n"
 
 
+# Runs the command as its own child and writes that child's peak RSS (KiB) to the file named by LW_PEAK. A
+# process keeps its parent's RSS high-water mark across fork and exec on Linux, so measuring the CLI as a direct
+# child of a large pytest process would report pytest's size; this small wrapper is the parent instead.
+_PEAK_WRAPPER = ("import os, subprocess, sys\n"
+                 "child = subprocess.Popen(sys.argv[1:])\n"
+                 "_, status, usage = os.wait4(child.pid, 0)\n"
+                 "open(os.environ['LW_PEAK'], 'w').write(str(usage.ru_maxrss))\n"
+                 "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
 def run_measured(args: list[str], cwd: Path) -> tuple[int, str, float]:
-    """Run ``labourwatch ARGS``: exit code, stderr and the child's own peak RSS in MiB."""
+    """Run ``labourwatch ARGS``: exit code, stderr and the CLI process's own peak RSS in MiB."""
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
 
-    with subprocess.Popen([sys.executable, "-m", "labourwatch", *args], cwd=cwd, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True, preexec_fn=limit) as child:
-        assert child.stderr is not None
-        stderr = child.stderr.read()
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, stderr, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    peak_file = cwd / "peak-rss-kib"
+    done = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, sys.executable, "-m", "labourwatch", *args],
+                          cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=limit,
+                          env={**os.environ, "LW_PEAK": str(peak_file)}, timeout=120)
+    return done.returncode, done.stderr, int(peak_file.read_text()) / 1024  # ru_maxrss is in KiB on Linux
 
 
 def test_an_alias_bomb_in_the_config_is_refused_with_its_line_in_little_memory(tmp_path: Path) -> None:
