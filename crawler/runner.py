@@ -110,6 +110,9 @@ def _health_events(session: Session, outcome: _Outcome, source_id: str, failures
     """``source_failing`` or ``source_recovered`` when a source's failure streak crossed the threshold."""
     if failures is None:
         return []
+    before, after = failures
+    if after < outcome.failing_after and not (after == 0 and before > 0):
+        return []  # neither failing nor recovering: no need to ask whether a failing report is open
     spec = next((s for s in outcome.sources if s.id == source_id), None)
     return events.source_events(
         source_id, spec.name if spec else None, spec.url if spec else "", failures_before=failures[0],
