@@ -12,10 +12,7 @@ capped exponential backoff and jitter, and the destination's other claimed deliv
 for that same retry time without spending an attempt, so one slow destination costs one timeout, not one
 per message. After ``max_attempts`` a delivery is ``dead`` and a ``delivery_dead`` event goes to the ops
 routes; a message that cannot be rendered is dead at once, alone. Digest routes get one grouped message per
-destination when their cron has fired, under the same rules.
-
-apprise 2.x returns an ``AppriseResult``: only ``SUCCESS`` counts as delivered (``NOMATCH`` and
-``FAILURE`` are both falsy; ``TIMEOUT`` may still have arrived, which the idempotency key covers).
+destination when their cron has fired, under the same rules. One message is sent by ``alerts.send``.
 """
 
 from __future__ import annotations
@@ -26,17 +23,14 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-from urllib.parse import urlsplit
-
-import apprise
+from typing import Any
 
 from alerts.render import Message, render_digest, render_event
 from alerts.routes import Destination, Router, by_any_key
-from alerts.targets import apprise_target
+from alerts.send import Sender, SendResult, send, send_limit
 from alerts.types import AlertOptions, RouteSpec
 from analysis.cron import next_fire
 from db import events, outbox
@@ -44,9 +38,6 @@ from db.engine import Database
 
 logger = logging.getLogger(__name__)
 
-# Schemes whose messages can carry our key as a header (apprise's "+Header=value" URL syntax).
-_HEADER_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls", "mailto", "mailtos"})
-KEY_HEADER = "X-Labourwatch-Key"
 _HOURLY = "0 * * * *"
 # A pass's sends end within this share of its lease; the rest of the lease is margin for recording the last
 # outcomes (and for clocks that differ a little between dispatchers).
@@ -71,77 +62,6 @@ class DispatchReport:
     released: int = 0
     lease_lost: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """The outcome of one message to one destination."""
-
-    ok: bool
-    status: str
-    permanent: bool = False  # no point retrying (apprise does not accept the URL)
-
-
-def with_key(url: str, key: str, timeout: float) -> str:
-    """``url`` with the idempotency key as a header where the channel has headers, and our timeouts unless the
-    URL sets its own (``cto``/``rto``: apprise's connect and read timeouts)."""
-    scheme = urlsplit(url).scheme.lower()
-    extra = []
-    if scheme in _HEADER_SCHEMES:
-        extra.append(f"+{KEY_HEADER}={key}")
-    query = urlsplit(url).query
-    for name in ("cto", "rto"):
-        if f"{name}=" not in query:
-            extra.append(f"{name}={timeout:g}")
-    if not extra:
-        return url
-    return url + ("&" if "?" in url else "?") + "&".join(extra)
-
-
-def send_limit(timeout: float) -> float:
-    """The longest one send may take, given apprise's connect and read ``timeout``."""
-    return timeout * 3 + 5
-
-
-async def send(url: str, message: Message, key: str, timeout: float, limit: float | None = None) -> SendResult:
-    """One message to one apprise URL; given up after ``limit`` seconds (default ``send_limit(timeout)``)."""
-    try:
-        target = apprise_target(with_key(url, key, timeout))  # what config load checked, with our key added
-    except ValueError as exc:
-        return SendResult(False, str(exc), permanent=True)
-    try:
-        result = await asyncio.wait_for(
-            target.async_notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.MARKDOWN),
-            timeout=send_limit(timeout) if limit is None else limit)
-    except TimeoutError:
-        return SendResult(False, "timed out")
-    except Exception as exc:  # isolation boundary: a plugin bug is one failed attempt, not a dead dispatcher
-        return SendResult(False, f"{type(exc).__name__}: {_scrubbed(str(exc), url)}")
-    status = getattr(result, "status", None)
-    name = getattr(status, "name", str(status)).lower()
-    ok = status == apprise.AppriseResultStatus.SUCCESS if status is not None else bool(result)
-    return SendResult(ok, "sent" if ok else name)
-
-
-def _scrubbed(text: str, url: str) -> str:
-    # An exception's text may quote the URL (a token in the path, a password); it goes to logs and last_error.
-    try:
-        parts = urlsplit(url)
-        secrets = [url, parts.netloc, parts.password or "", parts.path, parts.query]
-    except ValueError:
-        secrets = [url]
-    for secret in sorted((s for s in secrets if len(s) > 3), key=len, reverse=True):
-        text = text.replace(secret, "…")
-    return text
-
-
-class Sender(Protocol):
-    """What sends one message: ``send`` or a stand-in with its signature."""
-
-    def __call__(self, url: str, message: Message, key: str, timeout: float,
-                 limit: float | None = None) -> Awaitable[SendResult]:
-        """Send ``message`` to ``url`` within ``limit`` seconds."""
-        ...
 
 
 @dataclass

@@ -159,7 +159,7 @@ def record(db: Any, routes: Sequence[Any], numbers: range) -> None:
 
 def tally(db: Any, records: Sequence[Any]) -> dict[str, Any]:
     """What arrived against what the outbox holds: lost, duplicates, and duplicates under an unknown key."""
-    from alerts.dispatch import KEY_HEADER
+    from alerts.send import KEY_HEADER
     from db import outbox
 
     with db.read() as session:

@@ -70,7 +70,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.receivers and tests.daemonproc, as bench/alerts_kill_bench.py does
 
-from alerts.dispatch import KEY_HEADER  # noqa: E402
+from alerts.send import KEY_HEADER  # noqa: E402
 from labourwatch.fixtureweb import FixtureWeb, RequestRecord, SiteSpec, generate_sites  # noqa: E402
 from labourwatch.units import format_duration  # noqa: E402
 from tests.daemonproc import DaemonProcess  # noqa: E402

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import click
 
-from alerts.dispatch import Dispatcher, send
+from alerts.dispatch import Dispatcher
 from alerts.render import Message, render_event
 from alerts.routes import destinations
+from alerts.send import send
 from db import events as event_store
 from db import outbox
 from db.models import Event

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from alerts.dispatch import KEY_HEADER, Dispatcher, DispatchReport
+from alerts.dispatch import Dispatcher, DispatchReport
 from alerts.routes import Router
+from alerts.send import KEY_HEADER
 from alerts.types import AlertOptions, RouteSpec
 from db import events, outbox
 from db.engine import Database

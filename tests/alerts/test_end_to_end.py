@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alerts.dispatch import KEY_HEADER
+from alerts.send import KEY_HEADER
 from labourwatch.fixtureweb import FixtureWeb
 from tests.receivers import HttpReceiver
 

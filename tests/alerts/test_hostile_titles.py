@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from alerts.dispatch import send
 from alerts.render import Message, plain_title, render_event
+from alerts.send import send
 from tests.alerts.test_alerts_cli import add_event, lw
 from tests.receivers import HttpReceiver, MqttReceiver, SmtpReceiver
 

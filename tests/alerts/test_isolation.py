@@ -18,7 +18,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from alerts.dispatch import KEY_HEADER, Dispatcher, DispatchReport
+from alerts.dispatch import Dispatcher, DispatchReport
+from alerts.send import KEY_HEADER
 from alerts.types import AlertOptions, RouteSpec
 from db import outbox
 from db.engine import Database

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alerts.dispatch import KEY_HEADER
+from alerts.send import KEY_HEADER
 from labourwatch.fixtureweb import FixtureWeb
 from tests.daemonproc import DaemonProcess
 from tests.receivers import HttpReceiver
