@@ -6,9 +6,11 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
-import tldextract
+if TYPE_CHECKING:
+    import tldextract
 
 _HTTP_SCHEMES = frozenset({"http", "https"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -115,7 +117,10 @@ def canonicalise_url(url: str, base: str | None = None) -> str:
 def _public_suffixes() -> tldextract.TLDExtract:
     # The Public Suffix List snapshot that tldextract ships, never fetched and never cached on disk: the site
     # of a URL must not depend on the network or on a file some other process wrote. Private suffixes count
-    # (github.io, blogspot.com): two users' pages under one of them are two sites.
+    # (github.io, blogspot.com): two users' pages under one of them are two sites. Imported here: every CLI
+    # command loads this module through the config, and few of them need a site (~80 ms).
+    import tldextract
+
     return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
 
 
