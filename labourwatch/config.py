@@ -32,7 +32,7 @@ from labourwatch.schema import (
     parse_listen,
 )
 from labourwatch.yamlsafe import YamlInputError, check_yaml_limits, decode_utf8, load_yaml, load_yaml_file
-from web.types import WebOptions
+from web.types import ThrottleRules, WebOptions
 
 __all__ = ["CONFIG_ENV", "Config", "ConfigModel", "DaemonConfig", "load_config", "parse_config", "parse_listen"]
 
@@ -140,7 +140,11 @@ class Config:
         """The web UI's settings."""
         web = self.model.web
         host, port = parse_listen(web.listen)
-        return WebOptions(host=host, port=port, token=web.token or None, page_size=web.page_size)
+        limits = web.login_limits
+        rules = ThrottleRules(per_address=limits.per_address, address_window=limits.address_window.total_seconds(),
+                              overall=limits.overall, overall_window=limits.overall_window.total_seconds())
+        return WebOptions(host=host, port=port, token=web.token or None, page_size=web.page_size,
+                          login_limits=rules)
 
     @property
     def topic(self) -> Topic:

@@ -332,6 +332,15 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+class LoginLimitsConfig(_Model):
+    """Failed logins allowed before ``/login`` answers 429: from one client address, and from all together."""
+
+    per_address: int = Field(default=5, ge=1, le=10_000)
+    address_window: PositiveDuration = timedelta(minutes=15)
+    overall: int = Field(default=30, ge=1, le=1_000_000)
+    overall_window: PositiveDuration = timedelta(minutes=1)
+
+
 class WebConfig(_Model):
     """The researcher web UI."""
 
@@ -339,6 +348,7 @@ class WebConfig(_Model):
     # Write actions (the review queue) need this token; write it as a ${ENV} reference. None: read-only UI.
     token: str | None = None
     page_size: int = Field(default=50, ge=5, le=500)
+    login_limits: LoginLimitsConfig = Field(default_factory=LoginLimitsConfig)
 
     @field_validator("listen")
     @classmethod

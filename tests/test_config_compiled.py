@@ -42,7 +42,7 @@ BASE: dict[str, Any] = {
          "cron": "0 7 * * *"},
     ]},
     "daemon": {},
-    "web": {},
+    "web": {"login_limits": {}},
     "logging": {},
 }
 
@@ -95,6 +95,8 @@ COMPILED: dict[str, tuple[Any, str]] = {
     "daemon.keep_errors": ("0s", "daemon.keep_errors: must be longer than 0s"),
     "daemon.keep_sent": ("0s", "daemon.keep_sent: must be longer than 0s"),
     "web.listen": ("127.0.0.1:99999", "web.listen: "),
+    "web.login_limits.address_window": ("0s", "web.login_limits.address_window: must be longer than 0s"),
+    "web.login_limits.overall_window": ("1e400s", "web.login_limits.overall_window: "),
 }
 
 # Keys used as they are (checked only for type and bounds by the schema), with why nothing is built from them.
@@ -111,6 +113,7 @@ PLAIN = {
     "alerts.routes[0].min_confidence", "alerts.routes[0].rate_limit", "alerts.routes[0].cron",
     "alerts.routes", "alerts.failing_after", "alerts.max_attempts",
     "web.token", "web.page_size", "logging.level", "logging.format",
+    "web.login_limits", "web.login_limits.per_address", "web.login_limits.overall",  # bounded integers
     "sources",
 }
 

@@ -88,7 +88,8 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(db: Database, options: WebOptions | None = None,
                login_throttle: LoginThrottle | None = None) -> Starlette:
-    """The web UI over ``db``; ``login_throttle`` counts failed logins (a fresh one with the default rules)."""
+    """The web UI over ``db``; ``login_throttle`` counts failed logins (by default a fresh one with the rules of
+    ``options.login_limits``)."""
     from web import api, export, pages, review, search
 
     routes = [*pages.routes, *search.routes, *review.routes, *export.routes, *api.routes,
@@ -97,6 +98,6 @@ def create_app(db: Database, options: WebOptions | None = None,
         HTTPException: _http_error, Exception: _server_error}
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], exception_handlers=handlers)
     app.state.db = db
-    app.state.options = options or WebOptions()
-    app.state.login_throttle = login_throttle or LoginThrottle()
+    app.state.options = options = options or WebOptions()
+    app.state.login_throttle = login_throttle or LoginThrottle(options.login_limits)
     return app

@@ -15,18 +15,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class ThrottleRules:
-    """How many failed logins are allowed, and over what time (seconds)."""
-
-    per_address: int = 5
-    address_window: float = 15 * 60.0
-    overall: int = 30
-    overall_window: float = 60.0
-    max_addresses: int = 10_000
+from web.types import ThrottleRules
 
 
 class LoginThrottle:

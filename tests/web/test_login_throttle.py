@@ -4,12 +4,14 @@ token logins per client address and over all clients, answered 429 with Retry-Af
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 from starlette.testclient import TestClient
 
 from db.engine import Database
+from labourwatch.config import load_config
 from tests.web.test_review import ORIGIN, TOKEN, form_csrf
 from web.app import create_app
 from web.auth import SESSION_COOKIE
@@ -118,3 +120,14 @@ def test_memory_is_bounded_by_the_number_of_addresses(clock: Clock) -> None:
         clock.now += 1
     assert len(throttle._by_address) == 3
     assert throttle.retry_after("10.0.0.9") == 15 * 60 - 1 and throttle.retry_after("10.0.0.0") is None
+
+
+def test_the_configured_limits_reach_the_app(sqlite_database: Database, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"web:\n  token: {TOKEN}\n  login_limits: {{per_address: 2, address_window: 1h}}\n")
+    app = create_app(sqlite_database, load_config(config).web_options)
+    guesser = Browser(app, "203.0.113.7")
+    assert [guesser.log_in("wrong").status_code for _ in range(2)] == [403, 403]
+    refused = guesser.log_in(TOKEN)
+    assert refused.status_code == 429 and 3500 < int(refused.headers["Retry-After"]) <= 3600
+    guesser.client.close()
