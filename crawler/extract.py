@@ -84,11 +84,15 @@ def _title(tree: lxml.html.HtmlElement, meta: dict[str, str], ld: dict[str, str]
     return " ".join(title.split())
 
 
-def _canonical(tree: lxml.html.HtmlElement, url: str) -> str:
-    """The canonical URL the page claims (its first http(s) ``<link rel="canonical">``), else its own URL. Only
-    a claim: ``crawler.processing`` trusts it only within the page's own site."""
-    for node in tree.xpath('//link[@rel="canonical"][@href]'):
-        candidate = canonicalise_url(node.get("href"), base=url)
+def _canonical(tree: lxml.html.HtmlElement, meta: dict[str, str], url: str) -> str:
+    """The canonical URL the page claims: its first http(s) ``<link rel="canonical">``, else its ``og:url``
+    (many pages carry only the Open Graph one), else its own URL. Only a claim: ``crawler.processing`` trusts
+    it only within the page's own site, and never when it names the site's home page."""
+    candidates = [node.get("href") for node in tree.xpath('//link[@rel="canonical"][@href]')]
+    if meta.get("og:url"):
+        candidates.append(meta["og:url"])
+    for href in candidates:
+        candidate = canonicalise_url(href, base=url)
         if is_http_url(candidate):
             return candidate
     return canonicalise_url(url)
@@ -112,7 +116,7 @@ def extract_article(html: str, url: str, language_hint: str | None = None) -> Ar
     if tree is None:
         raise ExtractionError("not parseable as HTML")
     meta, ld = _meta(tree), _json_ld(tree)
-    title, canonical = _title(tree, meta, ld), _canonical(tree, url)
+    title, canonical = _title(tree, meta, ld), _canonical(tree, meta, url)
     published = _parse_date(_first(meta, _PUBLISHED) or ld.get("datepublished"))
     modified = _parse_date(_first(meta, _MODIFIED) or ld.get("datemodified"))
     lang_attr = (tree.get("lang") or meta.get("og:locale") or "").split("-")[0].split("_")[0].lower() or None

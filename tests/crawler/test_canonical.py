@@ -163,3 +163,18 @@ def test_which_canonical_urls_are_trusted(page_url: str, canonical: str, kept: s
     doc, notices = trusted_canonical(extract_article(html, page_url, "en"), page_url)
     assert doc.canonical_url == kept
     assert [notice.code for notice in notices] == ([code] if code else [])
+
+
+@pytest.mark.parametrize(("og_url", "kept", "code"), [
+    ("https://news.example/", "https://news.example/2026/01/workers.html", "canonical_homepage"),
+    ("https://other.example/2026/01/workers.html", "https://news.example/2026/01/workers.html", "canonical_offsite"),
+    ("https://www.news.example/2026/01/workers.html", "https://www.news.example/2026/01/workers.html", None),
+])
+def test_an_og_url_is_trusted_by_the_same_rules(og_url: str, kept: str, code: str | None) -> None:
+    page_url = "https://news.example/2026/01/workers.html"
+    html = (f'<html><head><title>North Korean workers</title><meta property="og:url" content="{og_url}"></head>'
+            "<body><article>" + "<p>North Korean workers were sent to Russia in 2024, officials said.</p>" * 5
+            + "</article></body></html>")
+    doc, notices = trusted_canonical(extract_article(html, page_url, "en"), page_url)
+    assert doc.canonical_url == kept
+    assert [notice.code for notice in notices] == ([code] if code else [])

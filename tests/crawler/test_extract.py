@@ -73,3 +73,21 @@ def test_language_falls_back_to_the_hint_then_to_the_text() -> None:
 def test_pages_without_main_text_raise_extraction_error(html: str) -> None:
     with pytest.raises(ExtractionError):
         extract_article(html, "https://example.org/empty")
+
+
+def test_og_url_stands_in_when_there_is_no_canonical_link() -> None:
+    doc = extract_article(page('<meta property="og:url" content="https://example.org/news/story?utm_source=x">'),
+                          "https://example.org/amp/story")
+    assert doc.canonical_url == "https://example.org/news/story"
+
+
+def test_a_canonical_link_wins_over_og_url() -> None:
+    head = ('<meta property="og:url" content="https://example.org/section/world">'
+            '<link rel="canonical" href="https://example.org/news/story">')
+    assert extract_article(page(head), "https://example.org/amp/story").canonical_url == \
+        "https://example.org/news/story"
+
+
+def test_a_non_http_og_url_is_ignored() -> None:
+    doc = extract_article(page('<meta property="og:url" content="data:text/html,x">'), "https://example.org/story")
+    assert doc.canonical_url == "https://example.org/story"
