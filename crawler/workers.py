@@ -15,6 +15,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import select
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -57,7 +58,8 @@ def _executor(workers: int) -> ProcessPoolExecutor:
                 _pool.shutdown(wait=False, cancel_futures=True)
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["crawler.processing"])
-            _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context), workers
+            _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                    initializer=_exit_with_owner, initargs=(os.getpid(),)), workers
         return _pool
 
 
@@ -114,6 +116,27 @@ def shutdown() -> None:
 
 
 # --- the worker side -----------------------------------------------------------------------------
+
+def _exit_with_owner(owner: int) -> None:
+    """Worker initializer: end this worker when the process that made the pool ends, however it ends.
+
+    A worker is a child of the fork server, not of the pool's owner, and holds the pipes that keep the fork
+    server and the resource tracker alive: a daemon or ``crawl`` killed with SIGKILL (or by the OOM killer)
+    left all three running for good, about 150 MB for every kill. A pidfd names that one process (no pid
+    reuse), and becomes readable when it exits."""
+    try:
+        watched = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(0)  # the owner is gone already
+    except (AttributeError, OSError):
+        return  # no pidfd (not Linux 5.3+): nothing watches, as before
+    threading.Thread(target=_wait_and_exit, args=(watched,), name="labourwatch-owner-watch", daemon=True).start()
+
+
+def _wait_and_exit(watched: int) -> None:
+    select.select([watched], [], [])
+    os._exit(0)  # no clean-up to do: the owner that would take the results is gone
+
 
 _known: dict[str, KnownClaims] = {}
 
