@@ -11,7 +11,6 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin
 
 from feedparser.datetimes import _parse_date  # feedparser's lenient date reader; not re-exported
 from lxml import etree
@@ -26,7 +25,7 @@ from crawler.kinds.base import (
     clamp_date,
     too_many,
 )
-from crawler.kinds.xmldoc import XML_NS, XmlReading, base_url, child_text, inflate, local_name, read_xml
+from crawler.kinds.xmldoc import XML_NS, XmlReading, base_url, child_text, inflate, local_name, read_xml, resolve
 from crawler.types import SourceSpec
 
 FEED_ROOTS = frozenset({"rss", "RDF", "feed"})
@@ -58,10 +57,11 @@ def _link(entry: etree._Element, document_url: str) -> str | None:
             continue
         href = child.get("href")
         if href is not None:
-            if child.get("rel", "alternate") == "alternate" and href.strip():
-                return urljoin(base_url(child, document_url), href.strip())
-        elif child.text and child.text.strip():
-            return urljoin(base_url(child, document_url), child.text.strip())
+            url = resolve(base_url(child, document_url), href) if child.get("rel", "alternate") == "alternate" else None
+        else:
+            url = resolve(base_url(child, document_url), child.text) if child.text else None
+        if url:
+            return url
     guid = child_text(entry, "guid", "id")
     if guid and guid.startswith(("http://", "https://")):
         return guid

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -25,7 +24,7 @@ from crawler.kinds.base import (
     count_option,
     too_many,
 )
-from crawler.kinds.xmldoc import XmlReading, base_url, child_text, inflate, local_name, read_xml
+from crawler.kinds.xmldoc import XmlReading, base_url, child_text, inflate, local_name, read_xml, resolve
 from crawler.types import SourceSpec
 
 
@@ -61,10 +60,10 @@ def _is_record(element: etree._Element, depth: int) -> bool:
 def _converter(url: str) -> Any:
     def convert(element: etree._Element) -> _Record | None:
         loc = child_text(element, "loc")
-        if not loc:
+        resolved = resolve(base_url(element, url), loc) if loc else None
+        if not resolved:
             return None
-        record = _Record(local_name(element), urljoin(base_url(element, url), loc),
-                         _date(child_text(element, "lastmod")))
+        record = _Record(local_name(element), resolved, _date(child_text(element, "lastmod")))
         news = _child(element, "news")
         if news is None:
             return record

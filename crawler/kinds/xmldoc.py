@@ -219,14 +219,27 @@ def read_xml(body: bytes, content_type: str | None, is_record: Callable[[etree._
     return reading
 
 
+def resolve(base: str, reference: str) -> str | None:
+    """``reference`` resolved against ``base``; None when it is blank (no link, not the base itself) or when
+    either cannot be split as a URL (an unclosed IPv6 bracket such as ``http://[oops/``, on which urllib raises
+    ValueError): one bad link is skipped, it does not fail the document."""
+    reference = reference.strip()
+    if not reference:
+        return None
+    try:
+        return urljoin(base, reference)
+    except ValueError:
+        return None
+
+
 def base_url(element: etree._Element, document_url: str) -> str:
     """The base URL links inside ``element`` resolve against: the document's URL, then every ``xml:base``
-    from the root down to ``element`` itself."""
+    from the root down to ``element`` itself (one that is not a URL is passed over)."""
     bases = [node.get(f"{XML_NS}base") for node in [element, *element.iterancestors()]]
     base = document_url
     for value in reversed(bases):
         if value:
-            base = urljoin(base, value.strip())
+            base = resolve(base, value) or base
     return base
 
 
