@@ -30,6 +30,10 @@ _SNIFFED = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"), (b
             (b"<\x00?\x00", "utf-16-le"))
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]{0,200}?\sencoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
+# An '&' that starts no entity or character reference (a raw query string: <link>/a?x=1&y=2</link>), outside
+# CDATA sections and comments, which are passed over whole (an unclosed one runs to the end: one linear pass).
+_BARE_AMPERSAND = re.compile(rb"(<!\[CDATA\[.*?(?:\]\]>|\Z)|<!--.*?(?:-->|\Z))"
+                             rb"|&(?!#[0-9]+;|#x[0-9A-Fa-f]+;|[A-Za-z_:][-A-Za-z0-9._:]*;)", re.DOTALL)
 
 
 def local_name(element: etree._Element) -> str:
@@ -194,6 +198,10 @@ class _Puller(Generic[T]):
         return False
 
 
+def _escape_bare_ampersands(data: bytes) -> bytes:
+    return _BARE_AMPERSAND.sub(lambda match: match.group(1) or b"&amp;", data)
+
+
 def read_xml(body: bytes, content_type: str | None, is_record: Callable[[etree._Element, int], bool],
              convert: Callable[[etree._Element], T | None], max_items: int) -> XmlReading[T]:
     """Read a feed or sitemap: strict first; a document that is not well-formed is read again in libxml2's
@@ -207,7 +215,8 @@ def read_xml(body: bytes, content_type: str | None, is_record: Callable[[etree._
     except etree.XMLSyntaxError as exc:
         problem = str(exc)
         try:
-            reading = _Puller(is_record, convert, max_items, recover=True).run(data)
+            # libxml2's recovery drops a bare '&' with the name after it ('?a=1&b=2' became '?a=1=2'): escape them.
+            reading = _Puller(is_record, convert, max_items, recover=True).run(_escape_bare_ampersands(data))
         except etree.XMLSyntaxError:
             reading = XmlReading()
         if reading.root is None:

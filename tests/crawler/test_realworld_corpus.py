@@ -35,3 +35,20 @@ def test_a_blank_link_is_no_link_not_the_feed_url() -> None:
     result = _parse("feed", b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href=" "/></entry>'
                             b"<entry><link href='/a'/></entry></feed>")
     assert [link.url for link in result.links] == [f"{BASE}/a"]
+
+
+def test_bare_ampersands_of_an_ill_formed_feed_stay_in_its_links() -> None:
+    # Found through feedparser's entities/query_variable_entry.xml: an unescaped '&' in a query string makes the
+    # feed ill-formed, and libxml2's recovery dropped '&b' with it, so '?a=1&b=2' became '?a=1=2' (a wrong URL).
+    # CDATA sections, comments and real references are left as they are.
+    items = (f"<item><title>Q &amp; A</title><link>{BASE}/a?x=1&y=2&z</link></item>"
+             f"<item><link><![CDATA[{BASE}/b?x=1&y=2]]></link><!-- a & b --></item>"
+             f"<item><link>{BASE}/c?x=1&#38;y=2</link></item>")
+    result = _parse("feed", f"<rss><channel>{items}</channel></rss>".encode())
+    assert [(link.url, link.title) for link in result.links] == [
+        (f"{BASE}/a?x=1&y=2&z", "Q & A"), (f"{BASE}/b?x=1&y=2", None), (f"{BASE}/c?x=1&y=2", None)]
+    assert "feed_warning" in _warnings(result)
+    atom = f'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="{BASE}/d?x=1&y=2"/></entry></feed>'
+    assert [link.url for link in _parse("feed", atom.encode()).links] == [f"{BASE}/d?x=1&y=2"]
+    sitemap = f"<urlset><url><loc>{BASE}/e?x=1&y=2</loc></url></urlset>"
+    assert [link.url for link in _parse("sitemap", sitemap.encode()).links] == [f"{BASE}/e?x=1&y=2"]
