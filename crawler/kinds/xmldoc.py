@@ -80,15 +80,23 @@ def _usable(name: str | None) -> str | None:
         return None
 
 
-def _declared_encoding(body: bytes, content_type: str | None) -> str:
-    """The encoding the document says it is in: byte order mark, then its XML declaration, then the HTTP
-    charset (the declaration wins: servers mislabel far more often than files do), else UTF-8."""
+def _first_bytes_encoding(body: bytes) -> str | None:
+    """The encoding the first bytes show: a byte order mark, or '<?' in UTF-16 or UTF-32 without one."""
     for bom, name in _BOMS:
         if body.startswith(bom):
             return name
     for head, name in _SNIFFED:
         if body.startswith(head):
             return name
+    return None
+
+
+def _declared_encoding(body: bytes, content_type: str | None) -> str:
+    """The encoding the document says it is in: byte order mark, then its XML declaration, then the HTTP
+    charset (the declaration wins: servers mislabel far more often than files do), else UTF-8."""
+    shown = _first_bytes_encoding(body)
+    if shown:
+        return shown
     match = _DECLARED.match(body[:512])
     declared = _usable(match.group(1).decode("ascii")) if match else None
     # A declaration read as ASCII cannot be true when it names a two- or four-byte encoding.
@@ -100,13 +108,15 @@ def _declared_encoding(body: bytes, content_type: str | None) -> str:
 
 def decode(body: bytes, content_type: str | None) -> tuple[str, str | None]:
     """The document as text, and a warning when its declared charset did not fit the bytes (they are then
-    read in the charset they are detected to be in)."""
+    read in the charset they are detected to be in; after a byte order mark, in its own, bad bytes replaced)."""
     declared = _declared_encoding(body, content_type)
     try:
         return body.decode(declared), None
     except UnicodeDecodeError:
         pass
-    best = from_bytes(body[:200_000]).best()
+    # A byte order mark is not a label a server or template got wrong: a few bad bytes after one are replaced,
+    # never a reason to guess another charset (which read the mark as text before '<' and lost the document).
+    best = None if _first_bytes_encoding(body) else from_bytes(body[:200_000]).best()
     if best is not None and best.encoding:
         try:
             text = body.decode(best.encoding)

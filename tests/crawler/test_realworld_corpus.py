@@ -52,3 +52,15 @@ def test_bare_ampersands_of_an_ill_formed_feed_stay_in_its_links() -> None:
     assert [link.url for link in _parse("feed", atom.encode()).links] == [f"{BASE}/d?x=1&y=2"]
     sitemap = f"<urlset><url><loc>{BASE}/e?x=1&y=2</loc></url></urlset>"
     assert [link.url for link in _parse("sitemap", sitemap.encode()).links] == [f"{BASE}/e?x=1&y=2"]
+
+
+def test_a_byte_order_mark_names_the_charset_even_with_bad_bytes_after_it() -> None:
+    # Found through feedparser's encoding/bozo_invalid-bytes-with-bom.xml: a UTF-8 byte order mark followed by one
+    # Latin-1 byte sent the document to charset detection, which chose cp1257 and read the mark as three letters
+    # before '<': the whole feed was refused as malformed.
+    items = "".join(f"<item><title>España {n}</title><link>{BASE}/{n}</link></item>" for n in range(2))
+    body = b"\xef\xbb\xbf" + f'<?xml version="1.0"?><rss><channel>{items}</channel></rss>'.encode("latin-1")
+    result = _parse("feed", body)
+    assert [(link.url, link.title) for link in result.links] == [
+        (f"{BASE}/0", "Espa\ufffda 0"), (f"{BASE}/1", "Espa\ufffda 1")]
+    assert "charset_mismatch" in _warnings(result)
