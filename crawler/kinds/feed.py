@@ -51,7 +51,7 @@ def _is_entry(element: etree._Element, depth: int) -> bool:
 
 
 def _link(entry: etree._Element, document_url: str) -> str | None:
-    """The entry's article URL: an RSS <link> text or an Atom alternate link, else an http(s) guid/id."""
+    """The entry's article URL: an RSS <link> text or an Atom alternate link, else a permalink guid/id."""
     for child in entry:
         if local_name(child) != "link":
             continue
@@ -62,9 +62,19 @@ def _link(entry: etree._Element, document_url: str) -> str | None:
             url = resolve(base_url(child, document_url), child.text) if child.text else None
         if url:
             return url
-    guid = child_text(entry, "guid", "id")
-    if guid and guid.startswith(("http://", "https://")):
-        return guid
+    return _permalink(entry)
+
+
+def _permalink(entry: etree._Element) -> str | None:
+    """An RSS <guid> or Atom <id> that is an absolute http(s) URL (the scheme in any case, as RFC 3986 allows),
+    unless the guid says it is no permalink (RSS 2.0 isPermaLink="false": an identifier that only looks like
+    one). Ids that are not absolute URLs are never links: '1' resolved against the feed would be no article."""
+    for child in entry:
+        if local_name(child) not in ("guid", "id") or child.get("isPermaLink", "").strip().lower() == "false":
+            continue
+        text = "".join(child.itertext()).strip()
+        if text.lower().startswith(("http://", "https://")):
+            return text
     return None
 
 

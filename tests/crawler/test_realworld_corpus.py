@@ -64,3 +64,17 @@ def test_a_byte_order_mark_names_the_charset_even_with_bad_bytes_after_it() -> N
     assert [(link.url, link.title) for link in result.links] == [
         (f"{BASE}/0", "Espa\ufffda 0"), (f"{BASE}/1", "Espa\ufffda 1")]
     assert "charset_mismatch" in _warnings(result)
+
+
+def test_a_guid_stands_for_the_link_only_when_it_is_a_permalink_url() -> None:
+    # Found through feedparser's rss/item_guid_not_permalink*.xml and atom10/entry_id_no_normalization_4.xml: a guid
+    # marked isPermaLink="false" was taken as the article URL, and an id spelled "HTTP://" was not.
+    items = (f'<item><guid isPermaLink="false">{BASE}/not-a-page</guid></item>'
+             f'<item><guid isPermaLink="true">{BASE}/guid</guid></item>'
+             f"<item><guid>HTTPS://outlet.example/upper</guid></item>"
+             "<item><guid>urn:uuid:1</guid></item><item><guid>42</guid></item>")
+    result = _parse("feed", f"<rss><channel>{items}</channel></rss>".encode())
+    assert [link.url for link in result.links] == [f"{BASE}/guid", "HTTPS://outlet.example/upper"]
+    assert "item_without_link" in _warnings(result)
+    atom = '<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>HTTP://outlet.example/a</id></entry></feed>'
+    assert [link.url for link in _parse("feed", atom.encode()).links] == ["HTTP://outlet.example/a"]
