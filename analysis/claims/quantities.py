@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from analysis.claims.native import native_forms
 from analysis.claims.numwords import words_to_digits
 
 Kind = Literal["count", "percent", "money", "year", "date", "hours", "resolution"]
@@ -73,15 +74,24 @@ _BANDS = {name: (low, high) for name, low, high in _MAGNITUDES}
 _MAGNITUDE_SCALES = ("hundred", "thousand", "million", "billion")
 _MAGNITUDE_RE = re.compile(
     r"\b(?:(?:a\s+few|several|many|a\s+couple\s+of)\s+(?P<few>hundred|thousand|million|billion)\b(?!\s*\d)"
-    r"|(?P<vague>" + "|".join(name for name, _, _ in _MAGNITUDES) + r")\b)(?P<money>\s+of\s+(?:us\s+)?dollars)?"
+    r"|(?P<vague>" + "|".join(name for name, _, _ in _MAGNITUDES) + r")\b)"
+    r"(?P<money>\s+of\s+(?:us\s+)?dollars|\s?(?:달러|美元|ドル|долл))?"
 )
 _HYPHEN_PREFIX_RE = re.compile(r"(?:mid|early|late|pre|post|end)-$")
 _RANGE_GAP_RE = re.compile(r"^\s*(?:-|–|—|to|and)\s*(?:(?:about|around|some)\s+)?$")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+(?:\w+\s+){0,1}$")
 _BETWEEN_BEFORE_RE = re.compile(r"\bbetween\s+(?:\w+\s+){0,1}$")
 _RESOLUTION_BEFORE_RE = re.compile(r"\bresolutions?\s+(?:no\.?\s*)?(?:\d+\s*(?:and|,)\s*)*$")
-_MONEY_AFTER_RE = re.compile(r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|달러|美元|元)")
-_HOURS_AFTER_RE = re.compile(r"^\s*-?\s*(?:hours?|hrs?|час|시간|小时)")
+_MONEY_AFTER_RE = re.compile(
+    r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|евро|юан|달러|원|엔|위안|美元|元|円|ドル|ユーロ)"
+)
+_HOURS_AFTER_RE = re.compile(r"^\s*-?\s*(?:hours?|hrs?|час|시간|小时|小時|時間)")
+# A number followed by the people it counts is a count even when it looks like a year ("2000 workers").
+_COUNTED_AFTER_RE = re.compile(
+    r"^\s*(?:workers|labou?rers|people|employees|nationals|citizens|men|women|명|名|人|человек|граждан|рабочих)"
+)
+_COUNTRIES_AFTER_RE = re.compile(r"^\s*(?:개국|개 나라|个国家|個國家|[カかヵヶケ]国|стран)")
+_BARRELS_AFTER_RE = re.compile(r"^\s*(?:배럴|桶|バレル|баррел)")
 _DIGIT_RE = re.compile(r"\d")
 # The most characters a match of _SINGLE_RE has before its first digit: a currency ("us$") and a space.
 _MAX_LEAD = 4
@@ -124,10 +134,11 @@ class Quantity:
 
 
 def prepare_text(text: str) -> str:
-    """NFKC, casefolded, typographic dashes and apostrophes unified, number words written as digits."""
+    """NFKC, casefolded, typographic dashes and apostrophes unified, number words written as digits, native
+    figure forms of Korean, Chinese, Japanese and Russian written as the extractor reads them."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.replace("’", "'").replace("‘", "'").replace("\u2011", "-")
-    return words_to_digits(text)
+    return words_to_digits(native_forms(text))
 
 
 def _decimal(number: str, scaled: bool) -> Decimal | None:
@@ -201,6 +212,10 @@ def _hedge(text: str, start: int) -> str:
 
 def _unit_guess(text: str, end: int) -> str | None:
     after = text[end : end + 40]
+    if _COUNTRIES_AFTER_RE.match(after):
+        return "countries"
+    if _BARRELS_AFTER_RE.match(after):
+        return "barrels"
     words = _LETTERS_RE.findall(after)[:4]
     for word in words:
         if word.startswith(("countr", "nation")):
@@ -223,7 +238,8 @@ def _kind(text: str, first: _Raw, last: _Raw) -> Kind:
         return "money"
     if _HOURS_AFTER_RE.match(after):
         return "hours"
-    plain = first.scale == 1 and last.scale == 1 and _YEAR_RE.fullmatch(first.digits)
+    plain = first.scale == 1 and last.scale == 1 and bool(_YEAR_RE.fullmatch(first.digits))
+    plain = plain and not _COUNTED_AFTER_RE.match(after)
     if plain and _YEAR_RE.fullmatch(last.digits):
         return "year"
     return "count"
@@ -247,8 +263,8 @@ def _joinable(text: str, first: _Raw, second: _Raw) -> bool:
 
 def _build(text: str, first: _Raw, last: _Raw) -> Quantity:
     kind = _kind(text, first, last)
-    low_scale = first.scale if first.scale > 1 or first is last else last.scale
-    # A shared multiplier: "between 250 and 600 million", "$1.2-2.3 billion".
+    low_scale = first.scale
+    # A shared multiplier: "between 250 and 600 million", "$1.2-2.3 billion" (not "250000000 to 6億").
     if first is not last and first.scale == 1 and last.scale > 1 and first.number < last.number * 1000:
         low_scale = last.scale
     low = float(first.number * low_scale)

@@ -61,6 +61,7 @@ CASES = [
     ("in December 2017", [("date", 201712, 201712, "exact")]),
     ("resolution 2397", [("resolution", 2397, 2397, "exact")]),
     ("18-hour shifts", [("hours", 18, 18, "exact")]),
+    ("2000 workers were sent home", [("count", 2_000, 2_000, "exact")]),
     ("since the 1960s", [("year", 1960, 1969, "range")]),
     (
         "from about 30,000 in 2017 to about 11,500 in 2018",
@@ -76,7 +77,7 @@ CASES = [
     ("SEOUL, Feb 12 – the G7 met", []),
     ("one of the workers", []),
     # myriad units and Russian
-    ("약 5만 명", [("count", 50_000, 50_000, "exact")]),
+    ("약 5만 명", [("count", 50_000, 50_000, "about")]),
     ("3万名朝鲜工人", [("count", 30_000, 30_000, "exact")]),
     ("1억 달러", [("money", 1e8, 1e8, "exact")]),
     ("50 тыс. рабочих", [("count", 50_000, 50_000, "exact")]),
