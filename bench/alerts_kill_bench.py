@@ -26,10 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -39,8 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.killing import PG_URL, key_tally, scratch_database  # noqa: E402
+
 LEASE_SECONDS = 1.0
-PG_URL = os.environ.get("LABOURWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 CHILD = """
 import asyncio, sys
@@ -81,26 +80,6 @@ class Plan:
     dispatchers: int = 1
     batch: int = 5
     pg_url: str = PG_URL
-
-
-@contextmanager
-def scratch_database(kind: str, folder: str, pg_url: str) -> Iterator[str]:
-    """The URL of an empty database for one run: a file in ``folder``, or a PostgreSQL database dropped after."""
-    if kind == "sqlite":
-        yield f"sqlite:///{folder}/kill.db"
-        return
-    from sqlalchemy import create_engine, text
-
-    name = f"labourwatch_kill_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield pg_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def batches(events: int, parts: int) -> list[range]:
@@ -164,15 +143,11 @@ def tally(db: Any, records: Sequence[Any]) -> dict[str, Any]:
 
     with db.read() as session:
         rows = outbox.delivery_rows(session)
-    expected = {row["idempotency_key"] for row in rows}
     statuses = Counter(row["status"] for row in rows)
-    counts = Counter(r.header(KEY_HEADER) for r in records)
-    lost = expected - set(counts)
-    unknown = [key for key in counts if key not in expected]
-    return {"deliveries": len(expected), "received": len(records), "distinct_received": len(counts),
-            "lost": len(lost), "duplicates": sum(n - 1 for n in counts.values() if n > 1),
-            "duplicates_with_unknown_key": len(unknown), "statuses": dict(statuses),
-            "ok": not lost and not unknown and statuses.get("sent", 0) == len(expected)}
+    counts = key_tally((row["idempotency_key"] for row in rows), (r.header(KEY_HEADER) for r in records))
+    return {**counts, "statuses": dict(statuses),
+            "ok": not counts["lost"] and not counts["duplicates_with_unknown_key"]
+            and statuses.get("sent", 0) == counts["deliveries"]}
 
 
 def run(plan: Plan) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.killing import alive
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,15 +24,6 @@ print(json.dumps({"workers": workers.worker_pids(), "fork_server": forkserver._f
                   "resource_tracker": resource_tracker._resource_tracker._pid}), flush=True)
 time.sleep(600)
 """
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie waiting for its new parent to reap it has ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def test_workers_fork_server_and_resource_tracker_end_when_their_owner_is_sigkilled() -> None:
