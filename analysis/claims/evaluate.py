@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from analysis.claims.matcher import ClaimMatch
@@ -26,6 +26,7 @@ class Example:
     label: str
     claim_id: str | None = None
     note: str = ""
+    lang: str = "en"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class EvalReport:
     claim_accuracy: float
     confusion: dict[str, dict[str, int]]
     errors: tuple[tuple[str, str, str, str], ...] = field(default=())
+    # Per language of the examples, when they are in more than one: its own report (without a breakdown).
+    languages: dict[str, EvalReport] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form with keys macro_f1, accuracy, claim_accuracy, per_class, confusion, errors."""
@@ -58,6 +61,13 @@ class EvalReport:
             "per_class": {label: vars(scores) for label, scores in self.per_class.items()},
             "confusion": self.confusion,
             "errors": [list(error) for error in self.errors],
+            "languages": {
+                lang: {"examples": sum(report.per_class[label].support for label in LABELS),
+                       "macro_f1": report.macro_f1, "accuracy": report.accuracy,
+                       "claim_accuracy": report.claim_accuracy,
+                       "recall": {label: report.per_class[label].recall for label in LABELS}}
+                for lang, report in self.languages.items()
+            },
         }
 
 
@@ -71,7 +81,7 @@ def examples_from_records(records: Iterable[Mapping[str, Any]]) -> list[Example]
         claim_id = record.get("claim_id")
         examples.append(
             Example(str(record["id"]), str(record["sentence"]), label, None if claim_id is None else str(claim_id),
-                    str(record.get("note", "")))
+                    str(record.get("note", "")), str(record.get("lang", "en")))
         )  # fmt: skip
     return examples
 
@@ -87,8 +97,21 @@ def _class_scores(confusion: dict[str, dict[str, int]], label: str) -> ClassScor
 
 
 def evaluate(examples: Sequence[Example], matcher: MatcherLike) -> EvalReport:
-    """Run the matcher on every example and score it against the gold labels and claim ids."""
+    """Run the matcher on every example and score it against the gold labels and claim ids; examples in more than
+    one language are also scored per language (``EvalReport.languages``)."""
     matches = matcher.match_many([example.sentence for example in examples])
+    report = _score(examples, matches)
+    languages = sorted({example.lang for example in examples})
+    if len(languages) < 2:
+        return report
+    by_language = {
+        lang: _score(*zip(*[(e, m) for e, m in zip(examples, matches, strict=True) if e.lang == lang], strict=True))
+        for lang in languages
+    }
+    return replace(report, languages=by_language)
+
+
+def _score(examples: Sequence[Example], matches: Sequence[ClaimMatch]) -> EvalReport:
     confusion = {gold: dict.fromkeys(LABELS, 0) for gold in LABELS}
     errors = []
     right_claim = matched_gold = 0

@@ -32,7 +32,8 @@ _FUZZY_WEIGHT = 0.5
 # Added to the similarity when the sentence repeats one of the claim's amounts (years excluded).
 FIGURE_BONUS = 0.1
 _NO_DPRK = "subject gate: sentence does not mention North Korea"
-_IT_RE = re.compile(r"\bIT\b")
+# "IT" as a word, also where Chinese or Japanese write it on ("朝鲜IT人员").
+_IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True)

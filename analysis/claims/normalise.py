@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 from analysis.claims.alternation import by_first_letter
+from analysis.claims.glossary import NATIVE_SCRIPT_RE
 from analysis.claims.quantities import Quantity, extract_from_prepared, prepare_text
 
 # Multi-word variants first (applied in order); each maps to one canonical token or phrase.
@@ -109,6 +110,10 @@ def _replace_phrases(text: str) -> str:
 @lru_cache(maxsize=65536)
 def _canonical_token(token: str) -> str:
     """The stemmed form of a token, or "" for a stop word (or a token of apostrophes and hyphens only)."""
+    # A word left in Korean, Chinese, Japanese or Russian after glossing is one the lexicon does not know: it
+    # cannot match an English claim's word and would only dilute the fuzzy score.
+    if not token.isascii() and NATIVE_SCRIPT_RE.search(token):
+        return ""
     stemmed = _stem(token.strip("'-"))
     return "" if stemmed in _STOPWORDS else stemmed
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from analysis.claims.glossary import gloss
 from analysis.claims.native import native_forms
 from analysis.claims.numwords import words_to_digits
 
@@ -75,7 +76,7 @@ _MAGNITUDE_SCALES = ("hundred", "thousand", "million", "billion")
 _MAGNITUDE_RE = re.compile(
     r"\b(?:(?:a\s+few|several|many|a\s+couple\s+of)\s+(?P<few>hundred|thousand|million|billion)\b(?!\s*\d)"
     r"|(?P<vague>" + "|".join(name for name, _, _ in _MAGNITUDES) + r")\b)"
-    r"(?P<money>\s+of\s+(?:us\s+)?dollars|\s?(?:달러|美元|ドル|долл))?"
+    r"(?P<money>\s+(?:of\s+(?:us\s+)?)?dollars|\s?(?:달러|美元|ドル|долл))?"
 )
 _HYPHEN_PREFIX_RE = re.compile(r"(?:mid|early|late|pre|post|end)-$")
 _RANGE_GAP_RE = re.compile(r"^\s*(?:-|–|—|to|and)\s*(?:(?:about|around|some)\s+)?$")
@@ -134,11 +135,12 @@ class Quantity:
 
 
 def prepare_text(text: str) -> str:
-    """NFKC, casefolded, typographic dashes and apostrophes unified, number words written as digits, native
-    figure forms of Korean, Chinese, Japanese and Russian written as the extractor reads them."""
+    """NFKC, casefolded, typographic dashes and apostrophes unified, number words written as digits; Korean,
+    Chinese, Japanese and Russian figures written as the extractor reads them and their words glossed in English
+    (:mod:`analysis.claims.native`, :mod:`analysis.claims.glossary`)."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.replace("’", "'").replace("‘", "'").replace("\u2011", "-")
-    return words_to_digits(native_forms(text))
+    return words_to_digits(gloss(native_forms(text)))
 
 
 def _decimal(number: str, scaled: bool) -> Decimal | None:

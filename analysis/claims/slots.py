@@ -96,7 +96,7 @@ _SECTOR_PATTERNS: dict[str, str] = {
     "medical": r"medical|hospitals?|doctors|nurses",
     "fishing": r"fishing|fishermen|fleets?",
 }
-_IT_RE = re.compile(r"\bIT\b")
+_IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
 _SECTORS = _Lexicon(_SECTOR_PATTERNS, r"(?<![\w-])", r"(?![\w-])")
 # "on farms rather than construction sites": what follows is what it is not.
 _NEGATED_RE = re.compile(r"\b(?:rather than|instead of|not in|not on|not at)\b(?:\W+\w+){1,4}")
@@ -175,7 +175,8 @@ _FOREIGN_COUNTRIES = (
 )
 _FROM_AFTER_RE = re.compile(rf"^\s+from\s+(?:{_FOREIGN_COUNTRIES})\b")
 _DPRK_BEFORE_RE = re.compile(r"\b(?:north korean?s?|north korea's|dprk|pyongyang's|the north's)(?:\s+[\w-]+){0,2}\s*$")
-_DPRK_AFTER_RE = re.compile(r"^\s+from\s+(?:north korea|the dprk|dprk|pyongyang)")
+# "workers from North Korea", "workers of the DPRK", and glossed Russian "рабочих КНДР" (workers of the DPRK).
+_DPRK_AFTER_RE = re.compile(r"^\s+(?:(?:from|of)\s+)?(?:north korea|the dprk|dprk|pyongyang)")
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,14 @@ def _print_report(report: EvalReport, path: Path, origin: str, count: int) -> No
                title="confusion")
     click.echo(f"macro-F1 {report.macro_f1:.3f}  accuracy {report.accuracy:.3f}  "
                f"right claim (non-new) {report.claim_accuracy:.3f}")
+    if report.languages:
+        print_rows([{"lang": lang, "examples": sum(scores.support for scores in part.per_class.values()),
+                     "macro_f1": f"{part.macro_f1:.3f}", "claim": f"{part.claim_accuracy:.3f}",
+                     **{label: f"{part.per_class[label].recall:.3f}" for label in LABELS}}
+                    for lang, part in report.languages.items()],
+                   [("lang", "language", None), ("examples", "examples", None), ("macro_f1", "macro-F1", None),
+                    ("claim", "right claim", None), *((label, f"{label} recall", None) for label in LABELS)],
+                   "table", title="per language")
     for example_id, gold, predicted, claim_ids in report.errors:
         click.echo(f"  miss {example_id}: gold {gold}, got {predicted} ({claim_ids})")
 
