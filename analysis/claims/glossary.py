@@ -101,7 +101,8 @@ def gloss(text: str) -> str:
 
 
 def glosses_in(text: str) -> list[tuple[str, str]]:
-    """(word as written, gloss) for every lexicon word in ``text``: what ``claims match`` shows to explain."""
+    """(word as matched, gloss) for every lexicon word in a raw sentence: what ``claims match`` shows."""
+    text = unicodedata.normalize("NFKC", text).casefold()
     if NATIVE_SCRIPT_RE.search(text) is None:
         return []
     regex, glosses = _compiled()

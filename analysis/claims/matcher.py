@@ -18,6 +18,7 @@ from typing import Any, Literal
 from analysis.claims import slots
 from analysis.claims.candidates import CandidateIndex
 from analysis.claims.compare import Difference, Side, compare, shared_figures
+from analysis.claims.glossary import glosses_in
 from analysis.claims.model import Claim
 from analysis.claims.normalise import canonical_text
 from analysis.claims.parallel import split_map
@@ -72,6 +73,8 @@ class Explanation:
     differences: tuple[Difference, ...]
     match: ClaimMatch
     subject: slots.Subject | None = None
+    # Words of a Korean, Russian, Chinese or Japanese sentence and the lexicon entry that glossed each.
+    glosses: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -83,6 +86,7 @@ class Explanation:
             "differences": [vars(difference) for difference in self.differences],
             "match": vars(self.match),
             "subject": _subject_data(self.subject),
+            "glosses": [list(pair) for pair in self.glosses],
         }
 
 
@@ -214,7 +218,8 @@ class ClaimMatcher:
         candidates = self._candidates(item, self._index_of_texts.top([item.canonical])[0])
         match, differences = self._decide(item, candidates)
         figures = tuple(f"{q.kind}:{q.text}={q.value:g}" for q in item.side.quantities)
-        return Explanation(sentence, item.canonical, tuple(candidates), figures, differences, match, item.subject)
+        return Explanation(sentence, item.canonical, tuple(candidates), figures, differences, match, item.subject,
+                           tuple(glosses_in(sentence)))
 
 
 def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:

@@ -46,6 +46,8 @@ def _print_explanation(explanation: Explanation, origin: str, count: int) -> Non
     match = explanation.match
     out.print(f"matched against {count} claims from {origin}", markup=False)
     out.print(f"sentence:   {explanation.sentence}", markup=False)
+    if explanation.glosses:
+        out.print("glossed:    " + ", ".join(f"{word} → {gloss}" for word, gloss in explanation.glosses), markup=False)
     out.print(f"normalised: {explanation.normalised}", markup=False)
     subject = explanation.as_dict()["subject"] or {}
     shown = ", ".join(f"{key}={value}" for key, value in subject.items() if value not in (False, [], None))

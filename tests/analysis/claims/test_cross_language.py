@@ -73,7 +73,8 @@ def test_words_the_lexicon_does_not_know_leave_the_canonical_text() -> None:
 def test_claims_match_can_show_which_entry_glossed_each_word() -> None:
     assert glosses_in("러시아에 파견된 북한 노동자") == [("러시아", "russia"), ("파견", "sent to"), ("북한", "north korean"),
                                                     ("노동자", "workers")]
-    assert glosses_in("north korean workers in russia") == []
+    assert glosses_in("North Korean workers in Russia") == []
+    assert ("кндр", "dprk") in glosses_in("Рабочие из КНДР")  # matched as the sentence is read: casefolded
 
 
 def test_the_multilingual_dev_set_scores_in_every_language(matcher: ClaimMatcher) -> None:
