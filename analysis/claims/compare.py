@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from analysis.claims import slots
@@ -68,14 +68,40 @@ class Side:
         """The comparable points of each amount kind (ranges split, kept shares converted), computed once."""
         found: dict[str, list[Quantity]] = {kind: [] for kind in _AMOUNT_KINDS}
         for quantity in self.quantities:  # one pass, in text order: each kind's list as _points would make it
-            if quantity.kind in found:
+            if quantity.kind in found and not _single(quantity):
                 found[quantity.kind].extend(_points((quantity,), (quantity.kind,)))
         return found
+
+    @cached_property
+    def visas(self) -> frozenset[str]:
+        return slots.visas(self.prepared)
+
+    @cached_property
+    def permission(self) -> str | None:
+        return slots.permission(self.prepared)
 
     @cached_property
     def figure_values(self) -> dict[str, tuple[float, ...]]:
         """The values of each amount kind's points, vague magnitudes left out: what :func:`shared_figures` uses."""
         return {kind: tuple(p.value for p in points if not p.is_magnitude) for kind, points in self.amounts.items()}
+
+
+def _single(quantity: Quantity) -> bool:
+    """A count of one ("1명", "one manager"): it names a person, never a figure a claim reports."""
+    return quantity.kind == "count" and quantity.value == 1 and quantity.qualifier == "exact"
+
+
+def _money_units(sentence: Side, claim: Side) -> list[Difference]:
+    """Amounts of money in another currency, or per another period, than the claim's: a change in itself (and
+    amounts in two currencies cannot be compared by value)."""
+    differences = []
+    ours, theirs = sentence.amounts["money"], claim.amounts["money"]
+    for slot in ("currency", "period"):
+        mine = {getattr(point, slot) for point in ours} - {None}
+        known = {getattr(point, slot) for point in theirs} - {None}
+        if mine and known and not mine & known:
+            differences.append(Difference(slot, ", ".join(sorted(known)), ", ".join(sorted(mine))))
+    return differences
 
 
 def significant_digits(value: float) -> int:
@@ -131,12 +157,11 @@ def _points(quantities: tuple[Quantity, ...], kinds: tuple[str, ...]) -> list[Qu
             continue
         if quantity.is_range:
             for end in (quantity.low, quantity.high):
-                points.append(Quantity(end, end, end, quantity.kind, "exact", quantity.unit_guess, quantity.span,
-                                       f"{end:g}"))  # fmt: skip
+                points.append(replace(quantity, value=end, low=end, high=end, qualifier="exact", text=f"{end:g}"))
         elif quantity.complement:
             share = 100.0 - quantity.value
-            points.append(Quantity(share, share, share, quantity.kind, quantity.qualifier, None, quantity.span,
-                                   f"{share:g}% (kept {quantity.value:g}%)"))  # fmt: skip
+            points.append(replace(quantity, value=share, low=share, high=share, unit_guess=None, complement=False,
+                                  text=f"{share:g}% (kept {quantity.value:g}%)"))
         else:
             points.append(quantity)
     return points
@@ -233,8 +258,10 @@ def _compare_sets(slot: str, sentence: frozenset[str], claim: frozenset[str], hi
 def compare(sentence: Side, claim: Side) -> list[Difference]:
     """Every slot where the sentence changes the claim; empty when it corroborates it."""
     differences: list[Difference] = []
+    money_units = _money_units(sentence, claim) if sentence.amounts["money"] and claim.amounts["money"] else []
+    differences.extend(money_units)
     for kind in _AMOUNT_KINDS:
-        if sentence.amounts[kind]:
+        if sentence.amounts[kind] and not (kind == "money" and any(d.slot == "currency" for d in money_units)):
             differences.extend(_compare_amounts(sentence, claim, kind))
     differences.extend(_compare_dates(sentence, claim))
     # A slot the claim leaves empty cannot change, so the sentence's side of it is not even looked for.
@@ -251,4 +278,8 @@ def compare(sentence: Side, claim: Side) -> list[Difference]:
         differences.append(Difference("direction", claim.direction, sentence.direction))
     if claim.movement and sentence.movement and sentence.movement != claim.movement:
         differences.append(Difference("movement", claim.movement, sentence.movement))
+    if claim.visas:
+        differences.extend(_compare_sets("visa", sentence.visas, claim.visas, hierarchical=False))
+    if claim.permission and sentence.permission and sentence.permission != claim.permission:
+        differences.append(Difference("permission", claim.permission, sentence.permission))
     return differences

@@ -92,12 +92,25 @@ def _compiled() -> tuple[re.Pattern[str], tuple[str, ...]]:
     return regex, tuple(gloss for _, _, gloss in entries)
 
 
+# Negation of what is named, in the order English reads it ("rather than X"): Korean and Japanese mark it after
+# the words ("건설 현장이 아니라", "建設現場ではなく"), Chinese and Russian before ("而不是", "а не", "не на").
+_NEGATED_AFTER_RE = re.compile(
+    r"((?:\s*[a-z][a-z'-]*){1,4})\s*(?:이|가|은|는)?\s*(?:아니라|아닌|ではなく|でなく|じゃなく)"
+)
+_NEGATED_BEFORE = {"而不是": "rather than", "而非": "rather than", "不是": "rather than", "而是": " . ",
+                   "а не": "rather than", "не на": "not on", "не в": "not in"}  # fmt: skip
+_NEGATED_BEFORE_RE = re.compile(r"(?<!\w)(?:а не|не на|не в)(?!\w)|而不是|而非|不是|而是")
+
+
 def gloss(text: str) -> str:
-    """``text`` (NFKC, casefolded) with every lexicon word replaced by its English gloss, spaced as a word."""
+    """``text`` (NFKC, casefolded) with every lexicon word replaced by its English gloss, spaced as a word, and
+    negations written as English writes them."""
     if NATIVE_SCRIPT_RE.search(text) is None:
         return text
     regex, glosses = _compiled()
-    return regex.sub(lambda match: f" {glosses[match.lastindex - 1]} " if match.lastindex else match.group(0), text)
+    text = regex.sub(lambda match: f" {glosses[match.lastindex - 1]} " if match.lastindex else match.group(0), text)
+    text = _NEGATED_AFTER_RE.sub(lambda match: f" rather than {match.group(1).strip()} . ", text)
+    return _NEGATED_BEFORE_RE.sub(lambda match: f" {_NEGATED_BEFORE[match.group(0)]} ", text)
 
 
 def glosses_in(text: str) -> list[tuple[str, str]]:

@@ -217,7 +217,8 @@ class ClaimMatcher:
         item = analyse(sentence)
         candidates = self._candidates(item, self._index_of_texts.top([item.canonical])[0])
         match, differences = self._decide(item, candidates)
-        figures = tuple(f"{q.kind}:{q.text}={q.value:g}" for q in item.side.quantities)
+        figures = tuple(f"{q.kind}:{q.text}={q.value:g}" + "".join(f" {u}" for u in (q.currency, q.period) if u)
+                        for q in item.side.quantities)
         return Explanation(sentence, item.canonical, tuple(candidates), figures, differences, match, item.subject,
                            tuple(glosses_in(sentence)))
 

@@ -252,6 +252,13 @@ _RU_DATE_RE = re.compile(
 )
 _RU_DECADE_RE = re.compile(r"\b((?:19|20)\d0)-(?:х|е|ые|ых)\b")
 _RU_YEAR_SUFFIX_RE = re.compile(r"\b((?:19|20)\d\d)-(?:м|го|й|е|х)\b")
+# "since" and "until" a year, as each language marks them (before or after the year): "2022년 이후", "2022年以降",
+# "自2017年", "2017年以来", "с 2000-х", "до 2019 года", "2019년까지", "2019年末までに".
+_YEAR = r"((?:19|20)\d\ds?)"
+_SINCE_RE = re.compile(
+    rf"{_YEAR}\s?[년年]?\s?(?:이후|부터|以降|以来|以來|から|起)|(?:自|从|從)\s?{_YEAR}|(?<!\w)с\s+{_YEAR}"
+)
+_UNTIL_RE = re.compile(rf"{_YEAR}\s?[년年]?\s?(?:말|末|底)?\s?(?:까지|までに|まで|前|以前)|(?<!\w)до\s+{_YEAR}")
 _RANGE_RE = re.compile(rf"(?<=[\d{_UNITS}])\s?[~〜至到]\s?(?=\d)")
 _RESOLUTION_RE = re.compile(
     r"(?:决议|決議|결의|резолюци\w*)\s?(?:№\s?|第\s?)?(\d{3,4})\s?[号號호]?"
@@ -262,6 +269,11 @@ _PER_ONE_RE = re.compile(r"(?<![\d.,])1\s?(?:日|天|年間|人当たり|人あ�
 # Chinese and Japanese write numbers on after a word; Korean puts a space there, and a digit written on after
 # Hangul is part of a name ("코로나19").
 _SPACE_BEFORE_DIGIT_RE = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff])(?=\d)")
+
+
+def _year_text(match: re.Match[str]) -> str:
+    """The year (or decade, "2000s") a since/until match names."""
+    return next(group for group in match.groups() if group)
 
 
 def _replace_era(match: re.Match[str]) -> str:
@@ -307,6 +319,8 @@ def native_forms(text: str) -> str:
     text = _RU_DATE_RE.sub(_replace_ru_date, text)
     text = _RU_DECADE_RE.sub(r"\1s", text)
     text = _RU_YEAR_SUFFIX_RE.sub(r"\1", text)
+    text = _SINCE_RE.sub(lambda match: f" since {_year_text(match)} ", text)
+    text = _UNTIL_RE.sub(lambda match: f" until {_year_text(match)} ", text)
     text = _PER_ONE_RE.sub(_replace_per_one, text)
     text = _PERCENT_CN_RE.sub(_replace_cn_percent, text)
     text = _TENTHS_RE.sub(_replace_tenths, text)

@@ -91,6 +91,26 @@ _HOURS_AFTER_RE = re.compile(r"^\s*-?\s*(?:hours?|hrs?|час|시간|小时|小�
 _COUNTED_AFTER_RE = re.compile(
     r"^\s*(?:workers|labou?rers|people|employees|nationals|citizens|men|women|명|名|人|человек|граждан|рабочих)"
 )
+# Currencies by sign and by the word after the amount (native words are glossed to "dollars" before this runs).
+_CURRENCY_SIGNS = {"us$": "usd", "$": "usd", "€": "eur", "£": "gbp", "¥": "jpy", "₩": "krw", "₽": "rub"}
+_CURRENCY_AFTER_RE = re.compile(
+    r"^\s*(?:(?P<usd>dollars|usd|долл\w*|달러|美元|ドル)|(?P<eur>euros?|евро|ユーロ)|(?P<gbp>pounds?\s+sterling|pounds)"
+    r"|(?P<jpy>yen|円|엔)|(?P<krw>won|원)|(?P<rub>roubles|rubles|руб\w*)|(?P<cny>yuan|renminbi|юан\w*|위안|元))"
+)
+# What an amount is per: written after it ("$500m a year") or just before it ("annual income of $500m").
+_PERIOD_WORDS = (
+    ("year", r"a year|per year|each year|every year|per annum|annually|yearly|a year each|peryear"),
+    ("month", r"a month|per month|each month|every month|monthly"),
+    ("week", r"a week|per week|each week|every week|weekly"),
+    ("day", r"a day|per day|each day|every day|daily"),
+)
+_PERIOD_AFTER_RE = re.compile(
+    r"^[^.;:!?]{0,25}?\b(?:" + "|".join(f"(?P<{name}>{words})" for name, words in _PERIOD_WORDS) + r")\b"
+)
+_PERIOD_BEFORE_RE = re.compile(
+    r"\b(?:(?P<year>annual|yearly|a year|per year|every year|each year)|(?P<month>monthly|a month|per month)"
+    r"|(?P<week>weekly|a week)|(?P<day>daily|a day|per day))\b[^.;:!?\d]{0,20}$"
+)
 _COUNTRIES_AFTER_RE = re.compile(r"^\s*(?:개국|개 나라|个国家|個國家|[カかヵヶケ]国|стран)")
 _BARRELS_AFTER_RE = re.compile(r"^\s*(?:배럴|桶|バレル|баррел)")
 _DIGIT_RE = re.compile(r"\d")
@@ -124,6 +144,10 @@ class Quantity:
     span: tuple[int, int]
     text: str
     complement: bool = False
+    # Money only: the currency ("usd", "eur", "jpy" …) and what the amount is per ("year", "month", "day", …),
+    # when the sentence says; None when it does not.
+    currency: str | None = None
+    period: str | None = None
 
     @property
     def is_range(self) -> bool:
@@ -168,6 +192,7 @@ class _Raw:
     currency: bool
     percent: bool
     digits: str
+    currency_sign: str | None = None
 
 
 def _single_matches(text: str) -> Iterator[re.Match[str]]:
@@ -200,9 +225,10 @@ def _singles(text: str, skip: list[tuple[int, int]]) -> list[_Raw]:
         number = _decimal(match.group("num"), bool(scale_word))
         if number is None:
             continue
+        sign = match.group("cur")
         found.append(
-            _Raw(start, end, number, _SCALE_VALUES.get(scale_word, 1), bool(match.group("cur")),
-                 bool(match.group("pct")), match.group("num"))
+            _Raw(start, end, number, _SCALE_VALUES.get(scale_word, 1), bool(sign), bool(match.group("pct")),
+                 match.group("num"), _CURRENCY_SIGNS.get(sign) if sign else None)
         )  # fmt: skip
     return found
 
@@ -276,10 +302,21 @@ def _build(text: str, first: _Raw, last: _Raw) -> Quantity:
     qualifier = "range" if first is not last else _hedge(text, first.start)
     span = (first.start, last.end)
     complement = kind == "percent" and bool(_KEPT_SHARE_RE.search(text[max(0, first.start - 40) : first.start]))
+    currency, period = _money_unit(text, first, last) if kind == "money" else (None, None)
     return Quantity(
         value=low, low=low, high=high, kind=kind, qualifier=qualifier, unit_guess=_unit_guess(text, last.end),
-        span=span, text=text[span[0] : span[1]].strip(), complement=complement,
+        span=span, text=text[span[0] : span[1]].strip(), complement=complement, currency=currency, period=period,
     )  # fmt: skip
+
+
+def _money_unit(text: str, first: _Raw, last: _Raw) -> tuple[str | None, str | None]:
+    """The currency and the period of an amount of money, where the sentence gives them."""
+    currency = first.currency_sign or last.currency_sign
+    after = text[last.end : last.end + 40]
+    if currency is None and (found := _CURRENCY_AFTER_RE.match(after)):
+        currency = found.lastgroup
+    period = _PERIOD_AFTER_RE.match(after) or _PERIOD_BEFORE_RE.search(text, max(0, first.start - 40), first.start)
+    return currency, period.lastgroup if period else None
 
 
 def _numeric(text: str, skip: list[tuple[int, int]]) -> list[Quantity]:

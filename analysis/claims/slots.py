@@ -99,7 +99,8 @@ _SECTOR_PATTERNS: dict[str, str] = {
 _IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
 _SECTORS = _Lexicon(_SECTOR_PATTERNS, r"(?<![\w-])", r"(?![\w-])")
 # "on farms rather than construction sites": what follows is what it is not.
-_NEGATED_RE = re.compile(r"\b(?:rather than|instead of|not in|not on|not at)\b(?:\W+\w+){1,4}")
+# The negated words run to the end of the clause, at most four words.
+_NEGATED_RE = re.compile(r"\b(?:rather than|instead of|not in|not on|not at)\b(?:[^\w.;:!?]+\w+){1,4}")
 # Who the workers are: sex and age, when a sentence says so.
 _PROFILE = _Lexicon(
     {
@@ -110,6 +111,22 @@ _PROFILE = _Lexicon(
     }
 )
 
+# Kinds of visa, by the word before "visa(s)": "on student and tourist visas" names two.
+_VISA_KINDS = {"student": r"student|study|educational|training", "tourist": r"tourist|visitor|travel",
+               "work": r"work|working|labou?r|employment", "business": r"business|commercial"}
+_VISA_RE = re.compile(
+    r"\b(?P<kinds>(?:(?:" + "|".join(_VISA_KINDS.values()) + r")(?:\s*(?:,|and|or|·|/)\s*)?)+)\s*visas?\b"
+)
+_VISA_KIND_RE = re.compile("|".join(f"(?P<{name}>\\b(?:{words})\\b)" for name, words in _VISA_KINDS.items()))
+# Whether something is barred or allowed: "barred countries from issuing" vs "allowed them to continue issuing".
+_BAN_RE = re.compile(
+    r"\b(?:bann?(?:ed|s|ing)?|barr(?:ed|ing)|bars|prohibit\w*|forb[ai]d\w*|outlaw\w*|stopped (?:granting|issuing)"
+    r"|suspend\w* (?:the )?(?:granting|issuing|issuance)|halted (?:granting|issuing))\b"
+)
+_ALLOW_RE = re.compile(
+    r"\b(?:allow(?:ed|s|ing)?|permitted|permits? (?:countries|states|them|workers)|let (?:countries|states)"
+    r"|continu\w+ (?:to (?:issue|grant|hire|employ|send)|issuing|granting|hiring)|resum\w+|lift\w* (?:the )?ban)\b"
+)
 _INCREASE = r"ris(?:e|es|ing|en)|rose|increas\w*|grow|grew|grown|growing|more (?:frequent|common|often)"
 _INCREASE += r"|surg\w+|climb\w*|higher|jump\w*|soar\w*|doubl\w+|expand\w*|easier|up from"
 _DECREASE = r"fall|fell|fallen|falling|drop\w*|declin\w+|decreas\w+|rarer|rare|less (?:frequent|common|often)"
@@ -133,14 +150,16 @@ _WORKER_NOUN = (
     r"workers?|labou?rers?|labou?r|workforce|manpower|employees?|staff|waitress(?:es)?|builders?|loggers?"
     r"|deminers?|mine-clearers?|specialists|crews?|welders|seamstresses|migrants?|nationals"
 )
+# "student" and "tourist" in "on student and tourist visas" name kinds of visa, not who the sentence is about.
+_NOT_A_VISA = r"(?!(?:\s*(?:,|and|or|·|/)\s*[\w-]+)*\s*visas?\b)"
 _ROLE_PATTERNS: dict[str, str] = {
     "worker": _WORKER_NOUN,
     "soldier": r"soldiers?|troops?|servicemen|infantry|conscripts|army|military personnel",
     "hacker": r"hackers?|hacking|cyber\w*",
     "defector": r"defectors?|refugees?|escapees",
     "diplomat": r"diplomats?|ambassadors?|envoys?",
-    "student": r"students?(?! visas?)",
-    "tourist": r"tourists?|visitors?|holiday\w*",
+    "student": rf"students?{_NOT_A_VISA}",
+    "tourist": rf"(?:tourists?|visitors?){_NOT_A_VISA}|holiday\w*",
     "prisoner": r"prisoners?|prison|inmates?",
 }
 _ROLES = _Lexicon(_ROLE_PATTERNS)
@@ -257,6 +276,22 @@ def movement(text: str) -> str | None:
     if inward == outward:
         return None
     return "in" if inward else "out"
+
+
+def visas(text: str) -> frozenset[str]:
+    """The kinds of visa a sentence names ("student", "tourist", "work", "business")."""
+    if "visa" not in text:
+        return frozenset()
+    return frozenset(str(kind.lastgroup) for match in _VISA_RE.finditer(text)
+                     for kind in _VISA_KIND_RE.finditer(match.group("kinds")))  # fmt: skip
+
+
+def permission(text: str) -> str | None:
+    """ "ban" or "allow": whether a sentence says something is barred or allowed (None: neither, or both)."""
+    banned, allowed = bool(_BAN_RE.search(text)), bool(_ALLOW_RE.search(text))
+    if banned == allowed:
+        return None
+    return "ban" if banned else "allow"
 
 
 def _worker_nationalities(text: str) -> tuple[bool, bool]:

@@ -1,0 +1,81 @@
+"""Slots beyond the figures, in English and glossed copy: visa kinds, barred or allowed, the currency and period of
+money, and counts of one person; each decides corroborates vs updates against a claim that states it."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.claims import ClaimMatcher
+from analysis.claims.quantities import extract_quantities, prepare_text
+from analysis.claims.slots import negated_sectors, permission, visas
+
+
+@pytest.mark.parametrize(("text", "kinds"), [
+    ("North Korea sends workers to Russia on student and tourist visas", {"student", "tourist"}),
+    ("about 8,000 of them on student visas", {"student"}),
+    ("they arrive on work visas", {"work"}),
+    ("по туристическим визам", {"tourist"}),
+    ("유학·관광 비자로 러시아에 보내고 있다", {"student", "tourist"}),
+    ("Kuwait stopped granting visas", set()),
+])
+def test_visa_kinds(text: str, kinds: set[str]) -> None:
+    assert visas(prepare_text(text)) == kinds
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("the resolution barred countries from issuing new work permits", "ban"),
+    ("Kuwait stopped granting visas to North Korean workers", "ban"),
+    ("the resolution allowed countries to continue issuing work permits", "allow"),
+    ("允许各国继续向朝鲜公民发放新的工作许可", "allow"),
+    ("northern Russia hired more workers", None),
+    ("despite the ban, Russia allowed them in", None),  # both: the sentence does not take a side
+])
+def test_barred_or_allowed(text: str, expected: str | None) -> None:
+    assert permission(prepare_text(text)) == expected
+
+
+@pytest.mark.parametrize(("text", "currency", "period"), [
+    ("they earn $500m a year", "usd", "year"),
+    ("an annual income of $1.2bn", "usd", "year"),
+    ("up to 3,000 yuan a month", "cny", "month"),
+    ("€5,000 per month", "eur", "month"),
+    ("1000 рублей в месяц", "rub", "month"),
+    ("年間2億5000万～6億円と推計", "jpy", "year"),
+    ("月に30万ドル以上を稼ぐ", "usd", "month"),
+    ("$300,000", "usd", None),
+])
+def test_currency_and_period_of_money(text: str, currency: str, period: str | None) -> None:
+    [money] = [quantity for quantity in extract_quantities(text) if quantity.kind == "money"]
+    assert (money.currency, money.period) == (currency, period)
+
+
+@pytest.mark.parametrize(("text", "negated"), [
+    ("most work on farms rather than construction sites", {"construction"}),
+    ("대부분은 건설 현장이 아니라 농장과 온실에 투입됐다", {"construction"}),
+    ("建設現場ではなく農場で働く", {"construction"}),
+    ("不是在建筑工地，而是在农场", {"construction"}),
+    ("на фермах, а не на стройках", {"construction"}),
+    ("rather than construction. they also farm", {"construction"}),
+])
+def test_negated_sectors_in_every_language(text: str, negated: set[str]) -> None:
+    assert negated_sectors(prepare_text(text)) == negated
+
+
+@pytest.mark.parametrize(("sentence", "claim_id", "slot"), [
+    ("A North Korean IT worker abroad can earn more than $300,000 a month.", "K26", "period"),
+    ("UN monitors estimated North Korean IT workers abroad bring in between ¥250m and ¥600m a year.", "K25",
+     "currency"),
+    ("Russian figures show over 13,000 North Koreans came to Russia in 2024, some 8,000 of them on tourist visas.",
+     "K13", "visa"),
+    ("UN Security Council resolution 2375 of September 2017 allowed countries to keep issuing new work permits to "
+     "North Korean nationals.", "K08", "permission"),
+])
+def test_a_changed_slot_makes_an_update(matcher: ClaimMatcher, sentence: str, claim_id: str, slot: str) -> None:
+    explanation = matcher.explain(sentence)
+    assert (explanation.match.label, explanation.match.claim_id) == ("updates", claim_id), explanation.match
+    assert slot in {difference.slot for difference in explanation.differences}
+
+
+def test_a_count_of_one_person_is_not_a_changed_figure(matcher: ClaimMatcher) -> None:
+    match = matcher.match("2016년 4월 중국 내 북한 식당에서 일하던 종업원 12명과 지배인 1명이 집단 탈북해 한국에 입국했다.")
+    assert (match.label, match.claim_id) == ("corroborates", "K22"), match
