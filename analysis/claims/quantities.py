@@ -48,6 +48,24 @@ _MONTH_YEAR_RE = re.compile(rf"\b{_MONTH},?\s+(?:of\s+)?(?P<year>(?:19|20)\d\d)\
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DAY_RE = re.compile(rf"\b{_MONTH_WORD}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?!,\d)|\b\d{{1,2}}\s+{_MONTH_WORD}(?![a-z])")
 # "the 1960s": a decade is a range of years.
+# Clock times ("14:32", "9 am", "오전 9시", "9点", "9時") say when something was said, not what.
+_CLOCK_RE = re.compile(
+    r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])|(?<![\d.,])\d{1,2}(?::\d{2})?\s?(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
+    r"|(?<![\d.,])\d{1,2}\s?(?:시(?!간)|点钟|點鐘|点(?!\d)|時(?!間))"
+)
+# A date in a correction or update stamp ("corrected on 3 March 2025") dates the article, not a claim.
+_STAMP_BEFORE_RE = re.compile(r"\b(?:corrected|updated|amended|published|posted|clarified|correction)\b[^.;!?]{0,25}$")
+# Counts of the people a report cites ("according to two former workers", "three defectors told", "two sources
+# said", "interviews with 12 labourers") count witnesses, not what they report.
+_CITED_BEFORE_RE = re.compile(
+    r"\b(?:according to|interviews? with|interviewed|spoke (?:to|with)|speaking (?:to|with)|quoting|citing|cited"
+    r"|survey(?:ed)? of|testimon(?:y|ies) (?:of|from))\s+(?:(?:some|about|at least|more than|over)\s+)?$"
+)
+_CITED_AFTER_RE = re.compile(
+    r"^\s+(?:[a-z-]+\s+){0,2}?(?:sources?|witnesses|defectors|officials|people|workers|labou?rers|researchers"
+    r"|diplomats|interviewees|escapees|former workers)\s+(?:who\s+)?(?:said|say|says|told|tell|interviewed"
+    r"|quoted|spoke|described|recalled|testified|interviewed by)\b"
+)
 _DECADE_RE = re.compile(r"(?<![\w-])((?:19|20)\d0)'?s\b")
 _HEDGES = {
     "more_than": ("more than", "over", "upwards of", "in excess of", "above", "exceeding", "more then"),
@@ -370,11 +388,22 @@ def extract_from_prepared(text: str) -> list[Quantity]:
     months = any(month in text for month in _MONTHS)
     dates = (_dates(text) if months else []) + (_decades(text) if "0s" in text or "0's" in text else [])
     skip = [quantity.span for quantity in dates]
+    dates = [date for date in dates if not _STAMP_BEFORE_RE.search(text, max(0, date.span[0] - 40), date.span[0])]
     if months:
         skip += [match.span() for match in _DAY_RE.finditer(text)]
+    if ":" in text or "m" in text or any(mark in text for mark in ("시", "点", "點", "時")):
+        skip += [match.span() for match in _CLOCK_RE.finditer(text)]
     magnitudes = _magnitudes(text) if any(scale in text for scale in _MAGNITUDE_SCALES) else []
-    quantities = dates + magnitudes + _numeric(text, skip)
+    quantities = dates + magnitudes + [q for q in _numeric(text, skip) if not _cited(text, q)]
     return sorted(quantities, key=lambda quantity: quantity.span)
+
+
+def _cited(text: str, quantity: Quantity) -> bool:
+    """Whether a count is of the people a report cites (see ``_CITED_BEFORE_RE``), not a reported figure."""
+    if quantity.kind != "count" or quantity.value >= 1000:
+        return False
+    start, end = quantity.span
+    return bool(_CITED_BEFORE_RE.search(text, max(0, start - 40), start) or _CITED_AFTER_RE.match(text[end:end + 60]))
 
 
 def extract_quantities(text: str) -> list[Quantity]:

@@ -76,6 +76,17 @@ CASES = [
     ("Covid-19 hit the Hwasong-15 programme", []),
     ("SEOUL, Feb 12 – the G7 met", []),
     ("one of the workers", []),
+    # clock times, correction stamps and counts of the people a report cites
+    ("Updated 14:32 GMT, 3 March 2025", []),
+    ("This article was corrected on 3 March 2025 to fix a figure.", []),
+    ("at 9 am on Monday 5,000 workers left", [("count", 5_000, 5_000, "exact")]),
+    ("오전 9시에 18시간 일한다", [("hours", 18, 18, "exact")]),
+    ("18 hours a day, according to two former workers", [("hours", 18, 18, "exact")]),
+    ("three defectors told the BBC that 18 hours was normal", [("hours", 18, 18, "exact")]),
+    ("two sources said more than 10,000 workers entered", [("count", 10_000, 10_000, "more_than")]),
+    ("in interviews with 12 former labourers", []),
+    ("12 waitresses and their manager defected", [("count", 12, 12, "exact")]),
+    ("workers were sent in March 2025, officials said", [("date", 202_503, 202_503, "exact")]),
     # myriad units and Russian
     ("약 5만 명", [("count", 50_000, 50_000, "about")]),
     ("3万名朝鲜工人", [("count", 30_000, 30_000, "exact")]),
