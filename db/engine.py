@@ -9,10 +9,14 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 30_000
+# SQLite's primary result codes that say the database cannot be used right now, not that a statement is wrong:
+# BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL (sqlite3 raises OperationalError for "no such table"
+# and syntax errors too, with SQLITE_ERROR).
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 8, 10, 13, 14, 15})
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -78,6 +82,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc``, or an exception it came from, says that the database cannot be reached or written right
+    now (server down or restarting, connection lost, disk full, locked) rather than that a statement or the code
+    is wrong: an outage to report and wait out, not a bug to show a traceback for."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError):
+            if current.connection_invalidated:
+                return True
+            if isinstance(current, OperationalError | InterfaceError):
+                code = getattr(current.orig, "sqlite_errorcode", None)
+                return code is None or code & 0xFF in _SQLITE_UNAVAILABLE
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def error_summary(exc: BaseException, limit: int = 300) -> str:
+    """``exc`` as one short line for logs and /healthz: a database error as its driver's exception and the first
+    line of its message (not SQLAlchemy's statement, parameters and help link), anything else as its type and
+    first line."""
+    shown: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = next((line.strip() for line in str(shown).splitlines() if line.strip()), "")
+    text = f"{type(shown).__name__}: {first}" if first else type(shown).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class Database:

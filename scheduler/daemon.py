@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from analysis.cron import cron_trigger
 from crawler.runner import preload
 from db import repository as repo
-from db.engine import Database
+from db.engine import Database, database_unavailable, error_summary
 from scheduler.health import Health
 from scheduler.http import ObservabilityServer, off_loop
 from scheduler.jobs import Jobs, utcnow
@@ -213,13 +213,19 @@ class Daemon:
                 return
             except Exception as exc:
                 # A job that fails is recorded and tried again on its schedule; the daemon never dies of it.
-                logger.exception("job %s failed", job_id)
+                self._log_failure(job_id, exc)
                 self.metrics.job_error(job_id)
-                self.health.finished(job_id, False, f"{type(exc).__name__}: {exc}")
+                self.health.finished(job_id, False, error_summary(exc))
+                # A failed poll is not woken early, it waits for its next regular run: on a full SQLite disk the
+                # next poll time could still be read but not rescheduled, and the wake-up retried every second.
+                return
             else:
                 # A run that found nothing to do (no source due) proves nothing about the job's health: it
                 # counts as alive but does not clear a streak of failures.
+                streak = self._streak(job_id)
                 self.health.finished(job_id, True, idle=worked is False)
+                if streak and worked is not False:
+                    logger.info("job %s works again after %d failed run(s)", job_id, streak)
             finally:
                 if task is not None:
                     self._running.discard(task)
@@ -228,6 +234,21 @@ class Daemon:
 
         return run
 
+    def _streak(self, job_id: str) -> int:
+        """How many runs of ``job_id`` in a row have failed so far."""
+        state = self.health.jobs.get(job_id)
+        return state.failures if state is not None else 0
+
+    def _log_failure(self, job_id: str, exc: Exception) -> None:
+        """Log a failed run: with its traceback when it starts a streak of failures, unless the database is
+        unavailable (an outage, not a bug: a traceback every run would bury the log); otherwise one line."""
+        streak = self._streak(job_id) + 1
+        if streak == 1 and not database_unavailable(exc):
+            logger.error("job %s failed", job_id, exc_info=exc)
+            return
+        cause = "the database is unavailable: " if database_unavailable(exc) else ""
+        logger.error("job %s failed (%d run(s) in a row): %s%s", job_id, streak, cause, error_summary(exc))
+
     async def _wake_poll(self) -> None:
         """Move the next poll run forward to when the next source is due, so that polls start on time
         rather than up to ``poll_every`` late."""
@@ -235,8 +256,9 @@ class Daemon:
             return
         try:
             due = await asyncio.to_thread(self.jobs.next_due)
-        except Exception:
-            logger.exception("cannot read the next poll time")
+        except Exception as exc:
+            if not database_unavailable(exc):
+                logger.exception("cannot read the next poll time")
             return
         job = self.scheduler.get_job("poll")
         if due is None or job is None or job.next_run_time is None:
@@ -294,6 +316,6 @@ class Daemon:
         try:
             await asyncio.wait_for(off_loop(ping), timeout=5)
         except Exception as exc:
-            self.health.database_ok(False, f"{type(exc).__name__}: {exc}")
+            self.health.database_ok(False, error_summary(exc))
         else:
             self.health.database_ok(True)

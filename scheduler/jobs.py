@@ -30,6 +30,7 @@ from scheduler.types import Settings
 logger = logging.getLogger(__name__)
 # A poll job keeps crawling while sources fall due, but not forever: the other jobs' turn comes in between.
 MAX_ROUNDS = 5
+MAX_LATE_NAMED = 10  # sources named in the log line of a late poll
 
 
 @dataclass(frozen=True)
@@ -146,13 +147,18 @@ class Jobs:
                 return False  # the daemon began stopping while this poll waited for the other crawl
             # Lag is measured when the poll really starts, after any wait for a revisit crawl.
             started = self.clock()
+            late = []
             for spec, (_, at) in zip(specs, due, strict=True):
                 lag = max(0.0, (started - at).total_seconds()) if at is not None else 0.0
                 self.metrics.poll_started(lag)
                 if at is not None and started - at > interval(spec, at):
                     # A whole regular poll went by without this source being fetched.
                     self.metrics.poll_missed()
-                    logger.warning("source %s polled %.0fs late: a scheduled poll was missed", spec.id, lag)
+                    late.append(f"{spec.id} {lag:.0f}s")
+            if late:
+                # One line per poll: after an outage every source is late, and a line each would flood the log.
+                logger.warning("%d source(s) polled late, a scheduled poll was missed: %s", len(late),
+                               ", ".join(late[:MAX_LATE_NAMED]) + (", …" if len(late) > MAX_LATE_NAMED else ""))
             try:
                 report = await run_crawl(
                     self.db, specs, settings.crawl, settings.topic, rechecks=False, trigger="daemon",
