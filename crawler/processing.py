@@ -86,6 +86,6 @@ def process_page(page: FetchedPage, topic: Topic, claims: KnownClaims | None = N
         return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, notices=notices)
     # Matched here, before the store knows whether the text changed: an unchanged page's matches are
     # thrown away, but the writer thread never waits for the matcher.
-    matches = tuple(match_article(doc.text, topic_matcher, claims.matcher))
+    matches = tuple(match_article(doc.text, topic_matcher, claims.matcher, doc.title))
     return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, matches=matches,
                          claims_digest=claims.digest, notices=notices)

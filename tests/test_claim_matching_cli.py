@@ -56,6 +56,20 @@ def test_match_explains_an_update(config_file: Path) -> None:
     assert "verdict:" in table.stdout and "subject gate" in table.stdout
 
 
+def test_match_reads_a_sentence_in_its_article_context_and_shows_glosses(config_file: Path) -> None:
+    article = "More than 10,000 North Korean workers entered Russia in 2024, South Korean intelligence said."
+    result = ok(lw(config_file, "claims", "match", "--format", "json", "--context", article,
+                   "Their shifts last up to 20 hours a day."))
+    data = json.loads(result.stdout)
+    assert data["read_as"].startswith("the North Korean workers' shifts") and data["match"]["claim_id"] == "K03"
+    assert (data["match"]["label"], data["match"]["new_values"]) == ("updates", ["20"])
+    alone = json.loads(ok(lw(config_file, "claims", "match", "--format", "json",
+                             "Their shifts last up to 20 hours a day.")).stdout)
+    assert alone["read_as"] is None and alone["match"]["label"] == "new"
+    korean = ok(lw(config_file, "claims", "match", "하루 최대 18시간 일하는 북한 노동자")).stdout
+    assert "glossed:" in korean and "북한 → north korean" in korean
+
+
 def test_eval_reports_the_dev_set_scores(config_file: Path) -> None:
     data = json.loads(ok(lw(config_file, "claims", "eval", str(DEV_SET), "--format", "json")).stdout)
     assert set(data) >= {"macro_f1", "accuracy", "claim_accuracy", "per_class", "confusion"}
@@ -64,7 +78,11 @@ def test_eval_reports_the_dev_set_scores(config_file: Path) -> None:
     assert sum(sum(row.values()) for row in data["confusion"].values()) == 150
     assert data["macro_f1"] >= 0.92 and data["per_class"]["updates"]["recall"] >= 0.90
     table = ok(lw(config_file, "claims", "eval", str(DEV_SET))).stdout
-    assert "macro-F1" in table and "confusion" in table
+    assert "macro-F1" in table and "confusion" in table and "per language" not in table
+    xling = json.loads(ok(lw(config_file, "claims", "eval", str(DATA / "eval_dev_xling.jsonl"), "--format",
+                             "json")).stdout)
+    assert set(xling["languages"]) == {"ko", "ru", "zh", "ja"}
+    assert all(part["examples"] == 30 and part["claim_accuracy"] >= 0.85 for part in xling["languages"].values())
 
 
 def test_eval_against_other_claims_changes_the_verdicts(config_file: Path, tmp_path: Path) -> None:

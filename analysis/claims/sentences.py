@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from analysis.claims.context import article_context, read_in_context
 from analysis.claims.matcher import ClaimMatch, ClaimMatcher, analyse
 from analysis.claims.model import Claim
 from analysis.relevance import TopicMatcher
@@ -39,27 +40,48 @@ class SentenceMatch:
 
 
 def claim_sentences(text: str, topic: TopicMatcher) -> list[tuple[int, str]]:
-    """The candidate claim sentences of ``text``: of claim-like length and mentioning a topic term
-    (a name for North Korea or a word for its labour), with their positions."""
-    return [
-        (index, sentence)
-        for index, sentence in enumerate(split_sentences(text))
-        if MIN_CHARS <= len(sentence) <= MAX_CHARS and topic.groups_in(sentence)
-    ]
+    """The sentences of ``text`` that are candidates on their own: of claim-like length and mentioning a topic
+    term (a name for North Korea or a word for its labour), with their positions."""
+    return [(index, sentence) for index, sentence in enumerate(split_sentences(text))
+            if _claim_length(sentence) and topic.groups_in(sentence)]  # fmt: skip
 
 
-def match_article(text: str, topic: TopicMatcher, matcher: ClaimMatcher) -> list[SentenceMatch]:
-    """Every candidate claim sentence of an article's text with its verdict, in text order."""
-    candidates = claim_sentences(text, topic)
-    verdicts = matcher.match_many([sentence for _, sentence in candidates])
+def match_article(text: str, topic: TopicMatcher, matcher: ClaimMatcher, title: str = "") -> list[SentenceMatch]:
+    """Every candidate claim sentence of an article's text with its verdict, in text order.
+
+    In an article about North Korean workers, a sentence that names them only through the article ("their
+    wages", "these labourers") is matched as the reader understands it (:mod:`analysis.claims.context`), and its
+    verdict says so; such a sentence is a candidate even without a topic term of its own.
+    """
+    sentences = split_sentences(text)
+    on_topic = dict(claim_sentences(text, topic))
+    context = article_context(list(on_topic.values()), title)
+    candidates: list[tuple[int, str, str | None]] = []
+    for index, sentence in enumerate(sentences):
+        if not _claim_length(sentence):
+            continue
+        read_as = read_in_context(sentence, context) if context.dprk_workers else None
+        if index in on_topic or read_as is not None:
+            candidates.append((index, sentence, read_as))
+    verdicts = matcher.match_many([read_as or sentence for _, sentence, read_as in candidates])
     found = []
-    for (index, sentence), verdict in zip(candidates, verdicts, strict=True):
-        analysed = analyse(sentence)
+    for (index, sentence, read_as), verdict in zip(candidates, verdicts, strict=True):
+        analysed = analyse(read_as or sentence)
         subject = analysed.subject
         about = subject.dprk_workers or (subject.mentions_dprk and subject.labour and not subject.foreign_workers)
-        figures = tuple(quantity.text for quantity in analysed.side.quantities)
+        figures = tuple(quantity.text for quantity in analyse(sentence).side.quantities)
+        if read_as is not None:
+            verdict = replace(verdict, reasons=(*verdict.reasons, f"{CONTEXT_REASON}: {read_as}"))
         found.append(SentenceMatch(index, sentence, verdict, verdict.label != "new" or about, figures))
     return found
+
+
+# The reason a verdict carries when its sentence was read with the subject taken from the article.
+CONTEXT_REASON = "subject taken from the article; read as"
+
+
+def _claim_length(sentence: str) -> bool:
+    return MIN_CHARS <= len(sentence) <= MAX_CHARS
 
 
 def claims_digest(claims: Sequence[Claim]) -> str:

@@ -11,11 +11,13 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from analysis.claims.context import article_context, read_in_context
 from analysis.claims.evaluate import LABELS, EvalReport, evaluate, examples_from_records
 from analysis.claims.matcher import ClaimMatcher, Explanation
 from analysis.claims.model import Claim
-from analysis.claims.sentences import KnownClaims, match_article
+from analysis.claims.sentences import CONTEXT_REASON, KnownClaims, match_article
 from analysis.relevance import matcher_for
+from analysis.text import split_sentences
 from db import claims as claim_store
 from labourwatch.cli import AppContext, pass_app
 from labourwatch.commands.claims import read_claims_file, sync_configured_claims
@@ -74,16 +76,25 @@ def _print_explanation(explanation: Explanation, origin: str, count: int) -> Non
 @click.command("match")
 @click.argument("sentence")
 @_CLAIMS_OPTION
+@click.option("--context", "context_text", default=None, metavar="TEXT",
+              help="The article around SENTENCE (or the sentences before it): a sentence that names North Korean "
+                   "workers only through it (\"their wages\") is read as the article's reader reads it.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_app
-def claims_match(app: AppContext, sentence: str, claims_file: Path | None, fmt: str) -> None:
+def claims_match(app: AppContext, sentence: str, claims_file: Path | None, context_text: str | None,
+                 fmt: str) -> None:
     """Explain the verdict on one SENTENCE: normalised text, top candidates, figures, gate, label and why."""
     known, origin = _claims_to_use(app, claims_file)
-    explanation = ClaimMatcher(known).explain(sentence)
+    read_as = None
+    if context_text is not None:
+        read_as = read_in_context(sentence, article_context(split_sentences(context_text)))
+    explanation = ClaimMatcher(known).explain(read_as or sentence)
     if fmt == "json":
-        print_json({"claims_from": origin, "claims": len(known), **explanation.as_dict()})
+        print_json({"claims_from": origin, "claims": len(known), "read_as": read_as, **explanation.as_dict()})
         return
     _print_explanation(explanation, origin, len(known))
+    if read_as is not None:
+        console().print(f"context:    {CONTEXT_REASON}: {read_as}", markup=False)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,95 @@
+"""Sentences that name their subject only through the article: "their wages", "these labourers", "a typical
+monthly wage for them", "이들의 임금", "他们的工资", "их зарплата".
+
+In an article about North Korean workers, such a sentence is about them too. :func:`article_context` reads what
+an article is about from its sentences that say it outright (North Korean workers, and the one country they are
+in when the article names only one); :func:`read_in_context` writes the reference out ("their wages" → "the North
+Korean workers' wages"), so the matcher judges the sentence as the article's reader understands it. A sentence
+that names North Korea itself, or no one, is left as it is, and so is every sentence of an article that is not
+about North Korean workers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from analysis.claims import slots
+from analysis.claims.quantities import prepare_text
+
+_WORKERS = r"workers|labou?rers|employees|men|women|staff|people|builders|loggers|waitresses"
+# English references to people named earlier, each with what it stands for.
+_ENGLISH = (
+    (re.compile(rf"\b(?P<det>[Tt]hese|[Tt]hose|[Ss]uch|[Tt]he)\s+(?P<noun>{_WORKERS})\b"),
+     r"\g<det> North Korean \g<noun>"),
+    (re.compile(r"\b[Tt]heir\b"), "the North Korean workers'"),
+    (re.compile(r"\b(?:he|she) and (?:his|her) fellow workers\b", re.IGNORECASE), "North Korean workers"),
+    (re.compile(r"\bthem\b"), "North Korean workers"),
+    (re.compile(r"(?:^|(?<=[,;:]\s))[Tt]hey\b"), "North Korean workers"),
+)
+# The same in Korean, Chinese, Japanese and Russian (written in the language, so glossing reads them).
+_NATIVE = (
+    (re.compile(r"이들|그들"), "북한 노동자들"),
+    (re.compile(r"(?:这些|這些|那些)(?=工人|劳工|勞工|员工|女工)"), "这些朝鲜"),
+    (re.compile(r"他们|他們|她们|她們"), "朝鲜劳工"),
+    (re.compile(r"彼ら|彼女ら|彼女たち"), "北朝鮮労働者"),
+    (re.compile(r"(?<!\w)(?:эти|этих|этим)\s+(?=рабоч|работник|строител|лесоруб)", re.IGNORECASE), "северокорейские "),
+    (re.compile(r"(?<!\w)(?:их|они|им)(?!\w)", re.IGNORECASE), "северокорейские рабочие"),
+)
+# Words that make a sentence worth reading in context: it speaks of work, pay, hours, papers or conditions.
+_ABOUT_WORK_RE = re.compile(
+    r"\b(?:work\w*|wages?|pay|paid|salar\w+|earn\w*|income|hours?|shifts?|passports?|visas?|dormitor\w+|minders?"
+    r"|sent|dispatch\w*|hired|employ\w*|labou?r\w*|jobs?|sites?|factor\w+|camps?|days? off|months?|a day|a year)\b"
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an article is about, as its own sentences say it outright."""
+
+    dprk_workers: bool
+    place: str | None = None  # the one country the article's North Korean workers are in, if it names one
+
+
+NO_CONTEXT = Context(dprk_workers=False)
+
+
+def article_context(sentences: Sequence[str], title: str = "") -> Context:
+    """The context of an article from its title and sentences: about North Korean workers when any of them says
+    so, with the place its North Korean workers are in when all such sentences name the same one country."""
+    about = [prepare_text(text) for text in (title, *sentences) if text]
+    about = [text for text in about if slots.subject(text).dprk_workers]
+    if not about:
+        return NO_CONTEXT
+    countries = Counter(place for text in about for place in slots.places(text) if place in _COUNTRIES)
+    place = next(iter(countries)) if len(countries) == 1 else None
+    return Context(dprk_workers=True, place=place)
+
+
+# Places that stand for where workers are (a region's country is implied by it; regions are left to the text).
+_COUNTRIES = frozenset({"russia", "china", "mongolia", "poland", "qatar", "kuwait", "uae", "malaysia", "vietnam",
+                        "cambodia", "laos", "belarus", "kazakhstan", "uzbekistan", "africa", "middle east"})
+
+
+def read_in_context(sentence: str, context: Context) -> str | None:
+    """The sentence with its reference to the article's North Korean workers written out, or None when it needs no
+    context (it names North Korea or its workers itself, refers to no one, or the article is about someone else)."""
+    if not context.dprk_workers:
+        return None
+    prepared = prepare_text(sentence)
+    found = slots.subject(prepared)
+    if found.mentions_dprk or found.foreign_workers:
+        return None
+    if not _ABOUT_WORK_RE.search(prepared) and not slots.sectors(prepared, sentence):
+        return None
+    for pattern, replacement in (*_ENGLISH, *_NATIVE):
+        rewritten, count = pattern.subn(replacement, sentence, count=1)
+        if count:
+            break
+    else:
+        return None
+    if context.place and not slots.places(prepare_text(rewritten)):
+        rewritten = f"{rewritten.rstrip().rstrip('.')} (in {context.place.title()})."
+    return rewritten
