@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from itertools import zip_longest
 from typing import Any
 
+from analysis.claims.quantities import extract_quantities
 from analysis.text import normalise_text, split_sentences
 
 # Claim figures as a reader says them: "more than 50,000 workers", "up to 18 hours a day".
@@ -89,6 +90,15 @@ def diff_view(before_text: str, after_text: str, diff: dict[str, Any]) -> dict[s
 
 # --- figure history ----------------------------------------------------------------------------------
 
+def _states_an_amount(match: dict[str, Any]) -> bool:
+    """Whether a matched sentence states an amount of its own (a count, sum, share, hours or resolution), so
+    that it can be said to repeat the claim's value; a sentence that corroborates in words only does not."""
+    sentence = match.get("sentence")
+    if sentence is None:
+        return True
+    return any(quantity.kind != "year" and quantity.kind != "date" for quantity in extract_quantities(sentence))
+
+
 def _value_of(match: dict[str, Any], claimed: str) -> str:
     if match["label"] == "corroborates":
         return claimed
@@ -102,7 +112,8 @@ def figure_history(claimed: str, origin: str, matches: Sequence[dict[str, Any]])
     (first reported by the claim's ``origin``); an updating one reports another value (``new_values`` in place
     of ``old_values``): the first to report a value changed the claim, later ones repeated the change. A later
     version of the same article saying the same again is no new report (it is listed under
-    ``also_versions``); one saying something else is, with its ``previous`` value.
+    ``also_versions``); one saying something else is, with its ``previous`` value. A corroborating sentence
+    that states no amount of its own is listed as ``corroborated``, with no value.
 
     Returns ``groups`` (one per value, the claim's first, then in order of appearance) and ``timeline``
     (one entry per report, oldest first)."""
@@ -113,6 +124,11 @@ def figure_history(claimed: str, origin: str, matches: Sequence[dict[str, Any]])
     latest: dict[int, dict[str, Any]] = {}  # each article's latest report
     for match in matches:
         if match["label"] not in ("corroborates", "updates"):
+            continue
+        if match["label"] == "corroborates" and not _states_an_amount(match):
+            # Corroborated in words only: no value to credit anyone with repeating.
+            timeline.append({"role": "corroborated", "value": None, "claimed": True, "match": match, "old": "",
+                             "previous": None, "also_versions": []})
             continue
         value, previous = _value_of(match, claimed), latest.get(match["article_id"])
         if previous is not None and previous["value"] == value:

@@ -418,6 +418,17 @@ def test_figure_history_from_a_table() -> None:
     assert groups["45,000"]["changed_from"] == "50,000"
 
 
+def test_a_corroboration_without_a_figure_repeats_no_value() -> None:
+    rows = [{"id": 1, "article_id": 10, "version": 1, "label": "corroborates", "old_values": [], "new_values": [],
+             "sentence": "North Korean labourers may be sent to Russia in large numbers, officials fear."},
+            {"id": 2, "article_id": 11, "version": 1, "label": "corroborates", "old_values": [], "new_values": [],
+             "sentence": "Over 50,000 North Korean workers may go to Russia in 2025."}]
+    history = figure_history("more than 50,000 workers", "BBC", rows)
+    assert [(e["match"]["id"], e["role"], e["value"]) for e in history["timeline"]] == [
+        (1, "corroborated", None), (2, "repeated", "more than 50,000 workers")]
+    assert [m["id"] for m in history["groups"][0]["repeats"]] == [2]
+
+
 # --- hostile content and the CSP -----------------------------------------------------------------------
 
 def test_hostile_text_is_escaped_on_every_page(seeded: Seeded, client: TestClient) -> None:
