@@ -13,14 +13,12 @@ from itertools import zip_longest
 from typing import Any
 
 from analysis.claims.quantities import extract_quantities
+from analysis.claims.units import UnitError, unit_text
 from analysis.text import normalise_text, split_sentences
 
 # Claim figures as a reader says them: "more than 50,000 workers", "up to 18 hours a day".
 _QUALIFIERS = {"about": "about", "more_than": "more than", "at_least": "at least", "up_to": "up to",
                "fewer_than": "fewer than", "range_low": "from", "range_high": "to", "magnitude": "of the order of"}
-_UNITS = {"percent": "%", "hours_per_day": " hours a day", "usd": " US dollars", "usd_per_year": " US dollars a year",
-          "barrels_per_year": " barrels a year", "workers": " workers", "people": " people",
-          "countries": " countries"}
 _PLAIN_NUMBER_UNITS = ("year", "un_resolution", "date")  # 2024, not 2,024
 AS_CLAIMED = "as claimed"
 
@@ -31,9 +29,16 @@ def figure_text(figure: dict[str, Any]) -> str:
     if unit in _PLAIN_NUMBER_UNITS or not isinstance(value, int | float):
         shown = f"resolution {value}" if unit == "un_resolution" else str(value)
     else:
-        shown = f"{value:,}{_UNITS.get(unit, ' ' + unit.replace('_', ' '))}"
+        shown = f"{value:,}{_unit_text(unit)}"
     qualifier = _QUALIFIERS.get(figure.get("qualifier", "exact"))
     return f"{qualifier} {shown}" if qualifier else shown
+
+
+def _unit_text(unit: str) -> str:
+    try:
+        return unit_text(unit)
+    except UnitError:  # a unit stored before units were checked as they are now
+        return " " + unit.replace("_", " ")
 
 
 def claim_value(figures: Sequence[dict[str, Any]]) -> str:

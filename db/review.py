@@ -205,9 +205,17 @@ def next_claim_id(session: Session) -> str:
 
 # --- figures of a sentence ----------------------------------------------------------------------------------
 
-_UNIT_OF_KIND = {"percent": "percent", "money": "usd", "year": "year", "date": "date", "hours": "hours_per_day",
+_UNIT_OF_KIND = {"percent": "percent", "year": "year", "date": "date", "hours": "hours_per_day",
                  "resolution": "un_resolution"}
 _COUNT_UNITS = {"countries": "countries", "barrels": "barrels_per_year"}
+
+
+def _unit_of(quantity: Quantity) -> str:
+    """The claims-file unit of a figure the sentence states: money in its currency and per its period where
+    the sentence says them (dollars when it names no currency), counts of what they count."""
+    if quantity.kind == "money":
+        return (quantity.currency or "usd") + (f"_per_{quantity.period}" if quantity.period else "")
+    return _UNIT_OF_KIND.get(quantity.kind) or _COUNT_UNITS.get(quantity.unit_guess or "", "workers")
 
 
 def _number(value: float) -> int | float:
@@ -215,7 +223,7 @@ def _number(value: float) -> int | float:
 
 
 def _figures_of(quantity: Quantity) -> list[str]:
-    unit = _UNIT_OF_KIND.get(quantity.kind) or _COUNT_UNITS.get(quantity.unit_guess or "", "workers")
+    unit = _unit_of(quantity)
     if unit == "date":
         value = int(quantity.value)
         return [f"{value // 100:04d}-{value % 100:02d}:date"]

@@ -55,8 +55,8 @@ def test_add_and_refuse_duplicates(config_file: Path) -> None:
                        "status": "active", "figures_text": "about 2000 workers"}]
     twice = lw(config_file, "claims", "add", "--id", "K99", "--text", "x")
     assert twice.returncode == 2 and "exists already" in twice.stderr
-    bad = lw(config_file, "claims", "add", "--id", "K98", "--text", "x", "--figure", "5:parsecs")
-    assert bad.returncode == 2 and "unknown unit 'parsecs'" in bad.stderr
+    bad = lw(config_file, "claims", "add", "--id", "K98", "--text", "x", "--figure", "5:Parsecs")
+    assert bad.returncode == 2 and "not a unit name: 'Parsecs'" in bad.stderr
 
 
 def test_a_malformed_claims_file_is_a_clean_error(config_file: Path, tmp_path: Path) -> None:

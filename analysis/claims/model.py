@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-UNITS = frozenset(
-    {
-        "workers", "people", "countries", "hours_per_day", "percent", "usd", "usd_per_year", "barrels_per_year",
-        "year", "date", "un_resolution",
-    }
-)  # fmt: skip
+from analysis.claims.units import UnitError, parse_unit
+
+_DATE_RE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])")
+
 QUALIFIERS = frozenset(
     {"exact", "about", "more_than", "at_least", "up_to", "fewer_than", "range_low", "range_high", "magnitude"}
 )
@@ -51,14 +50,19 @@ def _figure_from_data(claim_id: str, data: Any) -> Figure:
         raise ClaimDataError(f"claim {claim_id}: each figure needs `value` and `unit`, got {data!r}")
     unit = str(data["unit"])
     qualifier = str(data.get("qualifier", "exact"))
-    if unit not in UNITS:
-        raise ClaimDataError(f"claim {claim_id}: unknown unit {unit!r}; known units: {', '.join(sorted(UNITS))}")
+    try:
+        parse_unit(unit)
+    except UnitError as exc:
+        raise ClaimDataError(f"claim {claim_id}: {exc}") from exc
     if qualifier not in QUALIFIERS:
         known = ", ".join(sorted(QUALIFIERS))
         raise ClaimDataError(f"claim {claim_id}: unknown qualifier {qualifier!r}; known qualifiers: {known}")
     value = data["value"]
-    if not isinstance(value, int | float | str) or isinstance(value, bool):
-        raise ClaimDataError(f"claim {claim_id}: figure value must be a number or a YYYY-MM string, got {value!r}")
+    if unit == "date":
+        if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+            raise ClaimDataError(f"claim {claim_id}: a date figure's value must be a YYYY-MM string, got {value!r}")
+    elif not isinstance(value, int | float) or isinstance(value, bool):
+        raise ClaimDataError(f"claim {claim_id}: a {unit} figure's value must be a number, got {value!r}")
     return Figure(value=value, unit=unit, qualifier=qualifier)
 
 

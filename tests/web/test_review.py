@@ -262,8 +262,8 @@ def test_a_taken_claim_id_or_bad_figures_are_refused(database: Database, seeded:
     before = snapshot(database)
     taken = post_action(client, seeded.new, "promote", claim_id="K01", text=NEW)
     assert taken.status_code == 400 and "exists already" in taken.text
-    bad = post_action(client, seeded.new, "promote", text=NEW, figures="3400:sheep")
-    assert bad.status_code == 400 and "unknown unit" in bad.text
+    bad = post_action(client, seeded.new, "promote", text=NEW, figures="3400:sheep per day")
+    assert bad.status_code == 400 and "not a unit name" in bad.text
     assert snapshot(database) == before
 
 
