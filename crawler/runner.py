@@ -63,7 +63,7 @@ def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, re
 
 def _known_claims(db: Database) -> KnownClaims | None:
     with db.read() as session:
-        active = claim_queries.list_claims(session, "active")
+        active = claim_queries.matching_claims(session)
     return KnownClaims.of(active) if active else None
 
 

@@ -4,7 +4,7 @@ stored verdicts on article sentences, and replacing them when the claims change 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from analysis.claims.model import Claim, Figure
 from analysis.claims.sentences import SentenceMatch
-from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, utcnow
+from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, Review, utcnow
 from db.queries import _iso
 from db.repository import insert_matches
 from db.upsert import dialect_insert
@@ -33,13 +33,15 @@ def _figures_data(claim: Claim) -> list[dict[str, object]]:
 
 
 def _same(row: KnownClaim, claim: Claim) -> bool:
-    return (row.text, row.subject, row.figures, row.source, row.tags, row.approx, row.status) == (
-        claim.text, claim.subject, _figures_data(claim), claim.source, list(claim.tags), claim.approx, claim.status)
+    return (row.text, row.subject, row.figures, row.source, row.tags, row.approx, row.status, row.paraphrases) == (
+        claim.text, claim.subject, _figures_data(claim), claim.source, list(claim.tags), claim.approx, claim.status,
+        list(claim.paraphrases))
 
 
 def _claim_values(claim: Claim) -> dict[str, Any]:
     return {"text": claim.text, "subject": claim.subject, "figures": _figures_data(claim), "source": claim.source,
-            "tags": list(claim.tags), "approx": claim.approx, "status": claim.status}
+            "tags": list(claim.tags), "approx": claim.approx, "status": claim.status,
+            "paraphrases": list(claim.paraphrases)}
 
 
 def insert_claim(session: Session, claim: Claim) -> bool:
@@ -79,7 +81,7 @@ def _to_claim(row: KnownClaim) -> Claim:
     figures = tuple(Figure(value=f["value"], unit=f["unit"], qualifier=f.get("qualifier", "exact"))
                     for f in row.figures)
     return Claim(id=row.id, text=row.text, subject=row.subject, figures=figures, source=row.source,
-                 tags=tuple(row.tags), approx=row.approx, status=row.status)
+                 tags=tuple(row.tags), approx=row.approx, status=row.status, paraphrases=tuple(row.paraphrases))
 
 
 def list_claims(session: Session, status: str | None = None) -> list[Claim]:
@@ -88,6 +90,25 @@ def list_claims(session: Session, status: str | None = None) -> list[Claim]:
     if status:
         query = query.where(KnownClaim.status == status)
     return [_to_claim(row) for row in session.scalars(query)]
+
+
+def matching_claims(session: Session) -> list[Claim]:
+    """The active claims as the matcher uses them: each with its paraphrases, from the claims file and from the
+    review queue (every sentence a reviewer linked to it, or promoted into it with other wording), oldest
+    first. Review decisions widen what a claim is found through for all later matching, across outlets."""
+    reviewed: dict[str, list[str]] = {}
+    query = (select(Review.claim_id, Review.sentence)
+             .where(Review.action.in_(("link", "promote")), Review.claim_id.is_not(None))
+             .order_by(Review.decided_at, Review.id))
+    for claim_id, sentence in session.execute(query):
+        if claim_id is not None:
+            reviewed.setdefault(claim_id, []).append(sentence)
+    claims = []
+    for claim in list_claims(session, "active"):
+        known = {claim.text, *claim.paraphrases}
+        extra = [s for s in dict.fromkeys(reviewed.get(claim.id, ())) if s not in known]
+        claims.append(replace(claim, paraphrases=(*claim.paraphrases, *extra)) if extra else claim)
+    return claims
 
 
 # --- matches -------------------------------------------------------------------------------------

@@ -248,6 +248,8 @@ class KnownClaim(Base):
     tags: Mapped[list[Any]] = mapped_column(default=list)
     approx: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    # Other wordings of the claim, from the claims file (reviewers' linked sentences are read from `reviews`).
+    paraphrases: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -23,10 +23,10 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.claims.compare import compare
-from analysis.claims.matcher import analyse
+from analysis.claims.matcher import ClaimMatcher, analyse
 from analysis.claims.model import Claim, ClaimDataError, Figure, claims_from_yaml_data
 from analysis.claims.quantities import Quantity, extract_quantities
-from db.claims import insert_claim
+from db.claims import insert_claim, matching_claims
 from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, Review, Source, utcnow
 from db.upsert import dialect_insert
 
@@ -175,6 +175,19 @@ def active_claims(session: Session) -> list[tuple[str, str]]:
     """(id, text) of every active claim, for the "link to" choice."""
     query = select(KnownClaim.id, KnownClaim.text).where(KnownClaim.status == "active").order_by(KnownClaim.id)
     return [(claim_id, text) for claim_id, text in session.execute(query)]
+
+
+def link_candidates(session: Session, sentences: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
+    """For each sentence, the claims the matcher found closest, best first, with their similarity (0..1): what
+    the "link to" choice offers first. Claims the subject gate turned away come after those it let through."""
+    if not sentences:
+        return {}
+    matcher = ClaimMatcher(matching_claims(session))
+    found: dict[str, list[tuple[str, float]]] = {}
+    for sentence in dict.fromkeys(sentences):
+        candidates = sorted(matcher.explain(sentence).candidates, key=lambda c: (not c.gate_passed, -c.similarity))
+        found[sentence] = [(candidate.claim_id, round(candidate.similarity, 2)) for candidate in candidates]
+    return found
 
 
 def _insert_promoted(session: Session, claim: Claim, chosen: str) -> str:

@@ -46,8 +46,10 @@ async def review_page(request: Request) -> Response:
         decided = request.query_params.get("decided", "")
         notice = next((d for d in done.items if str(d.id) == decided), None) if decided.isdigit() else None
         writing = can_write and state == "open"
+        sentences = [item.sentence for item in queued.items] if writing else []
         return {"queue": queued, "done": done, "notice": notice,
                 "claims": review_store.active_claims(db_session) if writing else [],
+                "suggested": review_store.link_candidates(db_session, sentences),
                 "next_claim_id": review_store.next_claim_id(db_session) if writing else ""}
 
     data = await read(request, load)

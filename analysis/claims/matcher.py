@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from analysis.claims import slots
-from analysis.claims.candidates import CandidateIndex
+from analysis.claims.candidates import TOP_K, CandidateIndex
 from analysis.claims.compare import Difference, Side, compare, shared_figures
 from analysis.claims.glossary import glosses_in
 from analysis.claims.model import Claim
@@ -123,40 +123,64 @@ def _content_tokens(canonical: str) -> set[str]:
 
 
 class ClaimMatcher:
-    """Matches sentences against a fixed list of claims, analysed once at construction."""
+    """Matches sentences against a fixed list of claims, analysed once at construction.
+
+    Each claim is found through its own text and through its paraphrases (sentences a reviewer tied to it, in any
+    language): retrieval scores a sentence against every one of them and keeps the claim's best. What the claim
+    says (its figures and slots, its subject) is always read from the claim's own text.
+    """
 
     def __init__(self, claims: Sequence[Claim], scorer: str = "token_set_ratio") -> None:
         self.claims = list(claims)
         self._analysed = [analyse(claim.text) for claim in self.claims]
-        self._canonical = [item.canonical for item in self._analysed]
-        self._index_of_texts = CandidateIndex(self._canonical, scorer)
         self._positions = {claim.id: index for index, claim in enumerate(self.claims)}
-        self._tokens = [_content_tokens(item.canonical) for item in self._analysed]
-        frequency = Counter(token for tokens in self._tokens for token in tokens)
+        # The texts retrieval scores against: each claim's own, then its paraphrases; each with its claim.
+        self._owners = [index for index, claim in enumerate(self.claims) for _ in (claim.text, *claim.paraphrases)]
+        texts = [text for claim in self.claims for text in (claim.text, *claim.paraphrases)]
+        analysed = iter(self._analysed)
+        canonical = [next(analysed).canonical if text is claim.text else analyse(text).canonical
+                     for claim in self.claims for text in (claim.text, *claim.paraphrases)]  # fmt: skip
+        assert len(canonical) == len(texts)
+        self._index_of_texts = CandidateIndex(canonical, scorer)
+        self._widest = max((1 + len(claim.paraphrases) for claim in self.claims), default=1)
+        self._tokens = [_content_tokens(text) for text in canonical]
+        # Document frequency counts a word once per claim, however many of its texts use it.
+        per_claim: dict[int, set[str]] = {}
+        for owner, tokens in zip(self._owners, self._tokens, strict=True):
+            per_claim.setdefault(owner, set()).update(tokens)
+        frequency = Counter(token for tokens in per_claim.values() for token in tokens)
         count = max(1, len(self.claims))
         self._idf = {token: math.log((count + 1) / (seen + 0.5)) for token, seen in frequency.items()}
         self._idf_totals = [sum(self._idf[token] for token in tokens) for tokens in self._tokens]
 
-    def _coverage(self, index: int, tokens: set[str]) -> float:
-        """The IDF-weighted share of the claim's content words that the sentence also has."""
-        total = self._idf_totals[index]
+    def _coverage(self, entry: int, tokens: set[str]) -> float:
+        """The IDF-weighted share of a claim text's content words that the sentence also has."""
+        total = self._idf_totals[entry]
         if total == 0:
             return 0.0
         idf = self._idf
-        return sum(idf[token] for token in self._tokens[index] & tokens) / total
+        return sum(idf[token] for token in self._tokens[entry] & tokens) / total
+
+    def _top(self, canonical: Sequence[str]) -> list[list[tuple[int, float]]]:
+        """For each canonical sentence, the best (text entry, score) pairs: enough that every one of the
+        ``TOP_K`` best claims is among them even when the best texts are paraphrases of one claim."""
+        return self._index_of_texts.top(canonical, k=TOP_K * self._widest)
 
     def _candidates(self, item: _Analysed, top: list[tuple[int, float]]) -> list[Candidate]:
         tokens = _content_tokens(item.canonical)
-        candidates = []
-        for index, score in top:
+        best: dict[int, Candidate] = {}
+        for entry, score in top:
+            index = self._owners[int(entry)]
             fuzzy = score / 100
-            coverage = self._coverage(int(index), tokens)
-            passed, reason = slots.gate(item.subject, self._analysed[index].subject)
+            coverage = self._coverage(int(entry), tokens)
             similarity = _FUZZY_WEIGHT * fuzzy + (1 - _FUZZY_WEIGHT) * coverage
             if shared_figures(item.side, self._analysed[index].side):
                 similarity += FIGURE_BONUS
-            candidates.append(Candidate(self.claims[index].id, fuzzy, coverage, similarity, passed, reason))
-        return sorted(candidates, key=lambda candidate: -candidate.similarity)
+            if index in best and best[index].similarity >= similarity:
+                continue
+            passed, reason = slots.gate(item.subject, self._analysed[index].subject)
+            best[index] = Candidate(self.claims[index].id, fuzzy, coverage, similarity, passed, reason)
+        return sorted(best.values(), key=lambda candidate: -candidate.similarity)[:TOP_K]
 
     def _decide(self, item: _Analysed, candidates: list[Candidate]) -> tuple[ClaimMatch, tuple[Difference, ...]]:
         if not self.claims:
@@ -201,7 +225,7 @@ class ClaimMatcher:
     def _match_serial(self, sentences: Sequence[str]) -> list[ClaimMatch]:
         analysed = {sentence: analyse(sentence) for sentence in dict.fromkeys(sentences)}
         scored = list(dict.fromkeys(item.canonical for item in analysed.values() if item.subject.mentions_dprk))
-        tops = dict(zip(scored, self._index_of_texts.top(scored), strict=True))
+        tops = dict(zip(scored, self._top(scored), strict=True))
         verdicts = {}
         for sentence, item in analysed.items():
             candidates = self._candidates(item, tops[item.canonical]) if item.subject.mentions_dprk else []
@@ -215,7 +239,7 @@ class ClaimMatcher:
     def explain(self, sentence: str) -> Explanation:
         """The verdict on one sentence with the evidence behind it."""
         item = analyse(sentence)
-        candidates = self._candidates(item, self._index_of_texts.top([item.canonical])[0])
+        candidates = self._candidates(item, self._top([item.canonical])[0])
         match, differences = self._decide(item, candidates)
         figures = tuple(f"{q.kind}:{q.text}={q.value:g}" + "".join(f" {u}" for u in (q.currency, q.period) if u)
                         for q in item.side.quantities)

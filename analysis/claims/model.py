@@ -14,7 +14,7 @@ _DATE_RE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])")
 QUALIFIERS = frozenset(
     {"exact", "about", "more_than", "at_least", "up_to", "fewer_than", "range_low", "range_high", "magnitude"}
 )
-_CLAIM_KEYS = frozenset({"id", "text", "subject", "figures", "source", "approx", "status", "tags"})
+_CLAIM_KEYS = frozenset({"id", "text", "subject", "figures", "source", "approx", "status", "tags", "paraphrases"})
 CLAIM_STATUSES = ("active", "retired")
 
 
@@ -43,6 +43,8 @@ class Claim:
     tags: tuple[str, ...] = ()
     approx: bool = False
     status: str = "active"
+    # Other wordings of the same claim (a reviewer's linked sentences, in any language): found as the claim is.
+    paraphrases: tuple[str, ...] = ()
 
 
 def _figure_from_data(claim_id: str, data: Any) -> Figure:
@@ -90,6 +92,7 @@ def _claim_from_data(data: Any) -> Claim:
         tags=tuple(str(tag) for tag in data.get("tags") or ()),
         approx=bool(data.get("approx", False)),
         status=status,
+        paraphrases=tuple(str(text) for text in data.get("paraphrases") or ()),
     )
 
 
@@ -124,6 +127,8 @@ def claim_to_yaml_data(claim: Claim) -> dict[str, Any]:
         data["tags"] = list(claim.tags)
     if claim.status != "active":
         data["status"] = claim.status
+    if claim.paraphrases:
+        data["paraphrases"] = list(claim.paraphrases)
     return data
 
 

@@ -87,7 +87,7 @@ def _claim_length(sentence: str) -> bool:
 def claims_digest(claims: Sequence[Claim]) -> str:
     """A fingerprint of the claims a matcher uses: it changes whenever a claim is added, edited or retired."""
     payload = [
-        [c.id, c.text, c.subject, [[f.value, f.unit, f.qualifier] for f in c.figures], c.status]
+        [c.id, c.text, c.subject, [[f.value, f.unit, f.qualifier] for f in c.figures], c.status, list(c.paraphrases)]
         for c in sorted(claims, key=lambda claim: claim.id)
     ]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, default=str).encode()).hexdigest()

@@ -29,7 +29,7 @@ def _claims_to_use(app: AppContext, file: Path | None) -> tuple[list[Claim], str
     if file is not None:
         return [c for c in read_claims_file(file) if c.status == "active"], str(file)
     with app.database().read() as session:
-        stored = claim_store.list_claims(session, "active")
+        stored = claim_store.matching_claims(session)
     if stored:
         return stored, "the database"
     configured = app.config.claims_file
@@ -175,7 +175,7 @@ def claims_rematch(app: AppContext, article_ids: tuple[int, ...], no_sync: bool)
     if not no_sync:
         sync_configured_claims(app)
     with database.read() as session:
-        active = claim_store.list_claims(session, "active")
+        active = claim_store.matching_claims(session)
         total = claim_store.count_versions(session, article_ids)
     if not active:
         raise click.UsageError("no active claims in the database: import some first ('labourwatch claims import')")

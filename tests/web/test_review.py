@@ -400,3 +400,44 @@ def test_decisions_survive_a_rematch_that_replaces_the_match_rows(database: Data
         review = session.scalars(select(Review)).one()
         assert review.match_id is None and review.sentence == LOW  # the decision outlives the row it was made on
         assert LOW not in [item.sentence for item in review_store.queue(session).items]
+
+
+def test_link_to_offers_the_matchers_closest_claims_first_with_their_scores(seeded: Seeded,
+                                                                           client: TestClient) -> None:
+    log_in(client)
+    html = client.get("/review").text
+    section = html[html.index(f'action="/review/{seeded.update}/link"'):]
+    section = section[:section.index("</select>")]
+    best = section.index("The matcher's closest claims")
+    assert best < section.index("All claims")
+    offered = re.findall(r'<option value="(\w+)"[^>]*>\1 \((\d\.\d\d)\)', section[best:])
+    # "worked up to 16 hours a day" in Russia: the two hours-a-day claims (K30: 12-16 hours, K03: 18 hours in
+    # Russia) come first, best first.
+    assert {claim_id for claim_id, _ in offered[:2]} == {"K03", "K30"}
+    scores = [float(score) for _, score in offered]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1.2
+
+
+def test_a_linked_sentence_becomes_a_paraphrase_that_later_matching_finds_the_claim_through(
+        database: Database, seeded: Seeded, client: TestClient) -> None:
+    korean = "해외 북한 노동자들은 번 돈의 대부분을 이른바 충성자금으로 당국에 빼앗긴다고 탈북민들은 말한다."
+    with database.write() as session:
+        article_id = session.scalars(select(Article.id)).first()
+        version = session.scalars(select(ArticleVersion).where(ArticleVersion.number == 2)).one()
+        row = _match(session, version, 7, korean, "new", None, 0.7)
+        session.flush()
+        match_id = row.id
+    assert article_id is not None
+    with database.read() as session:
+        before = ClaimMatcher(claim_store.matching_claims(session))
+    other_outlet = "북한 해외 노동자 수입의 대부분이 충성자금 명목으로 당국에 빼앗기고 있다는 증언이 잇따른다."
+    log_in(client)
+    assert post_action(client, match_id, "link", claim_id="K06").status_code == 303
+    with database.read() as session:
+        claims = {claim.id: claim for claim in claim_store.matching_claims(session)}
+    assert korean in claims["K06"].paraphrases
+    after = ClaimMatcher(list(claims.values()))
+    old, new = before.explain(other_outlet), after.explain(other_outlet)
+    k06 = {c.claim_id: c.similarity for c in new.candidates}["K06"]
+    assert k06 > max((c.similarity for c in old.candidates if c.claim_id == "K06"), default=0.0)
+    assert (new.match.label, new.match.claim_id) == ("corroborates", "K06")
