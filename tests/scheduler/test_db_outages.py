@@ -1,10 +1,17 @@
-"""Database outages under ``labourwatch run``: how the daemon tells an outage from a bug, on real database errors."""
+"""Database outages under ``labourwatch run``: a PostgreSQL server of its own stopped and started again, and SQLite
+on a tmpfs that fills up. Short runs of ``bench/db_outage_bench.py`` (which the 60 s bench runs too); plus how the
+daemon tells an outage from a bug, on real database errors."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -12,6 +19,88 @@ from sqlalchemy.exc import DBAPIError
 
 from db.engine import Database, database_unavailable, error_summary
 from tests.receivers import free_port
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "db_outage_bench.py"
+PG_BIN = Path(os.environ.get("LABOURWATCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
+# Seconds; the bench's default is the 60 s the issue asks for. The full disk is shorter: it lasts until /healthz
+# has said so anyway (after a job's third failed run), which a stopped server does at once.
+PG_OUTAGE, DISK_OUTAGE = "15", "8"
+# Claims a dispatch pass held when the database went away wait for their lease (the bench's figure backlog_s): a
+# lease shorter than the outage keeps that wait out of the run's time.
+LEASE = "10"
+RECOVERY_GOAL = 30.0  # the issue's bound on recovery after the database returns (measured: about 1-2 s)
+
+
+def require(ok: bool, problem: str) -> None:
+    """Skip when ``ok`` is false, but fail in CI: there the outage tests must run."""
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+def outage_run(workdir: Path, *extra: str) -> dict[str, Any]:
+    result = subprocess.run([sys.executable, str(BENCH), "--json", "--workdir", str(workdir), "--lease", LEASE, *extra],
+                            capture_output=True, text=True, timeout=400, check=False)
+    assert result.returncode in (0, 1) and result.stdout, result.stderr[-4000:]
+    figures: dict[str, Any] = json.loads(result.stdout)
+    assert result.returncode == (0 if figures["ok"] else 1)
+    return figures
+
+
+def assert_survived_and_recovered(figures: dict[str, Any], reason: str, log: Path) -> None:
+    text = log.read_text(errors="replace")
+    try:
+        check(figures, reason)
+        # The log says when a failing job works again.
+        assert "works again after" in text
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- daemon.log (end) ---\n{text[-6000:]}") from None
+
+
+def check(figures: dict[str, Any], reason: str) -> None:
+    outage, recovery, alerts, errors = figures["outage"], figures["recovery"], figures["alerts"], figures["errors"]
+    # Up all along, and unhealthy while the database was away, saying why.
+    assert not outage["daemon_exited"] and figures["exit_code"] == 0, figures
+    assert outage["by_status"].get("503", 0) >= 1, outage
+    assert any(reason in line for line in outage["reasons"]), outage["reasons"]
+    # The failures were recorded: failed runs logged one line each, no traceback repeated (no storm).
+    assert sum(errors["job_errors"].values()) >= 1, errors
+    assert errors["repeated_tracebacks"] == 0, errors
+    # Back by themselves: poll and dispatch ran well again, health said ok, alerts flowed.
+    assert recovery["all_jobs_s"] is not None and recovery["all_jobs_s"] <= RECOVERY_GOAL, recovery
+    assert recovery["health_ok_s"] is not None and recovery["first_alert_s"] is not None, recovery
+    # Nothing lost: every change the web made (before, during and after the outage) has its event, every delivery
+    # was sent and arrived. Nothing doubled: one event per change; a raw repeat (a send whose outcome could not be
+    # recorded) carries the key of the delivery it repeats, so de-duplicating by key leaves each delivery once.
+    assert [change for change in alerts["changes"] if change["new"] + change["edited"] == 0] == [], alerts
+    assert alerts["missing_events"] == [] and alerts["duplicate_events"] == 0, alerts
+    assert alerts["by_status"] == {"sent": alerts["deliveries"]}, alerts
+    assert alerts["lost"] == 0 and alerts["unknown_keys"] == 0, alerts
+    assert alerts["received_distinct"] == alerts["deliveries"], alerts
+    assert alerts["received"] == alerts["deliveries"] + alerts["duplicates"], alerts
+    assert figures["drained"] and figures["ok"], figures
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.timeout(400)
+def test_postgresql_stopped_mid_crawl_and_dispatch_then_restarted(tmp_path: Path) -> None:
+    require((PG_BIN / "initdb").exists(), f"no PostgreSQL binaries in {PG_BIN}")
+    require(os.geteuid() != 0 or shutil.which("runuser") is not None, "runuser is needed to run initdb as postgres")
+    figures = outage_run(tmp_path, "--scenario", "postgresql", "--stop-mode", "fast", "--outage", PG_OUTAGE)
+    assert_survived_and_recovered(figures, "the last database check failed", tmp_path / "daemon.log")
+    assert figures["outage"]["seconds"] >= float(PG_OUTAGE)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_sqlite_on_a_full_disk_then_room_again(tmp_path: Path) -> None:
+    require(os.geteuid() == 0, "mounting a tmpfs needs root")
+    figures = outage_run(tmp_path, "--scenario", "sqlite-full", "--outage", DISK_OUTAGE)
+    assert_survived_and_recovered(figures, "database or disk is full", tmp_path / "daemon.log")
+    assert figures["errors"]["integrity_check"] == "ok", figures["errors"]
+
 
 # --- telling an outage from a bug, on real errors ----------------------------------------------------------------
 
