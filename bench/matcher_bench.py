@@ -64,7 +64,7 @@ DATA = ROOT / "tests" / "analysis" / "claims" / "data"
 RESULTS = ROOT / "bench" / "results"
 CLAIMS = 500
 TARGET_S = 5.0
-STEPS = ("match_many", "candidates", "difflib")
+STEPS = ("match_many", "semantic", "candidates", "difflib")
 PLACES = ["Russia", "China", "Qatar", "Kuwait", "Poland", "Mongolia", "Vladivostok", "Dandong", "Laos", "Belarus"]
 TAIL = [
     "officials",
@@ -133,9 +133,12 @@ def _since(start: tuple[float, float]) -> tuple[float, float]:
     return wall - start[0], cpu - start[1]
 
 
-def run_match_many(claims: list[Claim], sentences: list[str]) -> dict[str, Any]:
+def run_match_many(claims: list[Claim], sentences: list[str], semantic: bool = False) -> dict[str, Any]:
+    """The whole matcher; ``semantic``: with the semantic signal (its model's load is in ``build_s``)."""
     start = _clock()
-    matcher = ClaimMatcher(claims)
+    matcher = ClaimMatcher(claims, semantic=semantic)
+    if semantic:
+        matcher.match_many(sentences[:1])  # loads the model and embeds the claims: the one-off cost, timed apart
     build, _ = _since(start)
     processes = default_processes()
     start, children = _clock(), _children_cpu()
@@ -144,6 +147,7 @@ def run_match_many(claims: list[Claim], sentences: list[str]) -> dict[str, Any]:
     cpu += _children_cpu() - children
     labels = Counter(match.label for match in matches)
     return {
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "build_s": build,
         "wall_s": wall,
         "cpu_s": cpu,
@@ -201,6 +205,8 @@ def child(step: str, count: int, sample: int) -> dict[str, Any]:
     claims, sentences = workload(count)
     if step == "match_many":
         return run_match_many(claims, sentences)
+    if step == "semantic":
+        return run_match_many(claims, sentences, semantic=True)
     if step == "candidates":
         return run_candidates(claims, sentences)
     return run_difflib(claims, sentences, sample)
@@ -232,6 +238,16 @@ def summarise(runs: dict[str, list[dict[str, Any]]], count: int) -> dict[str, An
             "median_cpu_s": statistics.median(cpus),
             "wall_s": walls,
         }
+    if "semantic" in runs:
+        semantic = runs["semantic"]
+        summary["semantic"]["median_build_s"] = statistics.median(result["build_s"] for result in semantic)
+        summary["semantic"]["median_peak_rss_mib"] = statistics.median(r["peak_rss_mib"] for r in semantic)
+        summary["semantic"]["labels"] = semantic[0]["labels"]
+        if "match_many" in runs:
+            extra = summary["semantic"]["median_cpu_s"] - summary["match_many"]["median_cpu_s"]
+            summary["semantic"]["extra_cpu_ms_per_sentence"] = 1000 * extra / count
+            summary["semantic"]["peak_rss_over_lexical_mib"] = summary["semantic"]["median_peak_rss_mib"] - (
+                statistics.median(r["peak_rss_mib"] for r in runs["match_many"]))
     if "match_many" in runs:
         match_many = runs["match_many"]
         summary["match_many"]["median_build_s"] = statistics.median(result["build_s"] for result in match_many)
@@ -251,6 +267,7 @@ def summarise(runs: dict[str, list[dict[str, Any]]], count: int) -> dict[str, An
 def table(summary: dict[str, Any], count: int, repeats: int) -> str:
     rows = [
         ("`match_many`: whole matcher (prefilter, cdist shortlist, cpdist rerank, gate, slots)", "match_many", ""),
+        ("`match_many` with the semantic signal (USE v3 embeddings, one BLAS thread)", "semantic", ""),
         ("candidate search, rapidfuzz (normalise, cdist shortlist, cpdist rerank, best 3)", "candidates", ""),
         (
             f"candidate search, difflib (normalise, `SequenceMatcher.ratio` vs all {CLAIMS} claims, best 3)",
@@ -284,6 +301,13 @@ def table(summary: dict[str, Any], count: int, repeats: int) -> str:
             f"difflib and rapidfuzz put the same claim first for {difflib_run['same_best_as_rapidfuzz']} of the "
             f"{difflib_run['timed_sentences']} timed sentences"
         )
+    if "semantic" in summary:
+        semantic = summary["semantic"]
+        lines.append(f"semantic signal: model load and claim vectors {semantic['median_build_s']:.2f} s; peak RSS "
+                     f"{semantic['median_peak_rss_mib']:.0f} MiB"
+                     + (f" (+{semantic['peak_rss_over_lexical_mib']:.0f} MiB over the lexical matcher), "
+                        f"+{semantic['extra_cpu_ms_per_sentence']:.2f} ms CPU per sentence"
+                        if "extra_cpu_ms_per_sentence" in semantic else ""))
     if "match_many" not in summary:
         return "\n".join(lines)
     lines.append(

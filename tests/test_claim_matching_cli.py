@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from analysis.figures import number_value
 from labourwatch.fixtureweb import FixtureWeb
 
 DATA = Path(__file__).resolve().parent / "analysis" / "claims" / "data"
@@ -139,12 +140,14 @@ def test_crawl_imports_the_claims_file_and_rematch_follows_its_edits(tmp_path: P
     before = k01_matches(config)
     updated = [row for row in before if row["label"] == "updates"]
     assert updated, "the fixture web reports other figures than K01's 50,000"
-    target = updated[0]["new_values"][0]  # e.g. "15,000": make it the claim's own figure
+    # e.g. "15,000" or, from a Russian outlet, "45 000": make it the claim's own figure
+    target = number_value(updated[0]["new_values"][0])
+    assert target is not None
     claims_file = tmp_path / "claims.yaml"
     data = yaml.safe_load(claims_file.read_text())
     k01 = next(claim for claim in data["claims"] if claim["id"] == "K01")
-    k01["text"] = k01["text"].replace("50,000", target)
-    k01["figures"][0]["value"] = int(target.replace(",", ""))
+    k01["text"] = k01["text"].replace("50,000", f"{int(target):,}")
+    k01["figures"][0]["value"] = int(target)
     claims_file.write_text(yaml.safe_dump(data, allow_unicode=True))
 
     result = ok(lw(config, "claims", "rematch"))

@@ -40,6 +40,10 @@ class CandidateIndex:
         self._keys = [token_set_key(text) for text in self._texts]
         self._scorer = SCORERS[scorer]
 
+    def score(self, query: str, index: int) -> float:
+        """The ranking scorer's score (0..100) of one query against one text."""
+        return float(self._scorer(query, self._texts[index], processor=None))
+
     def top(self, queries: Sequence[str], k: int = TOP_K) -> list[list[tuple[int, float]]]:
         """For each query, the ``k`` best (claim index, score 0..100), best first, ties in claim order."""
         if not self._texts:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from analysis.claims import semantic as semantic_signal
 from analysis.claims import slots
 from analysis.claims.candidates import TOP_K, CandidateIndex
 from analysis.claims.compare import Difference, Side, compare, shared_figures
-from analysis.claims.glossary import glosses_in
+from analysis.claims.glossary import NATIVE_SCRIPT_RE, glosses_in
 from analysis.claims.model import Claim
 from analysis.claims.normalise import canonical_text
 from analysis.claims.parallel import split_map
@@ -32,6 +33,9 @@ TIE_MARGIN = 0.05
 _FUZZY_WEIGHT = 0.5
 # Added to the similarity when the sentence repeats one of the claim's amounts (years excluded).
 FIGURE_BONUS = 0.1
+# The semantic signal's cosine that stands for MIN_SIMILARITY: where matched and new sentences part on the
+# labelled sets (bench/embedding_bench.py), higher for English against English claims than across languages.
+SEMANTIC_CUT = {"same": 0.75, "cross": 0.55}
 _NO_DPRK = "subject gate: sentence does not mention North Korea"
 # "IT" as a word, also where Chinese or Japanese write it on ("朝鲜IT人员").
 _IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
@@ -60,6 +64,7 @@ class Candidate:
     similarity: float
     gate_passed: bool
     gate_reason: str
+    semantic: float | None = None  # cosine of the sentence with the claim's closest text; None: not computed
 
 
 @dataclass(frozen=True)
@@ -130,8 +135,12 @@ class ClaimMatcher:
     says (its figures and slots, its subject) is always read from the claim's own text.
     """
 
-    def __init__(self, claims: Sequence[Claim], scorer: str = "token_set_ratio") -> None:
+    def __init__(self, claims: Sequence[Claim], scorer: str = "token_set_ratio", semantic: bool | None = None) -> None:
         self.claims = list(claims)
+        # The semantic signal (analysis.claims.semantic) is on whenever its package is installed, as it is by default.
+        self.semantic = semantic_signal.available() if semantic is None else semantic
+        self._raw_texts = [text for claim in self.claims for text in (claim.text, *claim.paraphrases)]
+        self._vectors: Any = None
         self._analysed = [analyse(claim.text) for claim in self.claims]
         self._positions = {claim.id: index for index, claim in enumerate(self.claims)}
         # The texts retrieval scores against: each claim's own, then its paraphrases; each with its claim.
@@ -166,20 +175,37 @@ class ClaimMatcher:
         ``TOP_K`` best claims is among them even when the best texts are paraphrases of one claim."""
         return self._index_of_texts.top(canonical, k=TOP_K * self._widest)
 
-    def _candidates(self, item: _Analysed, top: list[tuple[int, float]]) -> list[Candidate]:
+    def _cosines(self, texts: Sequence[str]) -> Any:
+        """Cosines of each sentence with every claim text (rows: sentences), or None without the semantic signal."""
+        if not self.semantic or not texts or not self._raw_texts:
+            return None
+        if self._vectors is None:
+            self._vectors = semantic_signal.claim_vectors(self._raw_texts)
+        return semantic_signal.similarities(texts, self._vectors)
+
+    def _candidates(self, item: _Analysed, top: list[tuple[int, float]], cosines: Any = None) -> list[Candidate]:
         tokens = _content_tokens(item.canonical)
+        scores: dict[int, float | None] = {int(entry): score for entry, score in top}
+        if cosines is not None:  # the semantically closest texts are candidates too, whatever their fuzzy score
+            for entry in cosines.argsort()[::-1][:TOP_K]:
+                scores.setdefault(int(entry), None)
+        cut = SEMANTIC_CUT["cross" if NATIVE_SCRIPT_RE.search(item.text) else "same"]
         best: dict[int, Candidate] = {}
-        for entry, score in top:
-            index = self._owners[int(entry)]
-            fuzzy = score / 100
-            coverage = self._coverage(int(entry), tokens)
+        for entry, score in scores.items():
+            index = self._owners[entry]
+            fuzzy = (self._index_of_texts.score(item.canonical, entry) if score is None else score) / 100
+            coverage = self._coverage(entry, tokens)
             similarity = _FUZZY_WEIGHT * fuzzy + (1 - _FUZZY_WEIGHT) * coverage
+            semantic = None if cosines is None else float(cosines[entry])
+            if semantic is not None:
+                # Either signal can carry a claim: wording (fuzzy, coverage) or meaning, on the same scale.
+                similarity = max(similarity, MIN_SIMILARITY + semantic - cut)
             if shared_figures(item.side, self._analysed[index].side):
                 similarity += FIGURE_BONUS
             if index in best and best[index].similarity >= similarity:
                 continue
             passed, reason = slots.gate(item.subject, self._analysed[index].subject)
-            best[index] = Candidate(self.claims[index].id, fuzzy, coverage, similarity, passed, reason)
+            best[index] = Candidate(self.claims[index].id, fuzzy, coverage, similarity, passed, reason, semantic)
         return sorted(best.values(), key=lambda candidate: -candidate.similarity)[:TOP_K]
 
     def _decide(self, item: _Analysed, candidates: list[Candidate]) -> tuple[ClaimMatch, tuple[Difference, ...]]:
@@ -226,9 +252,15 @@ class ClaimMatcher:
         analysed = {sentence: analyse(sentence) for sentence in dict.fromkeys(sentences)}
         scored = list(dict.fromkeys(item.canonical for item in analysed.values() if item.subject.mentions_dprk))
         tops = dict(zip(scored, self._top(scored), strict=True))
+        asked = [sentence for sentence, item in analysed.items() if item.subject.mentions_dprk]
+        cosines = self._cosines(asked)
+        row = {sentence: number for number, sentence in enumerate(asked)}
         verdicts = {}
         for sentence, item in analysed.items():
-            candidates = self._candidates(item, tops[item.canonical]) if item.subject.mentions_dprk else []
+            candidates = []
+            if item.subject.mentions_dprk:
+                near = None if cosines is None else cosines[row[sentence]]
+                candidates = self._candidates(item, tops[item.canonical], near)
             verdicts[sentence] = self._decide(item, candidates)[0]
         return [verdicts[sentence] for sentence in sentences]
 
@@ -239,7 +271,8 @@ class ClaimMatcher:
     def explain(self, sentence: str) -> Explanation:
         """The verdict on one sentence with the evidence behind it."""
         item = analyse(sentence)
-        candidates = self._candidates(item, self._top([item.canonical])[0])
+        cosines = self._cosines([sentence])
+        candidates = self._candidates(item, self._top([item.canonical])[0], None if cosines is None else cosines[0])
         match, differences = self._decide(item, candidates)
         figures = tuple(f"{q.kind}:{q.text}={q.value:g}" + "".join(f" {u}" for u in (q.currency, q.period) if u)
                         for q in item.side.quantities)
