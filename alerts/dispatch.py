@@ -72,6 +72,7 @@ class _Pass:
     deadline: float  # time.monotonic()
     timeout: float  # apprise's connect and read timeouts for this pass's sends
     report: DispatchReport = field(default_factory=DispatchReport)
+    claimed: list[int] = field(default_factory=list)  # every delivery this pass claimed
 
     @classmethod
     def start(cls, options: AlertOptions) -> _Pass:
@@ -108,6 +109,8 @@ class Dispatcher:
         self.clock = clock
         self.sender = sender
         self.jitter = jitter
+        # Passes that failed (the database went away) with deliveries claimed: (owner, ids) to give back.
+        self._abandoned: list[tuple[str, list[int]]] = []
 
     def backoff(self, attempts: int) -> timedelta:
         """Wait before attempt ``attempts + 1``: exponential, capped, with ±50 % jitter against herds."""
@@ -117,15 +120,33 @@ class Dispatcher:
     async def dispatch(self) -> DispatchReport:
         """One pass: immediate deliveries that are due, then digests whose time has come."""
         # The deadline starts before the claim, so it falls before the lease the claim sets runs out.
+        await self._release_abandoned()
         run = _Pass.start(self.options)
         now = self.clock()
         lease = timedelta(seconds=self.options.lease)
-        claimed = await asyncio.to_thread(self.db.in_write, outbox.claim_immediate, now, lease, run.owner,
-                                          self.options.batch)
-        await asyncio.gather(*(self._send_immediate(destination, items, run)
-                               for destination, items in self._by_destination(claimed)))
-        await self._digests(now, lease, run)
+        try:
+            claimed = await asyncio.to_thread(self.db.in_write, outbox.claim_immediate, now, lease, run.owner,
+                                              self.options.batch)
+            run.claimed.extend(delivery.id for delivery in claimed)
+            await asyncio.gather(*(self._send_immediate(destination, items, run)
+                                   for destination, items in self._by_destination(claimed)))
+            await self._digests(now, lease, run)
+        except Exception:
+            # Without this, what the pass had claimed would wait out its lease (minutes) after the database is
+            # back. Giving back rows this pass still holds is safe: those it sent or settled hold no lease.
+            if run.claimed:
+                self._abandoned.append((run.owner, list(run.claimed)))
+            raise
         return run.report
+
+    async def _release_abandoned(self) -> None:
+        """Give back the deliveries of failed passes that they still hold (first thing in the next pass)."""
+        while self._abandoned:
+            owner, ids = self._abandoned[0]
+            released = await asyncio.to_thread(self.db.in_write, outbox.release, ids, owner, None)
+            if released:
+                logger.info("released %d alert deliveries a failed dispatch pass still held", len(released))
+            self._abandoned.pop(0)
 
     def _by_destination(self, claimed: list[outbox.Claimed]) -> list[tuple[Destination | None, list[outbox.Claimed]]]:
         """Claimed deliveries grouped by destination, rows under its legacy key joining the others, in order."""
@@ -235,6 +256,7 @@ class Dispatcher:
         group = hashlib.sha256(f"digest\x1f{route}\x1f{name}\x1f{now.isoformat()}".encode()).hexdigest()[:32]
         items = await asyncio.to_thread(self.db.in_write, outbox.claim_digest, route, keys, now, lease, run.owner,
                                         group)
+        run.claimed.extend(delivery.id for delivery in items)
         if not items:
             return
         if destination is None:

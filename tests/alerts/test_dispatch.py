@@ -6,11 +6,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from alerts.dispatch import Dispatcher, DispatchReport
 from alerts.routes import Router
-from alerts.send import KEY_HEADER
+from alerts.send import KEY_HEADER, send
 from alerts.types import AlertOptions, RouteSpec
 from db import events, outbox
 from db.engine import Database
@@ -200,3 +201,27 @@ def test_a_crashed_claim_is_sent_again_after_its_lease_with_the_same_key(
     clock.advance(seconds=FAST.lease + 1)
     assert dispatch(database, routes, clock).sent == 1
     assert http_receiver.wait_for(1)[0].header(KEY_HEADER) == claimed[0].idempotency_key
+
+
+def test_what_a_failed_pass_held_goes_out_in_the_next_pass_not_after_its_lease(
+        database: Database, http_receiver: HttpReceiver) -> None:
+    routes = [RouteSpec("newsroom", (http_receiver.url(),))]
+    clock = Clock()
+    record(database, routes, [draft(40), draft(41)], clock.now)
+    failing = True
+
+    async def send_then_fail(url: str, message: Any, key: str, timeout: float, limit: float) -> Any:
+        result = await send(url, message, key, timeout, limit)
+        if failing:  # sent, then the pass dies before it can record it (the database went away)
+            raise RuntimeError("the database went away")
+        return result
+
+    dispatcher = Dispatcher(database, routes, FAST, clock=clock, jitter=lambda: 0.5, sender=send_then_fail)
+    with pytest.raises(RuntimeError):
+        asyncio.run(dispatcher.dispatch())
+    assert {d.status for d in deliveries(database)} == {"pending"} and all(d.lease_owner for d in deliveries(database))
+    failing = False
+    report = asyncio.run(dispatcher.dispatch())  # at once: no waiting for the 120 s lease
+    assert report.sent == 2 and {d.status for d in deliveries(database)} == {"sent"}
+    keys = [request.header(KEY_HEADER) for request in http_receiver.wait_for(3)]
+    assert len(set(keys)) == 2  # the one sent before the failure came again with its own key
