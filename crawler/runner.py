@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ def _known_claims(db: Database) -> KnownClaims | None:
 
 
 def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> int:
+    _close_unclosed(db)
     with db.write() as session:
         repo.sync_sources(session, sources, disable_missing=False)
         return repo.start_run(session, trigger, [s.id for s in sources])
@@ -164,16 +166,42 @@ def _record(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
             repo.prune_raw(session, now - outcome.options.raw_retention)
 
 
+# Runs this process could not close, not even as aborted (the database was away): (run id, stats, errors),
+# closed by the next crawl, so a run is not left ``running`` until the daemon restarts.
+_unclosed: dict[int, tuple[dict[str, int], int]] = {}
+_unclosed_lock = threading.Lock()
+
+
 def _record_or_abort(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
-    """Record the crawl; when that fails, close its run as ``aborted`` at least (never left ``running``),
-    then raise."""
+    """Record the crawl; when that fails, close its run as ``aborted`` at least (never left ``running``; when
+    even that fails, the next crawl closes it), then raise."""
     try:
         _record(db, ledger, outcome)
     except Exception:
         logger.exception("recording crawl run %s failed; closing it as aborted", outcome.run_id)
-        with db.write() as session:
-            repo.finish_run(session, outcome.run_id, ABORTED, dict(ledger.counts), len(ledger.errors))
+        counts = (dict(ledger.counts), len(ledger.errors))
+        try:
+            with db.write() as session:
+                repo.finish_run(session, outcome.run_id, ABORTED, *counts)
+        except Exception:
+            with _unclosed_lock:
+                _unclosed[outcome.run_id] = counts
         raise
+
+
+def _close_unclosed(db: Database) -> None:
+    """Close, as aborted, the runs an earlier crawl of this process could not close; kept for later on failure."""
+    with _unclosed_lock:
+        pending = dict(_unclosed)
+    if not pending:
+        return
+    with db.write() as session:
+        for run_id, (stats, errors) in pending.items():
+            repo.finish_run(session, run_id, ABORTED, stats, errors)
+    with _unclosed_lock:
+        for run_id in pending:
+            _unclosed.pop(run_id, None)
+    logger.info("closed %d crawl run(s) left running by a failed crawl, as aborted", len(pending))
 
 
 def preload() -> None:

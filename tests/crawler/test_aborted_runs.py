@@ -85,3 +85,16 @@ def test_abort_stale_runs_closes_only_running_ones(database: Database) -> None:
     found = {r.id: r for r in runs(database)}
     assert found[left].status == "aborted" and found[left].finished_at == now
     assert found[done].status == "ok" and found[done].finished_at != now
+
+
+def test_a_run_that_cannot_even_be_closed_is_closed_by_the_next_crawl(database: Database, web: FixtureWeb) -> None:
+    sources = specs([s for s in web.sources() if s["id"] == "labourmonitor-rss"])
+    # The database refuses both the crawl's record and closing its run (an outage does this to every write).
+    with refused(database, "sources", "UPDATE"), refused(database, "crawl_runs", "UPDATE"), \
+            pytest.raises(DBAPIError, match=MESSAGE):
+        crawl(database, sources)
+    assert [r.status for r in runs(database)] == ["running"]
+    assert crawl(database, sources).status == "ok"  # the next crawl closes the one left running first
+    first, second = runs(database)
+    assert (first.status, second.status) == ("aborted", "ok") and first.finished_at is not None
+    assert first.stats.get("articles_new")  # what it did is kept in its stats
