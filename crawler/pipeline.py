@@ -12,6 +12,7 @@ from crawler.ledger import FoundArticle
 from crawler.processing import FetchedPage
 from crawler.store import StoreClosedError
 from crawler.workers import ProcessingTimeoutError
+from db.engine import database_unavailable, error_summary
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,12 @@ class StorePipeline:
             ledger.article_abandoned(item.source_id, item.url, str(exc))
             return item
         except Exception as exc:  # isolation boundary: one article
-            logger.exception("storing %s failed", item.url)
-            ledger.article_failed(item.source_id, item.url, "store_failed", f"{type(exc).__name__}: {exc}",
+            if database_unavailable(exc):
+                # An outage fails every page the same way: one line each, no traceback per page.
+                logger.error("storing %s failed: the database is unavailable: %s", item.url, error_summary(exc))
+            else:
+                logger.exception("storing %s failed", item.url)
+            ledger.article_failed(item.source_id, item.url, "store_failed", error_summary(exc, 500),
                                   item.article_id)
             return item
         ledger.article_done(item.source_id, item.article_id)
