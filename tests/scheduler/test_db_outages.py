@@ -25,9 +25,6 @@ PG_BIN = Path(os.environ.get("LABOURWATCH_PG_BIN", "/usr/lib/postgresql/15/bin")
 # Seconds; the bench's default is the 60 s the issue asks for. The full disk is shorter: it lasts until /healthz
 # has said so anyway (after a job's third failed run), which a stopped server does at once.
 PG_OUTAGE, DISK_OUTAGE = "15", "8"
-# Claims a dispatch pass held when the database went away wait for their lease (the bench's figure backlog_s): a
-# lease shorter than the outage keeps that wait out of the run's time.
-LEASE = "10"
 RECOVERY_GOAL = 30.0  # the issue's bound on recovery after the database returns (measured: about 1-2 s)
 
 
@@ -40,7 +37,7 @@ def require(ok: bool, problem: str) -> None:
 
 
 def outage_run(workdir: Path, *extra: str) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, str(BENCH), "--json", "--workdir", str(workdir), "--lease", LEASE, *extra],
+    result = subprocess.run([sys.executable, str(BENCH), "--json", "--workdir", str(workdir), *extra],
                             capture_output=True, text=True, timeout=400, check=False)
     assert result.returncode in (0, 1) and result.stdout, result.stderr[-4000:]
     figures: dict[str, Any] = json.loads(result.stdout)
@@ -78,6 +75,8 @@ def check(figures: dict[str, Any], reason: str) -> None:
     assert alerts["by_status"] == {"sent": alerts["deliveries"]}, alerts
     assert alerts["lost"] == 0 and alerts["unknown_keys"] == 0, alerts
     assert alerts["received_distinct"] == alerts["deliveries"], alerts
+    # What a pass held when the database went away is given back by the next pass, not after the 300 s lease.
+    assert alerts["backlog_s"] is None or alerts["backlog_s"] <= RECOVERY_GOAL, alerts
     assert alerts["received"] == alerts["deliveries"] + alerts["duplicates"], alerts
     assert figures["drained"] and figures["ok"], figures
 
