@@ -159,6 +159,7 @@ class StoredVersion:
     url: str
     text: str
     fetched_at: datetime
+    title: str = ""
 
 
 def count_versions(session: Session, article_ids: Sequence[int] | None = None) -> int:
@@ -176,7 +177,7 @@ def iter_versions(session: Session, article_ids: Sequence[int] | None = None,
     last = 0
     while True:
         query = (select(ArticleVersion.id, ArticleVersion.article_id, Article.source_id, ArticleVersion.url,
-                        ArticleVersion.text, ArticleVersion.fetched_at)
+                        ArticleVersion.text, ArticleVersion.fetched_at, ArticleVersion.title)
                  .join(Article, Article.id == ArticleVersion.article_id)
                  .where(Article.relevant.is_(True), ArticleVersion.id > last)
                  .order_by(ArticleVersion.id).limit(batch))

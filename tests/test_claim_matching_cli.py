@@ -137,6 +137,8 @@ def test_crawl_imports_the_claims_file_and_rematch_follows_its_edits(tmp_path: P
     config = crawl_config(tmp_path, web)
     ok(lw(config, "crawl"))
     assert len(json.loads(ok(lw(config, "claims", "list", "--format", "json")).stdout)) == 40
+    # With the claims unchanged, rematch reads every article as the crawl did (its title included in the context).
+    assert " 0 with a new verdict" in ok(lw(config, "claims", "rematch")).stdout
     before = k01_matches(config)
     updated = [row for row in before if row["label"] == "updates"]
     assert updated, "the fixture web reports other figures than K01's 50,000"

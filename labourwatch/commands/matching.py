@@ -188,7 +188,8 @@ def claims_rematch(app: AppContext, article_ids: tuple[int, ...], no_sync: bool)
         task = progress.add_task("", total=total)
         with database.read() as reader:
             for batch in claim_store.iter_versions(reader, article_ids):
-                verdicts = [match_article(version.text, topic, known.matcher) for version in batch]
+                # As the crawl matches (the title is part of the article's context).
+                verdicts = [match_article(version.text, topic, known.matcher, version.title or "") for version in batch]
                 now = datetime.now(UTC)
                 with database.write() as session:
                     for version, matches in zip(batch, verdicts, strict=True):
