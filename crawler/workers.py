@@ -57,7 +57,7 @@ def _executor(workers: int) -> ProcessPoolExecutor:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.processing"])
+            context.set_forkserver_preload(["crawler.processing", "crawler.warm"])
             _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                     initializer=_exit_with_owner, initargs=(os.getpid(),)), workers
         return _pool
@@ -88,6 +88,19 @@ async def _ready(workers: int) -> ProcessPoolExecutor:
     with _lock:
         pool = _pool if _pool is _started_pool and _pool_size == workers else None
     return pool if pool is not None else await asyncio.to_thread(_started, workers)
+
+
+async def warm_up(workers: int | None) -> None:
+    """Start the worker pool now, ahead of the first crawl: its fork server imports the extraction code and
+    loads the semantic model (a second or two of CPU), which the first poll would otherwise wait for. A failure
+    is logged; the first crawl tries again."""
+    count = default_workers() if workers is None else workers
+    if count <= 0:
+        return
+    try:
+        await _ready(count)
+    except Exception as exc:  # the crawl starts the pool itself and reports what goes wrong there
+        logger.warning("extraction workers could not be started ahead of the first crawl: %s", exc)
 
 
 def _discard(broken: Executor) -> None:

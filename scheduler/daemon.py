@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from analysis.cron import cron_trigger
 from crawler.runner import preload
+from crawler.workers import warm_up
 from db import repository as repo
 from db.engine import Database, database_unavailable, error_summary
 from scheduler.health import Health
@@ -92,6 +93,10 @@ class Daemon:
         self.scheduler.start()
         self.health.scheduler_running(True)
         self._install_signals(loop)
+        # The workers (and the semantic model) come up while the health endpoint starts and the first poll waits.
+        warming = asyncio.ensure_future(warm_up(self.settings.crawl.workers))
+        self._running.add(warming)
+        warming.add_done_callback(self._running.discard)
         lag = asyncio.ensure_future(watch_loop_lag(self.metrics))
         listen = self.settings.daemon.listen
         if listen is not None:

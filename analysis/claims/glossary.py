@@ -76,20 +76,59 @@ def _pattern(word: str, language: str) -> str:
     return r"(?<!\w)" + body + ("" if word.endswith("*") else r"(?!\w)")
 
 
-def _entries(glossary: dict[str, dict[str, tuple[str, ...]]]) -> list[tuple[str, str, str]]:
-    """(pattern, plain word, gloss) for every word, the longest words first (the first alternative that matches
-    at a position wins, so "朝鲜族" must be tried before "朝鲜")."""
-    entries = [(_pattern(word, language), word.rstrip("*"), gloss)
-               for gloss, languages in glossary.items() for language in _LANGUAGES
-               for word in languages.get(language, ())]  # fmt: skip
-    return sorted(entries, key=lambda entry: -len(entry[1]))
+class _Index:
+    """The lexicon ready for scanning: Korean, Chinese and Japanese words by their first character (longest
+    first), and one regex for the Russian ones, tried only where a Russian word can start.
+
+    Scanning a sentence once, looking up only the words that begin with the character at hand, is about a
+    thousand times faster than one regex alternation of all ~1,000 words tried at every position."""
+
+    def __init__(self, glossary: dict[str, dict[str, tuple[str, ...]]]) -> None:
+        literal: dict[str, list[tuple[str, str]]] = {}
+        russian: list[tuple[str, str, str]] = []
+        for gloss, languages in glossary.items():
+            for language in _LANGUAGES:
+                for word in languages.get(language, ()):
+                    if language == "ru":
+                        russian.append((_pattern(word, language), word.rstrip("*"), gloss))
+                    else:
+                        literal.setdefault(word[0], []).append((word, gloss))
+        self.literal = {char: sorted(words, key=lambda pair: -len(pair[0])) for char, words in literal.items()}
+        # Longest first: the first alternative that matches at a position wins.
+        russian.sort(key=lambda entry: -len(entry[1]))
+        self.russian_first = frozenset(word[0] for _, word, _ in russian)
+        self.russian = re.compile("|".join(f"({pattern})" for pattern, _, _ in russian))
+        self.russian_glosses = tuple(gloss for _, _, gloss in russian)
+
+    def scan(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, gloss) of every lexicon word in ``text``, left to right, not overlapping."""
+        found: list[tuple[int, int, str]] = []
+        position, length = 0, len(text)
+        while position < length:
+            char = text[position]
+            if char in self.russian_first and (position == 0 or not _is_word_char(text[position - 1])):
+                match = self.russian.match(text, position)
+                if match is not None and match.lastindex:
+                    found.append((position, match.end(), self.russian_glosses[match.lastindex - 1]))
+                    position = max(match.end(), position + 1)
+                    continue
+            for word, gloss in self.literal.get(char, ()):
+                if text.startswith(word, position):
+                    found.append((position, position + len(word), gloss))
+                    position += len(word)
+                    break
+            else:
+                position += 1
+        return found
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[re.Pattern[str], tuple[str, ...]]:
-    entries = _entries(load_glossary())
-    regex = re.compile("|".join(f"({pattern})" for pattern, _, _ in entries))
-    return regex, tuple(gloss for _, _, gloss in entries)
+def _index() -> _Index:
+    return _Index(load_glossary())
 
 
 # Negation of what is named, in the order English reads it ("rather than X"): Korean and Japanese mark it after
@@ -107,8 +146,14 @@ def gloss(text: str) -> str:
     negations written as English writes them."""
     if NATIVE_SCRIPT_RE.search(text) is None:
         return text
-    regex, glosses = _compiled()
-    text = regex.sub(lambda match: f" {glosses[match.lastindex - 1]} " if match.lastindex else match.group(0), text)
+    pieces: list[str] = []
+    cursor = 0
+    for start, end, english in _index().scan(text):
+        pieces.append(text[cursor:start])
+        pieces.append(f" {english} ")
+        cursor = end
+    pieces.append(text[cursor:])
+    text = "".join(pieces)
     text = _NEGATED_AFTER_RE.sub(lambda match: f" rather than {match.group(1).strip()} . ", text)
     return _NEGATED_BEFORE_RE.sub(lambda match: f" {_NEGATED_BEFORE[match.group(0)]} ", text)
 
@@ -118,5 +163,4 @@ def glosses_in(text: str) -> list[tuple[str, str]]:
     text = unicodedata.normalize("NFKC", text).casefold()
     if NATIVE_SCRIPT_RE.search(text) is None:
         return []
-    regex, glosses = _compiled()
-    return [(match.group(0), glosses[match.lastindex - 1]) for match in regex.finditer(text) if match.lastindex]
+    return [(text[start:end], english) for start, end, english in _index().scan(text)]

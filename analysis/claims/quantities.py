@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Literal
 
 from analysis.claims.glossary import gloss
@@ -176,10 +177,12 @@ class Quantity:
         return self.qualifier == "magnitude"
 
 
+@lru_cache(maxsize=8192)
 def prepare_text(text: str) -> str:
     """NFKC, casefolded, typographic dashes and apostrophes unified, number words written as digits; Korean,
     Chinese, Japanese and Russian figures written as the extractor reads them and their words glossed in English
-    (:mod:`analysis.claims.native`, :mod:`analysis.claims.glossary`)."""
+    (:mod:`analysis.claims.native`, :mod:`analysis.claims.glossary`). Cached: an article's sentences are prepared
+    for its context, for matching and for its figures."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.replace("’", "'").replace("‘", "'").replace("\u2011", "-")
     return words_to_digits(gloss(native_forms(text)))

@@ -47,6 +47,12 @@ def available() -> bool:
     return True
 
 
+def warm() -> None:
+    """Load the model now (weights included: the encoder reads them on first use), if the package is there."""
+    if available():
+        encode(["warm"])
+
+
 @lru_cache(maxsize=_VECTOR_CACHE)
 def _cached_vector(text: str) -> Any:
     return encode([text])[0]
