@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import select
+import signal
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -136,7 +137,11 @@ def _exit_with_owner(owner: int) -> None:
     A worker is a child of the fork server, not of the pool's owner, and holds the pipes that keep the fork
     server and the resource tracker alive: a daemon or ``crawl`` killed with SIGKILL (or by the OOM killer)
     left all three running for good, about 150 MB for every kill. A pidfd names that one process (no pid
-    reuse), and becomes readable when it exits."""
+    reuse), and becomes readable when it exits.
+
+    Ctrl-C is ignored here: it reaches the whole process group, and the owner handles it (its shutdown stops
+    the pool); a worker that took it printed a KeyboardInterrupt traceback under the daemon's clean stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         watched = os.pidfd_open(owner)
     except ProcessLookupError:

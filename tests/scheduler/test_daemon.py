@@ -23,7 +23,7 @@ import yaml
 from alerts.send import KEY_HEADER
 from labourwatch.fixtureweb import FixtureWeb
 from tests.daemonproc import DaemonProcess
-from tests.receivers import HttpReceiver
+from tests.receivers import HttpReceiver, free_port
 
 pytestmark = pytest.mark.slow
 CLAIMS = Path(__file__).resolve().parents[1] / "analysis" / "claims" / "data" / "known_claims.yaml"
@@ -243,3 +243,28 @@ def test_refuses_to_start_on_a_bad_config_or_an_old_database(tmp_path: Path) -> 
     fresh = write_config(tmp_path / "config.yaml", [], 9)
     result = lw(fresh, "run", check=False)
     assert result.returncode == 2 and "labourwatch db upgrade" in result.stderr, result.stderr
+
+
+def test_ctrl_c_to_the_whole_process_group_stops_cleanly_without_tracebacks(tmp_path: Path) -> None:
+    # A terminal's Ctrl-C reaches every process of the group: the daemon and its extraction workers, which the
+    # daemon starts (with the semantic model) before its first poll.
+    with FixtureWeb() as web:
+        config = write_config(tmp_path / "config.yaml", web.sources({"feed"})[:1], free_port())
+        lw(config, "db", "upgrade")
+        log = (tmp_path / "run.log").open("w")
+        proc = subprocess.Popen([sys.executable, "-m", "labourwatch", "--config", str(config), "run"],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and running_crawls(tmp_path / "lw.db") == 0 \
+                    and "crawl" not in (tmp_path / "run.log").read_text():
+                time.sleep(0.2)
+            time.sleep(2)  # the workers are up by now (they start before the first poll)
+            os.killpg(proc.pid, signal.SIGINT)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            log.close()
+    output = (tmp_path / "run.log").read_text()
+    assert "daemon stopped" in output and "Traceback" not in output and "KeyboardInterrupt" not in output, output
