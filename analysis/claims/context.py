@@ -44,6 +44,10 @@ _ABOUT_WORK_RE = re.compile(
     r"|sent|dispatch\w*|hired|employ\w*|labou?r\w*|jobs?|sites?|factor\w+|camps?|days? off|months?|a day|a year)\b"
 )
 
+# Places that stand for where workers are (a region's country is implied by it; regions are left to the text).
+_COUNTRIES = frozenset({"russia", "china", "mongolia", "poland", "qatar", "kuwait", "uae", "malaysia", "vietnam",
+                        "cambodia", "laos", "belarus", "kazakhstan", "uzbekistan", "africa", "middle east"})
+
 
 @dataclass(frozen=True)
 class Context:
@@ -66,11 +70,6 @@ def article_context(sentences: Sequence[str], title: str = "") -> Context:
     countries = Counter(place for text in about for place in slots.places(text) if place in _COUNTRIES)
     place = next(iter(countries)) if len(countries) == 1 else None
     return Context(dprk_workers=True, place=place)
-
-
-# Places that stand for where workers are (a region's country is implied by it; regions are left to the text).
-_COUNTRIES = frozenset({"russia", "china", "mongolia", "poland", "qatar", "kuwait", "uae", "malaysia", "vietnam",
-                        "cambodia", "laos", "belarus", "kazakhstan", "uzbekistan", "africa", "middle east"})
 
 
 def read_in_context(sentence: str, context: Context) -> str | None:

@@ -25,6 +25,8 @@ from importlib import resources
 
 import yaml
 
+from analysis.claims.native import NATIVE_SCRIPT_RE
+
 _LANGUAGES = ("ko", "ru", "zh", "ja")
 
 
@@ -64,8 +66,6 @@ def load_glossary() -> dict[str, dict[str, tuple[str, ...]]]:
     """The shipped lexicon (``glossary.yaml``), read once."""
     text = resources.files("analysis.claims").joinpath("glossary.yaml").read_text(encoding="utf-8")
     return parse_glossary(yaml.safe_load(text))
-# Scripts whose text is glossed; other text is returned as it is.
-NATIVE_SCRIPT_RE = re.compile(r"[\u0400-\u04ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def _pattern(word: str, language: str) -> str:

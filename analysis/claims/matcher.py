@@ -19,8 +19,9 @@ from analysis.claims import semantic as semantic_signal
 from analysis.claims import slots
 from analysis.claims.candidates import TOP_K, CandidateIndex
 from analysis.claims.compare import Difference, Side, compare, shared_figures
-from analysis.claims.glossary import NATIVE_SCRIPT_RE, glosses_in
+from analysis.claims.glossary import glosses_in
 from analysis.claims.model import Claim
+from analysis.claims.native import NATIVE_SCRIPT_RE
 from analysis.claims.normalise import canonical_text
 from analysis.claims.parallel import split_map
 from analysis.claims.quantities import extract_from_prepared, prepare_text
@@ -145,11 +146,8 @@ class ClaimMatcher:
         self._positions = {claim.id: index for index, claim in enumerate(self.claims)}
         # The texts retrieval scores against: each claim's own, then its paraphrases; each with its claim.
         self._owners = [index for index, claim in enumerate(self.claims) for _ in (claim.text, *claim.paraphrases)]
-        texts = [text for claim in self.claims for text in (claim.text, *claim.paraphrases)]
-        analysed = iter(self._analysed)
-        canonical = [next(analysed).canonical if text is claim.text else analyse(text).canonical
-                     for claim in self.claims for text in (claim.text, *claim.paraphrases)]  # fmt: skip
-        assert len(canonical) == len(texts)
+        canonical = [text.canonical for claim, own in zip(self.claims, self._analysed, strict=True)
+                     for text in (own, *map(analyse, claim.paraphrases))]  # fmt: skip
         self._index_of_texts = CandidateIndex(canonical, scorer)
         self._widest = max((1 + len(claim.paraphrases) for claim in self.claims), default=1)
         self._tokens = [_content_tokens(text) for text in canonical]

@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-# Scripts whose copy needs the rewrites; text without any of them is returned as it is.
-_NATIVE_RE = re.compile(r"[\u0400-\u04ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_CJK = r"\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# Cyrillic, kana, CJK ideographs and Hangul: text with none of them needs neither these rewrites nor glossing
+# (analysis.claims.glossary), and is returned as it is.
+NATIVE_SCRIPT_RE = re.compile(r"[\u0400-\u04ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 # --- myriad compounds ("1만 2천", "2億5000万", "1천200") ---------------------------------------------------
 _UNIT_VALUES = {"억": 10**8, "亿": 10**8, "億": 10**8, "만": 10**4, "万": 10**4, "萬": 10**4,
@@ -309,7 +309,7 @@ def _replace_per_one(match: re.Match[str]) -> str:
 
 def native_forms(text: str) -> str:
     """``text`` (NFKC, casefolded) with native figure forms rewritten as described in the module docstring."""
-    if _NATIVE_RE.search(text) is None:
+    if NATIVE_SCRIPT_RE.search(text) is None:
         return text
     if "年" in text:
         text = _ERA_RE.sub(_replace_era, text)

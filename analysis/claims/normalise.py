@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from analysis.claims.alternation import by_first_letter
-from analysis.claims.glossary import NATIVE_SCRIPT_RE
+from analysis.claims.native import NATIVE_SCRIPT_RE
 from analysis.claims.quantities import Quantity, extract_from_prepared, prepare_text
 
 # Multi-word variants first (applied in order); each maps to one canonical token or phrase.
