@@ -19,7 +19,6 @@ repeats (so none is left after de-duplicating by idempotency key). Prints the co
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import subprocess
@@ -37,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.killing import PG_URL, key_tally, scratch_database  # noqa: E402
+from bench.killing import PG_URL, key_tally, print_result, scratch_database  # noqa: E402
 
 LEASE_SECONDS = 1.0
 
@@ -199,12 +198,7 @@ def main() -> int:
     args = parser.parse_args()
     result = run(Plan(args.kills, args.events, args.delay, args.window, args.seed, args.database,
                       max(1, args.dispatchers), args.batch, args.pg_url))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:28s} {value}")
-    return 0 if result["ok"] else 1
+    return print_result(result, args.json)
 
 
 if __name__ == "__main__":

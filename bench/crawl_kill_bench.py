@@ -28,7 +28,6 @@ the same. Prints the figures (JSON with ``--json``); exits 1 when anything is wr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import subprocess
@@ -51,7 +50,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), os.environ.g
 
 from alerts.send import KEY_HEADER  # noqa: E402
 from bench.crawl_audit import audit  # noqa: E402
-from bench.killing import PG_URL, key_tally, kill_tree, scratch_database  # noqa: E402
+from bench.killing import PG_URL, key_tally, kill_tree, print_result, scratch_database  # noqa: E402
 from bench.soak_bench import process_tree  # noqa: E402
 from db.engine import Database  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
@@ -273,12 +272,7 @@ def main() -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="lw-crawl-kill-") as tmp:
             result = run(plan, Path(tmp))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:24s} {value}")
-    return 0 if result["ok"] else 1
+    return print_result(result, args.json)
 
 
 if __name__ == "__main__":

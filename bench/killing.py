@@ -6,18 +6,19 @@ daemon killed mid-crawl).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-PG_URL = os.environ.get("LABOURWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from tests.databases import PG_ADMIN_URL as PG_URL
+from tests.databases import throwaway_database
 
 
 @contextmanager
@@ -26,18 +27,19 @@ def scratch_database(kind: str, folder: str | Path, pg_url: str = PG_URL) -> Ite
     if kind == "sqlite":
         yield f"sqlite:///{folder}/kill.db"
         return
-    from sqlalchemy import create_engine, text
+    with throwaway_database(pg_url, "labourwatch_kill") as url:
+        yield url
 
-    name = f"labourwatch_kill_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield pg_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+def print_result(result: dict[str, Any], as_json: bool) -> int:
+    """A bench's figures on stdout (one JSON line, or a key per line); its exit code: 0 when they are ``ok``."""
+    if as_json:
+        print(json.dumps(result))
+    else:
+        width = max(map(len, result), default=0) + 2
+        for key, value in result.items():
+            print(f"{key:{width}s} {value}")
+    return 0 if result["ok"] else 1
 
 
 def key_tally(expected: Iterable[str], received: Iterable[str | None]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,12 +26,20 @@ def own_database_url(request: pytest.FixtureRequest, folder: Path, kind: str, la
         yield f"sqlite:///{folder / f'{label}.db'}"
         return
     request.getfixturevalue("pg_database")  # skips (or fails in CI) when PostgreSQL is not there
-    name = f"labourwatch_test_{label}_{uuid.uuid4().hex[:8]}"
-    admin = pg_admin_engine()
+    with throwaway_database(PG_ADMIN_URL, f"labourwatch_test_{label}") as url:
+        yield url
+
+
+@contextmanager
+def throwaway_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on the server of ``admin_url``, dropped afterwards (its
+    connections forced off): for a test module or a benchmark run of its own (``bench/killing.py``)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
