@@ -149,30 +149,25 @@ def test_rechecks_go_to_the_found_url_not_to_a_canonical_on_another_host(databas
         assert other_host.requests == []
 
 
-@pytest.mark.parametrize(("page_url", "canonical", "kept", "code"), [
-    ("https://news.example/2026/01/workers.html", "https://news.example/", "https://news.example/2026/01/workers.html",
-     "canonical_homepage"),
-    ("https://news.example/", "https://news.example/", "https://news.example/", None),
-    ("https://news.example/a?id=1", "https://www.news.example/a?id=1", "https://www.news.example/a?id=1", None),
-    ("https://news.example/a", "https://other.example/a", "https://news.example/a", "canonical_offsite"),
-])
-def test_which_canonical_urls_are_trusted(page_url: str, canonical: str, kept: str, code: str | None) -> None:
-    html = (f'<html><head><title>North Korean workers</title><link rel="canonical" href="{canonical}"></head>'
-            "<body><article>" + "<p>North Korean workers were sent to Russia in 2024, officials said.</p>" * 5
-            + "</article></body></html>")
-    doc, notices = trusted_canonical(extract_article(html, page_url, "en"), page_url)
-    assert doc.canonical_url == kept
-    assert [notice.code for notice in notices] == ([code] if code else [])
+WORKERS = "https://news.example/2026/01/workers.html"
 
 
-@pytest.mark.parametrize(("og_url", "kept", "code"), [
-    ("https://news.example/", "https://news.example/2026/01/workers.html", "canonical_homepage"),
-    ("https://other.example/2026/01/workers.html", "https://news.example/2026/01/workers.html", "canonical_offsite"),
-    ("https://www.news.example/2026/01/workers.html", "https://www.news.example/2026/01/workers.html", None),
+@pytest.mark.parametrize(("tag", "page_url", "canonical", "kept", "code"), [
+    ("link", WORKERS, "https://news.example/", WORKERS, "canonical_homepage"),
+    ("link", "https://news.example/", "https://news.example/", "https://news.example/", None),
+    ("link", "https://news.example/a?id=1", "https://www.news.example/a?id=1", "https://www.news.example/a?id=1", None),
+    ("link", "https://news.example/a", "https://other.example/a", "https://news.example/a", "canonical_offsite"),
+    # og:url, when a page has no canonical link, is trusted by the same rules.
+    ("og", WORKERS, "https://news.example/", WORKERS, "canonical_homepage"),
+    ("og", WORKERS, "https://other.example/2026/01/workers.html", WORKERS, "canonical_offsite"),
+    ("og", WORKERS, "https://www.news.example/2026/01/workers.html", "https://www.news.example/2026/01/workers.html",
+     None),
 ])
-def test_an_og_url_is_trusted_by_the_same_rules(og_url: str, kept: str, code: str | None) -> None:
-    page_url = "https://news.example/2026/01/workers.html"
-    html = (f'<html><head><title>North Korean workers</title><meta property="og:url" content="{og_url}"></head>'
+def test_which_canonical_urls_are_trusted(tag: str, page_url: str, canonical: str, kept: str,
+                                          code: str | None) -> None:
+    head = (f'<link rel="canonical" href="{canonical}">' if tag == "link"
+            else f'<meta property="og:url" content="{canonical}">')
+    html = (f"<html><head><title>North Korean workers</title>{head}</head>"
             "<body><article>" + "<p>North Korean workers were sent to Russia in 2024, officials said.</p>" * 5
             + "</article></body></html>")
     doc, notices = trusted_canonical(extract_article(html, page_url, "en"), page_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.claims.quantities import extract_quantities
+from tests.analysis.claims.quantity_table import Expected, assert_quantities
 
 # (text, [(kind, low, high, qualifier), ...])
 CASES = [
@@ -98,14 +99,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES, ids=[case[0] for case in CASES])
-def test_extract_quantities(text: str, expected: list[tuple[str, float, float, str]]) -> None:
-    found = [(q.kind, q.low, q.high, q.qualifier) for q in extract_quantities(text)]
-    assert len(found) == len(expected), found
-    for (kind, low, high, qualifier), (want_kind, want_low, want_high, want_qualifier) in zip(
-        found, expected, strict=True
-    ):
-        assert (kind, qualifier) == (want_kind, want_qualifier)
-        assert low == pytest.approx(want_low) and high == pytest.approx(want_high)
+def test_extract_quantities(text: str, expected: Expected) -> None:
+    assert_quantities(text, expected)
 
 
 def test_kept_share_is_marked_as_complement() -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from analysis.claims.native import native_forms
 from analysis.claims.quantities import extract_quantities
+from tests.analysis.claims.quantity_table import Expected, assert_quantities
 
 # (text, [(kind, low, high, qualifier), ...])
 CASES = [
@@ -88,11 +89,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES, ids=[case[0] for case in CASES])
-def test_native_figure_forms(text: str, expected: list[tuple[str, float, float, str]]) -> None:
-    found = [(q.kind, q.low, q.high, q.qualifier) for q in extract_quantities(text)]
-    assert [(kind, qualifier) for kind, _, _, qualifier in found] == [(k, q) for k, _, _, q in expected], found
-    for (_, low, high, _), (_, want_low, want_high, _) in zip(found, expected, strict=True):
-        assert low == pytest.approx(want_low) and high == pytest.approx(want_high)
+def test_native_figure_forms(text: str, expected: Expected) -> None:
+    assert_quantities(text, expected)
 
 
 @pytest.mark.parametrize(("text", "unit"), [("约50个国家", "countries"), ("約40カ国", "countries"),
