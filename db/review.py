@@ -26,6 +26,7 @@ from analysis.claims.compare import compare
 from analysis.claims.matcher import ClaimMatcher, analyse
 from analysis.claims.model import Claim, ClaimDataError, Figure, claims_from_yaml_data
 from analysis.claims.quantities import Quantity, extract_quantities
+from analysis.claims.sentences import claims_digest
 from db.claims import insert_claim, matching_claims
 from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, Review, Source, utcnow
 from db.upsert import dialect_insert
@@ -182,12 +183,26 @@ def link_candidates(session: Session, sentences: Sequence[str]) -> dict[str, lis
     the "link to" choice offers first. Claims the subject gate turned away come after those it let through."""
     if not sentences:
         return {}
-    matcher = ClaimMatcher(matching_claims(session))
+    matcher = _matcher(matching_claims(session))
     found: dict[str, list[tuple[str, float]]] = {}
     for sentence in dict.fromkeys(sentences):
         candidates = sorted(matcher.explain(sentence).candidates, key=lambda c: (not c.gate_passed, -c.similarity))
         found[sentence] = [(candidate.claim_id, round(candidate.similarity, 2)) for candidate in candidates]
     return found
+
+
+_matchers: dict[str, ClaimMatcher] = {}
+
+
+def _matcher(claims: list[Claim]) -> ClaimMatcher:
+    """A matcher over ``claims``, built once per set of claims (every review page would otherwise analyse
+    them all again); only the newest set is kept."""
+    digest = claims_digest(claims)
+    matcher = _matchers.get(digest)
+    if matcher is None:
+        _matchers.clear()
+        matcher = _matchers[digest] = ClaimMatcher(claims)
+    return matcher
 
 
 def _insert_promoted(session: Session, claim: Claim, chosen: str) -> str:
