@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
+from analysis.claims import semantic
 from analysis.claims.model import Claim
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
@@ -58,7 +59,9 @@ def _executor(workers: int) -> ProcessPoolExecutor:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.processing", "crawler.warm"])
+            # crawler.warm loads the semantic model once in the fork server, shared by every worker it forks;
+            # with the signal switched off (claims.semantic: false) it is never loaded.
+            context.set_forkserver_preload(["crawler.processing", *(["crawler.warm"] if semantic.enabled() else [])])
             _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                     initializer=_exit_with_owner, initargs=(os.getpid(),)), workers
         return _pool
@@ -156,22 +159,23 @@ def _wait_and_exit(watched: int) -> None:
     os._exit(0)  # no clean-up to do: the owner that would take the results is gone
 
 
-_known: dict[str, KnownClaims] = {}
+_known: dict[tuple[str, bool], KnownClaims] = {}
 
 
-def _claims(digest: str | None, claims: tuple[Claim, ...]) -> KnownClaims | None:
+def _claims(digest: str | None, claims: tuple[Claim, ...], semantic: bool) -> KnownClaims | None:
     # Built once per worker and claim set: building the matcher analyses every claim.
     if digest is None:
         return None
-    found = _known.get(digest)
+    found = _known.get((digest, semantic))
     if found is None:
         _known.clear()
-        found = _known[digest] = KnownClaims.of(claims)
+        found = _known[digest, semantic] = KnownClaims.of(claims, semantic=semantic)
     return found
 
 
-def _process(page: FetchedPage, topic: Topic, digest: str | None, claims: tuple[Claim, ...]) -> ProcessedPage:
-    return process_page(page, topic, _claims(digest, claims))
+def _process(page: FetchedPage, topic: Topic, digest: str | None, claims: tuple[Claim, ...],
+             semantic: bool) -> ProcessedPage:
+    return process_page(page, topic, _claims(digest, claims, semantic))
 
 
 # --- the crawl side ------------------------------------------------------------------------------
@@ -186,6 +190,8 @@ class PageWorkers:
         self.topic = topic
         self.claims = claims
         self._claim_list = tuple(claims.matcher.claims) if claims else ()
+        # The worker processes do not share this process's settings: they build their matcher as ours is.
+        self._semantic = claims.matcher.semantic if claims else False
 
     async def process(self, page: FetchedPage) -> ProcessedPage:
         """Extract, score and match one page. Raises ExtractionError, or ProcessingTimeoutError after
@@ -200,7 +206,7 @@ class PageWorkers:
         loop = asyncio.get_running_loop()
         try:
             processed: ProcessedPage = await asyncio.wait_for(loop.run_in_executor(
-                pool, _process, light, self.topic, digest, self._claim_list), self.timeout)
+                pool, _process, light, self.topic, digest, self._claim_list, self._semantic), self.timeout)
         except TimeoutError:
             logger.warning("extracting %s took longer than %g s: stopping the workers", page.url, self.timeout)
             await asyncio.to_thread(_kill, pool)

@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from analysis.claims import semantic
 from analysis.claims.compare import compare
 from analysis.claims.matcher import ClaimMatcher, analyse
 from analysis.claims.model import Claim, ClaimDataError, Figure, claims_from_yaml_data
@@ -191,17 +192,17 @@ def link_candidates(session: Session, sentences: Sequence[str]) -> dict[str, lis
     return found
 
 
-_matchers: dict[str, ClaimMatcher] = {}
+_matchers: dict[tuple[str, bool], ClaimMatcher] = {}
 
 
 def _matcher(claims: list[Claim]) -> ClaimMatcher:
     """A matcher over ``claims``, built once per set of claims (every review page would otherwise analyse
     them all again); only the newest set is kept."""
-    digest = claims_digest(claims)
-    matcher = _matchers.get(digest)
+    key = (claims_digest(claims), semantic.enabled())  # a reloaded config may switch the signal
+    matcher = _matchers.get(key)
     if matcher is None:
         _matchers.clear()
-        matcher = _matchers[digest] = ClaimMatcher(claims)
+        matcher = _matchers[key] = ClaimMatcher(claims)
     return matcher
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from analysis.claims import semantic
 from db.engine import Database
 from db.errors import SchemaOutOfDateError
 from db.migrate import require_head
@@ -46,6 +47,7 @@ class AppContext:
         """Make ``config`` the current one: ``config`` returns it and logging follows it (its level, format
         and the secrets it resolved, which are redacted from then on)."""
         self._config = config
+        semantic.configure(config.model.claims.semantic)
         logging_config = config.model.logging
         setup_logging(logging_config.level, logging_config.format, config.secrets)
         return config

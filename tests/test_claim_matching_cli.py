@@ -57,6 +57,20 @@ def test_match_explains_an_update(config_file: Path) -> None:
     assert "verdict:" in table.stdout and "subject gate" in table.stdout
 
 
+def test_claims_semantic_false_in_the_config_switches_the_signal_off(config_file: Path) -> None:
+    sentence = "据估计，仍在中国务工的朝鲜人已不足1000人。"  # K18: tens of thousands; found by meaning, not by words
+    def verdict(*flags: str) -> tuple[str, bool]:
+        data = json.loads(ok(lw(config_file, "claims", "match", "--format", "json", *flags, sentence)).stdout)
+        return data["match"]["label"], all(c["semantic"] is not None for c in data["candidates"])
+
+    assert verdict() == ("updates", True)
+    settings = yaml.safe_load(config_file.read_text())
+    settings["claims"]["semantic"] = False
+    config_file.write_text(yaml.safe_dump(settings))
+    assert verdict() == ("new", False)
+    assert verdict("--semantic") == ("updates", True)
+
+
 def test_match_reads_a_sentence_in_its_article_context_and_shows_glosses(config_file: Path) -> None:
     article = "More than 10,000 North Korean workers entered Russia in 2024, South Korean intelligence said."
     result = ok(lw(config_file, "claims", "match", "--format", "json", "--context", article,

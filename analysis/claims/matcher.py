@@ -138,8 +138,8 @@ class ClaimMatcher:
 
     def __init__(self, claims: Sequence[Claim], scorer: str = "token_set_ratio", semantic: bool | None = None) -> None:
         self.claims = list(claims)
-        # The semantic signal (analysis.claims.semantic) is on whenever its package is installed, as it is by default.
-        self.semantic = semantic_signal.available() if semantic is None else semantic
+        # The semantic signal (analysis.claims.semantic) is on unless the config switches it off.
+        self.semantic = semantic_signal.enabled() if semantic is None else semantic
         self._raw_texts = [text for claim in self.claims for text in (claim.text, *claim.paraphrases)]
         self._vectors: Any = None
         self._analysed = [analyse(claim.text) for claim in self.claims]

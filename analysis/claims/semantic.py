@@ -22,6 +22,7 @@ from typing import Any
 MAX_CHARS = 600
 _VECTOR_CACHE = 4096
 _lock = threading.Lock()
+_switched_on = True  # the ``claims.semantic`` setting of the config this process runs by (see ``configure``)
 
 
 class SemanticUnavailable(RuntimeError):
@@ -47,9 +48,21 @@ def available() -> bool:
     return True
 
 
+def configure(enabled: bool) -> None:
+    """Switch the signal on or off for this process (the config's ``claims.semantic``); matchers built
+    afterwards follow it. Worker processes are told with every page (``crawler.workers``)."""
+    global _switched_on
+    _switched_on = enabled
+
+
+def enabled() -> bool:
+    """Whether matchers built now use the signal: switched on, and the package is there."""
+    return _switched_on and available()
+
+
 def warm() -> None:
-    """Load the model now (weights included: the encoder reads them on first use), if the package is there."""
-    if available():
+    """Load the model now (weights included: the encoder reads them on first use), if the signal is on."""
+    if enabled():
         encode(["warm"])
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -19,8 +20,10 @@ from analysis.text import split_sentences
 
 # Shorter than this is a caption or a fragment ("Photo: AP"); longer is a paragraph the sentence
 # splitter could not break, which no claim resembles. Characters, not words: Korean, Chinese and
-# Japanese copy has few or no spaces.
+# Japanese copy has few or no spaces; and each of their characters counts twice (_DENSE_RE), since one
+# carries about what a short English word does ("据估计，仍在中国务工的朝鲜人已不足1000人。" is 23 characters).
 MIN_CHARS, MAX_CHARS = 25, 600
+_DENSE_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ CONTEXT_REASON = "subject taken from the article; read as"
 
 
 def _claim_length(sentence: str) -> bool:
-    return MIN_CHARS <= len(sentence) <= MAX_CHARS
+    return len(sentence) + len(_DENSE_RE.findall(sentence)) >= MIN_CHARS and len(sentence) <= MAX_CHARS
 
 
 def claims_digest(claims: Sequence[Claim]) -> str:
@@ -102,7 +105,8 @@ class KnownClaims:
     count: int
 
     @classmethod
-    def of(cls, claims: Sequence[Claim]) -> KnownClaims:
-        """Built from ``claims``; retired ones are left out."""
+    def of(cls, claims: Sequence[Claim], *, semantic: bool | None = None) -> KnownClaims:
+        """Built from ``claims``; retired ones are left out. ``semantic``: use the semantic signal (None: as
+        this process is configured, see ``analysis.claims.semantic.configure``)."""
         active = [claim for claim in claims if claim.status == "active"]
-        return cls(ClaimMatcher(active), claims_digest(active), len(active))
+        return cls(ClaimMatcher(active, semantic=semantic), claims_digest(active), len(active))

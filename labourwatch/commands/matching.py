@@ -38,6 +38,10 @@ def _claims_to_use(app: AppContext, file: Path | None) -> tuple[list[Claim], str
     return [c for c in read_claims_file(configured) if c.status == "active"], str(configured)
 
 
+_SEMANTIC_OPTION = click.option("--semantic/--no-semantic", default=None,
+                                help="Use the semantic signal [default: as the config's claims.semantic "
+                                     "says; on with --claims and no config].")
+
 _CLAIMS_OPTION = click.option("--claims", "claims_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                               default=None, help="Match against this claims file [default: the database's claims, "
                                                  "or the configured claims file when the database has none].")
@@ -76,19 +80,20 @@ def _print_explanation(explanation: Explanation, origin: str, count: int) -> Non
 @click.command("match")
 @click.argument("sentence")
 @_CLAIMS_OPTION
+@_SEMANTIC_OPTION
 @click.option("--context", "context_text", default=None, metavar="TEXT",
               help="The article around SENTENCE (or the sentences before it): a sentence that names North Korean "
                    "workers only through it (\"their wages\") is read as the article's reader reads it.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_app
-def claims_match(app: AppContext, sentence: str, claims_file: Path | None, context_text: str | None,
-                 fmt: str) -> None:
+def claims_match(app: AppContext, sentence: str, claims_file: Path | None, semantic: bool | None,
+                 context_text: str | None, fmt: str) -> None:
     """Explain the verdict on one SENTENCE: normalised text, top candidates, figures, gate, label and why."""
     known, origin = _claims_to_use(app, claims_file)
     read_as = None
     if context_text is not None:
         read_as = read_in_context(sentence, article_context(split_sentences(context_text)))
-    explanation = ClaimMatcher(known).explain(read_as or sentence)
+    explanation = ClaimMatcher(known, semantic=semantic).explain(read_as or sentence)
     if fmt == "json":
         print_json({"claims_from": origin, "claims": len(known), "read_as": read_as, **explanation.as_dict()})
         return
@@ -146,9 +151,10 @@ def _print_report(report: EvalReport, path: Path, origin: str, count: int) -> No
 @click.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_CLAIMS_OPTION
+@_SEMANTIC_OPTION
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @pass_app
-def claims_eval(app: AppContext, file: Path, claims_file: Path | None, fmt: str) -> None:
+def claims_eval(app: AppContext, file: Path, claims_file: Path | None, semantic: bool | None, fmt: str) -> None:
     """Score the matcher on a labelled FILE.jsonl ({"id", "sentence", "claim_id", "label"} per line)."""
     records = _read_jsonl(file)
     try:
@@ -158,7 +164,7 @@ def claims_eval(app: AppContext, file: Path, claims_file: Path | None, fmt: str)
     if not examples:
         raise click.UsageError(f"{file}: no labelled sentences")
     known, origin = _claims_to_use(app, claims_file)
-    report = evaluate(examples, ClaimMatcher(known))
+    report = evaluate(examples, ClaimMatcher(known, semantic=semantic))
     if fmt == "json":
         print_json(report.as_dict() | {"examples": len(examples), "claims": len(known), "claims_from": origin})
         return

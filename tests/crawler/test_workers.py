@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from analysis.claims.sentences import KnownClaims
 from analysis.relevance import DEFAULT_TOPIC
 from crawler import reactor, workers
 from crawler.processing import FetchedPage
 from crawler.workers import PageWorkers
+from labourwatch.config import read_claims
 
 HTML = ("<html><head><title>North Korean workers in Russia</title></head><body><article>"
         + "<p>More than 10,000 North Korean workers entered Russia in 2024, officials said.</p>" * 8
@@ -72,3 +76,22 @@ def test_a_page_over_the_time_limit_stops_its_worker_and_the_next_page_works() -
         assert workers._pool is not stuck
     finally:
         workers.shutdown()
+
+
+ZH_SENTENCE = "据估计，仍在中国务工的朝鲜人已不足1000人。"  # K18 says tens of thousands: an update
+ZH_HTML = ("<html><head><title>朝鲜海外劳工人数下降</title></head><body><article>"
+           "<p>联合国安理会决议禁止各国雇用朝鲜劳工，但部分劳工仍留在海外。</p>"
+           f"<p>{ZH_SENTENCE}</p><p>专家表示，这些劳工的大部分工资被上缴给朝鲜政府。</p>"
+           "<p>边境地区的工厂近年来已减少招聘外国工人，当地官员拒绝置评。</p></article></body></html>")
+
+
+@pytest.mark.parametrize("semantic", [True, False])
+def test_workers_match_with_the_semantic_signal_as_the_crawl_is_configured(semantic: bool) -> None:
+    claims = read_claims(Path(__file__).resolve().parents[1] / "analysis" / "claims" / "data" / "known_claims.yaml")
+    # The sentence is one the semantic signal finds and the glossary alone does not: the setting shows.
+    expected = {flag: KnownClaims.of(claims, semantic=flag).matcher.match(ZH_SENTENCE).label for flag in (True, False)}
+    assert expected == {True: "updates", False: "new"}
+    zh_page = replace(page(), text=ZH_HTML)
+    processed = reactor.run(PageWorkers(1, DEFAULT_TOPIC, KnownClaims.of(claims, semantic=semantic)).process(zh_page))
+    [label] = {found.match.label for found in processed.matches if found.sentence == ZH_SENTENCE}
+    assert label == expected[semantic]

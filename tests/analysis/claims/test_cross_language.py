@@ -12,7 +12,9 @@ from analysis.claims import ClaimMatcher, evaluate, examples_from_records
 from analysis.claims.glossary import GlossaryError, glosses_in, load_glossary, parse_glossary
 from analysis.claims.normalise import normalise_for_matching
 from analysis.claims.quantities import prepare_text
+from analysis.claims.sentences import claim_sentences
 from analysis.claims.slots import places, sectors, subject
+from analysis.relevance import DEFAULT_TOPIC, TopicMatcher
 
 DATA = Path(__file__).parent / "data"
 
@@ -86,3 +88,14 @@ def test_the_multilingual_dev_set_scores_in_every_language(matcher: ClaimMatcher
         # Before the lexicon every sentence of these languages was "new" (macro-F1 0.15, right claim 0.00).
         assert part.macro_f1 >= 0.75 and part.claim_accuracy >= 0.85, (lang, part.errors)
     assert report.macro_f1 >= 0.84 and report.claim_accuracy >= 0.90, report.errors
+
+
+@pytest.mark.parametrize(("sentence", "candidate"), [
+    ("据估计，仍在中国务工的朝鲜人已不足1000人。", True),  # 23 characters, a whole claim
+    ("북한 노동자 1만 명이 작년 러시아에 입국했다.", True),
+    ("北朝鮮労働者1万人が昨年ロシアに入国した。", True),
+    ("图片：朝鲜劳工", False),  # a caption
+    ("사진=북한 노동자", False),
+])
+def test_dense_scripts_make_claim_sentences_at_fewer_characters(sentence: str, candidate: bool) -> None:
+    assert bool(claim_sentences(sentence, TopicMatcher(DEFAULT_TOPIC))) is candidate

@@ -48,3 +48,17 @@ def test_the_signal_is_shown_and_can_be_turned_off() -> None:
 def test_meaning_never_turns_an_update_into_a_corroboration(sentence: str) -> None:
     on, off = ClaimMatcher([Claim("K03", CLAIM)], semantic=True), ClaimMatcher([Claim("K03", CLAIM)], semantic=False)
     assert on.match(sentence).label == off.match(sentence).label
+
+
+def test_the_config_switch_decides_for_matchers_built_afterwards() -> None:
+    from analysis.claims.sentences import KnownClaims
+
+    claims = [Claim("K03", CLAIM)]
+    try:
+        semantic.configure(False)
+        assert not semantic.enabled() and not ClaimMatcher(claims).semantic and not KnownClaims.of(claims).matcher.semantic
+        assert ClaimMatcher(claims, semantic=True).semantic  # an explicit choice (claims match --semantic) wins
+        semantic.configure(True)
+        assert semantic.enabled() and ClaimMatcher(claims).semantic and KnownClaims.of(claims).matcher.semantic
+    finally:
+        semantic.configure(True)
