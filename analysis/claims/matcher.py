@@ -32,6 +32,7 @@ MIN_SIMILARITY = 0.52
 # Candidates this close to the best are near-ties: the one the sentence agrees with best wins.
 TIE_MARGIN = 0.05
 _FUZZY_WEIGHT = 0.5
+BETA: float | None = 2.0
 # Added to the similarity when the sentence repeats one of the claim's amounts (years excluded).
 FIGURE_BONUS = 0.1
 # The semantic signal's cosine that stands for MIN_SIMILARITY: where matched and new sentences part on the
@@ -161,12 +162,22 @@ class ClaimMatcher:
         self._idf_totals = [sum(self._idf[token] for token in tokens) for tokens in self._tokens]
 
     def _coverage(self, entry: int, tokens: set[str]) -> float:
-        """The IDF-weighted share of a claim text's content words that the sentence also has."""
+        """How well a claim text's content words and the sentence's agree, IDF-weighted: the share of the claim's
+        words the sentence has (recall), and the share of the sentence's claim-vocabulary words the claim has
+        (precision; words no claim uses, such as attributions, are neutral), as an F-measure."""
         total = self._idf_totals[entry]
         if total == 0:
             return 0.0
         idf = self._idf
-        return sum(idf[token] for token in self._tokens[entry] & tokens) / total
+        shared = sum(idf[token] for token in self._tokens[entry] & tokens)
+        recall = shared / total
+        if BETA is None:
+            return recall
+        spoken = sum(idf[token] for token in tokens if token in idf)
+        precision = shared / spoken if spoken else 0.0
+        if not shared:
+            return 0.0
+        return (1 + BETA**2) * precision * recall / (BETA**2 * precision + recall)
 
     def _top(self, canonical: Sequence[str]) -> list[list[tuple[int, float]]]:
         """For each canonical sentence, the best (text entry, score) pairs: enough that every one of the

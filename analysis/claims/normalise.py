@@ -16,7 +16,7 @@ _PHRASES: tuple[tuple[str, str], ...] = (
         r"|dprk'?s?|the north(?! of| korea)|kim jong[- ]un'?s? regime|the regime",
         " dprk ",
     ),
-    (r"south korea'?s?|south korean|seoul'?s?|the south(?! of| korea)", " southkorea "),
+    (r"south koreans?|south korea'?s?|seoul'?s?|the south(?! of| korea)", " southkorea "),
     (r"russia'?s|russian federation|russian|moscow'?s?|the kremlin|kremlin", " russia "),
     (r"china'?s|chinese|beijing", " china "),
     # "u(?<!\wu)" is "\bu" written to start with a letter, which keeps the scan below fast.
@@ -53,6 +53,11 @@ _WORD_MAP = {
     "factories": "factory", "workshops": "factory", "workshop": "factory", "fish": "seafood", "income": "earn",
     "earning": "earn", "earned": "earn", "earns": "earn", "generate": "earn", "generated": "earn",
     "make": "earn", "bring": "earn", "defected": "defect", "defectors": "defect", "fled": "defect",
+    # Irregular forms and the verbs of sending: "sent", "dispatched" and "deployed" workers are sent ones.
+    "sent": "send", "sending": "send", "sends": "send", "dispatch": "send", "dispatched": "send",
+    "dispatches": "send", "dispatching": "send", "despatched": "send", "deploy": "send", "deployed": "send",
+    "deploying": "send", "took": "take", "taken": "taken", "kept": "keep", "left": "leave", "made": "make",
+    "built": "build", "paid": "pay", "brought": "earn",
 }  # fmt: skip
 _STOPWORDS = frozenset(
     {
@@ -60,6 +65,10 @@ _STOPWORDS = frozenset(
         "are", "was", "were", "be", "been", "being", "that", "which", "who", "whom", "this", "these", "those", "its",
         "their", "his", "her", "it", "they", "them", "than", "then", "there", "has", "have", "had", "also", "said",
         "says", "say", "according",
+        # Hedges and modals: the figure's qualifier and the claim's certainty are read from the figures, never
+        # from word overlap ("could send as many as" and "may be sent more than" say the same thing).
+        "more", "many", "much", "over", "about", "nearly", "almost", "roughly", "may", "might", "could", "would",
+        "can", "will", "yet", "soon", "possibly", "reportedly", "estimated",
     }
 )  # fmt: skip
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from analysis.claims.attribution import without_attributions
 from analysis.claims.alternation import by_first_letter
 from analysis.claims.places import GAZETTEER
 
@@ -169,7 +170,9 @@ _WORKER_RE = re.compile(rf"\b(?:{_WORKER_NOUN})\b")
 # Words saying that someone works or is sent to work: the predicate of nearly every labour claim.
 _LABOUR_RE = re.compile(
     rf"\b(?:{_WORKER_NOUN}|working|worked|employed|employment|jobs?|hired|dispatch\w*|deployed"
-    r"|repatriat\w+|work permits?|work authoris\w+|to work|put to work|camps|sites|factories|plants|workshops)\b"
+    r"|repatriat\w+|work permits?|work authoris\w+|to work|put to work|camps|sites|factories|plants|workshops"
+    # Pay is earned by work: "the money North Koreans make overseas", "their wages".
+    r"|wages?|salar(?:y|ies)|earnings|(?:earn\w*|make|made|making)\s+(?:\w+\s+)?(?:abroad|overseas))\b"
     r"|(?<!stopped )(?<!ceased )(?<!halted )\bwork(?:s)?\s+(?:abroad|overseas|in|on|at|for|as|long|up)\b"
 )
 # Events a sentence may report that change what it is about when the claim reports no such thing.
@@ -286,9 +289,16 @@ def visas(text: str) -> frozenset[str]:
                      for kind in _VISA_KIND_RE.finditer(match.group("kinds")))  # fmt: skip
 
 
+# "rarely allowed", "no longer permitted": an allowance denied is a ban.
+_DENIED_RE = re.compile(r"\b(?:rarely|seldom|hardly(?: ever)?|never|not|no longer)\s+(?:be\s+|been\s+)?(?:allowed|permitted)\b")
+
+
 def permission(text: str) -> str | None:
     """ "ban" or "allow": whether a sentence says something is barred or allowed (None: neither, or both)."""
-    banned, allowed = bool(_BAN_RE.search(text)), bool(_ALLOW_RE.search(text))
+    denied = _DENIED_RE.search(text) is not None
+    if denied:
+        text = _DENIED_RE.sub(" ", text)
+    banned, allowed = denied or bool(_BAN_RE.search(text)), bool(_ALLOW_RE.search(text))
     if banned == allowed:
         return None
     return "ban" if banned else "allow"
@@ -310,10 +320,11 @@ def _worker_nationalities(text: str) -> tuple[bool, bool]:
 def subject(text: str) -> Subject:
     """The subject of a prepared sentence: nationality, roles and whether it speaks of work at all."""
     dprk_workers, foreign_workers = _worker_nationalities(text)
-    roles = _ROLES.names(text)
+    # Who reports ("defectors say", "according to former workers") is not who the sentence is about.
+    roles = _ROLES.names(without_attributions(text))
     return Subject(
         # In reporting on the peninsula, "defectors" are North Koreans even when the sentence does not say so.
-        mentions_dprk=bool(_DPRK_RE.search(text)) or "defector" in roles,
+        mentions_dprk=bool(_DPRK_RE.search(text)) or "defector" in _ROLES.names(text),
         roles=roles,
         dprk_workers=dprk_workers,
         foreign_workers=foreign_workers,
