@@ -233,7 +233,12 @@ class ClaimMatcher:
             return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
         ties = [c for c in passing if c.similarity >= max(MIN_SIMILARITY, best.similarity - TIE_MARGIN)]
         compared = [(c, tuple(compare(item.side, self._analysed[self._index(c.claim_id)].side))) for c in ties]
-        best, differences = min(compared, key=lambda pair: len(pair[1]) > 0)
+        # Among near-ties, a claim that states the kind of quantity the sentence states (a share, a count of
+        # workers) is the one the figure speaks to; then, the claim the sentence agrees with. A figureless claim
+        # ("most of the pay") agrees with any figure, so it must not win over the claim that has the figure.
+        stated = _amount_kinds(item.side)
+        best, differences = min(compared, key=lambda pair: (
+            not (stated & _amount_kinds(self._analysed[self._index(pair[0].claim_id)].side)), len(pair[1]) > 0))
         confidence = round(min(1.0, 0.5 + abs(best.similarity - MIN_SIMILARITY)), 3)
         if differences:
             reasons = tuple(f"{d.slot} changed: {d.old} -> {d.new}" for d in differences)
@@ -293,6 +298,11 @@ def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:
     if subject is None:
         return None
     return {key: sorted(value) if isinstance(value, frozenset) else value for key, value in vars(subject).items()}
+
+
+def _amount_kinds(side: Side) -> set[str]:
+    """The kinds of amount a text states (counts, money, shares, hours), leaving out years and dates."""
+    return {quantity.kind for quantity in side.quantities if quantity.kind not in ("year", "date")}
 
 
 def _confidence_new(similarity: float) -> float:

@@ -82,6 +82,11 @@ _TENTHS_RE = re.compile(
     r"(?<![\d.,〇零一二两兩三四五六七八九十])([一二三四五六七八九]|\d)\s?[成割](?![员員立为為功果本长長])"
 )
 _PERCENT_CN_RE = re.compile(rf"百分之([{_CN_NUMERAL}]+|\d+(?:\.\d+)?)")
+# Fractions: Chinese and Korean name the denominator first ("三分之二", "3분의 2"), as Japanese does ("3分の2").
+_FRACTION_CJK_RE = re.compile(rf"([{_CN_NUMERAL}]+|\d+)\s?(?:分之|분의|分の)\s?([{_CN_NUMERAL}]+|\d+)")
+# Russian fraction words: "две трети" (two-thirds), "треть", "четверть", "три четверти".
+_FRACTION_RU_RE = re.compile(r"\b(?:(одна|две|три)\s+)?(трет(?:ь|и|ей)|четверт(?:ь|и|ей))(?![а-яё])")
+_RU_SMALL = {"одна": 1, "две": 2, "три": 3}
 
 
 def _cn_value(numerals: str) -> int | None:
@@ -112,6 +117,27 @@ def _replace_tenths(match: re.Match[str]) -> str:
     digit = match.group(1)
     value = int(digit) if digit.isdigit() else _CN_DIGITS[digit]
     return f"{value * 10}%"
+
+
+def _fraction_percent(numerator: int | None, denominator: int | None) -> str | None:
+    if numerator is None or not denominator or numerator > denominator:
+        return None
+    return f"{numerator / denominator * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.isdigit() else _cn_value(text)
+
+
+def _replace_cjk_fraction(match: re.Match[str]) -> str:
+    percent = _fraction_percent(_number(match.group(2)), _number(match.group(1)))
+    return match.group(0) if percent is None else f" {percent} "
+
+
+def _replace_ru_fraction(match: re.Match[str]) -> str:
+    numerator = _RU_SMALL[match.group(1)] if match.group(1) else 1
+    percent = _fraction_percent(numerator, 3 if match.group(2).startswith("трет") else 4)
+    return match.group(0) if percent is None else f" {percent} "
 
 
 def _replace_cn_percent(match: re.Match[str]) -> str:
@@ -323,6 +349,8 @@ def native_forms(text: str) -> str:
     text = _UNTIL_RE.sub(lambda match: f" until {_year_text(match)} ", text)
     text = _PER_ONE_RE.sub(_replace_per_one, text)
     text = _PERCENT_CN_RE.sub(_replace_cn_percent, text)
+    text = _FRACTION_CJK_RE.sub(_replace_cjk_fraction, text)
+    text = _FRACTION_RU_RE.sub(_replace_ru_fraction, text)
     text = _TENTHS_RE.sub(_replace_tenths, text)
     # Russian number words before magnitudes: "две тысячи" is 2000, "тысячи рабочих" thousands of workers.
     text = _RU_NUMBER_RE.sub(_replace_ru_number, text)

@@ -57,7 +57,7 @@ _WORD_MAP = {
     "sent": "send", "sending": "send", "sends": "send", "dispatch": "send", "dispatched": "send",
     "dispatches": "send", "dispatching": "send", "despatched": "send", "deploy": "send", "deployed": "send",
     "deploying": "send", "took": "take", "taken": "taken", "kept": "keep", "left": "leave", "made": "make",
-    "built": "build", "paid": "pay", "brought": "earn",
+    "built": "build", "brought": "earn",
 }  # fmt: skip
 _STOPWORDS = frozenset(
     {

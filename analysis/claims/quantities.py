@@ -101,7 +101,12 @@ _HYPHEN_PREFIX_RE = re.compile(r"(?:mid|early|late|pre|post|end)-$")
 _RANGE_GAP_RE = re.compile(r"^\s*(?:-|–|—|to|and)\s*(?:(?:about|around|some)\s+)?$")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+(?:\w+\s+){0,1}$")
 _BETWEEN_BEFORE_RE = re.compile(r"\bbetween\s+(?:\w+\s+){0,1}$")
-_RESOLUTION_BEFORE_RE = re.compile(r"\bresolutions?\s+(?:no\.?\s*)?(?:\d+\s*(?:and|,)\s*)*$")
+# "resolution 2397", "resolution no. 2397", "resolutions 2375 and 2397", and with the body or punctuation between
+# ("the same resolution, 2397", glossed "resolution security council 2397").
+_RESOLUTION_BEFORE_RE = re.compile(
+    r"\bresolutions?[\s,]+(?:(?:of\s+)?(?:the\s+)?(?:un|united nations|security council|unsc)[\s,]+){0,2}"
+    r"(?:no\.?\s*|number\s+)?(?:\d+\s*(?:and|,)\s*)*$"
+)
 _MONEY_AFTER_RE = re.compile(
     r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|евро|юан|달러|원|엔|위안|美元|元|円|ドル|ユーロ)"
 )
@@ -277,7 +282,7 @@ def _unit_guess(text: str, end: int) -> str | None:
 
 
 def _kind(text: str, first: _Raw, last: _Raw) -> Kind:
-    before = text[max(0, first.start - 30) : first.start]
+    before = text[max(0, first.start - 48) : first.start]
     after = text[last.end : last.end + 12]
     if "resolution" in before and _RESOLUTION_BEFORE_RE.search(before):
         return "resolution"

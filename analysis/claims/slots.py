@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from analysis.claims.attribution import without_attributions
 from analysis.claims.alternation import by_first_letter
+from analysis.claims.attribution import without_attributions
 from analysis.claims.places import GAZETTEER
 
 _PARENTS = {name: parents for name, (_, parents) in GAZETTEER.items() if parents}
@@ -290,7 +290,9 @@ def visas(text: str) -> frozenset[str]:
 
 
 # "rarely allowed", "no longer permitted": an allowance denied is a ban.
-_DENIED_RE = re.compile(r"\b(?:rarely|seldom|hardly(?: ever)?|never|not|no longer)\s+(?:be\s+|been\s+)?(?:allowed|permitted)\b")
+_DENIED_RE = re.compile(
+    r"\b(?:rarely|seldom|hardly(?: ever)?|never|not|no longer)\s+(?:be\s+|been\s+)?(?:allowed|permitted)\b"
+)
 
 
 def permission(text: str) -> str | None:
