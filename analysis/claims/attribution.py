@@ -17,15 +17,14 @@ _SPEECH = (
     r"|not(?:ed|es)|warn(?:s|ed)|explain(?:s|ed)|describ(?:es|ed)|stat(?:es|ed)|confirm(?:s|ed)|acknowledg(?:es|ed)"
 )
 # "according to X", up to the next clause boundary.
-_ACCORDING_RE = re.compile(r"\baccording to\b[^,;:.]*")
+_ACCORDING_RE = re.compile(r"\baccording to\b[^,;:.]*,?")
 # A closing attribution: ", a researcher at the institute told reporters." — a clause of at most eight words
 # that ends the sentence and holds a verb of speech.
 _TRAILING_RE = re.compile(rf",\s*(?:as\s+)?(?:[\w'.-]+\s+){{0,8}}?(?:{_SPEECH})\b[^,;:]*?[.!?\"”']*\s*$")
 # An opening attribution: "Defectors say (that) …", "Seoul's spy agency believes …": at most six words, then the
 # verb of speech (and who was told), then the report itself.
-_LEADING_RE = re.compile(
-    rf"^\s*(?:[\w'.-]+\s+){{1,6}}?(?:{_SPEECH})(?:\s+(?:reporters|journalists|the \w+|\w+))??(?:\s*,|\s+that\b|(?=\s))"
-)
+_LISTENER = r"reporters|journalists|us|him|her|them|the (?:paper|newspaper|agency|broadcaster|outlet|committee|court)"
+_LEADING_RE = re.compile(rf"^\s*(?:[\w'.-]+\s+){{1,6}}?(?:{_SPEECH})(?:\s+(?:{_LISTENER}))?(?:\s*,|\s+that\b|(?=\s))")
 
 
 # A report that goes on with a pronoun is about its speakers ("the soldiers said they were sent to Kursk").

@@ -25,6 +25,7 @@ from analysis.claims.native import NATIVE_SCRIPT_RE
 from analysis.claims.normalise import canonical_text
 from analysis.claims.parallel import split_map
 from analysis.claims.quantities import extract_from_prepared, prepare_text
+from analysis.claims.synonyms import synonyms_in
 
 Label = Literal["corroborates", "updates", "new"]
 # A candidate must be at least this similar (0..1, blend of fuzzy score and weighted claim coverage).
@@ -291,7 +292,7 @@ class ClaimMatcher:
         figures = tuple(f"{q.kind}:{q.text}={q.value:g}" + "".join(f" {u}" for u in (q.currency, q.period) if u)
                         for q in item.side.quantities)
         return Explanation(sentence, item.canonical, tuple(candidates), figures, differences, match, item.subject,
-                           tuple(glosses_in(sentence)))
+                           (*glosses_in(sentence), *synonyms_in(item.prepared)))
 
 
 def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:

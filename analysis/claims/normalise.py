@@ -8,6 +8,7 @@ from functools import lru_cache
 from analysis.claims.alternation import by_first_letter
 from analysis.claims.native import NATIVE_SCRIPT_RE
 from analysis.claims.quantities import Quantity, extract_from_prepared, prepare_text
+from analysis.claims.synonyms import word_map
 
 # Multi-word variants first (applied in order); each maps to one canonical token or phrase.
 _PHRASES: tuple[tuple[str, str], ...] = (
@@ -43,22 +44,8 @@ _PHRASE_REPLACEMENTS = {f"p{index}": replacement for index, (_, replacement) in 
 # The same alternatives without the groups and tried by first letter: it matches exactly where _PHRASE_RE does,
 # several times faster; _PHRASE_RE is then run only where a variant is known to start, to tell which one it is.
 _PHRASE_SCAN_RE = re.compile(by_first_letter(pattern for pattern, _ in _PHRASES))
-_WORD_MAP = {
-    "worker": "workers", "laborers": "workers", "labourers": "workers", "authorizations": "authorisations",
-    "permits": "authorisations", "permit": "authorisations", "organization": "organisation", "fake": "false",
-    "rented": "borrowed", "deminers": "deminers", "mine-clearers": "deminers", "majority": "most", "bulk": "most",
-    "confiscates": "taken", "takes": "taken", "roughly": "about", "around": "about", "some": "about",
-    "approximately": "about", "upwards": "over", "chiefly": "mainly", "mostly": "mainly", "wages": "pay",
-    "earnings": "pay", "salaries": "pay", "paid": "pay", "wage": "pay", "plants": "factory", "plant": "factory",
-    "factories": "factory", "workshops": "factory", "workshop": "factory", "fish": "seafood", "income": "earn",
-    "earning": "earn", "earned": "earn", "earns": "earn", "generate": "earn", "generated": "earn",
-    "make": "earn", "bring": "earn", "defected": "defect", "defectors": "defect", "fled": "defect",
-    # Irregular forms and the verbs of sending: "sent", "dispatched" and "deployed" workers are sent ones.
-    "sent": "send", "sending": "send", "sends": "send", "dispatch": "send", "dispatched": "send",
-    "dispatches": "send", "dispatching": "send", "despatched": "send", "deploy": "send", "deployed": "send",
-    "deploying": "send", "took": "take", "taken": "taken", "kept": "keep", "left": "leave", "made": "make",
-    "built": "build", "brought": "earn",
-}  # fmt: skip
+# The English lexicon (synonyms.yaml): each variant read as the claims' own word.
+_WORD_MAP = word_map()
 _STOPWORDS = frozenset(
     {
         "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "but", "as", "is",

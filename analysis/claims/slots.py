@@ -145,7 +145,9 @@ _DECREASE_RE = re.compile(rf"\b(?:{_DECREASE})\b")
 _DPRK_RE = re.compile(
     r"\b(?:north korean?s?|north korea's|dprk|pyongyang|n\.\s?korean?|the north|kim jong[- ]un|mansudae"
     r"|the regime|kim's government|workers' party of korea|korean people's army|reconnaissance general bureau"
-    r"|chongryon|komid)\b"
+    r"|chongryon|komid"
+    # The UN's sanctions committee on North Korea and its panel, named without the country in reporting on it.
+    r"|panel of experts|1718 committee)\b"
 )
 _WORKER_NOUN = (
     r"workers?|labou?rers?|labou?r|workforce|manpower|employees?|staff|waitress(?:es)?|builders?|loggers?"

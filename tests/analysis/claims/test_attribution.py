@@ -1,0 +1,33 @@
+"""Attributions say who reports, never who the sentence is about."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.claims.attribution import without_attributions
+from analysis.claims.quantities import prepare_text
+from analysis.claims.slots import gate, subject
+
+
+@pytest.mark.parametrize(("sentence", "reported"), [
+    ("Most of the pay is taken by the state, defectors say.", "most of the pay is taken by the state"),
+    ("According to defectors, most of the pay is taken by the state.", "most of the pay is taken by the state"),
+    ("Defectors say most of the pay is taken by the state.", "most of the pay is taken by the state"),
+    ("A researcher at the institute told reporters that the workers earn little.", "the workers earn little"),
+    # The report goes on about its speakers: they stay.
+    ("The soldiers said they were sent to Kursk.", "the soldiers said they were sent to kursk"),
+    ("North Korean workers earn little.", "north korean workers earn little"),
+])
+def test_the_report_is_kept_and_the_attribution_taken_out(sentence: str, reported: str) -> None:
+    assert " ".join(without_attributions(prepare_text(sentence)).split()).rstrip(".") == reported
+
+
+@pytest.mark.parametrize(("sentence", "passes"), [
+    ("Most of what North Korean workers earn abroad is taken by the state, defectors say.", True),
+    ("According to former soldiers, North Korean workers in Russia toil for 18 hours a day.", True),
+    ("North Korean defectors say they were beaten by guards.", False),  # about the defectors themselves
+    ("North Korean soldiers were sent to Kursk, officials said.", False),
+])
+def test_roles_in_attributions_never_decide_the_subject(sentence: str, passes: bool) -> None:
+    claim = subject(prepare_text("Most of what North Korean workers earn abroad is taken by the state."))
+    assert gate(subject(prepare_text(sentence)), claim)[0] is passes
