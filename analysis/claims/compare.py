@@ -52,6 +52,10 @@ class Side:
         return slots.negated_sectors(self.prepared)
 
     @cached_property
+    def actors(self) -> frozenset[str]:
+        return slots.actors(self.prepared)
+
+    @cached_property
     def profile(self) -> frozenset[str]:
         return slots.profile(self.prepared)
 
@@ -274,6 +278,8 @@ def compare(sentence: Side, claim: Side) -> list[Difference]:
             differences.append(Difference("sector", ", ".join(sorted(denied)), "not " + ", ".join(sorted(denied))))
     if claim.profile:
         differences.extend(_compare_sets("profile", sentence.profile, claim.profile, hierarchical=False))
+    if claim.actors:
+        differences.extend(_compare_sets("actor", sentence.actors, claim.actors, hierarchical=False))
     if claim.direction and sentence.direction and sentence.direction != claim.direction:
         differences.append(Difference("direction", claim.direction, sentence.direction))
     if claim.movement and sentence.movement and sentence.movement != claim.movement:

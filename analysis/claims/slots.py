@@ -260,6 +260,28 @@ def negated_sectors(text: str) -> frozenset[str]:
     return frozenset(name for match in _NEGATED_RE.finditer(text) for name in _SECTORS.names(match.group(0)))
 
 
+# Who takes, holds, estimates or reports: the actors of labour claims that are not places ("taken by the state",
+# "a UN special rapporteur estimated"). Countries are the place slot's; an actor changed is an update.
+_ACTORS = _Lexicon(
+    {
+        "the north korean state": r"the state|the regime|the government in pyongyang|the authorities in pyongyang"
+        r"|pyongyang|the (?:ruling )?party|state coffers|the treasury in pyongyang",
+        "employers": r"(?:their |the |russian |chinese |local )?employers?|(?:the )?contractors?",
+        "brokers": r"brokers?|middlem[ae]n|intermediar(?:y|ies)|agents|agencies that recruit",
+        "the un": r"un (?:special )?rapporteur|special rapporteur|un panel|panel of experts|un sanctions monitors"
+        r"|sanctions monitors|un monitors|un experts|un investigators",
+        "the us government": r"us state department|state department|us treasury|treasury department|washington",
+        "south korean intelligence": r"nis|national intelligence service|south korean intelligence"
+        r"|south korea's (?:spy|intelligence) agency|seoul's (?:spy|intelligence) (?:agency|service)|spy agency",
+    }
+)
+
+
+def actors(text: str) -> frozenset[str]:
+    """The actors a sentence names (``_ACTORS``), leaving out those it denies ("rather than the state")."""
+    return frozenset(_ACTORS.names(_NEGATED_RE.sub(" ", text)))
+
+
 def profile(text: str) -> frozenset[str]:
     """What a sentence says about who the workers are: "women"/"men", "young"/"older"."""
     return _PROFILE.names(text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.claims import ClaimMatcher
+from analysis.claims.model import Claim
 from analysis.claims.quantities import extract_quantities, prepare_text
 from analysis.claims.slots import negated_sectors, permission, visas
 
@@ -79,3 +80,17 @@ def test_a_changed_slot_makes_an_update(matcher: ClaimMatcher, sentence: str, cl
 def test_a_count_of_one_person_is_not_a_changed_figure(matcher: ClaimMatcher) -> None:
     match = matcher.match("2016년 4월 중국 내 북한 식당에서 일하던 종업원 12명과 지배인 1명이 집단 탈북해 한국에 입국했다.")
     assert (match.label, match.claim_id) == ("corroborates", "K22"), match
+
+
+@pytest.mark.parametrize(("sentence", "label", "changed"), [
+    ("Most of what North Korean workers earn abroad is taken by the regime as loyalty fees.", "corroborates", None),
+    ("Most of what North Korean workers earn abroad is handed to Pyongyang as loyalty fees.", "corroborates", None),
+    ("Most of what North Korean workers earn abroad is kept by their Russian employers.", "updates", "employers"),
+    ("Most of what North Korean workers earn abroad ends up with Chinese middlemen rather than the state.",
+     "updates", "brokers"),
+])
+def test_the_actor_who_takes_the_pay_is_a_slot(sentence: str, label: str, changed: str | None) -> None:
+    claim = Claim("K06", "Most of what North Korean workers earn abroad is taken by the state as so-called loyalty fees.")
+    explanation = ClaimMatcher([claim], semantic=False).explain(sentence)
+    assert explanation.match.label == label
+    assert [d.new for d in explanation.differences if d.slot == "actor"] == ([changed] if changed else [])
