@@ -237,20 +237,29 @@ class ClaimMatcher:
         # Among near-ties, a claim that states the kind of quantity the sentence states (a share, a count of
         # workers) is the one the figure speaks to; then, the claim the sentence agrees with. A figureless claim
         # ("most of the pay") agrees with any figure, so it must not win over the claim that has the figure.
+        # Then the claim whose source or actor the sentence names ("a UN special rapporteur estimated").
         stated = _amount_kinds(item.side)
         best, differences = min(compared, key=lambda pair: (
-            not (stated & _amount_kinds(self._analysed[self._index(pair[0].claim_id)].side)), len(pair[1]) > 0))
+            not (stated & _amount_kinds(self._claim_side(pair[0]))), len(pair[1]) > 0,
+            not (item.side.actors & self._claim_side(pair[0]).actors)))
         confidence = round(min(1.0, 0.5 + abs(best.similarity - MIN_SIMILARITY)), 3)
         if differences:
             reasons = tuple(f"{d.slot} changed: {d.old} -> {d.new}" for d in differences)
             olds = tuple(d.old for d in differences)
             news = tuple(d.new for d in differences)
             return ClaimMatch("updates", best.claim_id, confidence, best.similarity, olds, news, reasons), differences
+        novelty = _adds_without_figure(item.side, self._claim_side(best))
+        if novelty:
+            reason = f"a claim of its own: it says {novelty}, which {best.claim_id} does not, and not its figure"
+            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
         reason = "same subject; every figure, place, sector and direction compatible"
         return ClaimMatch("corroborates", best.claim_id, confidence, best.similarity, reasons=(reason,)), ()
 
     def _index(self, claim_id: str) -> int:
         return self._positions[claim_id]
+
+    def _claim_side(self, candidate: Candidate) -> Side:
+        return self._analysed[self._index(candidate.claim_id)].side
 
     def match_many(self, sentences: Sequence[str], processes: int = 1) -> list[ClaimMatch]:
         """The verdict on each sentence, scoring all sentences against all claims in one cdist call.
@@ -299,6 +308,19 @@ def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:
     if subject is None:
         return None
     return {key: sorted(value) if isinstance(value, frozenset) else value for key, value in vars(subject).items()}
+
+
+def _adds_without_figure(sentence: Side, claim: Side) -> str:
+    """What a sentence says that a figure claim does not (a place or sector of its own) when it leaves out the
+    claim's figure: "North Korea sends medical staff to Africa to earn currency" is not "workers sent abroad earn
+    North Korea $500m a year", whose figure is what it claims. Empty when the sentence is no such novelty."""
+    kinds = _amount_kinds(claim)
+    if not kinds or kinds & _amount_kinds(sentence):
+        return ""
+    places = sentence.places - slots.place_closure(claim.places) - {"abroad"}
+    sectors = sentence.sectors - claim.sectors
+    added = sorted(places) + sorted(sectors)
+    return ", ".join(added)
 
 
 def _amount_kinds(side: Side) -> set[str]:

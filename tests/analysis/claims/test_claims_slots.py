@@ -94,3 +94,18 @@ def test_the_actor_who_takes_the_pay_is_a_slot(sentence: str, label: str, change
     explanation = ClaimMatcher([claim], semantic=False).explain(sentence)
     assert explanation.match.label == label
     assert [d.new for d in explanation.differences if d.slot == "actor"] == ([changed] if changed else [])
+
+
+K28 = Claim("K28", "Workers sent abroad were earning North Korea an estimated $500m a year.")
+
+
+@pytest.mark.parametrize(("sentence", "label"), [
+    # A place or trade of its own and no figure: another claim, not the figure claim restated.
+    ("North Korea has sent doctors and nurses to several African countries to earn foreign currency.", "new"),
+    ("North Korean workers sent abroad earn the regime about $500m a year, mostly in Russia.", "corroborates"),
+    ("Workers North Korea sends abroad earn it hundreds of millions of dollars a year.", "corroborates"),
+    ("North Korean workers sent abroad earn the regime $800m a year.", "updates"),
+])
+def test_a_sentence_that_adds_its_own_place_and_omits_the_figure_is_a_claim_of_its_own(sentence: str,
+                                                                                       label: str) -> None:
+    assert ClaimMatcher([K28], semantic=False).match(sentence).label == label
