@@ -23,7 +23,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
-from analysis.claims import semantic
 from analysis.claims.model import Claim
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
@@ -51,7 +50,7 @@ def default_workers() -> int:
     return max(1, min(4, (os.cpu_count() or 2) - 1))
 
 
-def _executor(workers: int) -> ProcessPoolExecutor:
+def _executor(workers: int, model: bool) -> ProcessPoolExecutor:
     global _pool, _pool_size
     with _lock:
         # A pool whose worker died is broken for good (every submit raises): replace it, however it broke.
@@ -59,9 +58,10 @@ def _executor(workers: int) -> ProcessPoolExecutor:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             context = multiprocessing.get_context("forkserver")
-            # crawler.warm loads the semantic model once in the fork server, shared by every worker it forks;
-            # with the signal switched off (claims.semantic: false) it is never loaded.
-            context.set_forkserver_preload(["crawler.processing", *(["crawler.warm"] if semantic.enabled() else [])])
+            # crawler.warm loads the semantic model once in the fork server, shared by every worker it forks, when
+            # the crawl will use it (claims to match, claims.semantic on); otherwise it is never loaded. The fork
+            # server outlives the pool: its preload is decided by the first pool of the process.
+            context.set_forkserver_preload(["crawler.processing", *(["crawler.warm"] if model else [])])
             _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                     initializer=_exit_with_owner, initargs=(os.getpid(),)), workers
         return _pool
@@ -71,9 +71,9 @@ def _noop(number: int) -> int:
     return number
 
 
-def _started(workers: int) -> ProcessPoolExecutor:
+def _started(workers: int, model: bool) -> ProcessPoolExecutor:
     global _started_pool
-    pool = _executor(workers)
+    pool = _executor(workers, model)
     # One round trip per worker: every process is up (the fork server has imported the extraction code).
     try:
         list(pool.map(_noop, range(workers)))
@@ -85,24 +85,24 @@ def _started(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-async def _ready(workers: int) -> ProcessPoolExecutor:
+async def _ready(workers: int, model: bool) -> ProcessPoolExecutor:
     """The pool, started in a thread the first time: starting the fork server waits for it to import the
     extraction code (about a second), and a submit meanwhile waits on the pool's lock; neither may stall
     the event loop."""
     with _lock:
         pool = _pool if _pool is _started_pool and _pool_size == workers else None
-    return pool if pool is not None else await asyncio.to_thread(_started, workers)
+    return pool if pool is not None else await asyncio.to_thread(_started, workers, model)
 
 
-async def warm_up(workers: int | None) -> None:
-    """Start the worker pool now, ahead of the first crawl: its fork server imports the extraction code and
-    loads the semantic model (a second or two of CPU), which the first poll would otherwise wait for. A failure
-    is logged; the first crawl tries again."""
+async def warm_up(workers: int | None, *, model: bool) -> None:
+    """Start the worker pool now, ahead of the first crawl: its fork server imports the extraction code and,
+    with ``model``, loads the semantic model (a second or two of CPU), which the first poll would otherwise
+    wait for. A failure is logged; the first crawl tries again."""
     count = default_workers() if workers is None else workers
     if count <= 0:
         return
     try:
-        await _ready(count)
+        await _ready(count, model)
     except Exception as exc:  # the crawl starts the pool itself and reports what goes wrong there
         logger.warning("extraction workers could not be started ahead of the first crawl: %s", exc)
 
@@ -202,7 +202,7 @@ class PageWorkers:
         # The worker needs the text, not the raw body: don't pickle the bytes twice.
         light = _without_body(page)
         digest = self.claims.digest if self.claims else None
-        pool = await _ready(self.workers)
+        pool = await _ready(self.workers, self._semantic)
         loop = asyncio.get_running_loop()
         try:
             processed: ProcessedPage = await asyncio.wait_for(loop.run_in_executor(
@@ -222,6 +222,14 @@ class PageWorkers:
 
 def _without_body(page: FetchedPage) -> FetchedPage:
     return replace(page, body=b"")
+
+
+def forkserver_pid() -> int | None:
+    """The process id of the fork server the workers are forked from, if it runs (for benchmarks: it loads the
+    extraction code and the semantic model, CPU that no worker's own usage shows)."""
+    from multiprocessing import forkserver
+
+    return getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
 
 
 def worker_pids() -> list[int]:

@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from analysis.claims import semantic
 from analysis.cron import cron_trigger
 from crawler.runner import preload
 from crawler.workers import warm_up
@@ -94,7 +95,8 @@ class Daemon:
         self.health.scheduler_running(True)
         self._install_signals(loop)
         # The workers (and the semantic model) come up while the health endpoint starts and the first poll waits.
-        warming = asyncio.ensure_future(warm_up(self.settings.crawl.workers))
+        # The semantic model is loaded ahead unless the config switches the signal off (claims.semantic).
+        warming = asyncio.ensure_future(warm_up(self.settings.crawl.workers, model=semantic.enabled()))
         self._running.add(warming)
         warming.add_done_callback(self._running.discard)
         lag = asyncio.ensure_future(watch_loop_lag(self.metrics))

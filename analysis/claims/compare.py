@@ -84,11 +84,6 @@ class Side:
     def permission(self) -> str | None:
         return slots.permission(self.prepared)
 
-    @cached_property
-    def figure_values(self) -> dict[str, tuple[float, ...]]:
-        """The values of each amount kind's points, vague magnitudes left out: what :func:`shared_figures` uses."""
-        return {kind: tuple(p.value for p in points if not p.is_magnitude) for kind, points in self.amounts.items()}
-
 
 def _single(quantity: Quantity) -> bool:
     """A count of one ("1명", "one manager"): it names a person, never a figure a claim reports."""
@@ -194,23 +189,6 @@ def _compare_amounts(sentence: Side, claim: Side, kind: str) -> list[Difference]
         if not agree:
             differences.append(Difference(kind, _closest(point, peers).text, point.text))
     return differences
-
-
-def shared_figures(sentence: Side, claim: Side) -> int:
-    """How many of the sentence's amounts (not years) agree with one of the claim's: evidence of the same claim."""
-    shared = 0
-    claim_values = claim.figure_values
-    for kind, values in sentence.figure_values.items():
-        others = claim_values[kind]
-        if not others:
-            continue
-        for value in values:
-            # Two figures that are not magnitudes agree as counts_agree says: by values_agree.
-            for other in others:
-                if values_agree(value, other):
-                    shared += 1
-                    break
-    return shared
 
 
 def _years(quantities: tuple[Quantity, ...]) -> set[int]:

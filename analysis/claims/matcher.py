@@ -18,7 +18,7 @@ from typing import Any, Literal
 from analysis.claims import semantic as semantic_signal
 from analysis.claims import slots
 from analysis.claims.candidates import TOP_K, CandidateIndex
-from analysis.claims.compare import Difference, Side, compare, shared_figures
+from analysis.claims.compare import Difference, Side, compare
 from analysis.claims.glossary import glosses_in
 from analysis.claims.model import Claim
 from analysis.claims.native import NATIVE_SCRIPT_RE
@@ -34,11 +34,15 @@ MIN_SIMILARITY = 0.52
 TIE_MARGIN = 0.05
 _FUZZY_WEIGHT = 0.5
 BETA: float | None = 2.0
-# Added to the similarity when the sentence repeats one of the claim's amounts (years excluded).
+# Added to the similarity when the sentence states the kind of amount the claim states (a count, a share, money,
+# hours; years excluded), whatever its value: a sentence that differs from another only in its figure gets the
+# same similarity, so the figure alone decides between corroborates and updates, as the policy's table says.
 FIGURE_BONUS = 0.1
 # The semantic signal's cosine that stands for MIN_SIMILARITY: where matched and new sentences part on the
 # labelled sets (bench/embedding_bench.py), higher for English against English claims than across languages.
 SEMANTIC_CUT = {"same": 0.75, "cross": 0.55}
+# English whose closest claim by wording is this similar is matched without the semantic signal.
+CLEARLY_CLOSE = 0.85
 _NO_DPRK = "subject gate: sentence does not mention North Korea"
 # "IT" as a word, also where Chinese or Japanese write it on ("朝鲜IT人员").
 _IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
@@ -210,7 +214,7 @@ class ClaimMatcher:
             if semantic is not None:
                 # Either signal can carry a claim: wording (fuzzy, coverage) or meaning, on the same scale.
                 similarity = max(similarity, MIN_SIMILARITY + semantic - cut)
-            if shared_figures(item.side, self._analysed[index].side):
+            if _amount_kinds(item.side) & _amount_kinds(self._analysed[index].side):
                 similarity += FIGURE_BONUS
             if index in best and best[index].similarity >= similarity:
                 continue
@@ -276,17 +280,18 @@ class ClaimMatcher:
         analysed = {sentence: analyse(sentence) for sentence in dict.fromkeys(sentences)}
         scored = list(dict.fromkeys(item.canonical for item in analysed.values() if item.subject.mentions_dprk))
         tops = dict(zip(scored, self._top(scored), strict=True))
-        asked = [sentence for sentence, item in analysed.items() if item.subject.mentions_dprk]
+        candidates = {sentence: self._candidates(item, tops[item.canonical]) if item.subject.mentions_dprk else []
+                      for sentence, item in analysed.items()}
+        # Meaning is asked only where wording is not enough: text in another language, or English whose closest
+        # claim by wording is not clearly close (embedding a sentence costs more than all the rest of matching).
+        asked = [sentence for sentence, item in analysed.items()
+                 if item.subject.mentions_dprk and _needs_meaning(item, candidates[sentence])]
         cosines = self._cosines(asked)
-        row = {sentence: number for number, sentence in enumerate(asked)}
-        verdicts = {}
-        for sentence, item in analysed.items():
-            candidates = []
-            if item.subject.mentions_dprk:
-                near = None if cosines is None else cosines[row[sentence]]
-                candidates = self._candidates(item, tops[item.canonical], near)
-            verdicts[sentence] = self._decide(item, candidates)[0]
-        return [verdicts[sentence] for sentence in sentences]
+        if cosines is not None:
+            for number, sentence in enumerate(asked):
+                candidates[sentence] = self._candidates(analysed[sentence], tops[analysed[sentence].canonical],
+                                                        cosines[number])
+        return [self._decide(analysed[sentence], candidates[sentence])[0] for sentence in sentences]
 
     def match(self, sentence: str) -> ClaimMatch:
         """The verdict on one sentence."""
@@ -308,6 +313,15 @@ def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:
     if subject is None:
         return None
     return {key: sorted(value) if isinstance(value, frozenset) else value for key, value in vars(subject).items()}
+
+
+def _needs_meaning(item: _Analysed, candidates: list[Candidate]) -> bool:
+    """Whether the semantic signal may change a verdict: always for text in another script; for English, unless
+    wording alone already puts a claim past ``CLEARLY_CLOSE`` (where meaning never changed a verdict on the
+    labelled sets)."""
+    if NATIVE_SCRIPT_RE.search(item.text):
+        return True
+    return not candidates or candidates[0].similarity < CLEARLY_CLOSE
 
 
 def _adds_without_figure(sentence: Side, claim: Side) -> str:

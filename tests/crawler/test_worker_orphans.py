@@ -19,7 +19,7 @@ OWNER = """
 import json, sys, time
 from multiprocessing import forkserver, resource_tracker
 from crawler import workers
-workers._started(2)
+workers._started(2, False)
 print(json.dumps({"workers": workers.worker_pids(), "fork_server": forkserver._forkserver._forkserver_pid,
                   "resource_tracker": resource_tracker._resource_tracker._pid}), flush=True)
 time.sleep(600)

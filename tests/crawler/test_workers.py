@@ -30,7 +30,7 @@ def page() -> FetchedPage:
 def test_a_pool_broken_before_it_started_is_replaced() -> None:
     workers.shutdown()
     try:
-        pool = workers._executor(1)
+        pool = workers._executor(1, False)
         # A worker that dies (out of memory, killed) before the pool has started breaks it for good.
         with pytest.raises(Exception):  # noqa: B017 (BrokenProcessPool or the worker's exit, by timing)
             pool.submit(os._exit, 1).result(timeout=60)

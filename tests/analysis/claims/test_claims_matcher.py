@@ -77,3 +77,18 @@ def test_report_as_dict_shape(matcher: ClaimMatcher, dev_examples: list[Example]
     assert set(data) >= {"macro_f1", "accuracy", "claim_accuracy", "per_class", "confusion"}
     assert set(data["per_class"]) == {"corroborates", "updates", "new"}
     assert set(data["per_class"]["new"]) == {"precision", "recall", "f1", "support"}
+
+
+@pytest.mark.parametrize(("template", "claim_id", "stated"), [
+    ("Officials in Seoul say the number of North Korean workers sent to Russia could exceed {}.", "K01", "50,000"),
+    ("North Korean labourers in Russia toil up to {} hours a day, according to former workers.", "K03", "18"),
+    ("Over {} North Korean workers entered Russia in 2024, Seoul's spy agency said.", "K02", "10,000"),
+])
+def test_sentences_that_differ_only_in_their_figure_get_consistent_verdicts(matcher: ClaimMatcher, template: str,
+                                                                             claim_id: str, stated: str) -> None:
+    figures = {"K01": ["5,000", "15,000", "20,000", "50,000", "70,000"], "K03": ["12", "14", "16", "18", "20"],
+               "K02": ["9,500", "10,000", "12,000", "20,000"]}[claim_id]
+    for figure in figures:
+        match = matcher.match(template.format(figure))
+        expected = "corroborates" if figure == stated else "updates"
+        assert (match.label, match.claim_id) == (expected, claim_id), (figure, match)
