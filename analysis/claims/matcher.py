@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from analysis.claims import semantic as semantic_signal
@@ -41,8 +41,11 @@ FIGURE_BONUS = 0.1
 # The semantic signal's cosine that stands for MIN_SIMILARITY: where matched and new sentences part on the
 # labelled sets (bench/embedding_bench.py), higher for English against English claims than across languages.
 SEMANTIC_CUT = {"same": 0.75, "cross": 0.55}
-# English whose closest claim by wording is this similar is matched without the semantic signal.
-CLEARLY_CLOSE = 0.85
+# Verdicts kept per matcher (about 1 KiB each): the sentences of a few thousand articles.
+VERDICT_CACHE = 20_000
+# English whose closest claim by wording is at least this similar, or less than the floor, is matched without the
+# semantic signal (see _needs_meaning).
+CLEARLY_CLOSE, MEANING_FLOOR = 0.75, 0.4
 _NO_DPRK = "subject gate: sentence does not mention North Korea"
 # "IT" as a word, also where Chinese or Japanese write it on ("朝鲜IT人员").
 _IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
@@ -122,6 +125,7 @@ class _Analysed:
         return canonical_text(self.prepared, list(self.side.quantities))
 
 
+@lru_cache(maxsize=8192)  # a sentence is analysed by the matcher and again by the store (its figures, subject)
 def analyse(text: str) -> _Analysed:
     """Normalise a raw sentence or claim text into everything matching needs."""
     # "IT" (information technology) is told from the pronoun "it" by case, before casefolding loses it.
@@ -148,6 +152,7 @@ class ClaimMatcher:
         self.semantic = semantic_signal.enabled() if semantic is None else semantic
         self._raw_texts = [text for claim in self.claims for text in (claim.text, *claim.paraphrases)]
         self._vectors: Any = None
+        self._verdicts: dict[str, ClaimMatch] = {}  # oldest first (see _match_serial)
         self._analysed = [analyse(claim.text) for claim in self.claims]
         self._positions = {claim.id: index for index, claim in enumerate(self.claims)}
         # The texts retrieval scores against: each claim's own, then its paraphrases; each with its claim.
@@ -277,13 +282,25 @@ class ClaimMatcher:
         return self._match_serial(sentences)
 
     def _match_serial(self, sentences: Sequence[str]) -> list[ClaimMatch]:
-        analysed = {sentence: analyse(sentence) for sentence in dict.fromkeys(sentences)}
+        # A verdict depends on the text and the claims alone: a sentence seen before (the background paragraph in
+        # every article of an outlet, the unchanged sentences of an article's next version, a wire copy carried
+        # by several outlets) is not matched again.
+        verdicts = self._verdicts
+        unseen = [sentence for sentence in dict.fromkeys(sentences) if sentence not in verdicts]
+        if unseen:
+            for sentence, verdict in zip(unseen, self._match_unseen(unseen), strict=True):
+                verdicts[sentence] = verdict
+            while len(verdicts) > VERDICT_CACHE:
+                del verdicts[next(iter(verdicts))]
+        return [verdicts[sentence] for sentence in sentences]
+
+    def _match_unseen(self, sentences: Sequence[str]) -> list[ClaimMatch]:
+        analysed = {sentence: analyse(sentence) for sentence in sentences}
         scored = list(dict.fromkeys(item.canonical for item in analysed.values() if item.subject.mentions_dprk))
         tops = dict(zip(scored, self._top(scored), strict=True))
         candidates = {sentence: self._candidates(item, tops[item.canonical]) if item.subject.mentions_dprk else []
                       for sentence, item in analysed.items()}
-        # Meaning is asked only where wording is not enough: text in another language, or English whose closest
-        # claim by wording is not clearly close (embedding a sentence costs more than all the rest of matching).
+        # Meaning is asked only where it can change the verdict (_needs_meaning).
         asked = [sentence for sentence, item in analysed.items()
                  if item.subject.mentions_dprk and _needs_meaning(item, candidates[sentence])]
         cosines = self._cosines(asked)
@@ -316,12 +333,13 @@ def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:
 
 
 def _needs_meaning(item: _Analysed, candidates: list[Candidate]) -> bool:
-    """Whether the semantic signal may change a verdict: always for text in another script; for English, unless
-    wording alone already puts a claim past ``CLEARLY_CLOSE`` (where meaning never changed a verdict on the
-    labelled sets)."""
+    """Whether the semantic signal may change a verdict: always for text in another script; for English, only
+    where the closest claim by wording is neither clearly close (``CLEARLY_CLOSE``) nor far (``MEANING_FLOOR``):
+    on the labelled English sets, meaning changed no verdict outside that band, and embedding a sentence costs
+    more than all the rest of matching it."""
     if NATIVE_SCRIPT_RE.search(item.text):
         return True
-    return not candidates or candidates[0].similarity < CLEARLY_CLOSE
+    return bool(candidates) and MEANING_FLOOR <= candidates[0].similarity < CLEARLY_CLOSE
 
 
 def _adds_without_figure(sentence: Side, claim: Side) -> str:

@@ -87,12 +87,15 @@ def _claim_length(sentence: str) -> bool:
     return len(sentence) + len(_DENSE_RE.findall(sentence)) >= MIN_CHARS and len(sentence) <= MAX_CHARS
 
 
-def claims_digest(claims: Sequence[Claim]) -> str:
-    """A fingerprint of the claims a matcher uses: it changes whenever a claim is added, edited or retired."""
-    payload = [
+def claims_digest(claims: Sequence[Claim], *, semantic: bool = False) -> str:
+    """A fingerprint of the claims a matcher uses, and of whether it uses the semantic signal: it changes whenever
+    a claim is added, edited or retired, or the signal is switched."""
+    payload: list[object] = [
         [c.id, c.text, c.subject, [[f.value, f.unit, f.qualifier] for f in c.figures], c.status, list(c.paraphrases)]
         for c in sorted(claims, key=lambda claim: claim.id)
     ]
+    if semantic:
+        payload.append("semantic")
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -109,4 +112,5 @@ class KnownClaims:
         """Built from ``claims``; retired ones are left out. ``semantic``: use the semantic signal (None: as
         this process is configured, see ``analysis.claims.semantic.configure``)."""
         active = [claim for claim in claims if claim.status == "active"]
-        return cls(ClaimMatcher(active, semantic=semantic), claims_digest(active), len(active))
+        matcher = ClaimMatcher(active, semantic=semantic)
+        return cls(matcher, claims_digest(active, semantic=matcher.semantic), len(active))

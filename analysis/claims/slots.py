@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from analysis.claims.alternation import by_first_letter
 from analysis.claims.attribution import without_attributions
@@ -343,6 +344,7 @@ def _worker_nationalities(text: str) -> tuple[bool, bool]:
     return dprk, foreign
 
 
+@lru_cache(maxsize=16384)  # a sentence is read by the article context, the matcher and the store alike
 def subject(text: str) -> Subject:
     """The subject of a prepared sentence: nationality, roles and whether it speaks of work at all."""
     dprk_workers, foreign_workers = _worker_nationalities(text)
