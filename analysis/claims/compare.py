@@ -177,6 +177,9 @@ def _closest(point: Quantity, candidates: list[Quantity]) -> Quantity:
 def _compare_amounts(sentence: Side, claim: Side, kind: str) -> list[Difference]:
     exact = kind in ("hours", "percent", "resolution")
     claim_points = claim.amounts[kind]
+    paired = _paired_ranges(sentence, claim, kind)
+    if paired is not None:
+        return paired
     differences: list[Difference] = []
     for point in sentence.amounts[kind]:
         peers = [other for other in claim_points if _units_compatible(point, other)]
@@ -188,6 +191,22 @@ def _compare_amounts(sentence: Side, claim: Side, kind: str) -> list[Difference]
             agree = any(counts_agree(point, other) for other in peers)
         if not agree:
             differences.append(Difference(kind, _closest(point, peers).text, point.text))
+    return differences
+
+
+def _paired_ranges(sentence: Side, claim: Side, kind: str) -> list[Difference] | None:
+    """A range against a range ("10 to 14 hours" and "between 12 and 16"): low end against low end, high against
+    high; None when the two do not state one range each."""
+    ranges = [[q for q in side.quantities if q.kind == kind] for side in (sentence, claim)]
+    if any(len(found) != 1 or not found[0].is_range for found in ranges):
+        return None
+    (stated,), (claimed,) = ranges
+    exact = kind in ("hours", "percent", "resolution")
+    differences = []
+    for new, old in ((stated.low, claimed.low), (stated.high, claimed.high)):
+        same = math.isclose(new, old, abs_tol=0.01) if exact else values_agree(new, old)
+        if not same:
+            differences.append(Difference(kind, f"{old:g}", f"{new:g}"))
     return differences
 
 

@@ -19,13 +19,31 @@ from dataclasses import dataclass
 from analysis.claims import slots
 from analysis.claims.quantities import prepare_text
 
-_WORKERS = r"workers|labou?rers|employees|men|women|staff|people|builders|loggers|waitresses"
-# English references to people named earlier, each with what it stands for.
-_ENGLISH = (
+# Nouns for the workers an article is about, trades included ("the developers", "these seamstresses").
+_PEOPLE = r"men|women|people"
+_WORKERS = (
+    r"workers|labou?rers|employees|staff|builders|loggers|waitresses|hands|crews?|workforce"
+    r"|developers|programmers|coders|engineers|specialists|technicians|seamstresses|deminers|sappers|nationals"
+    r"|personnel|recruits|migrants|fishermen|miners|welders|labou?r force"
+)
+_PEERS = r"colleagues|co-workers|coworkers|fellow workers|comrades|compatriots|workmates|crew"
+# English references to people named earlier, each with what it stands for. A noun names its people whatever the
+# sentence says of them ("men like these", "the developers"); a pronoun counts only in a sentence about work.
+_NOUNS = (
+    # "men like these", "workers like him", "women like her": people of the article's kind.
+    # People named by sex alone are the article's workers: "the men" are "the North Korean men workers".
+    (re.compile(rf"\b(?P<noun>{_PEOPLE})\s+like\s+(?:these|those|them|him|her|us|me)\b", re.IGNORECASE),
+     r"North Korean \g<noun> workers"),
+    (re.compile(rf"\b(?P<noun>{_WORKERS})\s+like\s+(?:these|those|them|him|her|us|me)\b", re.IGNORECASE),
+     r"North Korean \g<noun>"),
+    (re.compile(rf"\b(?P<det>[Tt]hese|[Tt]hose|[Ss]uch|[Tt]he)\s+(?P<noun>{_PEOPLE})\b"),
+     r"\g<det> North Korean \g<noun> workers"),
     (re.compile(rf"\b(?P<det>[Tt]hese|[Tt]hose|[Ss]uch|[Tt]he)\s+(?P<noun>{_WORKERS})\b"),
      r"\g<det> North Korean \g<noun>"),
+    (re.compile(rf"\b(?:he|she|i) and (?:his|her|my) (?:{_PEERS})\b", re.IGNORECASE), "North Korean workers"),
+)
+_PRONOUNS = (
     (re.compile(r"\b[Tt]heir\b"), "the North Korean workers'"),
-    (re.compile(r"\b(?:he|she) and (?:his|her) fellow workers\b", re.IGNORECASE), "North Korean workers"),
     (re.compile(r"\bthem\b"), "North Korean workers"),
     (re.compile(r"(?:^|(?<=[,;:]\s))[Tt]hey\b"), "North Korean workers"),
 )
@@ -41,6 +59,7 @@ _NATIVE = (
 # Words that make a sentence worth reading in context: it speaks of work, pay, hours, papers or conditions.
 _ABOUT_WORK_RE = re.compile(
     r"\b(?:work\w*|wages?|pay|paid|salar\w+|earn\w*|income|hours?|shifts?|passports?|visas?|dormitor\w+|minders?"
+    r"|take home|hand(?:s|ed)? over|per cent|percent|a month|monthly|annual\w*|a week"
     r"|sent|dispatch\w*|hired|employ\w*|labou?r\w*|jobs?|sites?|factor\w+|camps?|days? off|months?|a day|a year)\b"
 )
 
@@ -81,14 +100,22 @@ def read_in_context(sentence: str, context: Context) -> str | None:
     found = slots.subject(prepared)
     if found.mentions_dprk or found.foreign_workers:
         return None
-    if not _ABOUT_WORK_RE.search(prepared) and not slots.sectors(prepared, sentence):
-        return None
-    for pattern, replacement in (*_ENGLISH, *_NATIVE):
-        rewritten, count = pattern.subn(replacement, sentence, count=1)
-        if count:
-            break
-    else:
-        return None
+    rewritten = _rewrite(sentence, _NOUNS)
+    if rewritten is None:
+        if not _ABOUT_WORK_RE.search(prepared) and not slots.sectors(prepared, sentence):
+            return None
+        rewritten = _rewrite(sentence, (*_PRONOUNS, *_NATIVE))
+        if rewritten is None:
+            return None
     if context.place and not slots.places(prepare_text(rewritten)):
         rewritten = f"{rewritten.rstrip().rstrip('.')} (in {context.place.title()})."
     return rewritten
+
+
+def _rewrite(sentence: str, patterns: Sequence[tuple[re.Pattern[str], str]]) -> str | None:
+    """The sentence with the first reference that one of ``patterns`` finds written out; None if none does."""
+    for pattern, replacement in patterns:
+        rewritten, count = pattern.subn(replacement, sentence, count=1)
+        if count:
+            return rewritten
+    return None

@@ -32,6 +32,9 @@ Label = Literal["corroborates", "updates", "new"]
 MIN_SIMILARITY = 0.52
 # Candidates this close to the best are near-ties: the one the sentence agrees with best wins.
 TIE_MARGIN = 0.05
+# How far below the closest claim a claim that states the sentence's kind of amount may be and still take it,
+# when the closest states none ("the state takes 50 per cent" is the share claim's, not "most of the pay").
+KIND_MARGIN = 0.15
 _FUZZY_WEIGHT = 0.5
 BETA: float | None = 2.0
 # Added to the similarity when the sentence states the kind of amount the claim states (a count, a share, money,
@@ -242,14 +245,22 @@ class ClaimMatcher:
             reason = f"nearest claim {best.claim_id} too dissimilar ({best.similarity:.2f} < {MIN_SIMILARITY})"
             return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
         ties = [c for c in passing if c.similarity >= max(MIN_SIMILARITY, best.similarity - TIE_MARGIN)]
+        stated = _amount_kinds(item.side)
+        if stated and not stated & _amount_kinds(self._claim_side(best)):
+            # The closest claim does not state the sentence's kind of amount: a claim that does is the one the
+            # figure speaks to, when it is close enough to be a candidate at all.
+            ties += [c for c in passing if c not in ties and stated & _amount_kinds(self._claim_side(c))
+                     and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
         compared = [(c, tuple(compare(item.side, self._analysed[self._index(c.claim_id)].side))) for c in ties]
         # Among near-ties, a claim that states the kind of quantity the sentence states (a share, a count of
         # workers) is the one the figure speaks to; then, the claim the sentence agrees with. A figureless claim
-        # ("most of the pay") agrees with any figure, so it must not win over the claim that has the figure.
-        # Then the claim whose source or actor the sentence names ("a UN special rapporteur estimated").
-        stated = _amount_kinds(item.side)
+        # ("most of the pay") agrees with any figure, so it must not win over the claim that has the figure. Then
+        # the claim that differs from the sentence in the fewest slots.
+        # Then the claim whose figure has the sentence's shape (a range for a range), and the claim whose source
+        # or actor the sentence names ("a UN special rapporteur estimated").
         best, differences = min(compared, key=lambda pair: (
-            not (stated & _amount_kinds(self._claim_side(pair[0]))), len(pair[1]) > 0,
+            not (stated & _amount_kinds(self._claim_side(pair[0]))), len(pair[1]),
+            _shape(item.side) != _shape(self._claim_side(pair[0])),
             not (item.side.actors & self._claim_side(pair[0]).actors)))
         confidence = round(min(1.0, 0.5 + abs(best.similarity - MIN_SIMILARITY)), 3)
         if differences:
@@ -257,9 +268,9 @@ class ClaimMatcher:
             olds = tuple(d.old for d in differences)
             news = tuple(d.new for d in differences)
             return ClaimMatch("updates", best.claim_id, confidence, best.similarity, olds, news, reasons), differences
-        novelty = _adds_without_figure(item.side, self._claim_side(best))
+        novelty = _novelty(item.side, self._claim_side(best))
         if novelty:
-            reason = f"a claim of its own: it says {novelty}, which {best.claim_id} does not, and not its figure"
+            reason = f"a claim of its own, not {best.claim_id}: {novelty}"
             return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
         reason = "same subject; every figure, place, sector and direction compatible"
         return ClaimMatch("corroborates", best.claim_id, confidence, best.similarity, reasons=(reason,)), ()
@@ -342,22 +353,42 @@ def _needs_meaning(item: _Analysed, candidates: list[Candidate]) -> bool:
     return bool(candidates) and MEANING_FLOOR <= candidates[0].similarity < CLEARLY_CLOSE
 
 
-def _adds_without_figure(sentence: Side, claim: Side) -> str:
-    """What a sentence says that a figure claim does not (a place or sector of its own) when it leaves out the
-    claim's figure: "North Korea sends medical staff to Africa to earn currency" is not "workers sent abroad earn
-    North Korea $500m a year", whose figure is what it claims. Empty when the sentence is no such novelty."""
+def _novelty(sentence: Side, claim: Side) -> str:
+    """What makes a sentence a claim of its own rather than a figure claim's corroboration, or "" if nothing does:
+    a kind of amount the claim does not state, and none that it does ("a typical monthly wage is $30,000" is not
+    "Mongolia had 1,200 workers"); or, leaving out the claim's figure, a place or sector of its own ("North Korea
+    sends medical staff to Africa" is not "workers sent abroad earn North Korea $500m a year")."""
     kinds = _amount_kinds(claim)
-    if not kinds or kinds & _amount_kinds(sentence):
+    stated = _amount_kinds(sentence)
+    if not kinds or kinds & stated:
         return ""
+    if stated:
+        return f"it states {', '.join(sorted(stated))}, the claim {', '.join(sorted(kinds))}"
     places = sentence.places - slots.place_closure(claim.places) - {"abroad"}
     sectors = sentence.sectors - claim.sectors
     added = sorted(places) + sorted(sectors)
-    return ", ".join(added)
+    return f"it says {', '.join(added)}, which the claim does not, and not its figure" if added else ""
+
+
+# Money said of one person ("each", "a single worker") is another quantity than money said of all of them.
+_PER_PERSON_RE = re.compile(
+    r"\b(?:each|apiece|per (?:worker|person|head|capita)|a single|an individual|individually|some of (?:them|the)"
+    r"|(?:a|an|one|every)\s+(?:[\w-]+\s+){0,4}?(?:worker|labou?rer|developer|programmer|employee)(?!s))\b"
+)
+
+
+def _shape(side: Side) -> bool:
+    """Whether a text's amounts include a range."""
+    return any(quantity.is_range for quantity in side.quantities if quantity.kind not in ("year", "date"))
 
 
 def _amount_kinds(side: Side) -> set[str]:
-    """The kinds of amount a text states (counts, money, shares, hours), leaving out years and dates."""
-    return {quantity.kind for quantity in side.quantities if quantity.kind not in ("year", "date")}
+    """The kinds of amount a text states (counts, money, shares, hours), leaving out years and dates; money is
+    ``money per person`` where the text says it is one person's."""
+    kinds: set[str] = {quantity.kind for quantity in side.quantities if quantity.kind not in ("year", "date")}
+    if "money" in kinds and _PER_PERSON_RE.search(side.prepared):
+        kinds = (kinds - {"money"}) | {"money per person"}
+    return kinds
 
 
 def _confidence_new(similarity: float) -> float:

@@ -24,6 +24,8 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     (r"united states|america|american|washington|u(?<!\wu)\.s\.", " us "),
     (r"un security council|security council|unsc|united nations", " un "),
     (r"information technology|tech firms?|technology companies|tech companies|technology firms?", " infotech "),
+    # Trades of IT work: "developers", "programmers" and "coders" are the claims' "IT workers".
+    (r"(?:software |it |web )?(?:developers|programmers|coders|software engineers)", " infotech workers "),
     (r"apart from|besides|in addition to|as well as|beyond", " besides "),
     (r"overseas|abroad|outside the country|in other countries", " abroad "),
     (r"building sites?|construction sites?|building projects?|construction projects?|builders?", " construction "),

@@ -153,6 +153,7 @@ _DPRK_RE = re.compile(
 _WORKER_NOUN = (
     r"workers?|labou?rers?|labou?r|workforce|manpower|employees?|staff|waitress(?:es)?|builders?|loggers?"
     r"|deminers?|mine-clearers?|specialists|crews?|welders|seamstresses|migrants?|nationals"
+    r"|developers|programmers|coders|engineers|technicians|miners|fishermen|sappers|personnel"
 )
 # "student" and "tourist" in "on student and tourist visas" name kinds of visa, not who the sentence is about.
 _NOT_A_VISA = r"(?!(?:\s*(?:,|and|or|·|/)\s*[\w-]+)*\s*visas?\b)"
@@ -174,8 +175,12 @@ _WORKER_RE = re.compile(rf"\b(?:{_WORKER_NOUN})\b")
 _LABOUR_RE = re.compile(
     rf"\b(?:{_WORKER_NOUN}|working|worked|employed|employment|jobs?|hired|dispatch\w*|deployed"
     r"|repatriat\w+|work permits?|work authoris\w+|to work|put to work|camps|sites|factories|plants|workshops"
-    # Pay is earned by work: "the money North Koreans make overseas", "their wages".
-    r"|wages?|salar(?:y|ies)|earnings|(?:earn\w*|make|made|making)\s+(?:\w+\s+)?(?:abroad|overseas))\b"
+    # Pay is earned by work: "the money North Koreans make overseas", "their wages", "the women's monthly pay".
+    r"|wages?|salar(?:y|ies)|earnings|(?:earn\w*|make|made|making)\s+(?:\w+\s+)?(?:abroad|overseas)"
+    r"|(?:their|his|her|monthly|daily|weekly|annual|yearly|average|typical|take-home|(?:wo)?m[ae]n's|workers')\s+pay"
+    # Working time: "shifts of 19 hours", "days of twenty-one hours", "a 14-hour working day".
+    r"|shifts?|working (?:days?|hours|weeks?)|workdays?|hours a day|hours every day|hours per day|\d+[- ]hour days?"
+    r"|days of (?:[\w-]+ )?hours)\b"
     r"|(?<!stopped )(?<!ceased )(?<!halted )\bwork(?:s)?\s+(?:abroad|overseas|in|on|at|for|as|long|up)\b"
 )
 # Events a sentence may report that change what it is about when the claim reports no such thing.
