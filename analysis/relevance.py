@@ -248,6 +248,7 @@ DEFAULT_TOPIC = Topic(
             ),
             labour=(
                 "worker*", "labourer*", "laborer*", "labour", "labor", "workforce", "manpower", "dispatch*",
+                "programmer*", "software developer*", "IT specialist*",
             ),
             exclude=(
                 "Workers' Party", "Workers Party", "Labour Party", "Labor Party", "Party of Labour",

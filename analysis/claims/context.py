@@ -36,11 +36,13 @@ _NOUNS = (
      r"North Korean \g<noun> workers"),
     (re.compile(rf"\b(?P<noun>{_WORKERS})\s+like\s+(?:these|those|them|him|her|us|me)\b", re.IGNORECASE),
      r"North Korean \g<noun>"),
-    (re.compile(rf"\b(?P<det>[Tt]hese|[Tt]hose|[Ss]uch|[Tt]he)\s+(?P<noun>{_PEOPLE})\b"),
-     r"\g<det> North Korean \g<noun> workers"),
-    (re.compile(rf"\b(?P<det>[Tt]hese|[Tt]hose|[Ss]uch|[Tt]he)\s+(?P<noun>{_WORKERS})\b"),
-     r"\g<det> North Korean \g<noun>"),
-    (re.compile(rf"\b(?:he|she|i) and (?:his|her|my) (?:{_PEERS})\b", re.IGNORECASE), "North Korean workers"),
+    # "these young women", "the Korean-speaking labourers": up to two words describing them between.
+    (re.compile(rf"\b(?P<det>[Tt]hese|[Tt]hose|[Ss]uch|[Tt]he)\s+(?P<adj>(?:[a-z][\w-]*\s+){{0,2}}?)(?P<noun>{_PEOPLE})\b"),
+     r"\g<det> \g<adj>North Korean \g<noun> workers"),
+    (re.compile(rf"\b(?P<det>[Tt]hese|[Tt]hose|[Ss]uch|[Tt]he)\s+(?P<adj>(?:[a-z][\w-]*\s+){{0,2}}?)(?P<noun>{_WORKERS})\b"),
+     r"\g<det> \g<adj>North Korean \g<noun>"),
+    (re.compile(rf"\b(?:he|she|i|him|her|me) and (?:his|her|my) (?:{_PEERS})\b", re.IGNORECASE),
+     "North Korean workers"),
 )
 _PRONOUNS = (
     (re.compile(r"\b[Tt]heir\b"), "the North Korean workers'"),
@@ -83,12 +85,20 @@ def article_context(sentences: Sequence[str], title: str = "") -> Context:
     """The context of an article from its title and sentences: about North Korean workers when any of them says
     so, with the place its North Korean workers are in when all such sentences name the same one country."""
     about = [prepare_text(text) for text in (title, *sentences) if text]
-    about = [text for text in about if slots.subject(text).dprk_workers]
+    about = [text for text in about if about_dprk_workers(slots.subject(text))]
     if not about:
         return NO_CONTEXT
-    countries = Counter(place for text in about for place in slots.places(text) if place in _COUNTRIES)
+    # A region stands for its country ("in Jilin": in China).
+    countries = Counter(place for text in about for place in slots.place_closure(slots.places(text))
+                        if place in _COUNTRIES)
     place = next(iter(countries)) if len(countries) == 1 else None
     return Context(dprk_workers=True, place=place)
+
+
+def about_dprk_workers(subject: slots.Subject) -> bool:
+    """North Korean workers by name, or North Koreans and their work in one sentence ("North Korean women at the
+    plant rioted over unpaid wages")."""
+    return subject.dprk_workers or (subject.mentions_dprk and subject.labour and not subject.foreign_workers)
 
 
 def read_in_context(sentence: str, context: Context) -> str | None:
@@ -98,9 +108,13 @@ def read_in_context(sentence: str, context: Context) -> str | None:
         return None
     prepared = prepare_text(sentence)
     found = slots.subject(prepared)
-    if found.mentions_dprk or found.foreign_workers:
+    if found.dprk_workers or found.foreign_workers:
         return None
+    # A sentence naming North Korea may still name its workers only through the article ("Pyongyang will send
+    # 70,000 men like these to Russia"); a pronoun in it is North Korea's own, not the workers'.
     rewritten = _rewrite(sentence, _NOUNS)
+    if rewritten is None and found.mentions_dprk:
+        return None
     if rewritten is None:
         if not _ABOUT_WORK_RE.search(prepared) and not slots.sectors(prepared, sentence):
             return None

@@ -41,6 +41,8 @@ BETA: float | None = 2.0
 # hours; years excluded), whatever its value: a sentence that differs from another only in its figure gets the
 # same similarity, so the figure alone decides between corroborates and updates, as the policy's table says.
 FIGURE_BONUS = 0.1
+# And this much more when the two amounts have the same shape (a range and a range, a figure and a figure).
+SHAPE_BONUS = 0.05
 # The semantic signal's cosine that stands for MIN_SIMILARITY: where matched and new sentences part on the
 # labelled sets (bench/embedding_bench.py), higher for English against English claims than across languages.
 SEMANTIC_CUT = {"same": 0.75, "cross": 0.55}
@@ -222,8 +224,9 @@ class ClaimMatcher:
             if semantic is not None:
                 # Either signal can carry a claim: wording (fuzzy, coverage) or meaning, on the same scale.
                 similarity = max(similarity, MIN_SIMILARITY + semantic - cut)
-            if _amount_kinds(item.side) & _amount_kinds(self._analysed[index].side):
-                similarity += FIGURE_BONUS
+            claim_side = self._analysed[index].side
+            if _amount_kinds(item.side) & _amount_kinds(claim_side):
+                similarity += FIGURE_BONUS + (SHAPE_BONUS if _shape(item.side) == _shape(claim_side) else 0.0)
             if index in best and best[index].similarity >= similarity:
                 continue
             passed, reason = slots.gate(item.subject, self._analysed[index].subject)
@@ -372,7 +375,7 @@ def _novelty(sentence: Side, claim: Side) -> str:
 
 # Money said of one person ("each", "a single worker") is another quantity than money said of all of them.
 _PER_PERSON_RE = re.compile(
-    r"\b(?:each|apiece|per (?:worker|person|head|capita)|a single|an individual|individually|some of (?:them|the)"
+    r"\b(?:each|apiece|per (?:worker|person|head|capita)|a single|an individual|individually|some of"
     r"|(?:a|an|one|every)\s+(?:[\w-]+\s+){0,4}?(?:worker|labou?rer|developer|programmer|employee)(?!s))\b"
 )
 

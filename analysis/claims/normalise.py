@@ -39,6 +39,13 @@ _PHRASES: tuple[tuple[str, str], ...] = (
         " intelligence ",
     ),
     (r"repatriat\w+|sen[dt]\s+(?:\w+\s+){0,3}home|sen[dt]\s+(?:\w+\s+){0,3}back", " repatriate "),
+    # Pay that changes hands: what "goes to the state" is what the state takes; what workers take home they keep.
+    (r"go(?:es)? to|went to|handed (?:over )?to|hand(?:s|ed)? over|surrender(?:s|ed)?|remit(?:s|ted)? to"
+     r"|turned over to|paid (?:in)?to", " taken "),
+    (r"take home|takes home|took home|taking home|left with|get to keep|gets to keep|stays? with|remains? with",
+     " keep "),
+    (r"let in(?:to)?|lets in(?:to)?|admitted(?: to| into)?|allowed in(?:to)?|took in", " enter "),
+    (r"pull(?:s|ed)? in|bring(?:s)? in|rake(?:s|d)? in|take(?:s)? in", " earn "),
 )
 # One pass for all variants: a named group per variant; at any position the earlier variant wins.
 _PHRASE_RE = re.compile("|".join(f"(?P<p{index}>{pattern})" for index, (pattern, _) in enumerate(_PHRASES)))

@@ -100,6 +100,11 @@ _MAGNITUDE_RE = re.compile(
 _HYPHEN_PREFIX_RE = re.compile(r"(?:mid|early|late|pre|post|end)-$")
 _RANGE_GAP_RE = re.compile(r"^\s*(?:-|–|—|to|and)\s*(?:(?:about|around|some)\s+)?$")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+(?:\w+\s+){0,1}$")
+_CHANGE_BEFORE_RE = re.compile(
+    r"\b(?:fell|fall(?:en|s|ing)?|rose|ris(?:en|es|ing)|increas\w+|decreas\w+|drop\w*|grew|grow\w*|climb\w*"
+    r"|jump\w*|cut|reduc\w+|rais\w+|went|gone|up|down|chang\w+|revis\w+|mov\w+|shift\w+|halv\w+|doubl\w+)\s+"
+    r"(?:\w+\s+){0,3}from\s+(?:\w+\s+)?$"
+)
 _BETWEEN_BEFORE_RE = re.compile(r"\bbetween\s+(?:\w+\s+){0,1}$")
 # "resolution 2397", "resolution no. 2397", "resolutions 2375 and 2397", and with the body or punctuation between
 # ("the same resolution, 2397", glossed "resolution security council 2397").
@@ -312,7 +317,10 @@ def _joinable(text: str, first: _Raw, second: _Raw) -> bool:
     opening = text[max(0, first.start - 20) : first.start]
     if gap.startswith("and"):
         return bool(_BETWEEN_BEFORE_RE.search(opening))
-    return not _FROM_BEFORE_RE.search(opening)
+    if not _FROM_BEFORE_RE.search(opening):
+        return True
+    # "from 10 to 12 hours" is a range; "fell from 30,000 to 11,500" is a change between two figures.
+    return not _CHANGE_BEFORE_RE.search(text[max(0, first.start - 40) : first.start])
 
 
 def _build(text: str, first: _Raw, last: _Raw) -> Quantity:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from analysis.claims.context import article_context, read_in_context
+from analysis.claims.context import about_dprk_workers, article_context, read_in_context
 from analysis.claims.matcher import ClaimMatch, ClaimMatcher, analyse
 from analysis.claims.model import Claim
 from analysis.relevance import TopicMatcher
@@ -69,9 +69,7 @@ def match_article(text: str, topic: TopicMatcher, matcher: ClaimMatcher, title: 
     verdicts = matcher.match_many([read_as or sentence for _, sentence, read_as in candidates])
     found = []
     for (index, sentence, read_as), verdict in zip(candidates, verdicts, strict=True):
-        analysed = analyse(read_as or sentence)
-        subject = analysed.subject
-        about = subject.dprk_workers or (subject.mentions_dprk and subject.labour and not subject.foreign_workers)
+        about = about_dprk_workers(analyse(read_as or sentence).subject)
         figures = tuple(quantity.text for quantity in analyse(sentence).side.quantities)
         if read_as is not None:
             verdict = replace(verdict, reasons=(*verdict.reasons, f"{CONTEXT_REASON}: {read_as}"))

@@ -109,3 +109,34 @@ K28 = Claim("K28", "Workers sent abroad were earning North Korea an estimated $5
 def test_a_sentence_that_adds_its_own_place_and_omits_the_figure_is_a_claim_of_its_own(sentence: str,
                                                                                        label: str) -> None:
     assert ClaimMatcher([K28], semantic=False).match(sentence).label == label
+
+
+K26 = Claim("K26", "A single North Korean IT worker abroad can earn more than $300,000 a year.")
+K30 = Claim("K30", "North Korean workers abroad typically work between 12 and 16 hours a day.")
+K03 = Claim("K03", "North Korean labourers in Russia are made to work for as long as 18 hours a day.")
+K06 = Claim("K06", "Most of what North Korean workers earn abroad is taken by the state as so-called loyalty fees.")
+K35 = Claim("K35", "As much as 90% of a North Korean overseas worker's wages goes to the state.")
+
+
+@pytest.mark.parametrize(("sentence", "claim_id", "old", "new"), [
+    # One person's money is the per-person claim's, not the national revenue's.
+    ("North Korean IT workers can each earn more than $360,000 a year.", "K26", ("$300,000",), ("$360,000",)),
+    ("North Korean workers sent abroad were earning North Korea $800m a year.", "K28", ("$500m",), ("$800m",)),
+    # A range is compared end to end with the range claim.
+    ("North Korean workers abroad spend anywhere from 10 to 14 hours a day on the job.", "K30", ("12", "16"),
+     ("10", "14")),
+    ("North Korean labourers in Russia work up to 21 hours a day.", "K03", ("18",), ("21",)),
+    # A share goes to the claim stating a share, not to the figureless "most of the pay".
+    ("The state takes 50 per cent of what North Korean workers earn abroad.", "K35", ("90%",), ("50 per cent",)),
+])
+def test_a_figure_goes_to_the_claim_that_states_its_kind_and_shape(sentence: str, claim_id: str,
+                                                                   old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    match = ClaimMatcher([K26, K28, K30, K03, K06, K35], semantic=False).match(sentence)
+    assert (match.label, match.claim_id, match.old_values, match.new_values) == ("updates", claim_id, old, new)
+
+
+def test_a_sentence_stating_only_another_kind_of_amount_is_a_claim_of_its_own() -> None:
+    k34 = Claim("K34", "Mongolia had about 1,200 North Korean workers in 2017 and promised to send them home.")
+    match = ClaimMatcher([k34], semantic=False).match(
+        "A typical monthly wage for North Korean workers in Mongolia in 2017 was $300.")
+    assert match.label == "new" and "the claim count" in match.reasons[0]

@@ -40,6 +40,16 @@ def test_an_article_about_north_korean_workers_gives_its_context() -> None:
     ("他们每天工作16小时。", "朝鲜劳工每天工作16小时。 (in Russia)."),
     ("Их зарплата почти полностью уходит государству.",
      "северокорейские рабочие зарплата почти полностью уходит государству (in Russia)."),
+    # Nouns name the article's people whatever the sentence says of them; men and women are its workers.
+    ("Moscow could take in 80,000 men like these.", "Moscow could take in 80,000 North Korean men workers."),
+    ("About 600 workers like him were in Mongolia.", "About 600 North Korean workers were in Mongolia."),
+    ("These young women earn $300 a month.", "These young North Korean women workers earn $300 a month (in Russia)."),
+    ("The developers can top $240,000 each.", "The North Korean developers can top $240,000 each (in Russia)."),
+    ("It runs to 17 hours a day for him and his colleagues.",
+     "It runs to 17 hours a day for North Korean workers (in Russia)."),
+    # A sentence naming North Korea may still name its workers only through the article.
+    ("Pyongyang will send 70,000 men like these to Russia.",
+     "Pyongyang will send 70,000 North Korean men workers to Russia."),
 ])
 def test_references_are_written_out(sentence: str, read_as: str) -> None:
     assert read_in_context(sentence, Context(dprk_workers=True, place="russia")) == read_as
@@ -51,6 +61,7 @@ def test_references_are_written_out(sentence: str, read_as: str) -> None:
     ("Chinese workers say their shifts last 12 hours.", Context(True)),  # about other workers
     ("Officials declined to comment on the report.", Context(True)),  # no reference, nothing about work
     ("They declined to comment.", Context(True)),  # a reference, but not about work
+    ("Pyongyang said they would comply.", Context(True)),  # a pronoun in a sentence naming North Korea is its own
 ])
 def test_sentences_that_need_no_context_are_left_alone(sentence: str, context: Context) -> None:
     assert read_in_context(sentence, context) is None
@@ -70,3 +81,9 @@ def test_the_same_sentences_in_an_article_about_someone_else_stay_unmatched(topi
                                                                            matcher: ClaimMatcher) -> None:
     article = ARTICLE.replace("North Korean", "Uzbek").replace("South Korean intelligence", "Officials")
     assert all(match.match.label == "new" for match in match_article(article, topic, matcher))
+
+
+def test_north_koreans_and_their_work_in_one_sentence_make_the_context() -> None:
+    lead = "North Korean women at a seafood plant in Jilin rioted over unpaid wages in January 2024."
+    assert article_context([lead]) == Context(dprk_workers=True, place="china")
+    assert article_context(["North Korean women crossed into China."]) == NO_CONTEXT  # nothing about work
