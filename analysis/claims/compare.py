@@ -196,18 +196,18 @@ def _compare_amounts(sentence: Side, claim: Side, kind: str) -> list[Difference]
 
 def _paired_ranges(sentence: Side, claim: Side, kind: str) -> list[Difference] | None:
     """A range against a range ("10 to 14 hours" and "between 12 and 16"): low end against low end, high against
-    high; None when the two do not state one range each."""
+    high, and one difference of the two whole ranges when either end changed ("12–16" → "10–14"); None when the
+    two do not state one range each."""
     ranges = [[q for q in side.quantities if q.kind == kind] for side in (sentence, claim)]
     if any(len(found) != 1 or not found[0].is_range for found in ranges):
         return None
     (stated,), (claimed,) = ranges
     exact = kind in ("hours", "percent", "resolution")
-    differences = []
-    for new, old in ((stated.low, claimed.low), (stated.high, claimed.high)):
-        same = math.isclose(new, old, abs_tol=0.01) if exact else values_agree(new, old)
-        if not same:
-            differences.append(Difference(kind, f"{old:g}", f"{new:g}"))
-    return differences
+    same = [math.isclose(new, old, abs_tol=0.01) if exact else values_agree(new, old)
+            for new, old in ((stated.low, claimed.low), (stated.high, claimed.high))]
+    if all(same):
+        return []
+    return [Difference(kind, f"{claimed.low:g}–{claimed.high:g}", f"{stated.low:g}–{stated.high:g}")]
 
 
 def _years(quantities: tuple[Quantity, ...]) -> set[int]:

@@ -61,7 +61,7 @@ _NATIVE = (
 # Words that make a sentence worth reading in context: it speaks of work, pay, hours, papers or conditions.
 _ABOUT_WORK_RE = re.compile(
     r"\b(?:work\w*|wages?|pay|paid|salar\w+|earn\w*|income|hours?|shifts?|passports?|visas?|dormitor\w+|minders?"
-    r"|take home|hand(?:s|ed)? over|per cent|percent|a month|monthly|annual\w*|a week"
+    r"|take home|hand(?:s|ed)? over|per cent|percent|a month|monthly|annual\w*|a week|defect\w*|escap\w*|fle[de]\w*"
     r"|sent|dispatch\w*|hired|employ\w*|labou?r\w*|jobs?|sites?|factor\w+|camps?|days? off|months?|a day|a year)\b"
 )
 

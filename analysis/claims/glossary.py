@@ -94,11 +94,16 @@ class _Index:
                     else:
                         literal.setdefault(word[0], []).append((word, gloss))
         self.literal = {char: sorted(words, key=lambda pair: -len(pair[0])) for char, words in literal.items()}
-        # Longest first: the first alternative that matches at a position wins.
+        # Longest first: the first alternative that matches at a position wins. One regex per first letter, so a
+        # position tries only the words that can start there.
         russian.sort(key=lambda entry: -len(entry[1]))
-        self.russian_first = frozenset(word[0] for _, word, _ in russian)
-        self.russian = re.compile("|".join(f"({pattern})" for pattern, _, _ in russian))
-        self.russian_glosses = tuple(gloss for _, _, gloss in russian)
+        by_first: dict[str, list[tuple[str, str]]] = {}
+        for pattern, word, gloss in russian:
+            by_first.setdefault(word[0], []).append((pattern, gloss))
+        self.russian = {
+            char: (re.compile("|".join(f"({pattern})" for pattern, _ in entries)), tuple(g for _, g in entries))
+            for char, entries in by_first.items()
+        }
 
     def scan(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, gloss) of every lexicon word in ``text``, left to right, not overlapping."""
@@ -106,10 +111,11 @@ class _Index:
         position, length = 0, len(text)
         while position < length:
             char = text[position]
-            if char in self.russian_first and (position == 0 or not _is_word_char(text[position - 1])):
-                match = self.russian.match(text, position)
+            russian = self.russian.get(char)
+            if russian is not None and (position == 0 or not _is_word_char(text[position - 1])):
+                match = russian[0].match(text, position)
                 if match is not None and match.lastindex:
-                    found.append((position, match.end(), self.russian_glosses[match.lastindex - 1]))
+                    found.append((position, match.end(), russian[1][match.lastindex - 1]))
                     position = max(match.end(), position + 1)
                     continue
             for word, gloss in self.literal.get(char, ()):
@@ -133,8 +139,10 @@ def _index() -> _Index:
 
 # Negation of what is named, in the order English reads it ("rather than X"): Korean and Japanese mark it after
 # the words ("건설 현장이 아니라", "建設現場ではなく"), Chinese and Russian before ("而不是", "а не", "не на").
+_SPACES_RE = re.compile(r"[ \t]{2,}")
+# "\b" before each word: without it one word can be split several ways, and the search backtracks badly.
 _NEGATED_AFTER_RE = re.compile(
-    r"((?:\s*[a-z][a-z'-]*){1,4})\s*(?:이|가|은|는)?\s*(?:아니라|아닌|ではなく|でなく|じゃなく)"
+    r"((?:\s*\b[a-z][a-z'-]*){1,4})\s*(?:이|가|은|는)?\s*(?:아니라|아닌|ではなく|でなく|じゃなく)"
 )
 _NEGATED_BEFORE = {"而不是": "rather than", "而非": "rather than", "不是": "rather than", "而是": " . ",
                    "а не": "rather than", "не на": "not on", "не в": "not in"}  # fmt: skip
@@ -153,7 +161,8 @@ def gloss(text: str) -> str:
         pieces.append(f" {english} ")
         cursor = end
     pieces.append(text[cursor:])
-    text = "".join(pieces)
+    # One space between words: glossing leaves runs of them, and slot patterns read "stopped issuing" as written.
+    text = _SPACES_RE.sub(" ", "".join(pieces))
     text = _NEGATED_AFTER_RE.sub(lambda match: f" rather than {match.group(1).strip()} . ", text)
     return _NEGATED_BEFORE_RE.sub(lambda match: f" {_NEGATED_BEFORE[match.group(0)]} ", text)
 

@@ -178,6 +178,7 @@ _LABOUR_RE = re.compile(
     # Pay is earned by work: "the money North Koreans make overseas", "their wages", "the women's monthly pay".
     r"|wages?|salar(?:y|ies)|earnings|(?:earn\w*|make|made|making)\s+(?:\w+\s+)?(?:abroad|overseas)"
     r"|(?:their|his|her|monthly|daily|weekly|annual|yearly|average|typical|take-home|(?:wo)?m[ae]n's|workers')\s+pay"
+    r"|what (?:[\w-]+\s+){1,6}earn"
     # Working time: "shifts of 19 hours", "days of twenty-one hours", "a 14-hour working day".
     r"|shifts?|working (?:days?|hours|weeks?)|workdays?|hours a day|hours every day|hours per day|\d+[- ]hour days?"
     r"|days of (?:[\w-]+ )?hours)\b"

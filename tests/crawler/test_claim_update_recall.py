@@ -82,10 +82,6 @@ def test_reported_values_are_read_as_quantities_or_as_printed(bench: ModuleType)
         1_200_000_000, 2500, 11490, 1200, 22}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the matcher misses claim updates in sentences that name the workers through the "
-                          "article, complements and word figures, monthly pay (run bench/claim_update_recall.py "
-                          "--misses); remove this mark once recall reaches 0.95")
 def test_at_least_95_percent_of_figure_edits_in_claim_sentences_make_a_claim_updated_event(
         measured: Any, bench: ModuleType) -> None:
     misses = "\n".join(f"{o.miss}: {o.sentence} ({o.label} {o.matched_claim}; {'; '.join(o.reasons)})"

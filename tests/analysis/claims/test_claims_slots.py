@@ -123,8 +123,8 @@ K35 = Claim("K35", "As much as 90% of a North Korean overseas worker's wages goe
     ("North Korean IT workers can each earn more than $360,000 a year.", "K26", ("$300,000",), ("$360,000",)),
     ("North Korean workers sent abroad were earning North Korea $800m a year.", "K28", ("$500m",), ("$800m",)),
     # A range is compared end to end with the range claim.
-    ("North Korean workers abroad spend anywhere from 10 to 14 hours a day on the job.", "K30", ("12", "16"),
-     ("10", "14")),
+    ("North Korean workers abroad spend anywhere from 10 to 14 hours a day on the job.", "K30", ("12–16",),
+     ("10–14",)),
     ("North Korean labourers in Russia work up to 21 hours a day.", "K03", ("18",), ("21",)),
     # A share goes to the claim stating a share, not to the figureless "most of the pay".
     ("The state takes 50 per cent of what North Korean workers earn abroad.", "K35", ("90%",), ("50 per cent",)),
