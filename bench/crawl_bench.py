@@ -601,7 +601,8 @@ def table(result: dict[str, Any]) -> str:
                      f"{s['server_cpu_s_median']:.2f} |")
     start = result.get("start")
     if start:
-        lines.append(f"| labourwatch start: workers{'' if result['config'].get('no_semantic') else ' + semantic model'}"
+        model = not (result["config"].get("no_semantic") or result["config"].get("no_claims"))
+        lines.append(f"| labourwatch start: workers{' + semantic model' if model else ''}"
                      f", once per process | {start['wall_s_median']:.2f} | | | {start['cpu_s_median']:.2f} | "
                      f"{start['peak_rss_mib_median']:.0f} | |")
     r = cold["ratio"]

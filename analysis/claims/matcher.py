@@ -347,13 +347,15 @@ def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:
 
 
 def _needs_meaning(item: _Analysed, candidates: list[Candidate]) -> bool:
-    """Whether the semantic signal may change a verdict: always for text in another script; for English, only
-    where the closest claim by wording is neither clearly close (``CLEARLY_CLOSE``) nor far (``MEANING_FLOOR``):
-    on the labelled English sets, meaning changed no verdict outside that band, and embedding a sentence costs
-    more than all the rest of matching it."""
+    """Whether the semantic signal may change a verdict: where the closest claim by wording (glossed wording, for
+    other languages) is not clearly close (``CLEARLY_CLOSE``); and, for English, not far either (``MEANING_FLOOR``).
+    On the labelled sets, meaning changed no verdict outside that band, and embedding a sentence costs more than
+    all the rest of matching it. Text in other scripts keeps the signal below the band: a word the lexicon lacks
+    leaves only meaning to find its claim."""
+    close = bool(candidates) and candidates[0].similarity >= CLEARLY_CLOSE
     if NATIVE_SCRIPT_RE.search(item.text):
-        return True
-    return bool(candidates) and MEANING_FLOOR <= candidates[0].similarity < CLEARLY_CLOSE
+        return not close
+    return bool(candidates) and not close and candidates[0].similarity >= MEANING_FLOOR
 
 
 def _novelty(sentence: Side, claim: Side) -> str:
