@@ -273,8 +273,22 @@ class ClaimMatcher:
             return ClaimMatch("updates", best.claim_id, confidence, best.similarity, olds, news, reasons), differences
         novelty = _novelty(item.side, self._claim_side(best))
         if novelty:
-            reason = f"a claim of its own, not {best.claim_id}: {novelty}"
-            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+            # What the closest claim lacks, another close one may state: "most are now put to work on farms" is
+            # not the scale claim's figure but the sector claim's update.
+            others = [c for c in passing if c is not best
+                      and c.similarity >= max(MIN_SIMILARITY, passing[0].similarity - KIND_MARGIN)
+                      and not _novelty(item.side, self._claim_side(c))]
+            if not others:
+                reason = f"a claim of its own, not {best.claim_id}: {novelty}"
+                return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+            best = others[0]
+            differences = tuple(compare(item.side, self._claim_side(best)))
+            confidence = round(min(1.0, 0.5 + abs(best.similarity - MIN_SIMILARITY)), 3)
+            if differences:
+                reasons = tuple(f"{d.slot} changed: {d.old} -> {d.new}" for d in differences)
+                return ClaimMatch("updates", best.claim_id, confidence, best.similarity,
+                                  tuple(d.old for d in differences), tuple(d.new for d in differences),
+                                  reasons), differences
         reason = "same subject; every figure, place, sector and direction compatible"
         return ClaimMatch("corroborates", best.claim_id, confidence, best.similarity, reasons=(reason,)), ()
 

@@ -127,6 +127,7 @@ _BAN_RE = re.compile(
 )
 _ALLOW_RE = re.compile(
     r"\b(?:allow(?:ed|s|ing)?|permitted|permits? (?:countries|states|them|workers)|let (?:countries|states)"
+    r"|free(?:ly)? to (?:leave|go|come)|(?:may|can) (?:leave|go out|come and go)|leave freely|come and go"
     r"|continu\w+ (?:to (?:issue|grant|hire|employ|send)|issuing|granting|hiring)|resum\w+|lift\w* (?:the )?ban)\b"
 )
 _INCREASE = r"ris(?:e|es|ing|en)|rose|increas\w*|grow|grew|grown|growing|more (?:frequent|common|often)"
@@ -181,7 +182,9 @@ _LABOUR_RE = re.compile(
     r"|what (?:[\w-]+\s+){1,6}earn"
     # Working time: "shifts of 19 hours", "days of twenty-one hours", "a 14-hour working day".
     r"|shifts?|working (?:days?|hours|weeks?)|workdays?|hours a day|hours every day|hours per day|\d+[- ]hour days?"
-    r"|days of (?:[\w-]+ )?hours)\b"
+    r"|days of (?:[\w-]+ )?hours"
+    # Verbs of the trades: "sew garments", "assemble phones", "toil".
+    r"|sew(?:s|ing|n|ed)?|stitch\w*|assembl\w+|toil\w*)\b"
     r"|(?<!stopped )(?<!ceased )(?<!halted )\bwork(?:s)?\s+(?:abroad|overseas|in|on|at|for|as|long|up)\b"
 )
 # Events a sentence may report that change what it is about when the claim reports no such thing.
