@@ -38,7 +38,6 @@ GAZETTEER: dict[str, tuple[str, tuple[str, ...]]] = {
     "karelia": ("karelia|karelian|petrozavodsk", _RU),
     "murmansk": ("murmansk", _RU),
     "arkhangelsk": ("arkhangelsk", _RU),
-    "leningrad oblast": ("leningrad oblast|leningrad region", _RU),
     "kursk": ("kursk", _RU),
     "belgorod": ("belgorod", _RU),
     "rostov": ("rostov|rostov-on-don", _RU),
