@@ -379,6 +379,10 @@ def _novelty(sentence: Side, claim: Side) -> str:
     sends medical staff to Africa" is not "workers sent abroad earn North Korea $500m a year")."""
     kinds = _amount_kinds(claim)
     stated = _amount_kinds(sentence)
+    predicates = stated & _PREDICATE_KINDS
+    if not kinds and predicates:
+        # Pay and working hours are what a sentence stating them is about; a claim stating neither is not it.
+        return f"it states {', '.join(sorted(predicates))}, which the claim does not"
     if not kinds or kinds & stated:
         return ""
     if stated:
@@ -398,6 +402,10 @@ _PER_PERSON_RE = re.compile(
 )
 
 
+# Amounts that are a sentence's predicate rather than a detail of it ("paid $300 a month", "18-hour shifts").
+_PREDICATE_KINDS = frozenset({"money", "money per person", "hours"})
+
+
 def _shape(side: Side) -> bool:
     """Whether a text's amounts include a range."""
     return any(quantity.is_range for quantity in side.quantities if quantity.kind not in ("year", "date"))
@@ -407,7 +415,9 @@ def _amount_kinds(side: Side) -> set[str]:
     """The kinds of amount a text states (counts, money, shares, hours), leaving out years and dates; money is
     ``money per person`` where the text says it is one person's."""
     kinds: set[str] = {quantity.kind for quantity in side.quantities if quantity.kind not in ("year", "date")}
-    if "money" in kinds and _PER_PERSON_RE.search(side.prepared):
+    # Money by the month, week or day is a wage: one person's (a state's revenue is counted by the year).
+    wage = any(q.kind == "money" and q.period in ("month", "week", "day", "hour") for q in side.quantities)
+    if "money" in kinds and (wage or _PER_PERSON_RE.search(side.prepared)):
         kinds = (kinds - {"money"}) | {"money per person"}
     return kinds
 

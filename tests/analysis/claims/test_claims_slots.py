@@ -140,3 +140,14 @@ def test_a_sentence_stating_only_another_kind_of_amount_is_a_claim_of_its_own() 
     match = ClaimMatcher([k34], semantic=False).match(
         "A typical monthly wage for North Korean workers in Mongolia in 2017 was $300.")
     assert match.label == "new" and "the claim count" in match.reasons[0]
+
+
+@pytest.mark.parametrize("sentence", [
+    "North Korean workers at Chinese seafood plants are paid roughly $300 a month, the investigation found.",
+    "North Korean workers at Chinese seafood plants put in 14-hour shifts, the investigation found.",
+])
+def test_pay_or_hours_against_a_claim_stating_neither_is_a_claim_of_its_own(sentence: str) -> None:
+    k15 = Claim("K15", "North Korean workers have been found processing seafood at Chinese plants whose products "
+                       "were shipped to the United States and Europe.")
+    match = ClaimMatcher([k15, K28], semantic=False).match(sentence)
+    assert match.label == "new", match
