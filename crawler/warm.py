@@ -1,9 +1,16 @@
-"""Imported by the extraction workers' fork server (``crawler.workers``): loads the claim matcher's semantic
-model once, there, so every worker forked from it starts with the model in memory (its pages shared, not copied)
-instead of each loading it during its first page. Nothing else; importing it twice does nothing more."""
+"""Imported by the extraction workers' fork server (``crawler.workers``): builds the claim matcher's lexicons (the
+multilingual glossary, the English synonyms, the gazetteer and slot patterns) once, there, so every worker forked
+from it starts with them in memory (their pages shared, not copied) instead of each building them during its first
+page. Importing it twice does nothing more."""
 
 from __future__ import annotations
 
-from analysis.claims import semantic
+from analysis.claims.compare import compare
+from analysis.claims.matcher import analyse
+from analysis.claims.normalise import normalise_for_matching
 
-semantic.warm()
+# One sentence in the five languages reaches every lexicon the matcher builds on first use: glossing, the
+# synonyms, figures, and every slot that comparing reads.
+_SAMPLE = "North Korean workers 북한 노동자 северокорейские рабочие 朝鲜劳工 北朝鮮労働者 earn $500 a month in Russia."
+normalise_for_matching(_SAMPLE)
+compare(analyse(_SAMPLE).side, analyse("North Korean workers in China earn $300 a month.").side)

@@ -58,10 +58,12 @@ def _executor(workers: int, model: bool) -> ProcessPoolExecutor:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
             context = multiprocessing.get_context("forkserver")
-            # crawler.warm loads the semantic model once in the fork server, shared by every worker it forks, when
-            # the crawl will use it (claims to match, claims.semantic on); otherwise it is never loaded. The fork
-            # server outlives the pool: its preload is decided by the first pool of the process.
-            context.set_forkserver_preload(["crawler.processing", *(["crawler.warm"] if model else [])])
+            # The fork server builds what every worker needs once, shared by the workers it forks: the matcher's
+            # lexicons (crawler.warm) and, when the crawl will use it (claims to match, claims.semantic on), the
+            # semantic model (crawler.warm_model); otherwise the model is never loaded. The fork server outlives
+            # the pool: its preload is decided by the first pool of the process.
+            context.set_forkserver_preload(["crawler.processing", "crawler.warm",
+                                            *(["crawler.warm_model"] if model else [])])
             _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                     initializer=_exit_with_owner, initargs=(os.getpid(),)), workers
         return _pool

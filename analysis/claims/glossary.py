@@ -19,9 +19,11 @@ A Russian word must start a word; ``*`` at its end stands for any ending (Russia
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -65,7 +67,14 @@ def parse_glossary(data: object) -> dict[str, dict[str, tuple[str, ...]]]:
 def load_glossary() -> dict[str, dict[str, tuple[str, ...]]]:
     """The shipped lexicon (``glossary.yaml``), read once."""
     text = resources.files("analysis.claims").joinpath("glossary.yaml").read_text(encoding="utf-8")
-    return parse_glossary(yaml.safe_load(text))
+    return parse_glossary(load_shipped_yaml(text))
+
+
+def load_shipped_yaml(text: str) -> Any:
+    """YAML of a file shipped in the package (trusted, so libyaml's fast loader when it is there: the glossary
+    reads in 0.02 s instead of 0.18 s)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader, C or Python
 
 
 def _pattern(word: str, language: str) -> str:
@@ -132,9 +141,19 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-@lru_cache(maxsize=1)
+_index_lock = threading.Lock()
+_built: _Index | None = None
+
+
 def _index() -> _Index:
-    return _Index(load_glossary())
+    """The lexicon ready for scanning, built once per process: extraction threads that all start with a sentence
+    to gloss must not each build it (lru_cache lets them)."""
+    global _built
+    if _built is None:
+        with _index_lock:
+            if _built is None:
+                _built = _Index(load_glossary())
+    return _built
 
 
 # Negation of what is named, in the order English reads it ("rather than X"): Korean and Japanese mark it after

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from analysis.claims.glossary import load_shipped_yaml
 
 _WORD_RE = re.compile(r"^[a-z][a-z'-]*$")
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
@@ -54,7 +54,7 @@ def parse_synonyms(data: Any) -> dict[str, str]:
 def word_map() -> dict[str, str]:
     """The shipped lexicon (``synonyms.yaml``): variant → word, read once."""
     text = resources.files("analysis.claims").joinpath("synonyms.yaml").read_text(encoding="utf-8")
-    return parse_synonyms(yaml.safe_load(text))
+    return parse_synonyms(load_shipped_yaml(text))
 
 
 def synonyms_in(text: str) -> list[tuple[str, str]]:
