@@ -160,6 +160,8 @@ _MAGNITUDE_WORDS = (
     (r"(?:수|数|數)\s?(?:만|万|萬)", "tens of thousands"),
     (r"(?:수|数|數)\s?(?:천|千)", "thousands"),
     (r"(?:수|数|數)\s?(?:백|百)", "hundreds"),
+    # "Dozens" is no figure in English copy either (no band of the policy's): a word, not "10".
+    (r"(?:수십|数十|數十)(?=\s?(?:명|名|人|개|家|곳|社))", "dozens"),
     (r"\bсот(?:ни|ен|нями|нях)\s+тысяч\w*", "hundreds of thousands"),
     (r"\bдесят(?:ки|ков|ками|ках)\s+тысяч\w*", "tens of thousands"),
     (r"\bнескольк\w+\s+тысяч\w*", "several thousand"),
@@ -168,6 +170,7 @@ _MAGNITUDE_WORDS = (
     (r"\bмиллион(?:ы|ов|ами)\b", "millions"),
     (r"\bсот(?:ни|ен|нями|нях)\b", "hundreds"),
     (r"\bтысяч(?:и|ами|ах)\b", "thousands"),
+    (r"\bдесят(?:ки|ков|ками|ках)\b", "dozens"),  # after "десятки тысяч": alternatives are tried in order
 )
 # Korean 수 ("number", also "can") and CJK 数 start ordinary words too: only before a unit and a counter or
 # space do they make a magnitude ("수만 명", "数万名"); the Russian forms are whole words.

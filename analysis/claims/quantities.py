@@ -62,11 +62,19 @@ _CITED_BEFORE_RE = re.compile(
     r"\b(?:according to|interviews? with|interviewed|spoke (?:to|with)|speaking (?:to|with)|quoting|citing|cited"
     r"|survey(?:ed)? of|testimon(?:y|ies) (?:of|from))\s+(?:(?:some|about|at least|more than|over)\s+)?$"
 )
+_CITED_PEOPLE = (
+    r"(?:sources?|witnesses|defectors|officials|people|workers|labou?rers|researchers|diplomats|interviewees"
+    r"|escapees|former workers)"
+)
 _CITED_AFTER_RE = re.compile(
-    r"^\s+(?:[a-z-]+\s+){0,2}?(?:sources?|witnesses|defectors|officials|people|workers|labou?rers|researchers"
-    r"|diplomats|interviewees|escapees|former workers)\s+(?:who\s+)?(?:said|say|says|told|tell|interviewed"
+    rf"^\s+(?:[\w-]+\s+){{0,2}}?{_CITED_PEOPLE}\s+(?:who\s+)?(?:said|say|says|told|tell|interviewed"
     r"|quoted|spoke|described|recalled|testified|interviewed by)\b"
 )
+# The same with the verb first, as Russian copy and inverted English put it ("told two former workers", glossed
+# "рассказали два бывших рабочих"; "said three defectors").
+_SPEECH_BEFORE_RE = re.compile(r"\b(?:said|says|told|tells|recalled|testified|reported|explained)\s+$")
+# ... and the clause ends there: "said 500 workers arrived" reports 500 workers.
+_CITED_PEOPLE_AFTER_RE = re.compile(rf"^\s+(?:[\w-]+\s+){{0,2}}?{_CITED_PEOPLE}\s*(?:[,;:.]|who\b|$)")
 _DECADE_RE = re.compile(r"(?<![\w-])((?:19|20)\d0)'?s\b")
 _HEDGES = {
     "more_than": ("more than", "over", "upwards of", "in excess of", "above", "exceeding", "more then"),
@@ -420,7 +428,10 @@ def _cited(text: str, quantity: Quantity) -> bool:
     if quantity.kind != "count" or quantity.value >= 1000:
         return False
     start, end = quantity.span
-    return bool(_CITED_BEFORE_RE.search(text, max(0, start - 40), start) or _CITED_AFTER_RE.match(text[end:end + 60]))
+    after = text[end : end + 60]
+    if _CITED_BEFORE_RE.search(text, max(0, start - 40), start) or _CITED_AFTER_RE.match(after):
+        return True
+    return bool(_SPEECH_BEFORE_RE.search(text, max(0, start - 20), start) and _CITED_PEOPLE_AFTER_RE.match(after))
 
 
 def extract_quantities(text: str) -> list[Quantity]:

@@ -19,6 +19,15 @@ CASES = [
     ("노동자 약 1천200명", [("count", 1_200, 1_200, "about")]),
     ("2억 5천만 달러", [("money", 250e6, 250e6, "exact")]),
     ("3만 2024년", [("count", 30_000, 30_000, "exact"), ("year", 2024, 2024, "exact")]),
+    ("북한 노동자 1만 1천 500명", [("count", 11_500, 11_500, "exact")]),  # digits after a space, then the counter
+    # fractions, and "dozens", which is no figure in any language
+    ("임금의 3분의 2", [("percent", 66.67, 66.67, "exact")]),
+    ("две трети зарплаты", [("percent", 66.67, 66.67, "exact")]),
+    ("数十名朝鲜工人", []),
+    ("десятки северокорейцев", []),
+    ("десятки тысяч рабочих", [("count", 20_000, 99_999, "magnitude")]),
+    # witnesses, with the verb first as Russian puts it
+    ("как рассказали два бывших рабочих, строят дома", []),
     ("1.2万名工人", [("count", 12_000, 12_000, "exact")]),
     # Chinese numerals, tenths and 百分之
     ("两千名朝鲜工人", [("count", 2_000, 2_000, "exact")]),
