@@ -44,6 +44,15 @@ _NOUNS = (
     (re.compile(rf"\b(?:he|she|i|him|her|me) and (?:his|her|my) (?:{_PEERS})\b", re.IGNORECASE),
      "North Korean workers"),
 )
+# Korean, Chinese, Japanese and Russian have no articles: a bare worker noun in an article about North Korean
+# workers is "the workers" (written in the language, so glossing reads them).
+_NATIVE_NOUNS = (
+    (re.compile(r"(?<!북한 )(?<!북한)(?<!북 )(노동자|근로자|노무자|작업자)"), r"북한 \1"),
+    (re.compile(r"(?<!朝鲜)(?<!朝鮮)(工人|劳工|勞工|劳务人员|勞務人員|女工)"), r"朝鲜\1"),
+    (re.compile(r"(?<!北朝鮮)(?<!北朝鮮の)(労働者|労務者|作業員)"), r"北朝鮮\1"),
+    (re.compile(r"(?<![\w-])(рабоч(?:ие|их|им|ими)|работник\w*|строител\w*)", re.IGNORECASE),
+     r"северокорейские \1"),
+)
 _PRONOUNS = (
     (re.compile(r"\b[Tt]heir\b"), "the North Korean workers'"),
     (re.compile(r"\bthem\b"), "North Korean workers"),
@@ -112,7 +121,7 @@ def read_in_context(sentence: str, context: Context) -> str | None:
         return None
     # A sentence naming North Korea may still name its workers only through the article ("Pyongyang will send
     # 70,000 men like these to Russia"); a pronoun in it is North Korea's own, not the workers'.
-    rewritten = _rewrite(sentence, _NOUNS)
+    rewritten = _rewrite(sentence, (*_NOUNS, *_NATIVE_NOUNS))
     if rewritten is None and found.mentions_dprk:
         return None
     if rewritten is None:

@@ -47,6 +47,10 @@ def test_an_article_about_north_korean_workers_gives_its_context() -> None:
     ("The developers can top $240,000 each.", "The North Korean developers can top $240,000 each (in Russia)."),
     ("It runs to 17 hours a day for him and his colleagues.",
      "It runs to 17 hours a day for North Korean workers (in Russia)."),
+    # Languages without articles: a bare worker noun is the article's workers.
+    ("노동자들은 하루 16시간 일한다.", "북한 노동자들은 하루 16시간 일한다 (in Russia)."),
+    ("工人们每天工作16小时。", "朝鲜工人们每天工作16小时。 (in Russia)."),
+    ("Рабочие трудятся по 16 часов в день.", "северокорейские Рабочие трудятся по 16 часов в день (in Russia)."),
     # A sentence naming North Korea may still name its workers only through the article.
     ("Pyongyang will send 70,000 men like these to Russia.",
      "Pyongyang will send 70,000 North Korean men workers to Russia."),
@@ -62,6 +66,7 @@ def test_references_are_written_out(sentence: str, read_as: str) -> None:
     ("Officials declined to comment on the report.", Context(True)),  # no reference, nothing about work
     ("They declined to comment.", Context(True)),  # a reference, but not about work
     ("Pyongyang said they would comply.", Context(True)),  # a pronoun in a sentence naming North Korea is its own
+    ("중국인 노동자들은 하루 12시간 일한다.", Context(True)),  # Chinese workers, named as such
 ])
 def test_sentences_that_need_no_context_are_left_alone(sentence: str, context: Context) -> None:
     assert read_in_context(sentence, context) is None
