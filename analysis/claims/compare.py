@@ -10,7 +10,7 @@ from functools import cached_property
 from analysis.claims import slots
 from analysis.claims.quantities import Quantity
 
-_AMOUNT_KINDS = ("count", "money", "percent", "hours", "resolution")
+_AMOUNT_KINDS = ("count", "money", "percent", "hours", "duration", "resolution")
 # A figure with at most this many significant digits is a round figure, compared at face value.
 _ROUND_FIGURE_DIGITS = 2
 # Below this, counts are identifiers of a kind (12 waitresses, 40 countries): they must match exactly.
@@ -175,7 +175,7 @@ def _closest(point: Quantity, candidates: list[Quantity]) -> Quantity:
 
 
 def _compare_amounts(sentence: Side, claim: Side, kind: str) -> list[Difference]:
-    exact = kind in ("hours", "percent", "resolution")
+    exact = kind in ("hours", "duration", "percent", "resolution")
     claim_points = claim.amounts[kind]
     paired = _paired_ranges(sentence, claim, kind)
     if paired is not None:

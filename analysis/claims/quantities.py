@@ -18,7 +18,7 @@ from analysis.claims.glossary import gloss
 from analysis.claims.native import native_forms
 from analysis.claims.numwords import words_to_digits
 
-Kind = Literal["count", "percent", "money", "year", "date", "hours", "resolution"]
+Kind = Literal["count", "percent", "money", "year", "date", "hours", "duration", "resolution"]
 
 _SCALE_VALUES = {
     "k": 10**3, "thousand": 10**3, "тыс": 10**3, "千": 10**3, "천": 10**3, "万": 10**4, "萬": 10**4, "만": 10**4,
@@ -125,6 +125,11 @@ _MONEY_AFTER_RE = re.compile(
     r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|евро|юан|달러|원|엔|위안|美元|元|円|ドル|ユーロ)"
 )
 _HOURS_AFTER_RE = re.compile(r"^\s*-?\s*(?:hours?|hrs?|час|시간|小时|小時|時間)")
+# A length of time ("two years to send them home", "3 months", glossed "2년" → "2 years"): not a count of people.
+_DURATION_AFTER_RE = re.compile(
+    r"^\s*-?\s*(?:(?:years?|months?|weeks?|days?|лет|год\w*|месяц\w*)\b(?!\s+old)"
+    r"|년|年|개월|个月|個月|ヶ月|カ月|か月|週間)"
+)
 # A number followed by the people it counts is a count even when it looks like a year ("2000 workers").
 _COUNTED_AFTER_RE = re.compile(
     r"^\s*(?:workers|labou?rers|people|employees|nationals|citizens|men|women|명|名|人|человек|граждан|рабочих)"
@@ -306,6 +311,8 @@ def _kind(text: str, first: _Raw, last: _Raw) -> Kind:
         return "money"
     if _HOURS_AFTER_RE.match(after):
         return "hours"
+    if _DURATION_AFTER_RE.match(after) and not _year_like(first):
+        return "duration"
     plain = first.scale == 1 and last.scale == 1 and bool(_YEAR_RE.fullmatch(first.digits))
     plain = plain and not _COUNTED_AFTER_RE.match(after)
     if plain and _YEAR_RE.fullmatch(last.digits):

@@ -11,6 +11,9 @@ from tests.analysis.claims.quantity_table import Expected, assert_quantities
 CASES = [
     # separators
     ("more than 50,000 workers", [("count", 50_000, 50_000, "more_than")]),
+    # A length of time is not a count of people.
+    ("countries had two years to send them home", [("duration", 2, 2, "exact")]),
+    ("for three months", [("duration", 3, 3, "exact")]),
     # "from X to Y" is a range, unless a verb of change makes it two figures.
     ("they work anywhere from 10 to 12 hours a day", [("hours", 10, 12, "range")]),
     ("the number fell from 30,000 to 11,500", [("count", 30_000, 30_000, "exact"), ("count", 11_500, 11_500, "exact")]),
