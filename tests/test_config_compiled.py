@@ -103,7 +103,7 @@ COMPILED: dict[str, tuple[Any, str]] = {
 PLAIN = {
     "topic.window", "topic.keywords",  # a number; the per-language groups are walked as their terms
     "topic.keywords.en.dprk", "topic.keywords.en.labour", "topic.keywords.en.exclude",
-    "crawl.allow_private_networks", "crawl.autothrottle", "crawl.keep_raw",  # booleans
+    "crawl.allow_private_networks", "crawl.autothrottle", "crawl.keep_raw", "claims.semantic",  # booleans
     "crawl.per_domain_concurrency", "crawl.concurrency", "crawl.retries", "crawl.max_articles_per_source",
     "crawl.workers",  # bounded integers
     "crawl.revisit",  # the list; its items are durations (above)

@@ -430,7 +430,8 @@ def test_a_linked_sentence_becomes_a_paraphrase_that_later_matching_finds_the_cl
     assert article_id is not None
     with database.read() as session:
         before = ClaimMatcher(claim_store.matching_claims(session))
-    other_outlet = "북한 해외 노동자 수입의 대부분이 충성자금 명목으로 당국에 빼앗기고 있다는 증언이 잇따른다."
+    # Another outlet's copy of the same sentence: closer to the linked wording than to the claim's.
+    other_outlet = "해외 북한 노동자들은 번 돈의 대부분을 이른바 충성자금으로 당국에 빼앗긴다고 탈북자들이 전했다."
     log_in(client)
     assert post_action(client, match_id, "link", claim_id="K06").status_code == 303
     with database.read() as session:
