@@ -168,6 +168,11 @@ _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 _KEPT_SHARE_RE = re.compile(
     r"\b(?:keep|keeps|kept|retain|retains|retained|left\s+with|take\s+home|takes\s+home)\b\W*(?:\w+\W+){0,3}$"
 )
+# ... or after it, as Korean and Japanese put it ("10%만 손에 쥐고", glossed "10% keep") and English may ("only 25
+# per cent stays with them"): the verb within a few words, before the clause ends.
+_KEPT_AFTER_RE = re.compile(
+    r"[^,;.]{0,25}?\b(?:keep|keeps|kept|retain|retains|retained|stays?\s+with|remains?\s+with|left\s+with)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -351,7 +356,8 @@ def _build(text: str, first: _Raw, last: _Raw) -> Quantity:
         low, high = float(first.number), float(last.number)
     qualifier = "range" if first is not last else _hedge(text, first.start)
     span = (first.start, last.end)
-    complement = kind == "percent" and bool(_KEPT_SHARE_RE.search(text[max(0, first.start - 40) : first.start]))
+    complement = kind == "percent" and bool(_KEPT_SHARE_RE.search(text[max(0, first.start - 40) : first.start])
+                                            or _KEPT_AFTER_RE.match(text, last.end))
     currency, period = _money_unit(text, first, last) if kind == "money" else (None, None)
     return Quantity(
         value=low, low=low, high=high, kind=kind, qualifier=qualifier, unit_guess=_unit_guess(text, last.end),

@@ -120,3 +120,14 @@ def test_text_without_native_scripts_is_returned_as_it_is(text: str) -> None:
 def test_words_that_contain_number_characters_are_left_alone() -> None:
     assert native_forms("万寿台海外開発会社") == "万寿台海外開発会社"
     assert native_forms("一般的に") == "一般的に"
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("임금의 10%만 손에 쥐고 나머지는 국가에 바친다", True),  # keeps only 10%, the verb after the figure
+    ("only 25 per cent stays with them", True),
+    ("workers keep just a tenth of their pay", True),
+    ("90% goes to the state and the workers keep the rest", False),  # the verb is another clause's
+])
+def test_a_kept_share_is_told_from_a_taken_one_whichever_side_the_verb_is_on(text: str, kept: bool) -> None:
+    [share] = extract_quantities(text)
+    assert share.complement is kept
