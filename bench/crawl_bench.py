@@ -90,6 +90,7 @@ class Phase:
     cpu: float
     maxrss_kib: int
     maxrss_before_kib: int = 0
+    pss_kib: int = 0  # proportional set size at the end (pages shared between processes split between them)
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -122,6 +123,24 @@ def _proc_usage(pid: int) -> tuple[float, int]:
     return cpu, hwm
 
 
+def _pss_kib(pid: int | str) -> int:
+    """A process's proportional set size (KiB): what it holds, shared pages counted once across processes."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:")), 0)
+
+
+def _all_pss_kib() -> int:
+    """This process's PSS plus its worker processes' and their fork server's."""
+    module = sys.modules.get("crawler.workers")
+    pids: list[int | str] = ["self"]
+    if module is not None:
+        pids += [*module.worker_pids(), *filter(None, [module.forkserver_pid()])]
+    return sum(_pss_kib(pid) for pid in pids)
+
+
 def _workers_usage() -> tuple[float, int]:
     """labourwatch's extraction worker processes: their CPU seconds so far and the sum of their peak RSS."""
     module = sys.modules.get("crawler.workers")  # never imported here: the plain variant must not load it
@@ -147,7 +166,7 @@ def _measure(fn: Callable[[], T]) -> tuple[T, Phase]:
     workers_after, workers_rss = _workers_usage()
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) + workers_after - workers_before
     return out, Phase(start=start, end=end, wall=wall, cpu=cpu, maxrss_kib=peak_rss_kib() + workers_rss,
-                      maxrss_before_kib=rss_before)
+                      maxrss_before_kib=rss_before, pss_kib=_all_pss_kib())
 
 
 class ThreadProfiles:
@@ -503,6 +522,7 @@ def summarise(runs: list[Run], variant: str, phase: str) -> dict[str, Any]:
         "cpu_s_median": median([r.phases[phase]["cpu"] for r in chosen]),
         "peak_rss_mib_median": median([r.phases[phase]["maxrss_kib"] / 1024 for r in chosen]),
         "rss_before_mib_median": median([r.phases[phase]["maxrss_before_kib"] / 1024 for r in chosen]),
+        "pss_mib_median": median([r.phases[phase].get("pss_kib", 0) / 1024 for r in chosen]),
         "server_cpu_s_median": median([r.server_cpu for r in chosen]),
         "traffic_last": {k: v for k, v in chosen[-1].phases[phase]["traffic"].items() if k != "paths"}
         if chosen else {},
@@ -609,25 +629,25 @@ def table(result: dict[str, Any]) -> str:
         f"Cold crawl: {main['sites']} sites, {main['feeds']} feeds, {main['articles']} articles; "
         f"concurrency {result['config']['concurrency']}; median of {result['config']['repeats']} rounds.",
         "",
-        "| variant | wall s | pages | pages/s | CPU s | peak RSS MiB (before crawl) | server CPU s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| variant | wall s | pages | pages/s | CPU s | peak RSS MiB (before crawl) | PSS MiB at end | server CPU s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key, label in ((LABOURWATCH, "labourwatch (SQLite)"), (PLAIN, "plain Scrapy + trafilatura")):
         s = cold[key]
         lines.append(f"| {label} | {s['wall_s_median']:.2f} | {s['pages_median']:.0f} | "
                      f"{s['pages_per_s_median']:.1f} | {s['cpu_s_median']:.2f} | {s['peak_rss_mib_median']:.0f} "
-                     f"({s['rss_before_mib_median']:.0f}) | "
+                     f"({s['rss_before_mib_median']:.0f}) | {s.get('pss_mib_median', 0):.0f} | "
                      f"{s['server_cpu_s_median']:.2f} |")
     start = result.get("start")
     if start:
         model = not (result["config"].get("no_semantic") or result["config"].get("no_claims"))
         lines.append(f"| labourwatch start: workers{' + semantic model' if model else ''}"
                      f", once per process | {start['wall_s_median']:.2f} | | | {start['cpu_s_median']:.2f} | "
-                     f"{start['peak_rss_mib_median']:.0f} | |")
+                     f"{start['peak_rss_mib_median']:.0f} | | |")
     r = cold["ratio"]
     lines += [
         f"| **ratio A/B** | **{r['wall']:.2f}x** (paired {r['wall_paired']:.2f}x) | | {r['pages_per_s']:.2f}x | "
-        f"{r['cpu']:.2f}x | {r['rss']:.2f}x | |",
+        f"{r['cpu']:.2f}x | {r['rss']:.2f}x | {r.get('pss', float('nan')):.2f}x | |",
         "",
         f"Claims matched: {'no' if result['config'].get('no_claims') else 'yes'}, semantic signal "
         f"{'off' if result['config'].get('no_semantic') else 'on'}. "
@@ -739,7 +759,8 @@ def main(argv: list[str] | None = None) -> int:
             "ratio": {"wall": _ratio(a["wall_s_median"], b["wall_s_median"]), "wall_paired": paired_ratio(runs),
                       "pages_per_s": _ratio(a["pages_per_s_median"], b["pages_per_s_median"]),
                       "cpu": _ratio(a["cpu_s_median"], b["cpu_s_median"]),
-                      "rss": _ratio(a["peak_rss_mib_median"], b["peak_rss_mib_median"])},
+                      "rss": _ratio(a["peak_rss_mib_median"], b["peak_rss_mib_median"]),
+                      "pss": _ratio(a["pss_mib_median"], b["pss_mib_median"])},
         },
         "repoll": {
             "feeds_only": summarise(repoll_runs, LABOURWATCH, "repoll"),
