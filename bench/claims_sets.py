@@ -35,6 +35,7 @@ SETS = {
     "probes_blind_a": DATA / "probes_blind_a.jsonl",
     "probes_blind_c": DATA / "probes_blind_c.jsonl",
     "heldout_en": ROOT / "bench" / "data" / "probes_heldout_en.jsonl",
+    "heldout_en2": ROOT / "bench" / "data" / "probes_heldout_en2.jsonl",
     "eval_dev_xling": DATA / "eval_dev_xling.jsonl",
     "probes_blind_xling": DATA / "probes_blind_xling.jsonl",
     "heldout_xling": ROOT / "bench" / "data" / "probes_heldout_xling.jsonl",
