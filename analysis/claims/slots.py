@@ -341,12 +341,17 @@ def permission(text: str) -> str | None:
 
 
 def _worker_nationalities(text: str) -> tuple[bool, bool]:
-    """Whether worker nouns are said to be North Korean, and whether any are said to be of another nationality."""
+    """Whether worker nouns are said to be North Korean, and whether any are said to be of another nationality.
+
+    When both, the workers named first are the sentence's subject: "Nepali labourers reported 18-hour shifts, as
+    North Korea's workers do" is about Nepali labourers, and counts as other workers only."""
     dprk = foreign = False
     for match in _WORKER_RE.finditer(text):
         before = text[max(0, match.start() - 40) : match.start()]
         after = text[match.end() : match.end() + 30]
         if _DPRK_BEFORE_RE.search(before) or _DPRK_AFTER_RE.match(after):
+            if foreign:
+                return False, True
             dprk = True
         elif _FOREIGN_BEFORE_RE.search(before) or _FROM_AFTER_RE.match(after) or match.group(0).startswith("migrant"):
             foreign = True

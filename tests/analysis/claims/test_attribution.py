@@ -31,3 +31,13 @@ def test_the_report_is_kept_and_the_attribution_taken_out(sentence: str, reporte
 def test_roles_in_attributions_never_decide_the_subject(sentence: str, passes: bool) -> None:
     claim = subject(prepare_text("Most of what North Korean workers earn abroad is taken by the state."))
     assert gate(subject(prepare_text(sentence)), claim)[0] is passes
+
+
+@pytest.mark.parametrize(("sentence", "passes"), [
+    ("Nepali labourers on Qatar's building sites reported 18-hour shifts, as did North Korea's workers.", False),
+    ("Russia's building sites depend on migrants from Uzbekistan, who far outnumber North Korean workers.", False),
+    ("North Korean workers in Russia work 18 hours a day, longer than Chinese workers do.", True),
+])
+def test_the_workers_named_first_are_the_subject(sentence: str, passes: bool) -> None:
+    claim = subject(prepare_text("North Korean labourers in Russia are made to work for as long as 18 hours a day."))
+    assert gate(subject(prepare_text(sentence)), claim)[0] is passes
