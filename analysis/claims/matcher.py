@@ -24,6 +24,7 @@ from analysis.claims.model import Claim
 from analysis.claims.native import NATIVE_SCRIPT_RE
 from analysis.claims.normalise import canonical_text
 from analysis.claims.parallel import split_map
+from analysis.claims.places import GAZETTEER
 from analysis.claims.quantities import extract_from_prepared, prepare_text
 from analysis.claims.synonyms import synonyms_in
 
@@ -175,6 +176,11 @@ class ClaimMatcher:
         count = max(1, len(self.claims))
         self._idf = {token: math.log((count + 1) / (seen + 0.5)) for token, seen in frequency.items()}
         self._idf_totals = [sum(self._idf[token] for token in tokens) for tokens in self._tokens]
+        # What each claim reports beyond whom it is about: its content words other than the subject's.
+        per_claim_tokens: dict[int, set[str]] = {}
+        for owner, tokens in zip(self._owners, self._tokens, strict=True):
+            per_claim_tokens.setdefault(owner, set()).update(tokens - _SUBJECT_TOKENS)
+        self._predicates = [frozenset(per_claim_tokens.get(index, ())) for index in range(len(self.claims))]
 
     def _coverage(self, entry: int, tokens: set[str]) -> float:
         """How well a claim text's content words and the sentence's agree, IDF-weighted: the share of the claim's
@@ -289,11 +295,26 @@ class ClaimMatcher:
                 return ClaimMatch("updates", best.claim_id, confidence, best.similarity,
                                   tuple(d.old for d in differences), tuple(d.new for d in differences),
                                   reasons), differences
+        if not self._reports(item, best):
+            reason = f"nothing of what {best.claim_id} reports: only whom it is about is shared"
+            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
         reason = "same subject; every figure, place, sector and direction compatible"
         return ClaimMatch("corroborates", best.claim_id, confidence, best.similarity, reasons=(reason,)), ()
 
     def _index(self, claim_id: str) -> int:
         return self._positions[claim_id]
+
+    def _reports(self, item: _Analysed, candidate: Candidate) -> bool:
+        """Whether a sentence says something of what a claim reports, not only of whom: a word of the claim's
+        beyond its subject's, the kind of amount it states, or, by the semantic signal, its meaning."""
+        index = self._index(candidate.claim_id)
+        predicate = self._predicates[index]
+        if not predicate or predicate & _content_tokens(item.canonical):
+            return True
+        if _amount_kinds(item.side) & _amount_kinds(self._analysed[index].side):
+            return True
+        cut = SEMANTIC_CUT["cross" if NATIVE_SCRIPT_RE.search(item.text) else "same"]
+        return candidate.semantic is not None and candidate.semantic >= cut
 
     def _claim_side(self, candidate: Candidate) -> Side:
         return self._analysed[self._index(candidate.claim_id)].side
@@ -358,6 +379,11 @@ def _subject_data(subject: slots.Subject | None) -> dict[str, Any] | None:
     if subject is None:
         return None
     return {key: sorted(value) if isinstance(value, frozenset) else value for key, value in vars(subject).items()}
+
+
+# Words that say whom a claim is about (North Korean workers abroad, and where), not what it reports.
+_SUBJECT_TOKENS = frozenset({"dprk", "worker", "workers", "labour", "abroad", "north", "korean", "national", "citizen"}
+                            | {name for name in GAZETTEER if " " not in name})
 
 
 def _needs_meaning(item: _Analysed, candidates: list[Candidate]) -> bool:

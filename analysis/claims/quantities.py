@@ -74,7 +74,7 @@ _CITED_AFTER_RE = re.compile(
 # "рассказали два бывших рабочих"; "said three defectors").
 _SPEECH_BEFORE_RE = re.compile(r"\b(?:said|says|told|tells|recalled|testified|reported|explained)\s+$")
 # ... and the clause ends there: "said 500 workers arrived" reports 500 workers.
-_CITED_PEOPLE_AFTER_RE = re.compile(rf"^\s+(?:[\w-]+\s+){{0,2}}?{_CITED_PEOPLE}\s*(?:[,;:.]|who\b|$)")
+_CITED_PEOPLE_AFTER_RE = re.compile(rf"^\s+(?:[\w-]+\s+){{0,2}}?{_CITED_PEOPLE}\s*(?:[,;:.]|who\b|and\b|$)")
 _DECADE_RE = re.compile(r"(?<![\w-])((?:19|20)\d0)'?s\b")
 _HEDGES = {
     "more_than": ("more than", "over", "upwards of", "in excess of", "above", "exceeding", "more then"),

@@ -151,3 +151,12 @@ def test_pay_or_hours_against_a_claim_stating_neither_is_a_claim_of_its_own(sent
                        "were shipped to the United States and Europe.")
     match = ClaimMatcher([k15, K28], semantic=False).match(sentence)
     assert match.label == "new", match
+
+
+def test_a_sentence_sharing_only_whom_a_claim_is_about_is_not_that_claim() -> None:
+    k01 = Claim("K01", "More than 50,000 North Korean labourers may be sent to work in Russia.")
+    matcher = ClaimMatcher([K28, k01], semantic=False)
+    # Only "North Korean workers" in common: the claims report pay and a scale of dispatch, the sentence neither.
+    assert matcher.match("Russia's ambassador praised North Korean workers for their discipline.").label == "new"
+    # The claim's own report in other words still finds it.
+    assert matcher.match("North Korean workers abroad earn the regime about $500m a year.").claim_id == "K28"
