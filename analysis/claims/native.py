@@ -292,7 +292,7 @@ _SINCE_RE = re.compile(
 _UNTIL_RE = re.compile(rf"{_YEAR}\s?[년年]?\s?(?:말|末|底)?\s?(?:까지|までに|まで|前|以前)|(?<!\w)до\s+{_YEAR}")
 _RANGE_RE = re.compile(rf"(?<=[\d{_UNITS}])\s?[~〜至到]\s?(?=\d)")
 _RESOLUTION_RE = re.compile(
-    r"(?:决议|決議|결의|резолюци\w*)\s?(?:№\s?|第\s?)?(\d{3,4})\s?[号號호]?"
+    r"(?:决议|決議|결의|резолюци\w*)\s?(?:№\s?|第\s?|제\s?)?(\d{3,4})\s?[号號호]?"
     r"|第\s?(\d{3,4})\s?[号號]\s?(?:决议|決議)"
 )
 # "1日" (a day), "1年間" (a year), "1人当たり", "1인당" (per person) say what a figure is per, not a figure.
