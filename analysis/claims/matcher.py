@@ -272,6 +272,12 @@ class ClaimMatcher:
             _shape(item.side) != _shape(self._claim_side(pair[0])),
             not (item.side.actors & self._claim_side(pair[0]).actors)))
         confidence = round(min(1.0, 0.5 + abs(best.similarity - MIN_SIMILARITY)), 3)
+        other_kind = _other_kind(item.side, self._claim_side(best))
+        if other_kind:
+            # Its figures are of kinds the claim does not state: a year or place that differs does not make it an
+            # update of the claim ("China's trade recovered to $2.3bn in 2023" is not "13,000 entered in 2024").
+            reason = f"a claim of its own, not {best.claim_id}: {other_kind}"
+            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
         if differences:
             reasons = tuple(f"{d.slot} changed: {d.old} -> {d.new}" for d in differences)
             olds = tuple(d.old for d in differences)
@@ -398,6 +404,14 @@ def _needs_meaning(item: _Analysed, candidates: list[Candidate]) -> bool:
     return bool(candidates) and not close and candidates[0].similarity >= MEANING_FLOOR
 
 
+def _other_kind(sentence: Side, claim: Side) -> str:
+    """"" unless both state amounts and none of the sentence's is of a kind the claim states; then what each states."""
+    kinds, stated = _amount_kinds(claim), _amount_kinds(sentence)
+    if not kinds or not stated or kinds & stated:
+        return ""
+    return f"it states {', '.join(sorted(stated))}, the claim {', '.join(sorted(kinds))}"
+
+
 def _novelty(sentence: Side, claim: Side) -> str:
     """What makes a sentence a claim of its own rather than a figure claim's corroboration, or "" if nothing does:
     a kind of amount the claim does not state, and none that it does ("a typical monthly wage is $30,000" is not
@@ -412,7 +426,7 @@ def _novelty(sentence: Side, claim: Side) -> str:
     if not kinds or kinds & stated:
         return ""
     if stated:
-        return f"it states {', '.join(sorted(stated))}, the claim {', '.join(sorted(kinds))}"
+        return _other_kind(sentence, claim)
     places = sentence.places - slots.place_closure(claim.places) - {"abroad"}
     sectors = sentence.sectors - claim.sectors
     added = sorted(places) + sorted(sectors)
@@ -440,7 +454,8 @@ def _shape(side: Side) -> bool:
 def _amount_kinds(side: Side) -> set[str]:
     """The kinds of amount a text states (counts, money, shares, hours), leaving out years and dates; money is
     ``money per person`` where the text says it is one person's."""
-    kinds: set[str] = {quantity.kind for quantity in side.quantities if quantity.kind not in ("year", "date")}
+    # A count of things (barrels, tonnes, countries) is another quantity than a count of people.
+    kinds: set[str] = {q.kind for q in side.quantities if q.kind not in ("year", "date")}
     # Money by the month, week or day is a wage: one person's (a state's revenue is counted by the year).
     wage = any(q.kind == "money" and q.period in ("month", "week", "day", "hour") for q in side.quantities)
     if "money" in kinds and (wage or _PER_PERSON_RE.search(side.prepared)):

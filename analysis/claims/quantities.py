@@ -300,6 +300,8 @@ def _unit_guess(text: str, end: int) -> str | None:
             return "countries"
         if word.startswith("barrel"):
             return "barrels"
+        if word.startswith(("tonne", "ton")):  # "30,000 tonnes" of fuel is not 30,000 workers
+            return "tonnes"
         if word in ("a", "per", "of", "in", "from", "to", "and", "year", "years", "day"):
             return None
     return None

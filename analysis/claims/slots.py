@@ -83,7 +83,11 @@ _SOURCE_WORD_RE = re.compile(
     r"|treasury|court|central bank|justice department|state department)\b"
 )
 # Places inside North Korea: workers there are not overseas labour.
-_DOMESTIC_RE = re.compile(r"\b(?:kaesong|rason|sinuiju|wonsan|hamhung|chongjin|in pyongyang)\b")
+_DOMESTIC_RE = re.compile(
+    r"\b(?:kaesong|rason|sinuiju|wonsan|hamhung|chongjin|nampo|hyesan|in pyongyang"
+    # Pyongyang's own projects: "Pyongyang's new Hwasong housing district" (not "Pyongyang's workers abroad").
+    r"|pyongyang's (?:new |own )?(?:[\w-]+ ){0,2}(?:district|housing|apartments|hospital|street|stadium)s?)\b"
+)
 
 _SECTOR_PATTERNS: dict[str, str] = {
     "construction": r"construction|building sites?|building projects?|builders?|construction sites?",
@@ -198,11 +202,17 @@ _EVENTS: dict[str, str] = {
     "combat": r"battle|fight|fighting|combat|casualties|front line",
 }
 _EVENTS_LEXICON = _Lexicon(_EVENTS)
+# A condition that frames the whole report ("If sanctions were lifted, …", "Should the Council revive the panel,
+# …"): what would happen, not what is reported to have happened.
+_HYPOTHETICAL_RE = re.compile(r"^\s*(?:if|should|were|unless|were it not)\b[^,]{3,120},")
 _NATIONALITY = (
     r"chinese|russian|nepali|nepalese|vietnamese|uzbek|central asian|indian|sri lankan|uyghur|polish|bangladeshi"
     r"|filipino|tajik|kyrgyz|south korean|mongolian|ukrainian|foreign|local|migrant"
 )
 _FOREIGN_BEFORE_RE = re.compile(rf"\b(?:{_NATIONALITY})(?:\s+[\w-]+){{0,2}}\s*$")
+# People of another nationality named by sex or as people ("local Chinese women", "Uzbek men"): other workers
+# when the sentence is about work, as the subject gate reads it.
+_FOREIGN_PEOPLE_RE = re.compile(rf"\b(?:{_NATIONALITY})\s+(?:women|men|people|girls|nationals|citizens)\b")
 _FOREIGN_COUNTRIES = (
     r"china|russia|india|sri lanka|nepal|vietnam|uzbekistan|tajikistan|kyrgyzstan|bangladesh|the philippines"
     r"|central asia|south korea|mongolia|ukraine|pakistan|indonesia|myanmar|abroad"
@@ -362,6 +372,8 @@ def _worker_nationalities(text: str) -> tuple[bool, bool]:
 def subject(text: str) -> Subject:
     """The subject of a prepared sentence: nationality, roles and whether it speaks of work at all."""
     dprk_workers, foreign_workers = _worker_nationalities(text)
+    if not dprk_workers and _FOREIGN_PEOPLE_RE.search(text):
+        foreign_workers = True
     # Who reports ("defectors say", "according to former workers") is not who the sentence is about.
     roles = _ROLES.names(without_attributions(text))
     return Subject(
@@ -372,7 +384,7 @@ def subject(text: str) -> Subject:
         foreign_workers=foreign_workers,
         labour=bool(_LABOUR_RE.search(text)),
         domestic=bool(_DOMESTIC_RE.search(text)),
-        events=_EVENTS_LEXICON.names(text),
+        events=_EVENTS_LEXICON.names(text) | ({"hypothetical"} if _HYPOTHETICAL_RE.search(text) else frozenset()),
     )
 
 

@@ -41,3 +41,18 @@ def test_roles_in_attributions_never_decide_the_subject(sentence: str, passes: b
 def test_the_workers_named_first_are_the_subject(sentence: str, passes: bool) -> None:
     claim = subject(prepare_text("North Korean labourers in Russia are made to work for as long as 18 hours a day."))
     assert gate(subject(prepare_text(sentence)), claim)[0] is passes
+
+
+@pytest.mark.parametrize(("sentence", "claim_text"), [
+    # Other people named by nationality and sex.
+    ("Thousands of Chinese women work in garment factories in Dandong, across the river from North Korea.",
+     "Thousands of North Korean women work in garment factories in the Chinese border city of Dandong."),
+    # A condition framing the whole report: what would happen.
+    ("If UN sanctions were lifted, North Korea could send as many as 100,000 workers abroad.",
+     "Before the 2017 sanctions, about 100,000 North Koreans were estimated to be working in some 40 countries."),
+    # Pyongyang's own building projects are work inside North Korea.
+    ("Around 3,000 North Korean labourers were working on Pyongyang's new Hwasong housing district.",
+     "Around 3,000 North Korean labourers were working on construction projects in Qatar."),
+])
+def test_other_people_conditions_and_work_at_home_are_not_the_claims_subject(sentence: str, claim_text: str) -> None:
+    assert not gate(subject(prepare_text(sentence)), subject(prepare_text(claim_text)))[0]

@@ -160,3 +160,11 @@ def test_a_sentence_sharing_only_whom_a_claim_is_about_is_not_that_claim() -> No
     assert matcher.match("Russia's ambassador praised North Korean workers for their discipline.").label == "new"
     # The claim's own report in other words still finds it.
     assert matcher.match("North Korean workers abroad earn the regime about $500m a year.").claim_id == "K28"
+
+
+def test_a_year_that_differs_does_not_make_an_update_of_a_claim_whose_amounts_are_of_another_kind() -> None:
+    k13 = Claim("K13", "Russian data show more than 13,000 North Koreans entered Russia in 2024, about 8,000 of them "
+                       "on student visas.")
+    match = ClaimMatcher([k13], semantic=False).match(
+        "China's trade with North Korea recovered to about $2.3bn in 2023, Chinese customs data show.")
+    assert match.label == "new" and "money" in match.reasons[0]
