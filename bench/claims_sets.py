@@ -9,8 +9,9 @@ The sets, all against the 40 claims of ``tests/analysis/claims/data/known_claims
 
 * ``eval_dev``, ``eval_dev_xling`` — the team's labelled dev sets (English; ko/ru/zh/ja), used to build the rules;
 * ``probes_own`` — written while building the rules (not blind);
-* ``probes_blind_a``, ``probes_blind_c``, ``probes_blind_d`` (hard negatives), ``probes_blind_xling`` — written blind by people who never read the
-  matcher's code, then used as dev sets: their misses were read to find rules about language;
+* ``probes_blind_a``, ``probes_blind_c``, ``probes_blind_d`` (hard negatives), ``probes_blind_xling`` — written
+  blind by people who never read the matcher's code, then used as dev sets: their misses were read to find rules
+  about language;
 * ``bench/data/probes_heldout_en``, ``bench/data/probes_heldout_xling`` — written blind and never read sentence by
   sentence: only these aggregate figures were looked at. They estimate how the matcher does on copy it has not seen.
 """
