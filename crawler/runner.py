@@ -131,7 +131,10 @@ def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, no
         if result.ok is None and outcome.status == ABORTED:
             continue  # the crawl broke before this source answered: not the source's failure
         drafts += _source_drafts(session, outcome, result, now)
-        if result.ok and ledger.complete(result.source_id):
+        # Validators make the next crawl skip what did not change: kept only when every article the source led to
+        # was stored, and never from a crawl cut short, where a document (a child sitemap) may have been fetched
+        # before all of its links were even scheduled: its 304 next time would hide them for good.
+        if result.ok and ledger.complete(result.source_id) and outcome.status != ABORTED:
             for url, etag, last_modified in result.validators:
                 repo.save_validators(session, url, etag, last_modified)
     for source_id, reason in outcome.failing.items():

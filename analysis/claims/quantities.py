@@ -269,6 +269,8 @@ def _singles(text: str, skip: list[tuple[int, int]]) -> list[_Raw]:
         before = text[max(0, start - 12) : start]
         if not match.group("cur") and _LETTER_BEFORE_RE.search(before) and not _HYPHEN_PREFIX_RE.search(before):
             continue  # part of a name: Covid-19, Hwasong-15, G7
+        if before.endswith(("=", "_", "/", "#", "&")):
+            continue  # part of code or a link written into the text: "x=3", "page_2", "/2024/"
         if _LETTER_RE.match(text, end) and not match.group("scale"):
             continue  # 5g, 10km, 18th
         scale_word = (match.group("scale") or "").strip().rstrip(".")

@@ -53,7 +53,7 @@ def hostile_paragraphs(state: int) -> list[str]:
         f"Recruiters in Vladivostok said the North Korean labourers {HOSTILE_IMG} worked shifts of up to "
         "16 hours a day.",
         f"A table in the leaked report {HOSTILE_TABLE} lists 3,400 North Korean workers at shipyards in Primorye.",
-        f"Readers were told to {HOSTILE_LINK} about the dispatch of North Korean workers to Russia.",
+        f"Readers were told to {HOSTILE_LINK} about the canteens of North Korean workers in Russia.",
         "The ministry did not answer questions about the contracts, the wages or the housing of the workers, "
         "and the recruiters declined to say who paid for the flights from Pyongyang.",
     ]

@@ -11,6 +11,8 @@ from tests.analysis.claims.quantity_table import Expected, assert_quantities
 CASES = [
     # separators
     ("more than 50,000 workers", [("count", 50_000, 50_000, "more_than")]),
+    # Numbers inside code or links written into the text are not figures.
+    ("read more at javascript:window.__pwned=3 on 500 workers", [("count", 500, 500, "exact")]),
     # A length of time is not a count of people.
     ("countries had two years to send them home", [("duration", 2, 2, "exact")]),
     ("for three months", [("duration", 3, 3, "exact")]),
