@@ -19,6 +19,15 @@ _TIME_ANCHOR_RE = re.compile(r"\b(?:since|until|era|decade|century)\b")
 _SINCE_YEAR_RE = re.compile(r"\b(?:since|until|from|before|after)\s+(?:\w+\s+)?$")
 
 
+# Money said of one person ("each", "a single worker") is another quantity than money said of all of them.
+_PER_PERSON_RE = re.compile(
+    r"\b(?:each|apiece|per (?:worker|person|head|capita)|a single|an individual|individually|some of"
+    r"|(?:a|an|one|every)\s+(?:[\w-]+\s+){0,4}?(?:worker|labou?rer|developer|programmer|employee)(?!s)"
+    # A wage is one person's: "a typical monthly wage", "the average salary".
+    r"|(?:typical|average|median|monthly|daily|weekly)\s+(?:wage|salary|pay))\b"
+)
+
+
 @dataclass(frozen=True)
 class Difference:
     """One slot where the sentence says something other than the claim."""
@@ -79,6 +88,22 @@ class Side:
     @cached_property
     def visas(self) -> frozenset[str]:
         return slots.visas(self.prepared)
+
+    @cached_property
+    def amount_kinds(self) -> frozenset[str]:
+        """The kinds of amount the text states (counts, money, shares, hours), leaving out years and dates; money
+        is ``money per person`` where the text says it is one person's."""
+        kinds: set[str] = {q.kind for q in self.quantities if q.kind not in ("year", "date")}
+        # Money by the month, week or day is a wage: one person's (a state's revenue is counted by the year).
+        wage = any(q.kind == "money" and q.period in ("month", "week", "day", "hour") for q in self.quantities)
+        if "money" in kinds and (wage or _PER_PERSON_RE.search(self.prepared)):
+            kinds = (kinds - {"money"}) | {"money per person"}
+        return frozenset(kinds)
+
+    @cached_property
+    def has_range(self) -> bool:
+        """Whether the text's amounts include a range."""
+        return any(q.is_range for q in self.quantities if q.kind not in ("year", "date"))
 
     @cached_property
     def permission(self) -> str | None:

@@ -231,8 +231,8 @@ class ClaimMatcher:
                 # Either signal can carry a claim: wording (fuzzy, coverage) or meaning, on the same scale.
                 similarity = max(similarity, MIN_SIMILARITY + semantic - cut)
             claim_side = self._analysed[index].side
-            if _amount_kinds(item.side) & _amount_kinds(claim_side):
-                similarity += FIGURE_BONUS + (SHAPE_BONUS if _shape(item.side) == _shape(claim_side) else 0.0)
+            if item.side.amount_kinds & claim_side.amount_kinds:
+                similarity += FIGURE_BONUS + (SHAPE_BONUS if item.side.has_range == claim_side.has_range else 0.0)
             if index in best and best[index].similarity >= similarity:
                 continue
             passed, reason = slots.gate(item.subject, self._analysed[index].subject)
@@ -248,17 +248,17 @@ class ClaimMatcher:
         if not passing:
             best = candidates[0]
             reason = f"subject gate: {best.gate_reason} (nearest {best.claim_id})"
-            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+            return _new(best, reason)
         best = passing[0]
         if best.similarity < MIN_SIMILARITY:
             reason = f"nearest claim {best.claim_id} too dissimilar ({best.similarity:.2f} < {MIN_SIMILARITY})"
-            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+            return _new(best, reason)
         ties = [c for c in passing if c.similarity >= max(MIN_SIMILARITY, best.similarity - TIE_MARGIN)]
-        stated = _amount_kinds(item.side)
-        if stated and not stated & _amount_kinds(self._claim_side(best)):
+        stated = item.side.amount_kinds
+        if stated and not stated & self._claim_side(best).amount_kinds:
             # The closest claim does not state the sentence's kind of amount: a claim that does is the one the
             # figure speaks to, when it is close enough to be a candidate at all.
-            ties += [c for c in passing if c not in ties and stated & _amount_kinds(self._claim_side(c))
+            ties += [c for c in passing if c not in ties and stated & self._claim_side(c).amount_kinds
                      and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
         compared = [(c, tuple(compare(item.side, self._analysed[self._index(c.claim_id)].side))) for c in ties]
         # Among near-ties, a claim that states the kind of quantity the sentence states (a share, a count of
@@ -268,21 +268,16 @@ class ClaimMatcher:
         # Then the claim whose figure has the sentence's shape (a range for a range), and the claim whose source
         # or actor the sentence names ("a UN special rapporteur estimated").
         best, differences = min(compared, key=lambda pair: (
-            not (stated & _amount_kinds(self._claim_side(pair[0]))), len(pair[1]),
-            _shape(item.side) != _shape(self._claim_side(pair[0])),
+            not (stated & self._claim_side(pair[0]).amount_kinds), len(pair[1]),
+            item.side.has_range != self._claim_side(pair[0]).has_range,
             not (item.side.actors & self._claim_side(pair[0]).actors)))
-        confidence = round(min(1.0, 0.5 + abs(best.similarity - MIN_SIMILARITY)), 3)
         other_kind = _other_kind(item.side, self._claim_side(best))
         if other_kind:
             # Its figures are of kinds the claim does not state: a year or place that differs does not make it an
             # update of the claim ("China's trade recovered to $2.3bn in 2023" is not "13,000 entered in 2024").
-            reason = f"a claim of its own, not {best.claim_id}: {other_kind}"
-            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+            return _new(best, f"a claim of its own, not {best.claim_id}: {other_kind}")
         if differences:
-            reasons = tuple(f"{d.slot} changed: {d.old} -> {d.new}" for d in differences)
-            olds = tuple(d.old for d in differences)
-            news = tuple(d.new for d in differences)
-            return ClaimMatch("updates", best.claim_id, confidence, best.similarity, olds, news, reasons), differences
+            return _updates(best, differences)
         novelty = _novelty(item.side, self._claim_side(best))
         if novelty:
             # What the closest claim lacks, another close one may state: "most are now put to work on farms" is
@@ -291,21 +286,15 @@ class ClaimMatcher:
                       and c.similarity >= max(MIN_SIMILARITY, passing[0].similarity - KIND_MARGIN)
                       and not _novelty(item.side, self._claim_side(c))]
             if not others:
-                reason = f"a claim of its own, not {best.claim_id}: {novelty}"
-                return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+                return _new(best, f"a claim of its own, not {best.claim_id}: {novelty}")
             best = others[0]
             differences = tuple(compare(item.side, self._claim_side(best)))
-            confidence = round(min(1.0, 0.5 + abs(best.similarity - MIN_SIMILARITY)), 3)
             if differences:
-                reasons = tuple(f"{d.slot} changed: {d.old} -> {d.new}" for d in differences)
-                return ClaimMatch("updates", best.claim_id, confidence, best.similarity,
-                                  tuple(d.old for d in differences), tuple(d.new for d in differences),
-                                  reasons), differences
+                return _updates(best, differences)
         if not self._reports(item, best):
-            reason = f"nothing of what {best.claim_id} reports: only whom it is about is shared"
-            return ClaimMatch("new", None, _confidence_new(best.similarity), best.similarity, reasons=(reason,)), ()
+            return _new(best, f"nothing of what {best.claim_id} reports: only whom it is about is shared")
         reason = "same subject; every figure, place, sector and direction compatible"
-        return ClaimMatch("corroborates", best.claim_id, confidence, best.similarity, reasons=(reason,)), ()
+        return ClaimMatch("corroborates", best.claim_id, _confidence(best), best.similarity, reasons=(reason,)), ()
 
     def _index(self, claim_id: str) -> int:
         return self._positions[claim_id]
@@ -317,7 +306,7 @@ class ClaimMatcher:
         predicate = self._predicates[index]
         if not predicate or predicate & _content_tokens(item.canonical):
             return True
-        if _amount_kinds(item.side) & _amount_kinds(self._analysed[index].side):
+        if item.side.amount_kinds & self._analysed[index].side.amount_kinds:
             return True
         cut = SEMANTIC_CUT["cross" if NATIVE_SCRIPT_RE.search(item.text) else "same"]
         return candidate.semantic is not None and candidate.semantic >= cut
@@ -406,7 +395,7 @@ def _needs_meaning(item: _Analysed, candidates: list[Candidate]) -> bool:
 
 def _other_kind(sentence: Side, claim: Side) -> str:
     """"" unless both state amounts and none of the sentence's is of a kind the claim states; then what each states."""
-    kinds, stated = _amount_kinds(claim), _amount_kinds(sentence)
+    kinds, stated = claim.amount_kinds, sentence.amount_kinds
     if not kinds or not stated or kinds & stated:
         return ""
     return f"it states {', '.join(sorted(stated))}, the claim {', '.join(sorted(kinds))}"
@@ -417,8 +406,8 @@ def _novelty(sentence: Side, claim: Side) -> str:
     a kind of amount the claim does not state, and none that it does ("a typical monthly wage is $30,000" is not
     "Mongolia had 1,200 workers"); or, leaving out the claim's figure, a place or sector of its own ("North Korea
     sends medical staff to Africa" is not "workers sent abroad earn North Korea $500m a year")."""
-    kinds = _amount_kinds(claim)
-    stated = _amount_kinds(sentence)
+    kinds = claim.amount_kinds
+    stated = sentence.amount_kinds
     predicates = stated & _PREDICATE_KINDS
     if not kinds and predicates:
         # Pay and working hours are what a sentence stating them is about; a claim stating neither is not it.
@@ -433,34 +422,24 @@ def _novelty(sentence: Side, claim: Side) -> str:
     return f"it says {', '.join(added)}, which the claim does not, and not its figure" if added else ""
 
 
-# Money said of one person ("each", "a single worker") is another quantity than money said of all of them.
-_PER_PERSON_RE = re.compile(
-    r"\b(?:each|apiece|per (?:worker|person|head|capita)|a single|an individual|individually|some of"
-    r"|(?:a|an|one|every)\s+(?:[\w-]+\s+){0,4}?(?:worker|labou?rer|developer|programmer|employee)(?!s)"
-    # A wage is one person's: "a typical monthly wage", "the average salary".
-    r"|(?:typical|average|median|monthly|daily|weekly)\s+(?:wage|salary|pay))\b"
-)
-
-
 # Amounts that are a sentence's predicate rather than a detail of it ("paid $300 a month", "18-hour shifts").
 _PREDICATE_KINDS = frozenset({"money", "money per person", "hours"})
 
 
-def _shape(side: Side) -> bool:
-    """Whether a text's amounts include a range."""
-    return any(quantity.is_range for quantity in side.quantities if quantity.kind not in ("year", "date"))
+def _confidence(candidate: Candidate) -> float:
+    return round(min(1.0, 0.5 + abs(candidate.similarity - MIN_SIMILARITY)), 3)
 
 
-def _amount_kinds(side: Side) -> set[str]:
-    """The kinds of amount a text states (counts, money, shares, hours), leaving out years and dates; money is
-    ``money per person`` where the text says it is one person's."""
-    # A count of things (barrels, tonnes, countries) is another quantity than a count of people.
-    kinds: set[str] = {q.kind for q in side.quantities if q.kind not in ("year", "date")}
-    # Money by the month, week or day is a wage: one person's (a state's revenue is counted by the year).
-    wage = any(q.kind == "money" and q.period in ("month", "week", "day", "hour") for q in side.quantities)
-    if "money" in kinds and (wage or _PER_PERSON_RE.search(side.prepared)):
-        kinds = (kinds - {"money"}) | {"money per person"}
-    return kinds
+def _new(closest: Candidate, reason: str) -> tuple[ClaimMatch, tuple[Difference, ...]]:
+    """A ``new`` verdict on a sentence whose closest claim is ``closest``, and why."""
+    return ClaimMatch("new", None, _confidence_new(closest.similarity), closest.similarity, reasons=(reason,)), ()
+
+
+def _updates(best: Candidate, differences: tuple[Difference, ...]) -> tuple[ClaimMatch, tuple[Difference, ...]]:
+    """An ``updates`` verdict on ``best``, with the old and new value of every slot that changed."""
+    reasons = tuple(f"{d.slot} changed: {d.old} -> {d.new}" for d in differences)
+    return ClaimMatch("updates", best.claim_id, _confidence(best), best.similarity, tuple(d.old for d in differences),
+                      tuple(d.new for d in differences), reasons), differences
 
 
 def _confidence_new(similarity: float) -> float:
