@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -361,3 +362,73 @@ class Review(Base):
     reviewer: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+
+
+class ArticleCopy(Base):
+    """An article whose text is a near-duplicate of one stored earlier from another outlet (a wire copy, a
+    syndicated or lightly rewritten story): linked to that first article, its ``original``."""
+
+    __tablename__ = "article_copies"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    original_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    similarity: Mapped[float] = mapped_column(Float)
+    detected_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class ArticleSketch(Base):
+    """One band of an article's text sketch (locality-sensitive hashing): articles sharing a band value are the
+    candidates a copy is looked for among."""
+
+    __tablename__ = "article_sketches"
+    __table_args__ = (Index("ix_article_sketches_band_value", "band", "value"),)
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class SourceSentence(Base):
+    """A sentence an outlet printed, once per article that carries it: a sentence found in several of one outlet's
+    articles is its background (boilerplate, standard context), not news."""
+
+    __tablename__ = "source_sentences"
+
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    sentence_hash: Mapped[str] = mapped_column(String(32), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+    seen_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class CandidateClaim(Base):
+    """A claim no known claim states, as first reported (its sentence and figures), with how often and by how many
+    outlets it was reported since: several outlets' reports of the same new claim make one candidate."""
+
+    __tablename__ = "candidate_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sentence: Mapped[str] = mapped_column(Text)
+    figures: Mapped[list[Any]] = mapped_column(default=list)
+    # The figures it was last alerted with: a repeat alerts again only when its figures differ from these.
+    alerted_figures: Mapped[list[Any]] = mapped_column(default=list)
+    first_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    first_source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    first_seen_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
+    last_seen_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    sightings: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CandidateSighting(Base):
+    """One report of a candidate claim: the article and the sentence (by hash, as reviews key sentences)."""
+
+    __tablename__ = "candidate_sightings"
+    __table_args__ = (Index("ix_candidate_sightings_article_sentence", "article_id", "sentence_hash"),)
+
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate_claims.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    sentence_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id", ondelete="SET NULL"))
+    seen_at: Mapped[Timestamp] = mapped_column(default=utcnow)
