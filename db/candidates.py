@@ -1,0 +1,192 @@
+"""Candidate claims: the same new claim reported by several outlets, grouped into one candidate with a first
+appearance and its repeats (sightings), alerted once when first seen and again only when a repeat states a figure
+it was not alerted with.
+
+The crawl calls :func:`group_new_claims` in the store transaction of each article version, after its claim matches
+are written. Which sentences are one claim is decided by :mod:`analysis.claims.grouping`; the keys of the recent
+candidates are kept in memory per database and brought up to date from it on every call.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from analysis.claims.grouping import ClaimIndex, claim_key, figures_of
+from analysis.claims.sentences import SentenceMatch
+from db.models import CandidateClaim, CandidateSighting
+from db.review import sentence_hash
+
+# Only candidates reported within this long are matched: a claim repeated after a quarter of silence is news again.
+WINDOW = timedelta(days=90)
+# The keys in memory are read again from the database this often (seconds), and the newest OVERLAP ids on every
+# call: a writer's rollback frees ids that SQLite hands out again, and PostgreSQL commits ids out of order.
+RELOAD_EVERY = 900.0
+OVERLAP = 256
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """What grouping made of one new-claim sentence: its candidate, whether this is the candidate's first sighting,
+    whether it states a figure the candidate was not alerted with, and so whether it is worth an alert."""
+
+    candidate_id: int
+    first: bool
+    figures_changed: bool
+    alert: bool
+
+
+@dataclass(frozen=True)
+class Sightings:
+    """How often a candidate was reported: by how many articles and how many outlets."""
+
+    candidate_id: int
+    sightings: int
+    outlets: int
+
+
+class _Recent:
+    """The keys of one database's recent candidates, as this process last read them."""
+
+    def __init__(self) -> None:
+        self.index = ClaimIndex()
+        self.sentences: dict[int, str] = {}
+        self.upto = 0
+        self.loaded_at: float | None = None
+
+    def refresh(self, session: Session, since: datetime) -> None:
+        """Read what changed: every recent candidate now and then, else the newest ids."""
+        full = self.loaded_at is None or time.monotonic() - self.loaded_at > RELOAD_EVERY
+        query = select(CandidateClaim.id, CandidateClaim.sentence)
+        if full:
+            rows = session.execute(query.where(CandidateClaim.last_seen_at >= since)).all()
+            self.index, self.sentences, self.upto = ClaimIndex(), {}, 0
+            self.loaded_at = time.monotonic()
+        else:
+            rows = session.execute(query.where(CandidateClaim.id > self.upto - OVERLAP)).all()
+            present = {row.id for row in rows}
+            for gone in [key_id for key_id in self.sentences if key_id > self.upto - OVERLAP and key_id not in present]:
+                self.forget(gone)  # rolled back since we read it
+        for key_id, sentence in rows:
+            self.remember(key_id, sentence)
+
+    def remember(self, key_id: int, sentence: str) -> None:
+        if self.sentences.get(key_id) != sentence:
+            self.sentences[key_id] = sentence
+            self.index.add(key_id, claim_key(sentence))
+        self.upto = max(self.upto, key_id)
+
+    def forget(self, key_id: int) -> None:
+        self.sentences.pop(key_id, None)
+        self.index.remove(key_id)
+
+
+_recent: weakref.WeakKeyDictionary[Engine, _Recent] = weakref.WeakKeyDictionary()
+
+
+def _recent_of(session: Session) -> _Recent:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine), "a session bound to one engine"
+    found = _recent.get(engine)
+    if found is None:
+        found = _recent[engine] = _Recent()
+    return found
+
+
+def group_new_claims(session: Session, *, article_id: int, version_id: int, source_id: str | None,
+                     sentences: Sequence[SentenceMatch], now: datetime) -> dict[int, Grouped]:
+    """Group an article version's new-claim sentences with the candidates of other outlets; by sentence index.
+
+    A sentence of a recent candidate (near-identical, or the same figures about the same subject) becomes a
+    sighting of it; any other starts a candidate. A sentence this article already reported (an earlier version
+    carried it) is no new sighting and never alerts. Sentences not about North Korean workers (``on_subject``
+    false: asides about others) are no candidates and get no entry."""
+    since = now - WINDOW
+    recent = _recent_of(session)
+    recent.refresh(session, since)
+    seen = dict(session.execute(select(CandidateSighting.sentence_hash, CandidateSighting.candidate_id)
+                                .where(CandidateSighting.article_id == article_id)).all())
+    reported = set(seen.values())  # candidates this article reported already (in any sentence)
+    grouped: dict[int, Grouped] = {}
+    for match in sentences:
+        if not match.on_subject:
+            continue
+        digest = sentence_hash(match.sentence)
+        if digest in seen:
+            grouped[match.index] = Grouped(seen[digest], first=False, figures_changed=False, alert=False)
+            continue
+        key = claim_key(match.sentence)
+        candidate = _recent_candidate(session, recent.index.find(key), since)
+        figures = figures_of(match.sentence)
+        if candidate is None:
+            candidate = CandidateClaim(sentence=match.sentence, figures=figures, alerted_figures=figures,
+                                       first_article_id=article_id, first_source_id=source_id, first_seen_at=now,
+                                       last_seen_at=now, sightings=1)
+            session.add(candidate)
+            session.flush()
+            recent.remember(candidate.id, match.sentence)
+            result = Grouped(candidate.id, first=True, figures_changed=False, alert=True)
+        else:
+            result = _repeat(candidate, figures, now, new_article=candidate.id not in reported)
+        session.add(CandidateSighting(candidate_id=candidate.id, article_id=article_id, sentence_hash=digest,
+                                      source_id=source_id, version_id=version_id, seen_at=now))
+        seen[digest] = candidate.id
+        reported.add(candidate.id)
+        grouped[match.index] = result
+    session.flush()
+    return grouped
+
+
+def _recent_candidate(session: Session, ids: list[int], since: datetime) -> CandidateClaim | None:
+    """The first of ``ids`` (best first) that is a candidate seen since ``since``, locked for our update."""
+    if not ids:
+        return None
+    rows = session.scalars(select(CandidateClaim).where(CandidateClaim.id.in_(ids),
+                                                        CandidateClaim.last_seen_at >= since).with_for_update())
+    found = {row.id: row for row in rows}
+    return next((found[key_id] for key_id in ids if key_id in found), None)
+
+
+def _repeat(candidate: CandidateClaim, figures: list[str], now: datetime, *, new_article: bool) -> Grouped:
+    """Count a repeat of ``candidate``; it alerts when it states a figure none of the candidate's alerts stated."""
+    alerted = set(candidate.alerted_figures)
+    changed = not set(figures) <= alerted
+    if changed:
+        # Every figure alerted so far: outlets that go on printing the old figure after the new one alert no more.
+        candidate.alerted_figures = sorted(alerted | set(figures))
+    if new_article:
+        candidate.sightings += 1
+    candidate.last_seen_at = max(candidate.last_seen_at, now)
+    return Grouped(candidate.id, first=False, figures_changed=changed, alert=changed)
+
+
+def sightings_of(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Sightings]:
+    """For (article id, sentence) pairs, the candidate each sentence is a sighting of, with its counts."""
+    wanted = {(article_id, sentence_hash(sentence)): (article_id, sentence) for article_id, sentence in keys}
+    if not wanted:
+        return {}
+    article_ids = {article_id for article_id, _ in wanted}
+    rows = session.execute(select(CandidateSighting.article_id, CandidateSighting.sentence_hash,
+                                  CandidateSighting.candidate_id)
+                           .where(CandidateSighting.article_id.in_(article_ids))).all()
+    owners = {wanted[(a, h)]: c for a, h, c in rows if (a, h) in wanted}
+    counts = candidate_counts(session, set(owners.values()))
+    return {pair: counts[candidate_id] for pair, candidate_id in owners.items() if candidate_id in counts}
+
+
+def candidate_counts(session: Session, candidate_ids: Iterable[int]) -> dict[int, Sightings]:
+    """Each candidate's sightings (articles that reported it) and outlets (their distinct sources)."""
+    ids = sorted(set(candidate_ids))
+    if not ids:
+        return {}
+    query = (select(CandidateSighting.candidate_id, func.count(func.distinct(CandidateSighting.article_id)),
+                    func.count(func.distinct(CandidateSighting.source_id)))
+             .where(CandidateSighting.candidate_id.in_(ids)).group_by(CandidateSighting.candidate_id))
+    return {cid: Sightings(cid, int(articles), int(outlets))
+            for cid, articles, outlets in session.execute(query)}

@@ -1,0 +1,170 @@
+"""New claims grouped across outlets (db.candidates) on SQLite and PostgreSQL: one candidate per claim, a sighting
+per article that reports it, an alert when first seen and again only when a repeat states a new figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.claims.matcher import ClaimMatch
+from analysis.claims.sentences import SentenceMatch
+from db import candidates
+from db.engine import Database
+from db.models import Article, ArticleVersion, CandidateClaim, CandidateSighting, Source
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+SHIPYARDS = "More than 3,400 North Korean workers are employed at shipyards in Primorye, a leaked report says."
+# The same claim as another outlet writes it: other words around the same report.
+SHIPYARDS_REWORDED = "More than 3,400 North Korean workers are employed at shipyards in Primorye, according to a leaked report."
+SHIPYARDS_MORE = "More than 4,100 North Korean workers are employed at shipyards in Primorye, a leaked report says."
+SEAFOOD = "North Korean women at seafood plants in Hunchun are paid $230 a month, a rights group found."
+TRAINS = "Direct passenger trains between Moscow and Pyongyang resumed for the first time since 2020."
+
+
+def sentence(index: int, text: str, on_subject: bool = True) -> SentenceMatch:
+    return SentenceMatch(index, text, ClaimMatch("new", None, 0.7, 0.3), on_subject)
+
+
+def publish(db: Database, source_id: str, texts: Sequence[str], *, at: datetime = T0,
+            article_id: int | None = None) -> tuple[int, dict[int, candidates.Grouped]]:
+    """Store a version of an article (a new one unless ``article_id``) of ``source_id`` carrying ``texts`` as its
+    new-claim sentences, and group them as the crawl does; the article id and what grouping made of them."""
+    with db.write() as session:
+        if session.get(Source, source_id) is None:
+            session.add(Source(id=source_id, kind="feed", url=f"http://{source_id}.example/rss.xml", name=source_id))
+            session.flush()
+        if article_id is None:
+            url = f"http://{source_id}.example/{at.timestamp()}-{len(texts)}-{hash(tuple(texts))}"
+            article = Article(source_id=source_id, url=url, canonical_url=url, title="t", relevant=True,
+                              first_seen_at=at)
+            session.add(article)
+            session.flush()
+            article_id = article.id
+        number = session.scalar(select(func.count()).select_from(ArticleVersion)
+                                .where(ArticleVersion.article_id == article_id)) or 0
+        version = ArticleVersion(article_id=article_id, number=number + 1, fetched_at=at, url="http://x",
+                                 title="t", text=" ".join(texts), content_hash=f"{article_id}-{number}")
+        session.add(version)
+        session.flush()
+        grouped = candidates.group_new_claims(session, article_id=article_id, version_id=version.id,
+                                              source_id=source_id, sentences=[sentence(i, t) for i, t in
+                                                                              enumerate(texts)], now=at)
+    return article_id, grouped
+
+
+def counts(session: Session) -> tuple[int, int]:
+    claims = session.scalar(select(func.count()).select_from(CandidateClaim)) or 0
+    sightings = session.scalar(select(func.count()).select_from(CandidateSighting)) or 0
+    return int(claims), int(sightings)
+
+
+def test_the_same_sentence_from_three_outlets_is_one_candidate_alerted_once(database: Database) -> None:
+    results = [publish(database, outlet, [SHIPYARDS], at=T0 + timedelta(hours=n))[1][0]
+               for n, outlet in enumerate(("gazette", "herald", "courier"))]
+    assert [r.alert for r in results] == [True, False, False]
+    assert [r.first for r in results] == [True, False, False]
+    assert len({r.candidate_id for r in results}) == 1
+    with database.read() as session:
+        assert counts(session) == (1, 3)
+        claim = session.get(CandidateClaim, results[0].candidate_id)
+        assert claim is not None and claim.sightings == 3 and claim.first_source_id == "gazette"
+        assert claim.first_seen_at == T0 and claim.last_seen_at == T0 + timedelta(hours=2)
+        assert claim.sentence == SHIPYARDS and claim.figures == claim.alerted_figures == ["count:3400"]
+        found = candidates.candidate_counts(session, [claim.id])[claim.id]
+    assert (found.sightings, found.outlets) == (3, 3)
+
+
+def test_a_reworded_repeat_is_grouped_and_a_new_figure_alerts_again(database: Database) -> None:
+    _, first = publish(database, "gazette", [SHIPYARDS])
+    _, reworded = publish(database, "herald", [SHIPYARDS_REWORDED], at=T0 + timedelta(hours=1))
+    _, more = publish(database, "courier", [SHIPYARDS_MORE], at=T0 + timedelta(hours=2))
+    _, old_again = publish(database, "tribune", [SHIPYARDS], at=T0 + timedelta(hours=3))
+    assert first[0].candidate_id == reworded[0].candidate_id == more[0].candidate_id == old_again[0].candidate_id
+    assert (reworded[0].alert, reworded[0].figures_changed) == (False, False)
+    assert (more[0].alert, more[0].figures_changed, more[0].first) == (True, True, False)
+    # An outlet still printing the figure alerted first is no change: both figures were alerted.
+    assert (old_again[0].alert, old_again[0].figures_changed) == (False, False)
+    with database.read() as session:
+        claim = session.get(CandidateClaim, first[0].candidate_id)
+        assert claim is not None and claim.alerted_figures == ["count:3400", "count:4100"]
+        assert claim.figures == ["count:3400"] and claim.sightings == 4
+
+
+def test_unrelated_new_claims_are_not_grouped(database: Database) -> None:
+    _, grouped = publish(database, "gazette", [SHIPYARDS, SEAFOOD, TRAINS])
+    _, other = publish(database, "herald", [SEAFOOD.replace("$230", "$310"), TRAINS], at=T0 + timedelta(hours=1))
+    assert len({g.candidate_id for g in grouped.values()}) == 3 and all(g.first for g in grouped.values())
+    assert other[0].candidate_id == grouped[1].candidate_id and other[0].alert and other[0].figures_changed
+    assert other[1].candidate_id == grouped[2].candidate_id and not other[1].alert
+    with database.read() as session:
+        assert counts(session) == (3, 5)
+
+
+def test_the_same_articles_next_version_is_no_new_sighting(database: Database) -> None:
+    article_id, first = publish(database, "gazette", [SHIPYARDS, SEAFOOD])
+    _, again = publish(database, "gazette", [SEAFOOD, SHIPYARDS, TRAINS], at=T0 + timedelta(hours=1),
+                       article_id=article_id)
+    assert again[0] == candidates.Grouped(first[1].candidate_id, first=False, figures_changed=False, alert=False)
+    assert again[1] == candidates.Grouped(first[0].candidate_id, first=False, figures_changed=False, alert=False)
+    assert again[2].first and again[2].alert
+    with database.read() as session:
+        assert counts(session) == (3, 3)
+        assert {c.sightings for c in session.scalars(select(CandidateClaim))} == {1}
+    # The article's next version with the figure revised: the same candidate, alerted for its new figure, still
+    # one article reporting it.
+    _, revised = publish(database, "gazette", [SHIPYARDS_MORE], at=T0 + timedelta(hours=2), article_id=article_id)
+    assert revised[0].candidate_id == first[0].candidate_id and revised[0].alert and revised[0].figures_changed
+    with database.read() as session:
+        claim = session.get(CandidateClaim, first[0].candidate_id)
+        assert claim is not None and claim.sightings == 1
+
+
+def test_candidates_outside_the_window_and_off_subject_sentences_are_left_alone(database: Database) -> None:
+    _, old = publish(database, "gazette", [SHIPYARDS])
+    _, later = publish(database, "herald", [SHIPYARDS], at=T0 + candidates.WINDOW + timedelta(days=1))
+    assert later[0].first and later[0].candidate_id != old[0].candidate_id
+    with database.write() as session:
+        session.add(Source(id="aside", kind="feed", url="http://aside.example/rss.xml"))
+        session.flush()
+        article = Article(source_id="aside", url="http://aside.example/1", canonical_url="http://aside.example/1",
+                          relevant=True, first_seen_at=T0)
+        session.add(article)
+        session.flush()
+        grouped = candidates.group_new_claims(session, article_id=article.id, version_id=None,  # type: ignore[arg-type]
+                                              source_id="aside", sentences=[sentence(0, SEAFOOD, on_subject=False)],
+                                              now=T0)
+    assert grouped == {}
+
+
+def test_a_rolled_back_candidate_is_forgotten(database: Database) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), database.write() as session:
+        session.add(Source(id="gazette", kind="feed", url="http://gazette.example/rss.xml"))
+        session.flush()
+        article = Article(source_id="gazette", url="http://g.example/1", canonical_url="http://g.example/1",
+                          relevant=True, first_seen_at=T0)
+        session.add(article)
+        session.flush()
+        candidates.group_new_claims(session, article_id=article.id, version_id=None,  # type: ignore[arg-type]
+                                    source_id="gazette", sentences=[sentence(0, TRAINS)], now=T0)
+        raise Boom
+    _, grouped = publish(database, "herald", [TRAINS])
+    assert grouped[0].first and grouped[0].alert
+    with database.read() as session:
+        assert counts(session) == (1, 1)
+
+
+def test_sightings_of_finds_the_candidate_of_a_stored_sentence(database: Database) -> None:
+    first_article, _ = publish(database, "gazette", [SHIPYARDS])
+    second_article, _ = publish(database, "herald", [SHIPYARDS_REWORDED], at=T0 + timedelta(hours=1))
+    with database.read() as session:
+        found = candidates.sightings_of(session, [(first_article, SHIPYARDS), (second_article, SHIPYARDS_REWORDED),
+                                                  (second_article, TRAINS)])
+    assert set(found) == {(first_article, SHIPYARDS), (second_article, SHIPYARDS_REWORDED)}
+    assert {(s.sightings, s.outlets) for s in found.values()} == {(2, 2)}
