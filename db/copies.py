@@ -1,0 +1,168 @@
+"""Copies across outlets: each article's text sketch (``article_sketches``), the link from a copy to the earlier
+article of another source it copies (``article_copies``: wire copy, syndication, light rewrite), and who else
+published a story ("also published by").
+
+The method and its threshold live in ``analysis.nearcopy``; this module stores sketches, finds candidates sharing a
+band, verifies them against their stored text and keeps the links flat: a copy always points to the first article
+of its story (its original), never to another copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, insert, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from analysis import nearcopy
+from db.models import Article, ArticleCopy, ArticleSketch, ArticleVersion, Source
+from db.upsert import dialect_insert
+
+MAX_CANDIDATES = 50  # verified per article, those sharing the most bands first: bounds the cost of a common story
+
+
+@dataclass(frozen=True)
+class CopyOf:
+    """The original a copy was linked to, and how similar the copy's text is to the article it matched."""
+
+    article_id: int
+    source_id: str | None
+    title: str
+    url: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One article of a story published by several outlets: the ``original`` (the first) or a ``copy``."""
+
+    article_id: int
+    source_id: str | None
+    source_name: str | None
+    title: str
+    url: str
+    role: str
+    similarity: float | None  # a copy's similarity to the article it matched; None for the original
+    first_seen_at: datetime
+
+
+def link_copy(session: Session, article_id: int, source_id: str | None, text: str, now: datetime) -> CopyOf | None:
+    """Sketch ``text`` (the article's current text) and link the article to the original it copies, if any.
+
+    Replaces the article's stored sketch; looks among earlier articles (by first sighting, then id) of other sources
+    sharing a band for those whose latest text is similar enough; links the article to the earliest of them (to its
+    original, if that one is a copy itself) and re-points the article's own copies there. An article that no longer
+    copies anything loses its link. Calling it again for the same article and text changes nothing."""
+    found = nearcopy.sketch(text)
+    session.execute(delete(ArticleSketch).where(ArticleSketch.article_id == article_id))
+    if found.sketched:
+        session.execute(insert(ArticleSketch), [{"article_id": article_id, "band": band, "value": value}
+                                                for band, value in enumerate(found.bands)])
+    original = _original(session, article_id, source_id, found) if found.sketched else None
+    if original is None:
+        session.execute(delete(ArticleCopy).where(ArticleCopy.article_id == article_id))
+        return None
+    _record(session, article_id, original, now)
+    return original
+
+
+def _original(session: Session, article_id: int, source_id: str | None,
+              found: nearcopy.TextSketch) -> CopyOf | None:
+    """The original of the earliest earlier article of another source that ``found`` is a copy of, if any."""
+    scores = {candidate: nearcopy.similarity(found.shingles, nearcopy.shingles(text))
+              for candidate, text in _candidate_texts(session, article_id, source_id, found.bands)}
+    matches = [candidate for candidate, score in scores.items() if nearcopy.is_copy(score)]
+    if not matches:
+        return None
+    roots = dict(session.execute(select(ArticleCopy.article_id, ArticleCopy.original_id)
+                                 .where(ArticleCopy.article_id.in_(matches))).all())
+    for first in session.scalars(select(Article.id).where(Article.id.in_(matches))
+                                 .order_by(Article.first_seen_at, Article.id)):
+        root = roots.get(first, first)
+        row = session.execute(select(Article.source_id, Article.title, Article.canonical_url)
+                              .where(Article.id == root)).one()
+        # A copy of this source's own earlier story (through another outlet's copy) is no copy from elsewhere.
+        if source_id is None or row.source_id != source_id:
+            return CopyOf(root, row.source_id, row.title or "", row.canonical_url, round(scores[first], 4))
+    return None
+
+
+def _candidate_texts(session: Session, article_id: int, source_id: str | None,
+                     bands: Sequence[int]) -> list[tuple[int, str]]:
+    """The latest text of each earlier article of another source that shares a band with ``bands``."""
+    mine = select(Article.first_seen_at).where(Article.id == article_id).scalar_subquery()
+    shared = or_(*(and_(ArticleSketch.band == band, ArticleSketch.value == value) for band, value in enumerate(bands)))
+    earlier = or_(Article.first_seen_at < mine, and_(Article.first_seen_at == mine, Article.id < article_id))
+    other_source = or_(Article.source_id.is_(None), Article.source_id != source_id) if source_id else true()
+    candidates = (select(ArticleSketch.article_id).join(Article, Article.id == ArticleSketch.article_id)
+                  .where(shared, earlier, other_source, Article.id != article_id)
+                  .group_by(ArticleSketch.article_id)
+                  .order_by(func.count().desc(), ArticleSketch.article_id).limit(MAX_CANDIDATES))
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    latest = (select(ArticleVersion.article_id, ArticleVersion.text)
+              .join(Article, and_(Article.id == ArticleVersion.article_id,
+                                  Article.version_count == ArticleVersion.number))
+              .where(ArticleVersion.article_id.in_(ids)))
+    return [(candidate, text) for candidate, text in session.execute(latest)]
+
+
+def _record(session: Session, article_id: int, original: CopyOf, now: datetime) -> None:
+    """Link ``article_id`` to ``original`` (replacing an earlier link) and re-point the article's own copies."""
+    values = {"article_id": article_id, "original_id": original.article_id, "similarity": original.similarity,
+              "detected_at": now}
+    statement = dialect_insert(session.get_bind().dialect.name, ArticleCopy).values(values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[ArticleCopy.article_id],
+        set_={"original_id": statement.excluded.original_id, "similarity": statement.excluded.similarity,
+              "detected_at": statement.excluded.detected_at}))
+    session.execute(update(ArticleCopy).where(ArticleCopy.original_id == article_id)
+                    .values(original_id=original.article_id))
+
+
+# --- the read side ------------------------------------------------------------------------------------------------
+
+def copy_of(session: Session, article_id: int) -> CopyOf | None:
+    """The original the article is a copy of (with the copy's similarity), or None."""
+    row = session.execute(select(ArticleCopy.similarity, Article.id, Article.source_id, Article.title,
+                                 Article.canonical_url)
+                          .join(Article, Article.id == ArticleCopy.original_id)
+                          .where(ArticleCopy.article_id == article_id)).one_or_none()
+    if row is None:
+        return None
+    return CopyOf(row.id, row.source_id, row.title or "", row.canonical_url, row.similarity)
+
+
+def copies_of(session: Session, article_id: int) -> list[Publication]:
+    """"Also published by": every other article of the article's story, the original first, then its copies in
+    the order they were first seen; empty when the article is neither a copy nor copied."""
+    root = session.scalar(select(ArticleCopy.original_id).where(ArticleCopy.article_id == article_id)) or article_id
+    copies = dict(session.execute(select(ArticleCopy.article_id, ArticleCopy.similarity)
+                                  .where(ArticleCopy.original_id == root)).all())
+    if not copies:
+        return []
+    rows = session.execute(select(Article.id, Article.source_id, Source.name, Article.title, Article.canonical_url,
+                                  Article.first_seen_at)
+                           .outerjoin(Source, Source.id == Article.source_id)
+                           .where(Article.id.in_([root, *copies]), Article.id != article_id)
+                           .order_by(Article.first_seen_at, Article.id))
+    published = [Publication(row.id, row.source_id, row.name, row.title or "", row.canonical_url,
+                             "original" if row.id == root else "copy", copies.get(row.id), row.first_seen_at)
+                 for row in rows]
+    return sorted(published, key=lambda p: p.role != "original")
+
+
+def originals_of(session: Session, article_ids: Iterable[int]) -> dict[int, CopyOf]:
+    """For each of ``article_ids`` that is a copy, the original it copies (for lists of articles)."""
+    ids = list(dict.fromkeys(article_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(ArticleCopy.article_id, ArticleCopy.similarity, Article.id, Article.source_id,
+                                  Article.title, Article.canonical_url)
+                           .join(Article, Article.id == ArticleCopy.original_id)
+                           .where(ArticleCopy.article_id.in_(ids)))
+    return {row.article_id: CopyOf(row.id, row.source_id, row.title or "", row.canonical_url, row.similarity)
+            for row in rows}
