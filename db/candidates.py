@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from analysis.claims.grouping import ClaimIndex, claim_key, figures_of
 from analysis.claims.sentences import SentenceMatch
-from db.models import CandidateClaim, CandidateSighting
-from db.review import sentence_hash
+from db.models import Article, CandidateClaim, CandidateSighting, ClaimMatchRow, Review, Source
+from db.sentence_keys import sentence_hash
 
 # Only candidates reported within this long are matched: a claim repeated after a quarter of silence is news again.
 WINDOW = timedelta(days=90)
@@ -49,6 +49,18 @@ class Sightings:
     candidate_id: int
     sightings: int
     outlets: int
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """One sighting of a candidate, as the review queue lists it."""
+
+    article_id: int
+    title: str
+    source: str
+    url: str
+    sentence: str
+    seen_at: datetime
 
 
 class _Recent:
@@ -166,17 +178,10 @@ def _repeat(candidate: CandidateClaim, figures: list[str], now: datetime, *, new
     return Grouped(candidate.id, first=False, figures_changed=changed, alert=changed)
 
 
-def sightings_of(session: Session, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Sightings]:
-    """For (article id, sentence) pairs, the candidate each sentence is a sighting of, with its counts."""
-    wanted = {(article_id, sentence_hash(sentence)): (article_id, sentence) for article_id, sentence in keys}
-    if not wanted:
-        return {}
-    article_ids = {article_id for article_id, _ in wanted}
-    rows = session.execute(select(CandidateSighting.article_id, CandidateSighting.sentence_hash,
-                                  CandidateSighting.candidate_id)
-                           .where(CandidateSighting.article_id.in_(article_ids))).all()
-    owners = {wanted[(a, h)]: c for a, h, c in rows if (a, h) in wanted}
-    counts = candidate_counts(session, set(owners.values()))
+def sightings_of(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Sightings]:
+    """For (article id, sentence) pairs, the counts of the candidate each sentence is a sighting of."""
+    owners = candidates_of(session, pairs)
+    counts = candidate_counts(session, owners.values())
     return {pair: counts[candidate_id] for pair, candidate_id in owners.items() if candidate_id in counts}
 
 
@@ -190,3 +195,61 @@ def candidate_counts(session: Session, candidate_ids: Iterable[int]) -> dict[int
              .where(CandidateSighting.candidate_id.in_(ids)).group_by(CandidateSighting.candidate_id))
     return {cid: Sightings(cid, int(articles), int(outlets))
             for cid, articles, outlets in session.execute(query)}
+
+
+# --- for the review queue -----------------------------------------------------------------------------------------
+
+def candidates_of(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """The candidate each (article id, sentence) is a sighting of, for those that are one."""
+    wanted = {(article_id, sentence_hash(sentence)): (article_id, sentence) for article_id, sentence in pairs}
+    if not wanted:
+        return {}
+    query = (select(CandidateSighting.article_id, CandidateSighting.sentence_hash, CandidateSighting.candidate_id)
+             .where(CandidateSighting.article_id.in_({article_id for article_id, _ in wanted})))
+    return {wanted[(a, h)]: c for a, h, c in session.execute(query) if (a, h) in wanted}
+
+
+def decided_candidates(session: Session, candidate_ids: Iterable[int]) -> set[int]:
+    """Those of the candidates a reviewer decided on (through any of their sightings)."""
+    ids = set(candidate_ids)
+    if not ids:
+        return set()
+    query = (select(CandidateSighting.candidate_id).distinct()
+             .join(Review, (Review.article_id == CandidateSighting.article_id)
+                   & (Review.sentence_hash == CandidateSighting.sentence_hash))
+             .where(CandidateSighting.candidate_id.in_(ids)))
+    return set(session.scalars(query))
+
+
+def sighting_matches(session: Session, candidate_id: int) -> list[ClaimMatchRow]:
+    """The newest stored match of each sighting of a candidate, first sighting first (sightings whose sentence a
+    rematch no longer finds are left out)."""
+    sightings = session.execute(select(CandidateSighting.article_id, CandidateSighting.sentence_hash)
+                                .where(CandidateSighting.candidate_id == candidate_id)
+                                .order_by(CandidateSighting.seen_at, CandidateSighting.article_id)).all()
+    rows = session.scalars(select(ClaimMatchRow).where(
+        ClaimMatchRow.article_id.in_({article_id for article_id, _ in sightings})).order_by(ClaimMatchRow.id))
+    newest = {(row.article_id, sentence_hash(row.sentence)): row for row in rows}
+    return [newest[(a, h)] for a, h in sightings if (a, h) in newest]
+
+
+def repeats_of(session: Session, candidate_ids: Iterable[int]) -> dict[int, list[Repeat]]:
+    """Every sighting of each candidate, first first, with its article and outlet."""
+    ids = set(candidate_ids)
+    if not ids:
+        return {}
+    query = (select(CandidateSighting, Article.title, Article.canonical_url, Source.name)
+             .join(Article, Article.id == CandidateSighting.article_id)
+             .outerjoin(Source, Source.id == CandidateSighting.source_id)
+             .where(CandidateSighting.candidate_id.in_(ids))
+             .order_by(CandidateSighting.seen_at, CandidateSighting.article_id))
+    sightings = session.execute(query).all()
+    texts = session.execute(select(ClaimMatchRow.article_id, ClaimMatchRow.sentence).distinct().where(
+        ClaimMatchRow.article_id.in_({sighting.article_id for sighting, *_ in sightings}))).all()
+    sentences = {(article_id, sentence_hash(sentence)): sentence for article_id, sentence in texts}
+    found: dict[int, list[Repeat]] = {}
+    for sighting, title, url, source_name in sightings:
+        found.setdefault(sighting.candidate_id, []).append(Repeat(
+            sighting.article_id, title or url, source_name or sighting.source_id or "", url,
+            sentences.get((sighting.article_id, sighting.sentence_hash), ""), sighting.seen_at))
+    return found

@@ -11,7 +11,6 @@ Exceptions::
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Sequence
@@ -28,8 +27,11 @@ from analysis.claims.matcher import ClaimMatcher, analyse
 from analysis.claims.model import Claim, ClaimDataError, Figure, claims_from_yaml_data
 from analysis.claims.quantities import Quantity, extract_quantities
 from analysis.claims.sentences import claims_digest
+from db import candidates as candidate_store
+from db.candidates import Repeat
 from db.claims import insert_claim, matching_claims
 from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, Review, Source, utcnow
+from db.sentence_keys import sentence_hash
 from db.upsert import dialect_insert
 
 # Confidence is 0.5 + |similarity - MIN_SIMILARITY|: how far a verdict is from the matcher's cut. On the labelled
@@ -80,6 +82,12 @@ class QueueItem:
     old_values: tuple[str, ...]
     new_values: tuple[str, ...]
     copies: int  # how many stored versions of the article carry this sentence; one decision covers them all
+    # A new claim other outlets reported too: its candidate, how many articles and outlets reported it, and the
+    # other sightings (first first). One decision covers them all.
+    candidate_id: int | None = None
+    sightings: int = 1
+    outlets: int = 1
+    repeats: tuple[Repeat, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class Decision:
     claim_id: str | None
     label_after: str | None
     note: str
+    repeats: int = 0  # the other sightings of the same candidate claim the decision was recorded for too
 
 
 @dataclass(frozen=True)
@@ -135,11 +144,20 @@ def _undecided() -> ColumnElement[bool]:
 
 def queue(session: Session, page: int = 1, page_size: int = 50) -> ReviewPage[QueueItem]:
     """Sentences waiting for review, newest version first; a sentence repeated in several versions of an article
-    is listed once (its newest match)."""
+    is listed once (its newest match), and so is a new claim several outlets reported (a candidate claim): where
+    its newest sighting would be, as its first queued sighting with the others as its repeats."""
     grouped = (select(func.max(ClaimMatchRow.id).label("id"), func.count().label("copies"))
                .where(_needs_review(), _undecided())
                .group_by(ClaimMatchRow.article_id, ClaimMatchRow.sentence).subquery())
-    total = int(session.scalar(select(func.count()).select_from(grouped)) or 0)
+    listed = session.execute(
+        select(ClaimMatchRow.id, ClaimMatchRow.article_id, ClaimMatchRow.sentence, ClaimMatchRow.label)
+        .join(grouped, grouped.c.id == ClaimMatchRow.id)
+        .join(ArticleVersion, ArticleVersion.id == ClaimMatchRow.version_id)
+        .order_by(ArticleVersion.fetched_at.desc(), ClaimMatchRow.id.desc())).all()
+    shown = _one_per_candidate(session, [(match_id, article, sentence, label)
+                                         for match_id, article, sentence, label in listed])
+    start = (max(1, page) - 1) * page_size
+    wanted = dict(list(shown.items())[start:start + page_size])
     query = (select(ClaimMatchRow, grouped.c.copies, ArticleVersion.number, ArticleVersion.fetched_at,
                     Article.title, Source.name, KnownClaim.text)
              .join(grouped, grouped.c.id == ClaimMatchRow.id)
@@ -147,16 +165,48 @@ def queue(session: Session, page: int = 1, page_size: int = 50) -> ReviewPage[Qu
              .join(Article, Article.id == ClaimMatchRow.article_id)
              .outerjoin(Source, Source.id == ClaimMatchRow.source_id)
              .outerjoin(KnownClaim, KnownClaim.id == ClaimMatchRow.claim_id)
-             .order_by(ArticleVersion.fetched_at.desc(), ClaimMatchRow.id.desc())
-             .offset((max(1, page) - 1) * page_size).limit(page_size))
-    items = tuple(
-        QueueItem(match_id=row.id, article_id=row.article_id, version=number, title=title or row.url,
-                  source=source_name or row.source_id or "", url=row.url, fetched_at=fetched_at,
-                  sentence=row.sentence, label=row.label, confidence=row.confidence, claim_id=row.claim_id,
-                  claim_text=claim_text, old_values=tuple(row.old_values), new_values=tuple(row.new_values),
-                  copies=copies)
-        for row, copies, number, fetched_at, title, source_name, claim_text in session.execute(query))
-    return ReviewPage(items, total, max(1, page), page_size)
+             .where(ClaimMatchRow.id.in_(wanted)))
+    owners = {candidate for candidate in wanted.values() if candidate is not None}
+    repeats, counts = candidate_store.repeats_of(session, owners), candidate_store.candidate_counts(session, owners)
+    found = {}
+    for row, copies, number, fetched_at, title, source_name, claim_text in session.execute(query):
+        item = QueueItem(match_id=row.id, article_id=row.article_id, version=number, title=title or row.url,
+                         source=source_name or row.source_id or "", url=row.url, fetched_at=fetched_at,
+                         sentence=row.sentence, label=row.label, confidence=row.confidence, claim_id=row.claim_id,
+                         claim_text=claim_text, old_values=tuple(row.old_values), new_values=tuple(row.new_values),
+                         copies=copies)
+        candidate = wanted[row.id]
+        if candidate is not None and candidate in counts:
+            item = replace(item, candidate_id=candidate, sightings=counts[candidate].sightings,
+                           outlets=counts[candidate].outlets, repeats=tuple(
+                               r for r in repeats.get(candidate, ())
+                               if (r.article_id, r.sentence) != (row.article_id, row.sentence)))
+        found[row.id] = item
+    return ReviewPage(tuple(found[match_id] for match_id in wanted if match_id in found), len(shown), max(1, page),
+                      page_size)
+
+
+def _one_per_candidate(session: Session, listed: Sequence[tuple[int, int, str, str]]) -> dict[int, int | None]:
+    """The matches the queue shows, in its order, with the candidate claim of each (None: not a candidate's).
+
+    Of a candidate's queued sightings the first stored stands for all of them, where the newest is; a candidate a
+    reviewer decided on through another sighting is no longer queued (its decision covers later sightings too)."""
+    owners = candidate_store.candidates_of(session, [(a, sentence) for _, a, sentence, label in listed
+                                                     if label == "new"])
+    decided = candidate_store.decided_candidates(session, owners.values())
+    first: dict[int, int] = {}
+    for match_id, article_id, sentence, _ in listed:
+        candidate = owners.get((article_id, sentence))
+        if candidate is not None:
+            first[candidate] = min(match_id, first.get(candidate, match_id))
+    shown: dict[int, int | None] = {}
+    for match_id, article_id, sentence, _ in listed:
+        candidate = owners.get((article_id, sentence))
+        if candidate is None:
+            shown[match_id] = None
+        elif candidate not in decided and first[candidate] not in shown:
+            shown[first[candidate]] = candidate
+    return shown
 
 
 def decisions(session: Session, page: int = 1, page_size: int = 50) -> ReviewPage[Decision]:
@@ -304,14 +354,9 @@ def _open_match(session: Session, match_id: int) -> ClaimMatchRow:
     return row
 
 
-def sentence_hash(sentence: str) -> str:
-    """The key a decision is stored under, with the article id."""
-    return hashlib.sha256(sentence.encode("utf-8")).hexdigest()
-
-
-def _record(session: Session, row: ClaimMatchRow, *, action: str, reviewer: str, note: str, at: datetime | None,
-            claim_id: str | None = None, label_after: str | None = None) -> Decision:
-    decided_at, reviewer, note = at or utcnow(), reviewer[:100], note.strip()
+def _insert_review(session: Session, row: ClaimMatchRow, *, action: str, reviewer: str, note: str,
+                   decided_at: datetime, claim_id: str | None, label_after: str | None) -> int | None:
+    """Insert the decision on ``row``'s sentence; its id, or None when the sentence was decided already."""
     values: dict[str, Any] = {
         "article_id": row.article_id, "version_id": row.version_id, "match_id": row.id,
         "sentence_index": row.sentence_index, "sentence": row.sentence, "sentence_hash": sentence_hash(row.sentence),
@@ -323,7 +368,15 @@ def _record(session: Session, row: ClaimMatchRow, *, action: str, reviewer: str,
     # told, not a 500 (on PostgreSQL its INSERT waits for the winner's commit, then does nothing).
     stmt = dialect_insert(conn.dialect.name, Review).on_conflict_do_nothing(
         index_elements=["article_id", "sentence_hash"]).returning(Review.id)
-    review_id = conn.execute(stmt, values).scalar()
+    review_id: int | None = conn.execute(stmt, values).scalar()
+    return review_id
+
+
+def _record(session: Session, row: ClaimMatchRow, *, action: str, reviewer: str, note: str, at: datetime | None,
+            claim_id: str | None = None, label_after: str | None = None) -> Decision:
+    decided_at, reviewer, note = at or utcnow(), reviewer[:100], note.strip()
+    review_id = _insert_review(session, row, action=action, reviewer=reviewer, note=note, decided_at=decided_at,
+                               claim_id=claim_id, label_after=label_after)
     if review_id is None:
         raise AlreadyDecidedError(f"the sentence of claim match {row.id} was decided meanwhile: reload the queue")
     title = session.scalar(select(Article.title).where(Article.id == row.article_id)) or row.url
@@ -341,6 +394,31 @@ def _relabel(session: Session, row: ClaimMatchRow, label: str, claim_id: str, re
         copy.label, copy.claim_id = label, claim_id
         copy.old_values, copy.new_values = list(olds), list(news)
         copy.reasons = [*copy.reasons, f"review: {action} by {reviewer}"]
+
+
+def _record_repeats(session: Session, decision: Decision, row: ClaimMatchRow,
+                    claim: KnownClaim | None = None) -> Decision:
+    """The decision taken on ``row`` recorded for every other sighting of its candidate claim (the same new claim
+    other outlets reported), each relabelled against ``claim`` when there is one; ``decision`` with their count."""
+    owner = candidate_store.candidates_of(session, [(row.article_id, row.sentence)]).get((row.article_id, row.sentence))
+    if owner is None:
+        return decision
+    recorded = 0
+    for other in candidate_store.sighting_matches(session, owner):
+        if (other.article_id, other.sentence) == (row.article_id, row.sentence):
+            continue
+        differences = compare(analyse(other.sentence).side, analyse(claim.text).side) if claim else []
+        label = ("updates" if differences else "corroborates") if claim else None
+        review_id = _insert_review(session, other, action=decision.action, reviewer=decision.reviewer,
+                                   note=decision.note, decided_at=decision.decided_at,
+                                   claim_id=claim.id if claim else None, label_after=label)
+        if review_id is None:
+            continue  # decided on its own already
+        recorded += 1
+        if claim is not None and label is not None:
+            _relabel(session, other, label, claim.id, decision.reviewer, decision.action,
+                     [d.old for d in differences], [d.new for d in differences])
+    return replace(decision, repeats=recorded)
 
 
 def _source_of(session: Session, row: ClaimMatchRow) -> str:
@@ -369,7 +447,7 @@ def promote(session: Session, match_id: int, *, reviewer: str, claim_id: str = "
     decision = _record(session, row, action="promote", reviewer=reviewer, note=note, at=at, claim_id=claim_id,
                        label_after="corroborates")
     _relabel(session, row, "corroborates", claim_id, reviewer, "promote")
-    return decision
+    return _record_repeats(session, decision, row, session.get(KnownClaim, claim_id))
 
 
 def link(session: Session, match_id: int, *, reviewer: str, claim_id: str, note: str = "",
@@ -386,10 +464,10 @@ def link(session: Session, match_id: int, *, reviewer: str, claim_id: str, note:
                        label_after=label)
     _relabel(session, row, label, claim.id, reviewer, "link", [d.old for d in differences],
              [d.new for d in differences])
-    return decision
+    return _record_repeats(session, decision, row, claim)
 
 
 def dismiss(session: Session, match_id: int, *, reviewer: str, note: str = "", at: datetime | None = None) -> Decision:
     """Take the sentence out of the queue without changing any claim or verdict."""
     row = _open_match(session, match_id)
-    return _record(session, row, action="dismiss", reviewer=reviewer, note=note, at=at)
+    return _record_repeats(session, _record(session, row, action="dismiss", reviewer=reviewer, note=note, at=at), row)

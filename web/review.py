@@ -1,10 +1,12 @@
 """The review queue: ``/review`` lists new and low-confidence claim sentences nobody has decided on (or, with
-``?state=done``, the decisions); ``POST /review/{match}/{promote|link|dismiss}`` decides, behind the token login
-and CSRF checks of :mod:`web.auth`. Login and logout routes come with it."""
+``?state=done``, the decisions), a new claim several outlets reported once with its repeats;
+``POST /review/{match}/{promote|link|dismiss}`` decides (for every repeat of a grouped claim too), behind the token
+login and CSRF checks of :mod:`web.auth`. Login and logout routes come with it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -45,6 +47,9 @@ async def review_page(request: Request) -> Response:
         done = review_store.decisions(db_session, page if state == "done" else 1, size)
         decided = request.query_params.get("decided", "")
         notice = next((d for d in done.items if str(d.id) == decided), None) if decided.isdigit() else None
+        repeats = request.query_params.get("repeats", "")
+        if notice is not None and repeats.isdigit() and int(repeats) < 100_000:
+            notice = replace(notice, repeats=int(repeats))  # the other sightings it was recorded for
         writing = can_write and state == "open"
         sentences = [item.sentence for item in queued.items] if writing else []
         return {"queue": queued, "done": done, "notice": notice,
@@ -89,6 +94,7 @@ async def decide(request: Request) -> Response:
         raise HTTPException(400, str(exc)) from exc
     page = _text(form, "page", 8)
     suffix = f"&page={page}" if page.isdigit() and page != "1" else ""
+    suffix += f"&repeats={decision.repeats}" if decision.repeats else ""
     return RedirectResponse(f"/review?decided={decision.id}{suffix}", status_code=303)
 
 
