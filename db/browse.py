@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from db import claims, queries
+from db import claims, copies, queries
 from db.browse_views import claim_value, diff_view, figure_history, figure_text
 from db.events import EVENT_TYPES, event_dict
 from db.models import ClaimMatchRow, Event, KnownClaim, Source
@@ -127,8 +127,9 @@ def filter_choices(session: Session) -> dict[str, Any]:
 
 
 def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
-    """One article: its metadata, its versions oldest first (each but the first with its diff views) and the
-    claim sentences its versions matched; None when there is no such article."""
+    """One article: its metadata, its versions oldest first (each but the first with its diff views), the
+    claim sentences its versions matched, the original it copies (``copy_of``) and the other articles of its story
+    (``also_published_by``: the original, then the copies); None when there is no such article."""
     article = queries.article_detail(session, article_id)
     if article is None:
         return None
@@ -140,8 +141,20 @@ def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
     matches = claims.match_rows(session, article_id=article_id)
     matches.sort(key=lambda m: (m["version"], m["sentence_index"]))
     article["matches"] = matches
-    article["source_name"] = source_names(session).get(article["source_id"] or "", article["source_id"])
+    names = source_names(session)
+    article["source_name"] = names.get(article["source_id"] or "", article["source_id"])
+    article["copy_of"] = _copy_dict(copies.copy_of(session, article_id), names)
+    article["also_published_by"] = [
+        copies.publication_dict(p) | {"source_name": names.get(p.source_id or "", p.source_id)}
+        for p in copies.copies_of(session, article_id)]
     return article
+
+
+def _copy_dict(found: copies.CopyOf | None, names: dict[str, str]) -> dict[str, Any] | None:
+    """A copy's original as the templates show it (with its source's name), or None."""
+    if found is None:
+        return None
+    return copies.copy_dict(found) | {"source_name": names.get(found.source_id or "", found.source_id)}
 
 
 def _match_counts(session: Session) -> dict[str, dict[str, int]]:
@@ -168,7 +181,8 @@ def claim_rows(session: Session) -> list[dict[str, Any]]:
 
 
 def claim_view(session: Session, claim_id: str) -> dict[str, Any] | None:
-    """One claim: its row, every sentence that matched it grouped by outlet (oldest first in each), and its
+    """One claim: its row, every sentence that matched it grouped by outlet (oldest first in each; a sentence of a
+    copy with the original it copies), how many outlets (and how many of them only through copies), and its
     figure history; None when there is no such claim."""
     row = session.get(KnownClaim, claim_id)
     if row is None:
@@ -176,6 +190,9 @@ def claim_view(session: Session, claim_id: str) -> dict[str, Any] | None:
     names = source_names(session)
     matches = _with_names(claims.match_rows(session, claim_id=claim_id), names)
     matches.sort(key=_chronological)
+    originals = copies.originals_of(session, (m["article_id"] for m in matches))
+    for match in matches:
+        match["copy_of"] = _copy_dict(originals.get(match["article_id"]), names)
     by_outlet: dict[str, list[dict[str, Any]]] = {}
     for match in matches:
         by_outlet.setdefault(match["source_name"] or "unknown source", []).append(match)
@@ -183,7 +200,10 @@ def claim_view(session: Session, claim_id: str) -> dict[str, Any] | None:
     for match in matches:
         counts[match["label"]] = counts.get(match["label"], 0) + 1
     claim = _claim_row(row, counts)
+    # Every outlet counts, a copy's too; how many carried the claim only through copies is shown beside.
+    copied = [name for name, rows in by_outlet.items() if all(row["copy_of"] for row in rows)]
     return {"claim": claim, "matches": matches, "outlets": sorted(by_outlet.items()),
+            "outlet_count": len(by_outlet), "copy_outlet_count": len(copied),
             "history": figure_history(claim["value"], claim["source"], matches)}
 
 

@@ -10,8 +10,9 @@ of its story (its original), never to another copy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -166,3 +167,13 @@ def originals_of(session: Session, article_ids: Iterable[int]) -> dict[int, Copy
                            .where(ArticleCopy.article_id.in_(ids)))
     return {row.article_id: CopyOf(row.id, row.source_id, row.title or "", row.canonical_url, row.similarity)
             for row in rows}
+
+
+def copy_dict(found: CopyOf) -> dict[str, Any]:
+    """The JSON form of a copy's original."""
+    return asdict(found)
+
+
+def publication_dict(publication: Publication) -> dict[str, Any]:
+    """The JSON form of one article of a story published by several outlets."""
+    return asdict(publication) | {"first_seen_at": publication.first_seen_at.isoformat()}

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from db import claims
+from db import claims, copies
 from db.browse import LABELS, EventFilter
 from db.events import event_dict
 from db.models import Article, ArticleVersion, ClaimMatchRow, Event, KnownClaim, VersionDiffRow
@@ -167,7 +167,8 @@ def _diff_dict(diff: VersionDiffRow) -> dict[str, Any]:
 
 def article(session: Session, article_id: int) -> dict[str, Any] | None:
     """One article with every version (text included), each with its diff against the one before (None for
-    the first)."""
+    the first), the original it copies (``copy_of``, or None) and the other articles of its story (``copies``:
+    the original, then its copies; empty when the article is neither a copy nor copied)."""
     found = session.get(Article, article_id)
     if found is None:
         return None
@@ -180,4 +181,10 @@ def article(session: Session, article_id: int) -> dict[str, Any] | None:
         "byline": v.byline, "published_at": _iso(v.published_at), "modified_at": _iso(v.modified_at),
         "language": v.language, "content_hash": v.content_hash, "text": v.text,
         "diff": _diff_dict(diffs[v.id]) if v.id in diffs else None,
-    } for v in versions]}
+    } for v in versions], "copy_of": _copy_of(session, article_id),
+        "copies": [copies.publication_dict(p) for p in copies.copies_of(session, article_id)]}
+
+
+def _copy_of(session: Session, article_id: int) -> dict[str, Any] | None:
+    found = copies.copy_of(session, article_id)
+    return copies.copy_dict(found) if found is not None else None

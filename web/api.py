@@ -80,7 +80,8 @@ async def articles(request: Request) -> Response:
 
 
 async def article(request: Request) -> Response:
-    """``/api/articles/{id}``: one article with every version and its diff."""
+    """``/api/articles/{id}``: one article with every version and its diff, ``copy_of`` (the original it copies, or
+    null) and ``copies`` (the other articles of its story: the original, then its copies)."""
     return _found(await read(request, export.article, request.path_params["id"]), "article")
 
 
@@ -150,6 +151,9 @@ VERSION = _object(id=INT, number=INT, fetched_at=TIME, url=STR, title=STR, bylin
                   published_at=_or_null(TIME), modified_at=_or_null(TIME), language=_or_null(STR),
                   content_hash=STR, text=STR, diff=_or_null(_ref("Diff")))
 FIGURE = _object(value={"type": ["number", "string"]}, unit=STR, qualifier=STR)
+COPY_OF = _object(article_id=INT, source_id=_or_null(STR), title=STR, url=STR, similarity=NUM)
+PUBLICATION = _object(article_id=INT, source_id=_or_null(STR), source_name=_or_null(STR), title=STR, url=STR,
+                      role={"enum": ["original", "copy"]}, similarity=_or_null(NUM), first_seen_at=TIME)
 CLAIM_FIELDS: dict[str, dict[str, Any]] = dict(
     id=STR, text=STR, subject=STR, figures={"type": "array", "items": _ref("Figure")}, source=STR, tags=STRS,
     approx=BOOL, status={"enum": ["active", "retired"]}, created_at=TIME, updated_at=TIME)
@@ -159,7 +163,9 @@ MATCH = _object(id=INT, label={"enum": list(LABELS)}, claim_id=_or_null(STR), co
                 title=_or_null(STR), fetched_at=TIME, matched_at=TIME, claims_digest=STR)
 SCHEMAS = {
     "Event": EVENT, "EventList": _list("Event"), "Article": _object(**ARTICLE_FIELDS),
-    "ArticleDetail": _object(**ARTICLE_FIELDS, versions={"type": "array", "items": _ref("Version")}),
+    "ArticleDetail": _object(**ARTICLE_FIELDS, versions={"type": "array", "items": _ref("Version")},
+                             copy_of=_or_null(_ref("CopyOf")), copies={"type": "array", "items": _ref("Publication")}),
+    "CopyOf": COPY_OF, "Publication": PUBLICATION,
     "ArticleList": _list("Article"), "Version": VERSION, "Diff": DIFF, "Figure": FIGURE,
     "Claim": _object(**CLAIM_FIELDS), "ClaimList": _list("Claim"), "Match": MATCH, "MatchList": _list("Match"),
     "ClaimDetail": _object(**CLAIM_FIELDS, match_counts=_object(corroborates=INT, updates=INT),
@@ -194,7 +200,8 @@ ENDPOINTS: list[tuple[str, str, list[dict[str, Any]], tuple[str, str | None]]] =
      [_param("source", "source id"), _param("relevant", "on-topic articles (default), off-topic or all",
                                             {"enum": ["true", "false", "all"]}), *PAGE],
      ("application/json", "ArticleList")),
-    ("/api/articles/{id}", "One article with every version and its diff",
+    ("/api/articles/{id}", "One article with every version and its diff, the original it copies and the other "
+                           "outlets' articles of its story",
      [_param("id", "article id", INT, where="path")], ("application/json", "ArticleDetail")),
     ("/api/claims", "Known claims, in id order", [_param("status", "claim status", {"enum": ["active", "retired"]}),
                                                   *PAGE], ("application/json", "ClaimList")),

@@ -26,13 +26,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from labourwatch.fixtureweb.feeds import article_url
-from labourwatch.fixtureweb.sites import CLOCK_BASE, StateChange, clock
-from labourwatch.fixtureweb.varied import KINDS, VariedArticle, VariedWeb, make_varied_article
+from labourwatch.fixtureweb.sites import CLOCK_BASE, PUBLISH_GAP, StateChange, clock
+from labourwatch.fixtureweb.varied import KINDS, VariedArticle, VariedWeb, make_varied_article, varied_sites
+from labourwatch.fixtureweb.web import FixtureWeb
 
 WIRE, SYNDICATED, REWRITE, SIBLING = "wire", "syndicated", "rewrite", "sibling"
 COPY_KINDS = (WIRE, SYNDICATED, REWRITE)
 PAIR_KINDS = (*COPY_KINDS, SIBLING)
 EDITED = "{edited}"  # the placeholder of a varied article's edited claim sentence
+MAX_SHARED, TRIES = 0.45, 40  # independent articles: the share of 3-word runs one may share with another
 
 _AGENCIES = ("Asia Wire Service", "Pan-Pacific Press", "Global Newswire")
 _DATELINES = ("SEOUL", "VLADIVOSTOK", "BEIJING", "WARSAW", "DOHA", "ULAANBAATAR", "KUWAIT CITY")
@@ -138,18 +140,18 @@ def light_rewrite(article: VariedArticle, site_id: str, index: int, published: d
 
 
 def sibling_article(article: VariedArticle, site_id: str, index: int, published: datetime, seed: int,
-                    rng: random.Random) -> VariedArticle:
+                    rng: random.Random, avoid: Sequence[set[tuple[str, ...]]] = ()) -> VariedArticle:
     """Another outlet's own article on ``article``'s story (the same scenario, written anew) that carries two of
-    ``article``'s paragraphs word for word: one of background, one restating the same figures."""
+    ``article``'s paragraphs word for word: one of background, one restating the same figures. Its own text is
+    the attempt that shares the least with ``article`` and with the articles of ``avoid`` (their word runs)."""
     scenario = article.slug.rsplit("-", 1)[0]
-    theirs = {s for p in article.paragraph_texts for s in _sentences(p)}
+    theirs = [word_runs(article)]
     candidates = [make_varied_article(site_id, index, KINDS[attempt % len(KINDS)], published, seed + 7919 * attempt)
                   for attempt in range(60)]
     candidates = [c for c in candidates if c.slug.rsplit("-", 1)[0] == scenario]
     if not candidates:
         raise ValueError(f"no sibling found for {article.slug}")
-    # The one that shares the fewest sentences of its own with the first article (a story written anew).
-    own = min(candidates, key=lambda c: sum(s in theirs for p in c.paragraph_texts for s in _sentences(p)))
+    own = min(candidates, key=lambda c: overlap(word_runs(c), theirs) + overlap(word_runs(c), avoid))
     shared = [p for p in article.paragraph_texts[1:] if EDITED not in p]
     shared = rng.sample(shared, min(2, len(shared)))
     paragraphs = list(own.paragraph_texts)
@@ -159,8 +161,9 @@ def sibling_article(article: VariedArticle, site_id: str, index: int, published:
 
 
 def make_pair(kind: str, article: VariedArticle, site_id: str, index: int, published: datetime, seed: int,
-              outlet: str) -> ArticlePair:
-    """A pair of ``kind`` whose first article is ``article`` and whose second is written for ``site_id``."""
+              outlet: str, avoid: Sequence[set[tuple[str, ...]]] = ()) -> ArticlePair:
+    """A pair of ``kind`` whose first article is ``article`` and whose second is written for ``site_id`` (a sibling
+    written to share as little as it can with the articles of ``avoid`` too)."""
     rng = random.Random(f"copies:{seed}:{kind}:{article.site_id}:{article.slug}:{site_id}")
     if kind == WIRE:
         second = wire_copy(article, site_id, index, published, rng)
@@ -169,7 +172,7 @@ def make_pair(kind: str, article: VariedArticle, site_id: str, index: int, publi
     elif kind == REWRITE:
         second = light_rewrite(article, site_id, index, published, rng)
     elif kind == SIBLING:
-        second = sibling_article(article, site_id, index, published, seed, rng)
+        second = sibling_article(article, site_id, index, published, seed, rng, avoid)
     else:
         raise ValueError(f"unknown pair kind {kind!r} (known: {', '.join(PAIR_KINDS)})")
     return ArticlePair(kind, article, second)
@@ -187,24 +190,68 @@ def copy_pairs(per_kind: int = 8, seed: int = 0, outlets: int = 6) -> list[Artic
     return pairs
 
 
+def word_runs(article: VariedArticle) -> set[tuple[str, ...]]:
+    """The runs of three words of ``article``'s text (lowercase, punctuation ignored)."""
+    found = re.findall(r"\w+", article_text(article).lower())
+    return {tuple(found[i:i + 3]) for i in range(len(found) - 2)}
+
+
+def overlap(mine: set[tuple[str, ...]], others: Sequence[set[tuple[str, ...]]]) -> float:
+    """The largest overlap of ``mine`` (word runs) with any of ``others``: the runs they share over the runs of the
+    shorter of the two (0 when there is none)."""
+    return max((len(mine & other) / (min(len(mine), len(other)) or 1) for other in others), default=0.0)
+
+
+def distinct_article(site_id: str, index: int, kind: str, published: datetime, seed: int,
+                     written: Sequence[set[tuple[str, ...]]]) -> VariedArticle:
+    """A varied article sharing at most ``MAX_SHARED`` of its runs of three words with each article of ``written``
+    (their word runs), else the one of ``TRIES`` attempts that shares the least.
+
+    The varied generator draws sentences from small pools per story, so two of its articles are sometimes the same
+    text nearly word for word; independent articles of one story must not be, or they would be copies."""
+    best: tuple[float, VariedArticle] | None = None
+    for attempt in range(TRIES):
+        article = make_varied_article(site_id, index, kind if attempt < TRIES // 2 else KINDS[attempt % len(KINDS)],
+                                      published, seed + 104729 * attempt)
+        shared = overlap(word_runs(article), written)
+        if shared <= MAX_SHARED:
+            return article
+        if best is None or shared < best[0]:
+            best = (shared, article)
+    assert best is not None
+    return best[1]
+
+
 class CopiesWeb(VariedWeb):
     """A ``VariedWeb`` whose first ``advance()`` publishes, on other outlets, a second article for each planned
     pair (a copy or a sibling of an article already published); later ``advance()`` calls make the planned figure
     edits of every article, copies and siblings included (as ``VariedWeb.advance``).
 
-    Pairs take the kinds of ``PAIR_KINDS`` in turn, ``pairs`` in all, over the articles of every outlet."""
+    The first articles are independent: each shares at most ``MAX_SHARED`` of its sentences with any other
+    (:func:`distinct_article`). Pairs take the kinds of ``PAIR_KINDS`` in turn, ``pairs`` in all, spread over
+    the first articles of every outlet."""
 
     def __init__(self, outlets: int = 6, articles: int = 8, seed: int = 0, *, pairs: int = 48,
                  fault_delay: float = 4.0) -> None:
         if outlets < 2:
             raise ValueError("a web of copies needs at least two outlets")
-        super().__init__(outlets, articles, seed, fault_delay=fault_delay)
-        firsts = [a for m in self._models for a in m.articles if isinstance(a, VariedArticle)]
-        if pairs > len(firsts):
-            raise ValueError(f"{pairs} pairs need at least as many articles; the web has {len(firsts)}")
+        if pairs > outlets * articles:
+            raise ValueError(f"{pairs} pairs need at least as many articles; the web has {outlets * articles}")
+        FixtureWeb.__init__(self, varied_sites(outlets), fault_delay=fault_delay)
         self.seed = seed
-        self._planned = [(PAIR_KINDS[n % len(PAIR_KINDS)], firsts[n * len(firsts) // pairs])
-                         for n in range(pairs)]
+        written: list[set[tuple[str, ...]]] = []
+        for index in range(articles):
+            published = CLOCK_BASE - PUBLISH_GAP * (articles - index) - timedelta(minutes=(index * 17) % 50)
+            for i, model in enumerate(self._models):
+                article = distinct_article(model.spec.id, index, KINDS[(index * outlets + i) % len(KINDS)],
+                                           published, seed, written)
+                written.append(word_runs(article))
+                model.articles.append(article)
+        for responder in self._responders.values():
+            responder.update(0)
+        firsts = sorted((a for m in self._models for a in m.articles if isinstance(a, VariedArticle)),
+                        key=lambda a: (a.index, a.site_id))
+        self._planned = [(PAIR_KINDS[n % len(PAIR_KINDS)], firsts[n * len(firsts) // pairs]) for n in range(pairs)]
         self._pairs: list[ArticlePair] = []
 
     def pairs(self) -> list[tuple[str, str, str]]:
@@ -229,12 +276,14 @@ class CopiesWeb(VariedWeb):
             state = self._state + 1
             models = {m.spec.id: m for m in self._models}
             order = list(models)
+            runs = [word_runs(a) for m in self._models for a in m.articles if isinstance(a, VariedArticle)]
             for n, (kind, first) in enumerate(self._planned):
                 at = order.index(first.site_id)
                 target = models[order[(at + 1 + n % (len(order) - 1)) % len(order)]]
                 pair = make_pair(kind, first, target.spec.id, len(target.articles), clock(state), self.seed,
-                                 models[first.site_id].spec.name)
+                                 models[first.site_id].spec.name, runs)
                 target.articles.append(pair.second)
+                runs.append(word_runs(pair.second))
                 self._pairs.append(pair)
             self._state = state
             for responder in self._responders.values():
