@@ -1,5 +1,5 @@
-"""One message to one apprise URL: the idempotency key and our timeouts added to the URL, the result read from
-apprise's status, secrets kept out of error text.
+"""One message to one apprise URL: the idempotency key and our timeouts added to the URL, the body in the format
+the channel shows (``channel_format``), the result read from apprise's status, secrets kept out of error text.
 
 apprise 2.x returns an ``AppriseResult``: only ``SUCCESS`` counts as delivered (``NOMATCH`` and ``FAILURE`` are
 both falsy; ``TIMEOUT`` may still have arrived, which the idempotency key covers).
@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import apprise
 
-from alerts.render import Message
+from alerts.render import FORMATS, MARKDOWN, Message
 from alerts.targets import apprise_target
 
 # Schemes whose messages can carry our key as a header (apprise's "+Header=value" URL syntax).
@@ -48,6 +48,21 @@ def with_key(url: str, key: str, timeout: float) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(extra)
 
 
+def channel_format(target: Any) -> str:
+    """The body format (``alerts.render.FORMATS``) the channel of ``target`` — an ``apprise.Apprise`` holding one
+    URL — shows, as its apprise plugin declares it: the URL's ``format=`` when the plugin takes it, else the
+    plugin's own format (its first, for plugins that take several: text for json/form/xml, html for mailto,
+    markdown for slack). Markdown when apprise names none of ours."""
+    for service in target:
+        resolve = getattr(service, "resolve_format", None)  # apprise 2.x: what notify() itself resolves to
+        declared = resolve(None) if callable(resolve) else service.notify_format
+        if isinstance(declared, list | tuple):
+            declared = declared[0] if declared else None
+        value = str(getattr(declared, "value", declared))
+        return value if value in FORMATS else MARKDOWN
+    return MARKDOWN
+
+
 def send_limit(timeout: float) -> float:
     """The longest one send may take, given apprise's connect and read ``timeout``."""
     return timeout * 3 + 5
@@ -59,9 +74,11 @@ async def send(url: str, message: Message, key: str, timeout: float, limit: floa
         target = apprise_target(with_key(url, key, timeout))  # what config load checked, with our key added
     except ValueError as exc:
         return SendResult(False, str(exc), permanent=True)
+    # Written in the channel's own format and sent as such, so apprise passes it on without converting it.
+    body, body_format = message.body_for(channel_format(target))
     try:
         result = await asyncio.wait_for(
-            target.async_notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.MARKDOWN),
+            target.async_notify(title=message.title, body=body, body_format=apprise.NotifyFormat(body_format)),
             timeout=send_limit(timeout) if limit is None else limit)
     except TimeoutError:
         return SendResult(False, "timed out")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from datetime import UTC, datetime
 
 import click
 
 from alerts.dispatch import Dispatcher
-from alerts.render import Message, render_event
+from alerts.render import notice, render_event
 from alerts.routes import destinations
 from alerts.send import send
 from db import events as event_store
@@ -36,11 +37,14 @@ def alerts_test(app: AppContext, route_name: str | None) -> None:
                                "no alert routes configured (alerts.routes in the config)")
     options = app.config.alert_options
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    message = Message("[labourwatch] test message", f"A test message from labourwatch, sent {now}. Nothing happened.")
+    message = notice("[labourwatch] test message", f"A test message from labourwatch, sent {now}. Nothing happened.")
+    # A fresh key per run: a receiver that drops repeated keys (as the README advises) must still see each test.
+    run_id = uuid.uuid4().hex
 
     async def run() -> list[tuple[str, str, bool, str]]:
         targets = list(destinations(routes).values())
-        results = await asyncio.gather(*(send(d.url, message, f"test-{d.key}", options.timeout) for d in targets))
+        results = await asyncio.gather(*(send(d.url, message, f"test-{run_id}-{d.key}", options.timeout)
+                                         for d in targets))
         return [(d.route.name, d.label, r.ok, r.status) for d, r in zip(targets, results, strict=True)]
 
     outcomes = asyncio.run(run())
