@@ -76,15 +76,16 @@ class _Recent:
         """Read what changed: every recent candidate now and then, else the newest ids."""
         full = self.loaded_at is None or time.monotonic() - self.loaded_at > RELOAD_EVERY
         query = select(CandidateClaim.id, CandidateClaim.sentence)
-        if full:
+        if full:  # keys of unchanged candidates are kept: a key costs the matcher's analysis of a sentence
             rows = session.execute(query.where(CandidateClaim.last_seen_at >= since)).all()
-            self.index, self.sentences, self.upto = ClaimIndex(), {}, 0
             self.loaded_at = time.monotonic()
         else:
             rows = session.execute(query.where(CandidateClaim.id > self.upto - OVERLAP)).all()
-            present = {row.id for row in rows}
-            for gone in [key_id for key_id in self.sentences if key_id > self.upto - OVERLAP and key_id not in present]:
-                self.forget(gone)  # rolled back since we read it
+        present = {key_id for key_id, _ in rows}
+        # Gone: rolled back since we read them, or (on a full read) out of the window or deleted.
+        for gone in [key_id for key_id in self.sentences
+                     if key_id not in present and (full or key_id > self.upto - OVERLAP)]:
+            self.forget(gone)
         for key_id, sentence in rows:
             self.remember(key_id, sentence)
 

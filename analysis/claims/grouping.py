@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from rapidfuzz import fuzz
@@ -33,6 +34,10 @@ FIGURES_SIMILARITY = 85.0
 RARE_TOKENS = 4
 _DIGITS_RE = re.compile(r"\S*\d\S*")
 _MASK = "#"  # what a figure becomes in a key
+# A wire copy's dateline ("SEOUL, March 3 (Reuters) - ", "VLADIVOSTOK — "): a place in capitals, a day, an agency,
+# a dash. It says where the copy was filed, not what the claim is.
+_DATELINE_RE = re.compile(r"^\s*[A-Z][A-Z.'’ -]{1,40}(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?"
+                          r"\s*(?:\([^()]{1,40}\))?\s*[-–—]+\s+")
 _NOT_AMOUNTS = ("year", "date")
 K = TypeVar("K")
 
@@ -50,20 +55,21 @@ class ClaimKey:
     figures: frozenset[str]
     subject: tuple[object, ...]
 
-    @property
+    @cached_property
     def tokens(self) -> frozenset[str]:
         return frozenset(word for word in self.text.split() if word != _MASK)
 
-    @property
+    @cached_property
     def amounts(self) -> frozenset[str]:
         """Its figures other than years and dates: what a claim reports, not when."""
         return frozenset(figure for figure in self.figures if not figure.startswith(_NOT_AMOUNTS))
 
 
 def claim_key(sentence: str) -> ClaimKey:
-    """The key of a sentence (analysed once per process: the matcher's analysis is cached)."""
-    item = analyse(sentence)
-    text = item.prepared if NATIVE_SCRIPT_RE.search(sentence) else item.canonical
+    """The key of a sentence (analysed once per process: the matcher's analysis is cached), its dateline left out."""
+    undated = _DATELINE_RE.sub("", sentence, count=1)
+    item = analyse(undated)
+    text = item.prepared if NATIVE_SCRIPT_RE.search(undated) else item.canonical
     side = item.side
     figures = frozenset(f"{quantity.kind}:{canonical_figure(quantity)}" for quantity in side.quantities)
     subject = (item.subject, side.places, side.sectors)
@@ -87,13 +93,14 @@ def same_claim(first: ClaimKey, second: ClaimKey) -> bool:
 
 
 class ClaimIndex:
-    """Keys by id, with the postings that shortlist them: each key under its rarest words and its amounts, so a
-    sentence is compared with a few keys, not all of them."""
+    """Keys by id, with the postings that shortlist them: each key under its subject and each of its words, and its
+    subject and amounts (two sentences are one claim only about the same subject), so a sentence is compared with
+    a few keys, not all of them."""
 
     def __init__(self) -> None:
         self.keys: dict[int, ClaimKey] = {}
-        self._by_token: dict[str, set[int]] = {}
-        self._by_amounts: dict[frozenset[str], set[int]] = {}
+        self._by_token: dict[tuple[tuple[object, ...], str], set[int]] = {}
+        self._by_amounts: dict[tuple[tuple[object, ...], frozenset[str]], set[int]] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -103,9 +110,9 @@ class ClaimIndex:
         self.remove(key_id)
         self.keys[key_id] = key
         for token in key.tokens:
-            self._by_token.setdefault(token, set()).add(key_id)
+            self._by_token.setdefault((key.subject, token), set()).add(key_id)
         if key.amounts:
-            self._by_amounts.setdefault(key.amounts, set()).add(key_id)
+            self._by_amounts.setdefault((key.subject, key.amounts), set()).add(key_id)
 
     def remove(self, key_id: int) -> None:
         """Forget ``key_id``; nothing happens if it is not indexed."""
@@ -113,18 +120,17 @@ class ClaimIndex:
         if key is None:
             return
         for token in key.tokens:
-            _discard(self._by_token, token, key_id)
+            _discard(self._by_token, (key.subject, token), key_id)
         if key.amounts:
-            _discard(self._by_amounts, key.amounts, key_id)
+            _discard(self._by_amounts, (key.subject, key.amounts), key_id)
 
     def shortlist(self, key: ClaimKey) -> set[int]:
-        """Ids that may hold the same claim as ``key``: those sharing one of its rarest words, or its amounts."""
-        tokens = sorted(key.tokens, key=lambda token: (len(self._by_token.get(token, ())), token))
-        found: set[int] = set()
-        for token in tokens[:RARE_TOKENS]:
-            found |= self._by_token.get(token, set())
+        """Ids that may hold the same claim as ``key``: about its subject, sharing one of its rarest words (rarest
+        among the keys about that subject) or its amounts."""
+        postings = sorted((self._by_token.get((key.subject, token), set()) for token in key.tokens), key=len)
+        found: set[int] = set().union(*postings[:RARE_TOKENS])
         if key.amounts:
-            found |= self._by_amounts.get(key.amounts, set())
+            found |= self._by_amounts.get((key.subject, key.amounts), set())
         return found
 
     def find(self, key: ClaimKey, among: Iterable[int] | None = None) -> list[int]:
