@@ -3,8 +3,13 @@ per article that reports it, an alert when first seen and again only when a repe
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +19,10 @@ from analysis.claims.matcher import ClaimMatch
 from analysis.claims.sentences import SentenceMatch
 from db import candidates
 from db.engine import Database
+from db.migrate import upgrade
 from db.models import Article, ArticleVersion, CandidateClaim, CandidateSighting, Source
+from tests.web.test_review import NEW
+from tests.web.test_review_groups import REWORDED, _outlet
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 SHIPYARDS = "More than 3,400 North Korean workers are employed at shipyards in Primorye, a leaked report says."
@@ -168,3 +176,22 @@ def test_sightings_of_finds_the_candidate_of_a_stored_sentence(database: Databas
                                                   (second_article, TRAINS)])
     assert set(found) == {(first_article, SHIPYARDS), (second_article, SHIPYARDS_REWORDED)}
     assert {(s.sightings, s.outlets) for s in found.values()} == {(2, 2)}
+
+
+def test_claims_matches_shows_how_often_a_new_claim_was_reported(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'lw.db'}")
+    upgrade(db)
+    _outlet(db, "gazette", "Gazette", NEW, hours=1)
+    _outlet(db, "herald", "Herald", REWORDED, hours=2)
+    db.dispose()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: 'sqlite:///{tmp_path / 'lw.db'}'}}\n")
+    command = [sys.executable, "-m", "labourwatch", "--config", str(config), "claims", "matches", "--label", "new"]
+    listed = subprocess.run([*command, "--format", "json"], capture_output=True, text=True, timeout=120, check=True)
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 2 and {row["sentence"] for row in rows} == {NEW, REWORDED}
+    assert {(row["candidate"]["sightings"], row["candidate"]["outlets"]) for row in rows} == {(2, 2)}
+    assert len({row["candidate"]["id"] for row in rows}) == 1 and "seen" not in rows[0]
+    table = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True,
+                           env={**os.environ, "COLUMNS": "250"})
+    assert "2× by 2" in table.stdout

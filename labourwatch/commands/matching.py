@@ -18,6 +18,7 @@ from analysis.claims.model import Claim
 from analysis.claims.sentences import CONTEXT_REASON, KnownClaims, match_article
 from analysis.relevance import matcher_for
 from analysis.text import split_sentences
+from db import candidates as candidate_store
 from db import claims as claim_store
 from labourwatch.cli import AppContext, pass_app
 from labourwatch.commands.claims import read_claims_file, sync_configured_claims
@@ -224,12 +225,20 @@ def claims_matches(app: AppContext, claim_id: str | None, label: str | None, art
     with app.database().read() as session:
         rows = claim_store.match_rows(session, claim_id=claim_id, label=label, article_id=article_id,
                                       off_subject=show_all, limit=limit or (50 if fmt == "table" else None))
+        # A new claim other outlets reported too: its candidate claim and how often it was reported.
+        grouped = candidate_store.sightings_of(session, [(row["article_id"], row["sentence"]) for row in rows
+                                                         if row["label"] == "new"])
     for row in rows:
         row["change"] = (f"{', '.join(row['old_values'])} → {', '.join(row['new_values'])}"
                          if row["old_values"] or row["new_values"] else "")
+        found = grouped.get((row["article_id"], row["sentence"]))
+        row["candidate"] = None if found is None else {"id": found.candidate_id, "sightings": found.sightings,
+                                                       "outlets": found.outlets}
+        if fmt == "table":
+            row["seen"] = f"{found.sightings}× by {found.outlets}" if found else ""
     print_rows(rows, [("id", "id", None), ("label", "label", None), ("claim_id", "claim", None),
-                      ("change", "change", 24), ("sentence", "sentence", 70), ("source_id", "source", None),
-                      ("fetched_at", "fetched", 10)], fmt)
+                      ("change", "change", 24), ("seen", "seen", None), ("sentence", "sentence", 70),
+                      ("source_id", "source", None), ("fetched_at", "fetched", 10)], fmt)
 
 
 COMMANDS = (claims_match, claims_eval, claims_rematch, claims_matches)
