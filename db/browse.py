@@ -1,5 +1,5 @@
-"""Read-side queries of the researcher pages: the dashboard, the filtered events list, an article with its
-versions and diffs, the known claims and one claim with its matches and figure history.
+"""Read-side queries of the researcher pages: the dashboard, the filtered events list, one event, an article with
+its versions and diffs, the known claims and one claim with its matches and figure history.
 
 Each function takes an open session and returns plain data for the templates (timestamps as ISO strings);
 the shaping of diffs and figure histories lives in ``db.browse_views``.
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from db import claims, copies, queries
 from db.browse_views import claim_value, diff_view, figure_history, figure_text
 from db.events import EVENT_TYPES, event_dict
-from db.models import ClaimMatchRow, Event, KnownClaim, Source
+from db.models import ArticleVersion, ClaimMatchRow, Event, KnownClaim, Source
 from db.status import FAILING, count_by, status_report
 
 DAY, WEEK = timedelta(hours=24), timedelta(days=7)
@@ -124,6 +124,18 @@ def filter_choices(session: Session) -> dict[str, Any]:
     """What the events filter offers: the event types, the sources (id, name) and the claim ids."""
     return {"types": list(EVENT_TYPES), "sources": sorted(source_names(session).items()),
             "claims": list(session.scalars(select(KnownClaim.id).order_by(KnownClaim.id)))}
+
+
+def event_view(session: Session, event_id: int) -> dict[str, Any] | None:
+    """One event (``event_dict``) with its source's display name and its article version's number (the article
+    page's anchor); None when there is no such event."""
+    found = session.get(Event, event_id)
+    if found is None:
+        return None
+    event = _with_names([event_dict(found)], source_names(session))[0]
+    event["version_number"] = (session.scalar(select(ArticleVersion.number).where(
+        ArticleVersion.id == found.version_id)) if found.version_id is not None else None)
+    return event
 
 
 def article_view(session: Session, article_id: int) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""Routes of the web UI: the read-only researcher pages (dashboard, events, article, claims, claim).
+"""Routes of the web UI: the read-only researcher pages (dashboard, events, one event, article, claims, claim).
 
 Each handler parses its request, runs one ``db.browse`` query in a worker thread and renders a template;
 a bad filter is a 400 page saying what to fix, an unknown id a 404 page.
@@ -101,6 +101,16 @@ async def events(request: Request) -> Response:
         "first_link": _link(params)})
 
 
+async def event(request: Request) -> Response:
+    """``/events/{id}``: one event — what alert messages link to — with its article version and details."""
+    event_id: int = request.path_params["event_id"]
+    # Past the integer column's range, PostgreSQL would fail the query: no such event either way.
+    found = await read(request, browse.event_view, event_id) if event_id < 2**31 else None
+    if found is None:
+        raise HTTPException(404, f"There is no event with id {event_id}.")
+    return render(request, "event.html", {"event": found, "details": found["details"] or {}})
+
+
 async def article(request: Request) -> Response:
     """``/articles/{id}``: metadata, versions as a timeline with their diffs, matched claim sentences."""
     article_id: int = request.path_params["article_id"]
@@ -128,6 +138,7 @@ async def claim(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/", dashboard, name="dashboard"),
     Route("/events", events, name="events"),
+    Route("/events/{event_id:int}", event, name="event"),
     Route("/articles/{article_id:int}", article, name="article"),
     Route("/claims", claims, name="claims"),
     Route("/claims/{claim_id}", claim, name="claim"),

@@ -19,7 +19,7 @@ def test_every_get_route_answers_with_security_headers(crawled_database: Databas
     with db.read() as session:
         article_id = session.scalar(select(Article.id).where(Article.relevant.is_(True)).limit(1))
         event_id = session.scalar(select(Event.id).limit(1))
-    values = {"article_id": article_id, "id": article_id, "claim_id": "K01", "fmt": "csv"}
+    values = {"article_id": article_id, "id": article_id, "event_id": event_id, "claim_id": "K01", "fmt": "csv"}
     app = create_app(db)
     paths = []
     for route in app.routes:
