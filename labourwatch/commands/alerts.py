@@ -10,14 +10,16 @@ from datetime import UTC, datetime
 import click
 
 from alerts.dispatch import Dispatcher
-from alerts.render import notice, render_event
+from alerts.render import FORMATS as BODY_FORMATS
+from alerts.render import MARKDOWN, notice, render_event
 from alerts.routes import destinations
 from alerts.send import send
 from db import events as event_store
 from db import outbox
 from db.models import Event
 from labourwatch.cli import AppContext, pass_app
-from labourwatch.output import FORMATS, console, print_json, print_rows
+from labourwatch.output import FORMATS as OUTPUT_FORMATS
+from labourwatch.output import console, print_json, print_rows
 
 
 @click.group()
@@ -61,7 +63,7 @@ def alerts_test(app: AppContext, route_name: str | None) -> None:
 @click.option("--route", default=None)
 @click.option("--event", "event_id", type=int, default=None, help="Only the deliveries of this event.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many [table: 50].")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=OUTPUT_FORMATS, default="table", show_default=True)
 @pass_app
 def alerts_list(app: AppContext, status: str | None, route: str | None, event_id: int | None, limit: int | None,
                 fmt: str) -> None:
@@ -75,7 +77,7 @@ def alerts_list(app: AppContext, status: str | None, route: str | None, event_id
 
 
 @alerts.command("dispatch")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=OUTPUT_FORMATS, default="table", show_default=True)
 @pass_app
 def alerts_dispatch(app: AppContext, fmt: str) -> None:
     """Send what is due now (immediate deliveries, digests whose time has come) and exit."""
@@ -105,20 +107,23 @@ def alerts_retry(app: AppContext, ids: tuple[int, ...], dead: bool) -> None:
 
 @alerts.command("preview")
 @click.argument("event_id", type=int)
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--format", "fmt", type=OUTPUT_FORMATS, default="table", show_default=True)
+@click.option("--body-format", type=click.Choice(BODY_FORMATS), default=MARKDOWN, show_default=True,
+              help="The body as a channel showing this format gets it.")
 @pass_app
-def alerts_preview(app: AppContext, event_id: int, fmt: str) -> None:
-    """Show the message an event makes (title and markdown body); nothing is sent."""
+def alerts_preview(app: AppContext, event_id: int, fmt: str, body_format: str) -> None:
+    """Show the message an event makes (title and body); nothing is sent."""
     with app.database().read() as session:
         event = session.get(Event, event_id)
         if event is None:
             raise click.UsageError(f"no event {event_id} (see 'labourwatch events list')")
         data = event_store.event_dict(event)
     message = render_event(data, app.config.alert_options.web_url)
+    body, _ = message.body_for(body_format)
     if fmt == "json":
-        print_json({"event_id": event_id, "title": message.title, "body": message.body})
+        print_json({"event_id": event_id, "title": message.title, "body": body})
         return
     out = console()
     out.print(message.title, markup=False, highlight=False)
     out.print("", markup=False)
-    out.print(message.body, markup=False, highlight=False)
+    out.print(body, markup=False, highlight=False)

@@ -5,6 +5,7 @@ shows markdown; the format read from apprise's plugin; ``alerts test`` with a fr
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import yaml
 from alerts.render import Message, render_digest, render_event
 from alerts.send import KEY_HEADER, channel_format, send
 from alerts.targets import apprise_target
-from tests.alerts.test_alerts_cli import lw
+from tests.alerts.test_alerts_cli import add_event, lw
 from tests.receivers import HttpReceiver, SmtpReceiver
 
 SCRIPT = "<script>alert(1)</script>"
@@ -165,3 +166,16 @@ def test_alerts_test_uses_a_fresh_key_each_run(tmp_path: Path, http_receiver: Ht
     keys = [first.header(KEY_HEADER), second.header(KEY_HEADER)]
     assert all(keys) and keys[0] != keys[1], keys
     assert all("\\" not in record.body["message"] for record in (first, second))  # plain text, no escapes
+
+
+def test_alerts_preview_shows_the_body_a_channel_of_each_format_gets(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"database": {"url": "sqlite:///lw.db"}}))
+    lw(config, "db", "upgrade")
+    add_event(config, "<b>Workers</b> so-called [sent](javascript:x)")
+    bodies = {fmt: json.loads(lw(config, "alerts", "preview", "1", "--format", "json", "--body-format", fmt).stdout)
+              ["body"] for fmt in ("markdown", "text", "html")}
+    assert bodies["markdown"].startswith("**New article** — [&lt;b&gt;Workers&lt;/b&gt; so\\-called")
+    assert bodies["text"].startswith("New article — <b>Workers</b> so-called [sent](javascript:x) <https://")
+    assert bodies["html"].startswith('<p><b>New article</b> — <a href="https://news.example/a?x=1"')
+    assert "&lt;b&gt;Workers&lt;/b&gt;" in bodies["html"]
