@@ -14,7 +14,22 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from analysis import nearcopy
@@ -57,58 +72,77 @@ def link_copy(session: Session, article_id: int, source_id: str | None, text: st
     original, if that one is a copy itself) and re-points the article's own copies there. An article that no longer
     copies anything loses its link. Calling it again for the same article and text changes nothing."""
     found = nearcopy.sketch(text)
-    session.execute(delete(ArticleSketch).where(ArticleSketch.article_id == article_id))
+    # Core statements: this runs in the crawl's store transaction, once per stored version.
+    connection = session.connection()
+    connection.execute(_DELETE_SKETCH, {"article_id": article_id})
     if found.sketched:
-        session.execute(insert(ArticleSketch), [{"article_id": article_id, "band": band, "value": value}
-                                                for band, value in enumerate(found.bands)])
+        connection.execute(_INSERT_SKETCH, [{"article_id": article_id, "band": band, "value": value}
+                                            for band, value in enumerate(found.bands)])
     original = _original(session, article_id, source_id, found) if found.sketched else None
     if original is None:
-        session.execute(delete(ArticleCopy).where(ArticleCopy.article_id == article_id))
+        connection.execute(_DELETE_COPY, {"article_id": article_id})
         return None
     _record(session, article_id, original, now)
     return original
 
 
+_DELETE_SKETCH = delete(ArticleSketch).where(ArticleSketch.article_id == bindparam("article_id"))
+_INSERT_SKETCH = insert(ArticleSketch)
+_DELETE_COPY = delete(ArticleCopy).where(ArticleCopy.article_id == bindparam("article_id"))
+
+
 def _original(session: Session, article_id: int, source_id: str | None,
               found: nearcopy.TextSketch) -> CopyOf | None:
     """The original of the earliest earlier article of another source that ``found`` is a copy of, if any."""
-    scores = {candidate: nearcopy.similarity(found.shingles, nearcopy.shingles(text))
-              for candidate, text in _candidate_texts(session, article_id, source_id, found.bands)}
-    matches = [candidate for candidate, score in scores.items() if nearcopy.is_copy(score)]
-    if not matches:
-        return None
-    roots = dict(session.execute(select(ArticleCopy.article_id, ArticleCopy.original_id)
-                                 .where(ArticleCopy.article_id.in_(matches))).all())
-    for first in session.scalars(select(Article.id).where(Article.id.in_(matches))
-                                 .order_by(Article.first_seen_at, Article.id)):
-        root = roots.get(first, first)
-        row = session.execute(select(Article.source_id, Article.title, Article.canonical_url)
-                              .where(Article.id == root)).one()
+    matches = []
+    for row in _candidates(session, article_id, source_id, found.bands):
+        score = nearcopy.similarity(found.shingles, nearcopy.shingles(row.text))
+        if nearcopy.is_copy(score):
+            matches.append((row, score))
+    matches.sort(key=lambda match: (match[0].first_seen_at, match[0].id))
+    for row, score in matches:
+        root = row if row.original_id is None else session.execute(
+            select(Article.id, Article.source_id, Article.title, Article.canonical_url)
+            .where(Article.id == row.original_id)).one()
         # A copy of this source's own earlier story (through another outlet's copy) is no copy from elsewhere.
-        if source_id is None or row.source_id != source_id:
-            return CopyOf(root, row.source_id, row.title or "", row.canonical_url, round(scores[first], 4))
+        if source_id is None or root.source_id != source_id:
+            return CopyOf(root.id, root.source_id, root.title or "", root.canonical_url, round(score, 4))
     return None
 
 
-def _candidate_texts(session: Session, article_id: int, source_id: str | None,
-                     bands: Sequence[int]) -> list[tuple[int, str]]:
-    """The latest text of each earlier article of another source that shares a band with ``bands``."""
+def _candidate_query() -> Select[int, str | None, str | None, str, datetime, str, int]:
+    """The candidates of an article (parameters ``article_id``, ``source_id`` and ``v0``..``vN``, its band values):
+    each earlier article of another source sharing a band, those sharing the most first, at most
+    ``MAX_CANDIDATES``, with its source, title, URL, first sighting, latest text and the original it copies.
+
+    Built once: one ``band = i AND value = :vi`` branch a band lets both SQLite (a multi-index OR) and PostgreSQL
+    (a bitmap OR) look each band up in the (band, value) index; a row-value IN scans the whole table on SQLite."""
+    article_id: BindParameter[int] = bindparam("article_id", type_=Integer())
+    source_id: BindParameter[str | None] = bindparam("source_id", type_=String())
+    shared = or_(*(and_(ArticleSketch.band == band, ArticleSketch.value == bindparam(f"v{band}", type_=BigInteger()))
+                   for band in range(nearcopy.BANDS)))
     mine = select(Article.first_seen_at).where(Article.id == article_id).scalar_subquery()
-    shared = or_(*(and_(ArticleSketch.band == band, ArticleSketch.value == value) for band, value in enumerate(bands)))
     earlier = or_(Article.first_seen_at < mine, and_(Article.first_seen_at == mine, Article.id < article_id))
-    other_source = or_(Article.source_id.is_(None), Article.source_id != source_id) if source_id else true()
-    candidates = (select(ArticleSketch.article_id).join(Article, Article.id == ArticleSketch.article_id)
-                  .where(shared, earlier, other_source, Article.id != article_id)
-                  .group_by(ArticleSketch.article_id)
-                  .order_by(func.count().desc(), ArticleSketch.article_id).limit(MAX_CANDIDATES))
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
-    latest = (select(ArticleVersion.article_id, ArticleVersion.text)
-              .join(Article, and_(Article.id == ArticleVersion.article_id,
-                                  Article.version_count == ArticleVersion.number))
-              .where(ArticleVersion.article_id.in_(ids)))
-    return [(candidate, text) for candidate, text in session.execute(latest)]
+    other_source = or_(source_id.is_(None), Article.source_id.is_(None), Article.source_id != source_id)
+    ranked = (select(ArticleSketch.article_id).join(Article, Article.id == ArticleSketch.article_id)
+              .where(shared, earlier, other_source)
+              .group_by(ArticleSketch.article_id)
+              .order_by(func.count().desc(), ArticleSketch.article_id).limit(MAX_CANDIDATES).subquery())
+    return (select(Article.id, Article.source_id, Article.title, Article.canonical_url, Article.first_seen_at,
+                   ArticleVersion.text, ArticleCopy.original_id)
+            .join(ranked, ranked.c.article_id == Article.id)
+            .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
+                                       ArticleVersion.number == Article.version_count))
+            .outerjoin(ArticleCopy, ArticleCopy.article_id == Article.id))
+
+
+_CANDIDATES = _candidate_query()
+
+
+def _candidates(session: Session, article_id: int, source_id: str | None, bands: Sequence[int]) -> list[Row[Any]]:
+    """The candidates of ``_CANDIDATES`` for an article of ``source_id`` whose band values are ``bands``."""
+    values = {f"v{band}": value for band, value in enumerate(bands)}
+    return list(session.execute(_CANDIDATES, {"article_id": article_id, "source_id": source_id, **values}))
 
 
 def _record(session: Session, article_id: int, original: CopyOf, now: datetime) -> None:
