@@ -35,6 +35,7 @@ import itertools
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -58,7 +59,8 @@ from db.models import Source
 from labourwatch.fixtureweb.copies import COPY_KINDS, PAIR_KINDS, CopiesWeb, article_text
 from labourwatch.fixtureweb.varied import VariedArticle
 
-RESULTS = Path(__file__).resolve().parent / "results" / "copies.json"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "copies.json"
 LSH_CHOICES = ((16, 2), (32, 2), (24, 3), (32, 3), (48, 3), (64, 3), (32, 4), (64, 4))
 OPTIONS = repo.StoreOptions(revisit=(timedelta(hours=1),), keep_raw=False)
 
@@ -81,6 +83,8 @@ def database(url: str | None) -> Iterator[Database]:
             yield db
             db.dispose()
         return
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # tests.databases, as the other benches on PostgreSQL do
     from tests.databases import throwaway_database
 
     with throwaway_database(url, "labourwatch_bench_copies") as own:

@@ -116,11 +116,13 @@ def _candidate_query() -> Select[int, str | None, str | None, str, datetime, str
     ``MAX_CANDIDATES``, with its source, title, URL, first sighting, latest text and the original it copies.
 
     Built once: one ``band = i AND value = :vi`` branch a band lets both SQLite (a multi-index OR) and PostgreSQL
-    (a bitmap OR) look each band up in the (band, value) index; a row-value IN scans the whole table on SQLite."""
+    (a bitmap OR) look each band up in the (band, value) index; a row-value IN scans the whole table on SQLite.
+    The values are written into the SQL text when it runs (integers we computed): as parameters, psycopg prepares
+    the statement after five runs and PostgreSQL's generic plan for it took 15 ms instead of 2."""
     article_id: BindParameter[int] = bindparam("article_id", type_=Integer())
     source_id: BindParameter[str | None] = bindparam("source_id", type_=String())
-    shared = or_(*(and_(ArticleSketch.band == band, ArticleSketch.value == bindparam(f"v{band}", type_=BigInteger()))
-                   for band in range(nearcopy.BANDS)))
+    values = [bindparam(f"v{band}", type_=BigInteger(), literal_execute=True) for band in range(nearcopy.BANDS)]
+    shared = or_(*(and_(ArticleSketch.band == band, ArticleSketch.value == value) for band, value in enumerate(values)))
     mine = select(Article.first_seen_at).where(Article.id == article_id).scalar_subquery()
     earlier = or_(Article.first_seen_at < mine, and_(Article.first_seen_at == mine, Article.id < article_id))
     other_source = or_(source_id.is_(None), Article.source_id.is_(None), Article.source_id != source_id)
