@@ -28,7 +28,7 @@ WINDOW = timedelta(days=90)
 # The keys in memory are read again from the database this often (seconds), and the newest OVERLAP ids on every
 # call: a writer's rollback frees ids that SQLite hands out again, and PostgreSQL commits ids out of order.
 RELOAD_EVERY = 900.0
-OVERLAP = 256
+OVERLAP = 64
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,14 @@ def _recent_of(session: Session) -> _Recent:
     if found is None:
         found = _recent[engine] = _Recent()
     return found
+
+
+def warm(session: Session, now: datetime) -> int:
+    """Read and key the recent candidates ahead of the first :func:`group_new_claims` (a read transaction will do),
+    so that the first store transaction does not; how many there are."""
+    recent = _recent_of(session)
+    recent.refresh(session, now - WINDOW)
+    return len(recent.index)
 
 
 def group_new_claims(session: Session, *, article_id: int, version_id: int, source_id: str | None,

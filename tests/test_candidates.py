@@ -169,6 +169,8 @@ def test_sightings_of_finds_the_candidate_of_a_stored_sentence(database: Databas
         found = candidates.sightings_of(session, [(first_article, SHIPYARDS), (second_article, SHIPYARDS_REWORDED),
                                                   (second_article, TRAINS)])
     assert set(found) == {(first_article, SHIPYARDS), (second_article, SHIPYARDS_REWORDED)}
+    with database.read() as session:
+        assert candidates.warm(session, T0) == 1  # keyed ahead of the first store transaction
     assert {(s.sightings, s.outlets) for s in found.values()} == {(2, 2)}
 
 

@@ -127,7 +127,8 @@ class ClaimIndex:
     def shortlist(self, key: ClaimKey) -> set[int]:
         """Ids that may hold the same claim as ``key``: about its subject, sharing one of its rarest words (rarest
         among the keys about that subject) or its amounts."""
-        postings = sorted((self._by_token.get((key.subject, token), set()) for token in key.tokens), key=len)
+        # Words no key about the subject has are no help: the rarest words that some key has.
+        postings = sorted(filter(None, (self._by_token.get((key.subject, token)) for token in key.tokens)), key=len)
         found: set[int] = set().union(*postings[:RARE_TOKENS])
         if key.amounts:
             found |= self._by_amounts.get((key.subject, key.amounts), set())
