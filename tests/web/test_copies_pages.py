@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from jsonschema import Draft202012Validator
 from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from db import repository as repo
 from db.engine import Database
 from db.models import ArticleVersion, ClaimMatchRow, KnownClaim, Source
 from labourwatch.fixtureweb.copies import SIBLING, WIRE, article_text, copy_pairs
+from web.api import openapi_document
 from web.app import create_app
 from web.types import WebOptions
 
@@ -128,6 +130,11 @@ def test_the_article_api_says_what_it_copies_and_who_else_published_it(story: St
     assert {c["role"] for c in original_json["copies"]} == {"copy"}
     unrelated = client.get(f"/api/articles/{story.unrelated}").json()
     assert unrelated["copy_of"] is None and unrelated["copies"] == []
+    schema = {"$ref": "#/components/schemas/ArticleDetail",
+              "components": openapi_document("http://testserver")["components"]}
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    for document in (copy_json, original_json, unrelated):
+        assert [error.message for error in validator.iter_errors(document)] == []
 
 
 def test_the_claim_page_counts_outlets_and_marks_copies(story: Story, client: TestClient) -> None:
