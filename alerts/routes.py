@@ -102,11 +102,14 @@ def by_any_key(routes: Sequence[RouteSpec]) -> dict[tuple[str, str], Destination
 
 
 def accepts(route: RouteSpec, draft: EventDraft) -> bool:
-    """Whether ``route`` wants ``draft``: its type, its source, and the route's minimum scores."""
+    """Whether ``route`` wants ``draft``: its type, its source, whether it is a copy's, and the route's minimum
+    scores."""
     if draft.type not in route.events:
         return False
     if route.sources and draft.source_id not in route.sources:
         return False
+    if draft.details.get("copy_of") and not route.copies:
+        return False  # the original's story went out already
     if route.min_relevance is not None and draft.relevance is not None and draft.relevance < route.min_relevance:
         return False
     return not (route.min_confidence is not None and draft.confidence is not None

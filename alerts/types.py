@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.events import EVENT_TYPES, OPS_EVENT_TYPES
+from db.events import STORY_EVENT_TYPES
 
-# A route that names no event types gets the newsroom's: everything about the news, nothing about the monitor.
-NEWSROOM_EVENT_TYPES = tuple(t for t in EVENT_TYPES if t not in OPS_EVENT_TYPES)
+# A route that names no event types gets the newsroom's: one message per story change and the baseline
+# summaries of new sources; nothing about the monitor itself.
+NEWSROOM_EVENT_TYPES = STORY_EVENT_TYPES
 
 
 def file_destination(file: str, position: int) -> str:
@@ -35,6 +36,7 @@ class RouteSpec:
     min_confidence: float | None = None
     rate_limit: int | None = None  # immediate messages per hour; the overflow waits for the next digest
     digest_cron: str | None = None  # when an immediate route's overflow goes out (default: hourly)
+    copies: bool = False  # also the stories of articles that copy another outlet's
     written: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -48,7 +48,7 @@ from db.engine import Database
 from db import outbox
 
 db = Database(sys.argv[1])
-routes = [RouteSpec("newsroom", tuple(sys.argv[3:]))]
+routes = [RouteSpec("newsroom", tuple(sys.argv[3:]), events=("new_claim",))]
 options = AlertOptions(timeout=5.0, backoff=0.2, max_backoff=0.5, lease={lease}, batch=int(sys.argv[2]))
 dispatcher = Dispatcher(db, routes, options)
 print("ready", flush=True)
@@ -163,7 +163,7 @@ def run(plan: Plan) -> dict[str, Any]:
         db = Database(url)
         upgrade(db)
         urls = (first.url(timeout=5.0), second.url(timeout=5.0))
-        routes = [RouteSpec("newsroom", urls)]
+        routes = [RouteSpec("newsroom", urls, events=("new_claim",))]
         children = Dispatchers(url, plan.batch, urls)
         arriving = batches(plan.events, max(plan.kills, 1))
         started = time.perf_counter()

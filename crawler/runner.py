@@ -22,7 +22,7 @@ from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
 from db import claims as claim_queries
-from db import events
+from db import events, story
 from db import repository as repo
 from db.engine import Database
 from db.events import EventDraft, Router
@@ -68,11 +68,14 @@ def _known_claims(db: Database) -> KnownClaims | None:
     return KnownClaims.of(active) if active else None
 
 
-def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> int:
+def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> tuple[int, frozenset[str]]:
+    """Record the run; its id, and which of ``sources`` this crawl polls for their baseline (never polled
+    successfully before, and their config asks for one)."""
     _close_unclosed(db)
     with db.write() as session:
         repo.sync_sources(session, sources, disable_missing=False)
-        return repo.start_run(session, trigger, [s.id for s in sources])
+        baseline = frozenset(story.first_polls(session, [s.id for s in sources if s.baseline]))
+        return repo.start_run(session, trigger, [s.id for s in sources]), baseline
 
 
 def _status(ledger: CrawlLedger, failing: Mapping[str, str]) -> str:
@@ -95,6 +98,7 @@ class _Outcome:
     sources: Sequence[SourceSpec]
     router: Router | None
     failing_after: int
+    baseline: frozenset[str] = frozenset()
 
 
 def _source_drafts(session: Session, outcome: _Outcome, result: SourceResult, now: datetime) -> list[EventDraft]:
@@ -142,6 +146,11 @@ def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, no
             failures = repo.record_source_failure(session, source_id, at=now, error_code=ARTICLES_FAILING,
                                                   error=reason)
             drafts += _health_events(session, outcome, source_id, failures, ARTICLES_FAILING, reason, now)
+    # A baseline is taken when the source's poll succeeded; one that failed is polled for its baseline again.
+    taken = [r.source_id for r in ledger.sources.values() if r.ok and r.source_id in outcome.baseline]
+    if taken:
+        names = {s.id: s.name for s in outcome.sources}
+        drafts.append(story.baseline_draft(outcome.run_id, story.baseline_counts(session, taken, names)))
     return drafts
 
 
@@ -254,23 +263,23 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     are stored, and the sources that did not answer are recorded as such. A crawl that raises or is
     cancelled is recorded as ``aborted`` with what it had (see ``_record_sources``), then the error goes on."""
     started = time.perf_counter()
-    run_id = None if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
+    run_id, baseline = (None, frozenset[str]()) if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
     ledger = CrawlLedger(on_progress=on_progress)
     try:
         await _crawl(db, sources, options, topic, ledger, rechecks=rechecks, restrict_rechecks=restrict_rechecks,
-                     dry_run=dry_run, match_claims=match_claims, router=router, stop=stop)
+                     dry_run=dry_run, match_claims=match_claims, router=router, stop=stop, baseline=baseline)
     except BaseException as exc:
         failing = ledger.judge_articles()
         if run_id is not None:
             await _record_aborted(db, ledger, _Outcome(run_id, ABORTED, failing, options, sources, router,
-                                                       failing_after))
+                                                       failing_after, baseline))
         _log(run_id, f"{ABORTED} ({type(exc).__name__})", time.perf_counter() - started, ledger, failing)
         raise
     failing = ledger.judge_articles()
     status = _status(ledger, failing)
     if run_id is not None:
         await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(run_id, status, failing, options, sources,
-                                                                       router, failing_after))
+                                                                       router, failing_after, baseline))
     seconds = time.perf_counter() - started
     _log(run_id, status, seconds, ledger, failing)
     return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)
@@ -294,11 +303,11 @@ async def _record_aborted(db: Database, ledger: CrawlLedger, outcome: _Outcome) 
 
 async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic,
                  ledger: CrawlLedger, *, rechecks: bool, restrict_rechecks: bool, dry_run: bool, match_claims: bool,
-                 router: Router | None, stop: asyncio.Event | None) -> None:
+                 router: Router | None, stop: asyncio.Event | None, baseline: frozenset[str]) -> None:
     """Plan, run the spider until it ends (or ``stop`` is set), and close the store; fills ``ledger``."""
     plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks)
     claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
-    store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router)
+    store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router, baseline=baseline)
     runner = AsyncCrawlerRunner(scrapy_settings(options))
     crawler = runner.create_crawler(MonitorSpider)
     watcher = asyncio.ensure_future(_stop_when_set(stop, runner)) if stop is not None else None

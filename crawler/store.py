@@ -23,7 +23,7 @@ from analysis.types import Topic
 from crawler.processing import FetchedPage, ProcessedPage
 from crawler.types import CrawlOptions
 from crawler.workers import PageWorkers, default_workers
-from db import events
+from db import background, candidates, copies, events, story
 from db import repository as repo
 from db.engine import Database
 from db.events import Router
@@ -75,8 +75,10 @@ class CrawlStore:
     """Async access to the repository for one crawl."""
 
     def __init__(self, db: Database, options: CrawlOptions, topic: Topic, *, dry_run: bool = False,
-                 claims: KnownClaims | None = None, router: Router | None = None) -> None:
+                 claims: KnownClaims | None = None, router: Router | None = None,
+                 baseline: frozenset[str] = frozenset()) -> None:
         self.db = db
+        self.baseline = baseline  # sources polled for their baseline: changes stored, never sent
         self._claims_by_id = {claim.id: claim for claim in claims.matcher.claims} if claims else {}
         count = default_workers() if options.workers is None else options.workers
         self._pages = PageWorkers(count, topic, claims)
@@ -175,11 +177,30 @@ class CrawlStore:
         repo.save_validators(session, page.discovered_url, page.headers.get("etag"),
                              page.headers.get("last-modified"))
         # The events of this change commit with it: a crash can lose neither one without the other.
-        drafts = events.article_events(events.StoredArticle(
+        drafts = story.change_events(events.StoredArticle(
             action=stored.action, article_id=stored.article_id, version_id=stored.version_id,
             version_number=stored.version_number, source_id=page.source_id, url=fetch.doc.canonical_url,
             title=fetch.doc.title, relevance=processed.relevance.score, diff=stored.diff,
-            previous_title=stored.previous_title), processed.matches, self._claims_by_id)
+            previous_title=stored.previous_title), processed.matches, self._claims_by_id,
+            self._context(session, page, stored, processed))
         if drafts:
             events.record_events(session, drafts, self.router, page.fetched_at)
         return PageResult(processed, stored.action, stored)
+
+    def _context(self, session: Session, page: FetchedPage, stored: repo.StoreOutcome,
+                 processed: ProcessedPage) -> story.ChangeContext:
+        """What decides which of a change's events are sent: the source's baseline, whether the article copies
+        another outlet's, the sentences its outlet printed before and the new claims other articles reported
+        first (each recorded here for the articles that come after)."""
+        if stored.version_id is None or stored.action not in ("new", "changed"):
+            return story.ChangeContext()
+        matches, now = processed.matches, page.fetched_at
+        original = copies.link_copy(session, stored.article_id, page.source_id, processed.doc.text, now)
+        repeated = background.record_sentences(session, page.source_id, stored.article_id,
+                                               [(m.index, m.sentence) for m in matches], now)
+        grouped = candidates.group_new_claims(
+            session, article_id=stored.article_id, version_id=stored.version_id, source_id=page.source_id,
+            sentences=[m for m in matches if m.match.label == "new"], now=now)
+        return story.ChangeContext(
+            baseline=page.source_id in self.baseline, copy_of=copies.copy_dict(original) if original else None,
+            background=repeated.repeats, repeats=frozenset(i for i, g in grouped.items() if not g.alert))

@@ -32,6 +32,7 @@ class SourceSpec:
     cron: str | None = None
     jitter: timedelta = timedelta(0)
     enabled: bool = True
+    baseline: bool = False  # its first successful poll is stored without story alerts (see db.story)
 
 
 @dataclass(frozen=True)

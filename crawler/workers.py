@@ -62,7 +62,7 @@ def _executor(workers: int, model: bool) -> ProcessPoolExecutor:
             # lexicons (crawler.warm) and, when the crawl will use it (claims to match, claims.semantic on), the
             # semantic model (crawler.warm_model); otherwise the model is never loaded. The fork server outlives
             # the pool: its preload is decided by the first pool of the process.
-            context.set_forkserver_preload(["crawler.processing", "crawler.warm",
+            context.set_forkserver_preload(["crawler.quiet_forkserver", "crawler.processing", "crawler.warm",
                                             *(["crawler.warm_model"] if model else [])])
             _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                     initializer=_exit_with_owner, initargs=(os.getpid(),)), workers

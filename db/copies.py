@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     BigInteger,
@@ -95,7 +96,10 @@ def _original(session: Session, article_id: int, source_id: str | None,
               found: nearcopy.TextSketch) -> CopyOf | None:
     """The original of the earliest earlier article of another source that ``found`` is a copy of, if any."""
     matches = []
+    own = outlet(session.scalar(select(Article.canonical_url).where(Article.id == article_id)) or "")
     for row in _candidates(session, article_id, source_id, found.bands):
+        if outlet(row.canonical_url) == own:
+            continue  # an outlet's feed and its sitemap are two sources of one outlet: its own articles are no copies
         score = nearcopy.similarity(found.shingles, nearcopy.shingles(row.text))
         if nearcopy.is_copy(score):
             matches.append((row, score))
@@ -105,9 +109,15 @@ def _original(session: Session, article_id: int, source_id: str | None,
             select(Article.id, Article.source_id, Article.title, Article.canonical_url)
             .where(Article.id == row.original_id)).one()
         # A copy of this source's own earlier story (through another outlet's copy) is no copy from elsewhere.
-        if source_id is None or root.source_id != source_id:
+        if (source_id is None or root.source_id != source_id) and outlet(root.canonical_url) != own:
             return CopyOf(root.id, root.source_id, root.title or "", root.canonical_url, round(score, 4))
     return None
+
+
+def outlet(url: str) -> str:
+    """The outlet an article URL belongs to: its host and port, without ``www.``."""
+    netloc = urlsplit(url).netloc.lower()
+    return netloc.removeprefix("www.")
 
 
 def _candidate_query() -> Select[int, str | None, str | None, str, datetime, str, int]:

@@ -28,14 +28,20 @@ from db.upsert import dialect_insert
 NEW_ARTICLE, ARTICLE_EDITED = "new_article", "article_edited"
 CLAIM_CORROBORATED, CLAIM_UPDATED, NEW_CLAIM = "claim_corroborated", "claim_updated", "new_claim"
 SOURCE_FAILING, SOURCE_RECOVERED, DELIVERY_DEAD = "source_failing", "source_recovered", "delivery_dead"
-EVENT_TYPES = (NEW_ARTICLE, ARTICLE_EDITED, CLAIM_CORROBORATED, CLAIM_UPDATED, NEW_CLAIM, SOURCE_FAILING,
-               SOURCE_RECOVERED, DELIVERY_DEAD)
+# A story: one event per article change (a new article or a new version) carrying its claim verdicts and edit;
+# a baseline: what the first poll of new sources stored without alerting.
+STORY, BASELINE = "story", "baseline"
+EVENT_TYPES = (STORY, BASELINE, NEW_ARTICLE, ARTICLE_EDITED, CLAIM_CORROBORATED, CLAIM_UPDATED, NEW_CLAIM,
+               SOURCE_FAILING, SOURCE_RECOVERED, DELIVERY_DEAD)
 # Events about the monitor itself rather than the news: they go to ops routes, never to a newsroom by default.
 OPS_EVENT_TYPES = (SOURCE_FAILING, SOURCE_RECOVERED, DELIVERY_DEAD)
+# What a route that names no event types receives: one message per story change, and the baseline summaries.
+# The claim-level and article-level types are stored all the same, for routes that ask for them by name.
+STORY_EVENT_TYPES = (STORY, BASELINE)
 _CLAIM_EVENT = {"corroborates": CLAIM_CORROBORATED, "updates": CLAIM_UPDATED, "new": NEW_CLAIM}
 # Digests list the most important first.
-_IMPORTANCE = {CLAIM_UPDATED: 50, NEW_CLAIM: 40, ARTICLE_EDITED: 30, NEW_ARTICLE: 20, CLAIM_CORROBORATED: 10,
-               SOURCE_FAILING: 45, DELIVERY_DEAD: 45, SOURCE_RECOVERED: 15}
+_IMPORTANCE = {STORY: 35, BASELINE: 5, CLAIM_UPDATED: 50, NEW_CLAIM: 40, ARTICLE_EDITED: 30, NEW_ARTICLE: 20,
+               CLAIM_CORROBORATED: 10, SOURCE_FAILING: 45, DELIVERY_DEAD: 45, SOURCE_RECOVERED: 15}
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,15 @@ class EventDraft:
     details: dict[str, Any] = field(default_factory=dict)
     relevance: float | None = None
     confidence: float | None = None
+    # Stored, never sent: a change of a source's baseline, an outlet's background sentence, a copy's claims, a
+    # new claim alerted before. ``details["quiet"]`` says which.
+    quiet: bool = False
+    rank: int | None = None  # how high it ranks in a digest, where its type does not say (a story)
 
     @property
     def importance(self) -> int:
         """How high the event ranks in a digest."""
-        return _IMPORTANCE.get(self.type, 0)
+        return self.rank if self.rank is not None else _IMPORTANCE.get(self.type, 0)
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,7 @@ def record_events(session: Session, drafts: Sequence[EventDraft], router: Router
     inserted: dict[str, int] = {key: event_id for event_id, key in rows}
     stored = [(draft, inserted[key]) for key, draft in unique.items() if key in inserted]
     deliveries = [_delivery_values(draft, event_id, target, now) for draft, event_id in stored
-                  for target in (router(draft) if router is not None else ())]
+                  for target in (router(draft) if router is not None and not draft.quiet else ())]
     if deliveries:
         conn.execute(_INSERT_DELIVERY, deliveries)
     return [event_id for _, event_id in stored]

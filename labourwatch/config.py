@@ -84,7 +84,7 @@ class Config:
                       events=tuple(r.events) or NEWSROOM_EVENT_TYPES, mode=r.mode,
                       cron=r.cron, sources=tuple(r.sources), min_relevance=r.min_relevance,
                       min_confidence=r.min_confidence, rate_limit=r.rate_limit, digest_cron=r.digest_cron,
-                      written=(*as_written, *(file_destination(r.apprise_config or "", n)
+                      copies=r.copies, written=(*as_written, *(file_destination(r.apprise_config or "", n)
                                               for n, _ in enumerate(self.file_urls.get(r.name, ())))))
             for r, as_written in zip(self.model.alerts.routes, written, strict=True)
         ]
@@ -131,7 +131,8 @@ class Config:
         return [
             SourceSpec(id=s.id, kind=s.kind, url=s.url, name=s.name, language=s.language, options=s.options,
                        every=s.every if s.every or s.cron else timedelta(minutes=30), cron=s.cron,
-                       jitter=s.jitter, enabled=s.enabled)
+                       jitter=s.jitter, enabled=s.enabled,
+                       baseline=self.model.alerts.baseline if s.baseline is None else s.baseline)
             for s in self.model.sources
         ]
 

@@ -28,8 +28,6 @@ from labourwatch.fixtureweb import FixtureWeb
 from labourwatch.fixtureweb.sites import StateChange
 
 SCHEME = "lwdemo"
-# The alerts the demo route sends; every event is still listed as it is recorded.
-ALERTED = ("article_edited", "claim_updated", "new_claim")
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "known_claims.yaml"
 # Where the console destination sends messages; set by register_console (apprise plugins are global).
 _show: list[Callable[[str, str], None]] = []
@@ -57,7 +55,9 @@ def demo_config(web: FixtureWeb, folder: Path, every: str = "3s") -> dict[str, A
                   "timeout": "10s", "retries": 0, "revisit": ["3s"] * 60, "max_feed_age": None},
         "daemon": {"poll_every": "1s", "revisit_every": "2s", "dispatch_every": "1s", "shutdown_timeout": "5s",
                    "listen": None},
-        "alerts": {"routes": [{"name": "demo", "urls": [f"{SCHEME}://console"], "events": list(ALERTED)}]},
+        # The route a newsroom gets by default: a baseline summary for the first crawl, then one message per story
+        # change; every event is still listed as it is recorded.
+        "alerts": {"routes": [{"name": "demo", "urls": [f"{SCHEME}://console"]}]},
         "sources": [{**source, "every": every} for source in web.sources()],
         "logging": {"level": "WARNING"},
     }

@@ -185,6 +185,8 @@ class SourceConfig(_Model):
     cron: str | None = None
     jitter: Duration = timedelta(0)
     enabled: bool = True
+    # Its first successful poll is stored as a baseline without story alerts (default: ``alerts.baseline``).
+    baseline: bool | None = None
 
     @field_validator("id")
     @classmethod
@@ -248,6 +250,7 @@ class RouteConfig(_Model):
     min_confidence: float | None = Field(default=None, ge=0, le=1)
     rate_limit: int | None = Field(default=None, ge=1, description="immediate messages per hour")
     digest_cron: str | None = None
+    copies: bool = False  # also the stories of articles that copy another outlet's article
 
     _cron = field_validator("cron", "digest_cron")(valid_cron)
 
@@ -284,6 +287,8 @@ class AlertsConfig(_Model):
     timeout: PositiveDuration = timedelta(seconds=30)
     lease: PositiveDuration = timedelta(minutes=5)
     web_url: Annotated[str | None, AfterValidator(_http_url)] = None
+    # A new source's first successful poll is stored as a baseline: no story alerts, one summary per route.
+    baseline: bool = True
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> AlertsConfig:

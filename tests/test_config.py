@@ -165,13 +165,26 @@ def test_bad_alert_routes_are_reported_with_their_path(routes: str, expected: st
     assert len(problems) == 1 and problems[0].startswith(expected), problems
 
 
-def test_routes_default_to_the_newsroom_event_types() -> None:
+def test_routes_default_to_one_message_per_story() -> None:
     config = parse_config('alerts: {routes: [{name: desk, urls: ["json://h/${TOKEN}"]}], lease: 45s}',
                           environ={"TOKEN": "s3cret"})
     route = config.routes[0]
     assert route.urls == ("json://h/s3cret",) and "s3cret" in config.secrets
-    assert "claim_updated" in route.events and "source_failing" not in route.events
+    assert set(route.events) == {"story", "baseline"} and not route.copies
     assert config.alert_options.lease == 45
+    # Claim-level events are there for routes that ask for them by name.
+    named = parse_config('alerts: {routes: [{name: desk, urls: ["json://h"], events: [claim_updated], copies: true}]}',
+                         environ={}).routes[0]
+    assert named.events == ("claim_updated",) and named.copies
+
+
+def test_the_baseline_is_on_by_default_and_a_source_can_opt_out() -> None:
+    text = ("alerts: {baseline: %s}\nsources:\n  - {id: a, kind: feed, url: 'http://a.example/f'}\n"
+            "  - {id: b, kind: feed, url: 'http://b.example/f', baseline: %s}\n")
+    on = {s.id: s.baseline for s in parse_config(text % ("true", "false"), environ={}).sources}
+    off = {s.id: s.baseline for s in parse_config(text % ("false", "true"), environ={}).sources}
+    assert on == {"a": True, "b": False} and off == {"a": False, "b": True}
+    assert parse_config("sources: [{id: a, kind: feed, url: 'http://a.example/f'}]", environ={}).sources[0].baseline
 
 
 def test_a_route_can_take_its_destinations_from_an_apprise_config_file(tmp_path: Path) -> None:

@@ -108,6 +108,7 @@ PLAIN = {
     "crawl.workers",  # bounded integers
     "crawl.revisit",  # the list; its items are durations (above)
     "sources[0].id", "sources[0].name", "sources[0].language", "sources[0].enabled",  # labels and a switch
+    "sources[0].baseline", "alerts.baseline", "alerts.routes[0].copies",  # switches
     "alerts.routes[0].name", "alerts.routes[0].urls", "alerts.routes[0].tags", "alerts.routes[0].events",
     "alerts.routes[0].mode", "alerts.routes[0].sources", "alerts.routes[0].min_relevance",
     "alerts.routes[0].min_confidence", "alerts.routes[0].rate_limit", "alerts.routes[0].cron",

@@ -24,14 +24,19 @@ def test_demo_runs_offline_and_leaves_a_database_to_browse(tmp_path: Path) -> No
     out = result.stdout
     assert "the news web moves to state 1" in out
     assert "figure edited:" in out and "event article_edited" in out
-    assert "alert [labourwatch] article edited" in out
+    # The first crawl is the sources' baseline: one summary, then one message per story change.
+    assert out.count("alert [labourwatch] Baseline of ") == 1
     assert str(folder / "labourwatch.db") in out
     with closing(sqlite3.connect(folder / "labourwatch.db")) as db:
         types = dict(db.execute("SELECT type, count(*) FROM events GROUP BY type").fetchall())
         statuses = dict(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
     # One step edits three articles (a figure, a correction, a headline): all three are noticed.
     assert types.get("article_edited", 0) >= 3 and types.get("new_article", 0) > 0
-    assert statuses.get("sent", 0) > 0 and set(statuses) == {"sent"}
+    assert statuses.get("sent", 0) > 1 and set(statuses) == {"sent"}
+    with closing(sqlite3.connect(folder / "labourwatch.db")) as db:
+        sent = dict(db.execute("SELECT e.type, count(*) FROM deliveries d JOIN events e ON e.id = d.event_id "
+                               "GROUP BY e.type").fetchall())
+    assert set(sent) == {"baseline", "story"} and sent["baseline"] == 1
     alerts = (folder / "alerts.md").read_text(encoding="utf-8")
     assert alerts.count("## [labourwatch]") == statuses["sent"]
     # The commands the demo prints for looking around work on the config it leaves behind.

@@ -36,7 +36,7 @@ def config(tmp_path: Path, http_receiver: HttpReceiver, smtp_receiver: SmtpRecei
     hook = http_receiver.url(path="/hook/${HOOK_TOKEN}")
     path.write_text(yaml.safe_dump({
         "database": {"url": "sqlite:///lw.db"},
-        "alerts": {"max_attempts": 1, "routes": [{"name": "newsroom", "urls": [hook]},
+        "alerts": {"max_attempts": 1, "routes": [{"name": "newsroom", "urls": [hook], "events": ["new_article"]},
                                                  {"name": "ops", "urls": [smtp_receiver.url()],
                                                   "events": ["delivery_dead"]}]},
     }))

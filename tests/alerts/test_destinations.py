@@ -25,7 +25,8 @@ from tests.receivers import HttpReceiver
 
 def config_text(receiver: HttpReceiver, **route: object) -> str:
     hook = receiver.url(path="/hook/${HOOK_TOKEN}")
-    return yaml.safe_dump({"alerts": {"routes": [{"name": "newsroom", "urls": [hook], **route}]}})
+    return yaml.safe_dump({"alerts": {"routes": [{"name": "newsroom", "urls": [hook], "events": ["claim_updated"],
+                                                  **route}]}})
 
 
 def paths(receiver: HttpReceiver) -> list[str]:
@@ -97,8 +98,9 @@ def test_no_secret_reaches_the_database_the_logs_or_the_labels(
         database: Database, http_receiver: HttpReceiver, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "apprise.yml").write_text(f"urls:\n  - {http_receiver.url(path='/file/file-s3cret')}\n")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({"alerts": {"max_attempts": 2, "routes": [
-        {"name": "newsroom", "urls": [http_receiver.url(path="/hook/${HOOK_TOKEN}"), "${WHOLE_HOOK}"]},
-        {"name": "desk", "apprise_config": "apprise.yml"},
+        {"name": "newsroom", "urls": [http_receiver.url(path="/hook/${HOOK_TOKEN}"), "${WHOLE_HOOK}"],
+         "events": ["claim_updated"]},
+        {"name": "desk", "apprise_config": "apprise.yml", "events": ["claim_updated"]},
         {"name": "ops", "urls": ["json://127.0.0.1:9/${OPS_TOKEN}"], "events": ["delivery_dead"]}]}}))
     environ = {"HOOK_TOKEN": "hook-s3cret", "WHOLE_HOOK": http_receiver.url(path="/whole/whole-s3cret"),
                "OPS_TOKEN": "ops-s3cret"}

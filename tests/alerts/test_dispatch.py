@@ -36,6 +36,15 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+# The claim-level and article-level types these tests record (routes get them only when they name them).
+NEWS = ("new_article", "article_edited", "claim_corroborated", "claim_updated", "new_claim")
+
+
+def news_route(name: str, urls: tuple[str, ...], **options: Any) -> RouteSpec:
+    """A route that names the event types these tests record."""
+    return RouteSpec(name, urls, **{"events": NEWS, **options})
+
+
 def draft(n: int, kind: str = "claim_updated", **extra: Any) -> EventDraft:
     details = {"sentence": f"Some {n},000 North Korean workers were sent to Russia.", "claim_text": "K01 text",
                "claim_source": "BBC, 2025", "old_values": ["50,000"], "new_values": [f"{n},000"],
@@ -61,7 +70,7 @@ def deliveries(db: Database) -> list[Delivery]:
 def test_one_event_reaches_every_kind_of_destination_once_with_its_key(
         database: Database, http_receiver: HttpReceiver, smtp_receiver: SmtpReceiver,
         mqtt_receiver: MqttReceiver) -> None:
-    routes = [RouteSpec("newsroom", (http_receiver.url(), smtp_receiver.url(), mqtt_receiver.url()))]
+    routes = [news_route("newsroom", (http_receiver.url(), smtp_receiver.url(), mqtt_receiver.url()))]
     clock = Clock()
     record(database, routes, [draft(15)], clock.now)
     report = dispatch(database, routes, clock)
@@ -80,7 +89,7 @@ def test_one_event_reaches_every_kind_of_destination_once_with_its_key(
 
 def test_a_failing_destination_neither_blocks_nor_repeats_another(
         database: Database, http_receiver: HttpReceiver, smtp_receiver: SmtpReceiver) -> None:
-    routes = [RouteSpec("newsroom", (http_receiver.url(), smtp_receiver.url()))]
+    routes = [news_route("newsroom", (http_receiver.url(), smtp_receiver.url()))]
     clock = Clock()
     record(database, routes, [draft(1), draft(2)], clock.now)
     http_receiver.mode = "error"
@@ -118,7 +127,7 @@ def test_backoff_grows_and_is_capped() -> None:
 
 def test_a_destination_down_for_good_goes_dead_and_tells_ops(
         database: Database, http_receiver: HttpReceiver, smtp_receiver: SmtpReceiver) -> None:
-    routes = [RouteSpec("newsroom", (http_receiver.url(),)),
+    routes = [news_route("newsroom", (http_receiver.url(),)),
               RouteSpec("ops", (smtp_receiver.url(),), events=("delivery_dead", "source_failing"))]
     clock = Clock()
     record(database, routes, [draft(3)], clock.now)
@@ -139,7 +148,7 @@ def test_a_destination_down_for_good_goes_dead_and_tells_ops(
 
 def test_a_receiver_that_hangs_past_the_timeout_counts_as_a_failure(
         database: Database, http_receiver: HttpReceiver) -> None:
-    routes = [RouteSpec("newsroom", (http_receiver.url(timeout=None),))]
+    routes = [news_route("newsroom", (http_receiver.url(timeout=None),))]
     clock = Clock()
     record(database, routes, [draft(4)], clock.now)
     http_receiver.mode = "hang"
@@ -149,16 +158,16 @@ def test_a_receiver_that_hangs_past_the_timeout_counts_as_a_failure(
 
 def test_a_destination_dropped_from_the_config_is_reported_not_guessed(
         database: Database, http_receiver: HttpReceiver) -> None:
-    old = [RouteSpec("newsroom", (http_receiver.url(path="/old"),))]
+    old = [news_route("newsroom", (http_receiver.url(path="/old"),))]
     clock = Clock()
     record(database, old, [draft(5)], clock.now)
-    report = dispatch(database, [RouteSpec("newsroom", (http_receiver.url(path="/new"),))], clock)
+    report = dispatch(database, [news_route("newsroom", (http_receiver.url(path="/new"),))], clock)
     assert report.dead == 1 and http_receiver.records == []
     assert "no longer in the config" in (deliveries(database)[0].last_error or "")
 
 
 def test_rate_limit_overflow_waits_for_the_next_digest(database: Database, http_receiver: HttpReceiver) -> None:
-    routes = [RouteSpec("newsroom", (http_receiver.url(),), rate_limit=2)]
+    routes = [news_route("newsroom", (http_receiver.url(),), rate_limit=2)]
     clock = Clock(START.replace(minute=10))
     record(database, routes, [draft(n) for n in range(10, 15)], clock.now)
     report = dispatch(database, routes, clock)
@@ -176,7 +185,7 @@ def test_rate_limit_overflow_waits_for_the_next_digest(database: Database, http_
 
 def test_a_digest_route_sends_one_message_per_period_most_important_first(
         database: Database, http_receiver: HttpReceiver) -> None:
-    routes = [RouteSpec("morning", (http_receiver.url(),), mode="digest", cron="0 8 * * *",
+    routes = [news_route("morning", (http_receiver.url(),), mode="digest", cron="0 8 * * *",
                         events=("new_article", "claim_updated"))]
     clock = Clock()
     record(database, routes, [draft(20, "new_article"), draft(21, "claim_updated")], clock.now)
@@ -191,7 +200,7 @@ def test_a_digest_route_sends_one_message_per_period_most_important_first(
 
 def test_a_crashed_claim_is_sent_again_after_its_lease_with_the_same_key(
         database: Database, http_receiver: HttpReceiver) -> None:
-    routes = [RouteSpec("newsroom", (http_receiver.url(),))]
+    routes = [news_route("newsroom", (http_receiver.url(),))]
     clock = Clock()
     record(database, routes, [draft(30)], clock.now)
     with database.write() as session:  # a dispatcher claims it and dies before recording anything
@@ -205,7 +214,7 @@ def test_a_crashed_claim_is_sent_again_after_its_lease_with_the_same_key(
 
 def test_what_a_failed_pass_held_goes_out_in_the_next_pass_not_after_its_lease(
         database: Database, http_receiver: HttpReceiver) -> None:
-    routes = [RouteSpec("newsroom", (http_receiver.url(),))]
+    routes = [news_route("newsroom", (http_receiver.url(),))]
     clock = Clock()
     record(database, routes, [draft(40), draft(41)], clock.now)
     failing = True

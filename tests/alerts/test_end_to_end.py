@@ -45,8 +45,8 @@ def test_a_state_change_brings_exactly_the_expected_alerts_once(tmp_path: Path, 
             "crawl": {"allow_private_networks": True, "autothrottle": False, "delay": "0s",
                       "per_domain_concurrency": 8, "timeout": "5s", "retries": 0, "revisit": ["0s", "0s", "0s"],
                       "max_feed_age": None},
-            "alerts": {"routes": [{"name": "newsroom", "urls": [http_receiver.url()],
-                                   "events": ["new_article", "article_edited", "claim_updated"]}]},
+            "alerts": {"baseline": False, "routes": [{"name": "newsroom", "urls": [http_receiver.url()],
+                                                      "events": ["new_article", "article_edited", "claim_updated"]}]},
             "sources": web.sources(),
         }))
         lw(config, "db", "upgrade")
@@ -54,7 +54,10 @@ def test_a_state_change_brings_exactly_the_expected_alerts_once(tmp_path: Path, 
         lw(config, "alerts", "dispatch")
         relevant = [info for info in web.articles() if info.on_topic]
         first = alerts_by_type(http_receiver, config)
-        assert first["new_article"] == len(relevant) and first["article_edited"] == 0
+        # Articles that copy another outlet's are stored with their events, which are not sent.
+        copies = {e["url"] for e in json.loads(lw(config, "events", "list", "--format", "json").stdout)
+                  if e["details"].get("quiet") == "copy"}
+        assert first["new_article"] == len(relevant) - len(copies) and first["article_edited"] == 0
         assert first["claim_updated"] >= 1
         assert sum(first.values()) == len(http_receiver.records)
 
@@ -64,15 +67,57 @@ def test_a_state_change_brings_exactly_the_expected_alerts_once(tmp_path: Path, 
         lw(config, "alerts", "dispatch")  # a second pass finds nothing left to send
         second = alerts_by_type(http_receiver, config) - first
         new_relevant = {url for url in change.new if any(i.url == url and i.on_topic for i in web.articles())}
-        assert second["new_article"] == len(new_relevant)
-        assert second["article_edited"] == len(change.edited)
+        copies = {e["url"] for e in json.loads(lw(config, "events", "list", "--format", "json").stdout)
+                  if e["details"].get("quiet") == "copy"}
+        assert second["new_article"] == len(new_relevant - copies)
+        assert second["article_edited"] == len(set(change.edited) - copies)
         posted: list[dict[str, Any]] = [r.body for r in http_receiver.records]
         for url in change.sidebar_only:
             assert not any(url in p["message"] and "Article edited" in p["message"] for p in posted)
-        for _, figure in change.figure_edits.values():
-            assert any("Article edited" in p["message"] and figure in p["message"] for p in posted)
+        for url, (_, figure) in change.figure_edits.items():
+            assert url in copies or any("Article edited" in p["message"] and figure in p["message"] for p in posted)
         keys = [r.header(KEY_HEADER) for r in http_receiver.records]
         assert len(keys) == len(set(keys))  # no alert arrived twice
         routed = [e for e in json.loads(lw(config, "events", "list", "--format", "json").stdout)
-                  if e["type"] in ("new_article", "article_edited", "claim_updated")]
+                  if e["type"] in ("new_article", "article_edited", "claim_updated") and not e["details"].get("quiet")]
         assert len(routed) == len(keys)  # and every routed event arrived
+
+
+def test_a_newsroom_route_hears_one_baseline_then_one_message_per_story(tmp_path: Path,
+                                                                        http_receiver: HttpReceiver) -> None:
+    shutil.copy(CLAIMS, tmp_path / "claims.yaml")
+    with FixtureWeb() as web:
+        config = tmp_path / "config.yaml"
+        config.write_text(yaml.safe_dump({
+            "database": {"url": "sqlite:///lw.db"}, "claims": {"file": "claims.yaml"},
+            "crawl": {"allow_private_networks": True, "autothrottle": False, "delay": "0s",
+                      "per_domain_concurrency": 8, "timeout": "5s", "retries": 0, "revisit": ["0s", "0s", "0s"],
+                      "max_feed_age": None},
+            "alerts": {"routes": [{"name": "newsroom", "urls": [http_receiver.url()]}]},
+            "sources": web.sources(),
+        }))
+        lw(config, "db", "upgrade")
+        lw(config, "crawl")
+        lw(config, "alerts", "dispatch")
+        # The first crawl of new sources: one summary, however many articles they hold.
+        assert alerts_by_type(http_receiver, config) == Counter({"baseline": 1})
+        summary = http_receiver.records[0].body["message"]
+        assert all(source["id"] in summary for source in web.sources())
+
+        before = max(e["id"] for e in json.loads(lw(config, "events", "list", "--format", "json").stdout))
+        change = web.advance()
+        lw(config, "crawl")
+        lw(config, "alerts", "dispatch")
+        second = alerts_by_type(http_receiver, config) - Counter({"baseline": 1})
+        new_relevant = {url for url in change.new if any(i.url == url and i.on_topic for i in web.articles())}
+        stored = [e for e in json.loads(lw(config, "events", "list", "--type", "story", "--format", "json").stdout)
+                  if e["id"] > before]
+        assert sorted(e["url"] for e in stored) == sorted({*new_relevant, *change.edited})
+        # A story whose article copies another outlet's is stored, not sent (the route does not ask for copies).
+        copies = {e["url"] for e in stored if e["details"]["copy_of"]}
+        assert second == Counter({"story": len(stored) - len(copies)})
+        stories = [r.body["message"] for r in http_receiver.records[1:]]
+        for url, (_, figure) in change.figure_edits.items():
+            assert url in copies or sum(figure in message for message in stories) >= 1
+        # Plain text for a json receiver: no markdown escapes.
+        assert not any("\\-" in message or "\\(" in message for message in stories)

@@ -25,7 +25,7 @@ from db import outbox
 from db.engine import Database
 from db.events import EventDraft
 from db.models import Delivery
-from tests.alerts.test_dispatch import START, Clock, deliveries, dispatch, draft, record
+from tests.alerts.test_dispatch import START, Clock, deliveries, dispatch, draft, news_route, record
 from tests.receivers import HttpReceiver
 
 TIMEOUT = 1.0
@@ -43,7 +43,7 @@ def delivered(receiver: HttpReceiver) -> list[str | None]:
 def test_a_hanging_destination_costs_one_timeout_and_its_queue_waits_without_spending_attempts(
         database: Database, http_receiver: HttpReceiver) -> None:
     with HttpReceiver("hang", hang_seconds=30) as hanging:
-        routes = [RouteSpec("newsroom", (http_receiver.url(timeout=None), hanging.url(timeout=None)))]
+        routes = [news_route("newsroom", (http_receiver.url(timeout=None), hanging.url(timeout=None)))]
         clock = Clock()
         record(database, routes, [draft(n) for n in range(6)], clock.now)
         started = time.monotonic()
@@ -69,7 +69,7 @@ def test_a_pass_stops_starting_sends_before_its_lease_runs_out(database: Databas
     lease, count = 2.5, 12
     options = AlertOptions(timeout=0.5, lease=lease, backoff=60)
     with HttpReceiver("hang", hang_seconds=0.25) as slow:  # answers 200, slowly: all twelve would take 3 s
-        routes = [RouteSpec("newsroom", (slow.url(timeout=None),))]
+        routes = [news_route("newsroom", (slow.url(timeout=None),))]
         clock = Clock()
         record(database, routes, [draft(n) for n in range(count)], clock.now)
         started = time.monotonic()
@@ -93,7 +93,7 @@ def test_a_pass_stops_starting_sends_before_its_lease_runs_out(database: Databas
 
 def test_a_message_that_cannot_be_rendered_dies_alone(database: Database, http_receiver: HttpReceiver) -> None:
     with HttpReceiver() as ops:
-        routes = [RouteSpec("newsroom", (http_receiver.url(),)),
+        routes = [news_route("newsroom", (http_receiver.url(),)),
                   RouteSpec("ops", (ops.url(),), events=("delivery_dead",))]
         clock = Clock()
         record(database, routes, [draft(1), unrenderable(2), draft(3)], clock.now)
@@ -110,7 +110,7 @@ def test_a_message_that_cannot_be_rendered_dies_alone(database: Database, http_r
 
 
 def test_a_digest_leaves_out_what_cannot_be_rendered(database: Database, http_receiver: HttpReceiver) -> None:
-    routes = [RouteSpec("morning", (http_receiver.url(),), mode="digest", cron="0 8 * * *",
+    routes = [news_route("morning", (http_receiver.url(),), mode="digest", cron="0 8 * * *",
                         events=("claim_updated",))]
     clock = Clock()
     record(database, routes, [draft(1), unrenderable(2), draft(3)], clock.now)
@@ -123,7 +123,7 @@ def test_a_digest_leaves_out_what_cannot_be_rendered(database: Database, http_re
 
 
 def test_only_the_lease_holder_records_an_outcome(database: Database) -> None:
-    record(database, [RouteSpec("newsroom", ("json://127.0.0.1:9/x",))], [draft(1)], START)
+    record(database, [news_route("newsroom", ("json://127.0.0.1:9/x",))], [draft(1)], START)
     lease = timedelta(seconds=60)
     with database.write() as session:
         [first] = outbox.claim_immediate(session, START, lease, "pass-a")
@@ -151,7 +151,7 @@ def test_a_pass_whose_lease_was_taken_over_cannot_complete_the_delivery(
         database: Database, caplog: pytest.LogCaptureFixture) -> None:
     options = AlertOptions(timeout=3.0, lease=60)
     with HttpReceiver("hang", hang_seconds=1.0) as slow:
-        routes = [RouteSpec("newsroom", (slow.url(timeout=None),))]
+        routes = [news_route("newsroom", (slow.url(timeout=None),))]
         record(database, routes, [draft(1)], START)
         late = Clock(START + timedelta(seconds=options.lease + 1))  # b sees a's lease as expired
 
@@ -175,7 +175,7 @@ def test_a_pass_whose_lease_was_taken_over_cannot_complete_the_delivery(
 def test_concurrent_dispatchers_never_send_a_delivery_twice(database: Database) -> None:
     options = AlertOptions(timeout=2.0, lease=60, batch=4)
     with HttpReceiver("hang", hang_seconds=0.02) as one, HttpReceiver("hang", hang_seconds=0.02) as two:
-        routes = [RouteSpec("newsroom", (one.url(timeout=None), two.url(timeout=None)))]
+        routes = [news_route("newsroom", (one.url(timeout=None), two.url(timeout=None)))]
         record(database, routes, [draft(n) for n in range(20)], START)
         reports: dict[int, list[DispatchReport]] = {0: [], 1: []}
         go = threading.Barrier(2)

@@ -30,9 +30,21 @@ def test_a_cold_crawl_makes_one_new_article_event_per_relevant_article(database:
     found = stored_events(database)
     relevant = {info.url for info in web.articles() if info.on_topic}
     assert sorted(e.url or "" for e in found if e.type == "new_article") == sorted(relevant)
+    # One story per article, carrying that article's claim verdicts.
+    stories = [e for e in found if e.type == "story"]
+    assert sorted(e.url or "" for e in stories) == sorted(relevant)
     assert {"claim_updated", "claim_corroborated"} <= {e.type for e in found}
+    for story in stories:
+        claims = [e for e in found if e.version_id == story.version_id and e.type.startswith(("claim_", "new_c"))]
+        assert len(story.details["claims"]) + sum(story.details["omitted"].values()) == len(claims)
+    # The sources' first poll is their baseline: one summary, and every change of it stored quiet.
+    baseline = [e for e in found if e.type == "baseline"]
+    assert len(baseline) == 1 and {s["source_id"] for s in baseline[0].details["sources"]} == {s.id for s in sources}
+    assert sum(s["relevant"] for s in baseline[0].details["sources"]) == len(relevant)
     for event in found:
-        assert event.url in relevant and event.source_id and event.version_id
+        if event.type != "baseline":
+            assert event.url in relevant and event.source_id and event.version_id
+            assert event.details["quiet"] == "baseline"
     # A re-poll with nothing new, and one after every re-check, make no event at all.
     crawl(database, sources)
     assert len(stored_events(database)) == len(found)

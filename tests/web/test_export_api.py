@@ -300,7 +300,7 @@ def test_api_single_records_and_json_errors(seeded: Database, client: TestClient
         bad = client.get(url)
         assert bad.status_code == 400, url
         conforms(openapi, "Error", bad.json())
-    assert "known: new_article" in client.get("/api/events?type=bogus").json()["error"]
+    assert "known: story, baseline, new_article" in client.get("/api/events?type=bogus").json()["error"]
 
 
 def test_api_articles_with_versions_and_diffs(seeded: Database, client: TestClient,
