@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 
+from analysis.claims.numwords import words_to_digits
 from analysis.figures import find_numbers, number_value
 from analysis.text import normalise_text, split_sentences
 from analysis.types import VersionDiff
@@ -85,5 +86,6 @@ def diff_versions(old_title: str, old_text: str, new_title: str, new_text: str) 
 
 
 def _numbers(sentences: list[str]) -> list[str]:
-    """The numeric tokens of the sentences, in order."""
-    return [token for sentence in sentences for token in find_numbers(sentence)]
+    """The numeric tokens of the sentences, in order; numbers written in words count, in digits ("twelve
+    hundred" is 1200, "four-fifths" 80), so an edit from "a third" to "half" is a changed figure too."""
+    return [token for sentence in sentences for token in find_numbers(words_to_digits(sentence))]

@@ -26,6 +26,16 @@ def test_figure_edit() -> None:
     assert diff.changed_parts == ("body", "figures")
 
 
+def test_figures_written_in_words_are_figures() -> None:
+    old = "They hand over four-fifths of their pay, and roughly twelve hundred of them work in Qatar."
+    new = "They hand over half of their pay, and roughly twelve hundred of them work in Qatar."
+    diff = diff_versions(TITLE, old, TITLE, new)
+    assert diff.figures_changed and diff.figures_before == ("80",) and diff.figures_after == ("50",)
+    # The same number in words and in digits is no change.
+    same = diff_versions(TITLE, old, TITLE, old.replace("twelve hundred", "1200"))
+    assert not same.figures_changed and same.body_changed
+
+
 def test_appended_correction() -> None:
     correction = "Correction: an earlier version of this story misnamed the ministry."
     diff = diff_versions(TITLE, TEXT, TITLE, f"{TEXT}\n{correction}")
