@@ -21,8 +21,8 @@ from crawler.settings import scrapy_settings
 from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
+from db import candidates, events, story
 from db import claims as claim_queries
-from db import events, story
 from db import repository as repo
 from db.engine import Database
 from db.events import EventDraft, Router
@@ -65,6 +65,8 @@ def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, re
 def _known_claims(db: Database) -> KnownClaims | None:
     with db.read() as session:
         active = claim_queries.matching_claims(session)
+        # New claims are grouped with recent candidates as they are stored: key those now, outside the writes.
+        candidates.warm(session, datetime.now(UTC))
     return KnownClaims.of(active) if active else None
 
 

@@ -9,6 +9,8 @@ of its story (its original), never to another copy.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -100,7 +102,7 @@ def _original(session: Session, article_id: int, source_id: str | None,
     for row in _candidates(session, article_id, source_id, found.bands):
         if outlet(row.canonical_url) == own:
             continue  # an outlet's feed and its sitemap are two sources of one outlet: its own articles are no copies
-        score = nearcopy.similarity(found.shingles, nearcopy.shingles(row.text))
+        score = nearcopy.similarity(found.shingles, _shingles_of(row.id, row.text))
         if nearcopy.is_copy(score):
             matches.append((row, score))
     matches.sort(key=lambda match: (match[0].first_seen_at, match[0].id))
@@ -112,6 +114,28 @@ def _original(session: Session, article_id: int, source_id: str | None,
         if (source_id is None or root.source_id != source_id) and outlet(root.canonical_url) != own:
             return CopyOf(root.id, root.source_id, root.title or "", root.canonical_url, round(score, 4))
     return None
+
+
+# The shingles of recent candidates' texts, by (article id, hash of the text): a story's articles are candidates of
+# every article on that story that follows, and hashing their texts again cost more than all the queries.
+_SHINGLES: OrderedDict[tuple[int, int], nearcopy.Hashes] = OrderedDict()
+_SHINGLES_KEPT = 2048  # about 4 KB each
+_SHINGLES_LOCK = threading.Lock()
+
+
+def _shingles_of(article_id: int, text: str) -> nearcopy.Hashes:
+    key = (article_id, hash(text))
+    with _SHINGLES_LOCK:
+        found = _SHINGLES.get(key)
+        if found is not None:
+            _SHINGLES.move_to_end(key)
+            return found
+    found = nearcopy.shingles(text)
+    with _SHINGLES_LOCK:
+        _SHINGLES[key] = found
+        while len(_SHINGLES) > _SHINGLES_KEPT:
+            _SHINGLES.popitem(last=False)
+    return found
 
 
 def outlet(url: str) -> str:
