@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from analysis import nearcopy
 from analysis.claims.sentences import KnownClaims, SentenceMatch, match_article
 from analysis.relevance import matcher_for
 from analysis.text import content_hash
@@ -43,6 +44,7 @@ class ProcessedPage:
     matches: tuple[SentenceMatch, ...] = ()
     claims_digest: str | None = None
     notices: tuple[Notice, ...] = ()
+    sketch: nearcopy.TextSketch | None = None  # what copies of other outlets' articles are found by (db.copies)
 
     def to_fetch(self, page: FetchedPage) -> ArticleFetch:
         """The repository's input for storing this page."""
@@ -82,10 +84,13 @@ def process_page(page: FetchedPage, topic: Topic, claims: KnownClaims | None = N
     topic_matcher = matcher_for(topic)
     relevance = topic_matcher.score(doc.title, doc.text)
     digest = content_hash(doc.title, doc.text)
-    if claims is None or not relevance.relevant or digest == page.previous_hash:
+    if not relevance.relevant or digest == page.previous_hash:
         return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, notices=notices)
-    # Matched here, before the store knows whether the text changed: an unchanged page's matches are
-    # thrown away, but the writer thread never waits for the matcher.
+    # Sketched and matched here, before the store knows whether the text changed: an unchanged page's are thrown
+    # away, but the writer thread never waits for them.
+    sketch = nearcopy.sketch(doc.text)
+    if claims is None:
+        return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, notices=notices, sketch=sketch)
     matches = tuple(match_article(doc.text, topic_matcher, claims.matcher, doc.title))
     return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, matches=matches,
-                         claims_digest=claims.digest, notices=notices)
+                         claims_digest=claims.digest, notices=notices, sketch=sketch)

@@ -67,14 +67,16 @@ class Publication:
     first_seen_at: datetime
 
 
-def link_copy(session: Session, article_id: int, source_id: str | None, text: str, now: datetime) -> CopyOf | None:
+def link_copy(session: Session, article_id: int, source_id: str | None, text: str, now: datetime,
+              found: nearcopy.TextSketch | None = None) -> CopyOf | None:
     """Sketch ``text`` (the article's current text) and link the article to the original it copies, if any.
 
     Replaces the article's stored sketch; looks among earlier articles (by first sighting, then id) of other sources
     sharing a band for those whose latest text is similar enough; links the article to the earliest of them (to its
     original, if that one is a copy itself) and re-points the article's own copies there. An article that no longer
-    copies anything loses its link. Calling it again for the same article and text changes nothing."""
-    found = nearcopy.sketch(text)
+    copies anything loses its link. Calling it again for the same article and text changes nothing. ``found`` is the
+    text's sketch where it was made already (``nearcopy.sketch(text)``)."""
+    found = found if found is not None else nearcopy.sketch(text)  # sketched by the crawl's workers, as a rule
     # Core statements: this runs in the crawl's store transaction, once per stored version.
     connection = session.connection()
     connection.execute(_DELETE_SKETCH, {"article_id": article_id})
