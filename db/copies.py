@@ -39,6 +39,10 @@ from analysis import nearcopy
 from db.models import Article, ArticleCopy, ArticleSketch, ArticleVersion, Source
 from db.upsert import dialect_insert
 
+# Bands a candidate must share: a copy shares several (a text sharing 65 % of its runs, about 6 of 48), an article
+# that only shares the story's background paragraph one at most, and every such article cost a text read and a
+# comparison in the store transaction (bench/copies_bench.py measures both).
+MIN_SHARED_BANDS = 2
 MAX_CANDIDATES = 50  # verified per article, those sharing the most bands first: bounds the cost of a common story
 
 
@@ -164,7 +168,7 @@ def _candidate_query() -> Select[int, str | None, str | None, str, datetime, str
     other_source = or_(source_id.is_(None), Article.source_id.is_(None), Article.source_id != source_id)
     ranked = (select(ArticleSketch.article_id).join(Article, Article.id == ArticleSketch.article_id)
               .where(shared, earlier, other_source)
-              .group_by(ArticleSketch.article_id)
+              .group_by(ArticleSketch.article_id).having(func.count() >= MIN_SHARED_BANDS)
               .order_by(func.count().desc(), ArticleSketch.article_id).limit(MAX_CANDIDATES).subquery())
     return (select(Article.id, Article.source_id, Article.title, Article.canonical_url, Article.first_seen_at,
                    ArticleVersion.text, ArticleCopy.original_id)
