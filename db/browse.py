@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from db import claims, copies, queries
+from db.background import BACKGROUND_ARTICLES, background_sentences
 from db.browse_views import claim_value, diff_view, figure_history, figure_text
 from db.events import EVENT_TYPES, event_dict
 from db.models import ArticleVersion, ClaimMatchRow, Event, KnownClaim, Source
@@ -138,10 +139,13 @@ def event_view(session: Session, event_id: int) -> dict[str, Any] | None:
     return event
 
 
-def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
+def article_view(session: Session, article_id: int, *, show_background: bool = True) -> dict[str, Any] | None:
     """One article: its metadata, its versions oldest first (each but the first with its diff views), the
-    claim sentences its versions matched, the original it copies (``copy_of``) and the other articles of its story
-    (``also_published_by``: the original, then the copies); None when there is no such article."""
+    claim sentences its versions matched (each flagged ``background`` when its outlet printed it in
+    ``BACKGROUND_ARTICLES`` or more articles; those left out unless ``show_background``, ``background_count`` and
+    ``hidden_background`` saying how many there are and how many were left out), the original it copies
+    (``copy_of``) and the other articles of its story (``also_published_by``: the original, then the copies);
+    None when there is no such article."""
     article = queries.article_detail(session, article_id)
     if article is None:
         return None
@@ -152,7 +156,14 @@ def article_view(session: Session, article_id: int) -> dict[str, Any] | None:
         version["diff"] = diff_view(texts.get(diff["from_version_id"], ""), version["text"], diff) if diff else None
     matches = claims.match_rows(session, article_id=article_id)
     matches.sort(key=lambda m: (m["version"], m["sentence_index"]))
-    article["matches"] = matches
+    background = background_sentences(session, article["source_id"], {m["sentence"] for m in matches})
+    for match in matches:
+        match["background"] = match["sentence"] in background
+    shown = [m for m in matches if show_background or not m["background"]]
+    article["matches"] = shown
+    article["background_count"] = sum(1 for m in matches if m["background"])
+    article["hidden_background"] = len(matches) - len(shown)
+    article["background_articles"] = BACKGROUND_ARTICLES
     names = source_names(session)
     article["source_name"] = names.get(article["source_id"] or "", article["source_id"])
     article["copy_of"] = _copy_dict(copies.copy_of(session, article_id), names)

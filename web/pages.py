@@ -111,14 +111,25 @@ async def event(request: Request) -> Response:
     return render(request, "event.html", {"event": found, "details": found["details"] or {}})
 
 
+def _show_background(params: QueryParams) -> bool:
+    # ``background=show`` (the default) or ``hide``: whether the outlet's background sentences are listed.
+    raw = params.get("background", "").strip() or "show"
+    if raw not in ("show", "hide"):
+        raise HTTPException(400, f"`background` must be show or hide, not {raw!r}.")
+    return raw == "show"
+
+
 async def article(request: Request) -> Response:
-    """``/articles/{id}``: metadata, versions as a timeline with their diffs, matched claim sentences."""
+    """``/articles/{id}``: metadata, versions as a timeline with their diffs, matched claim sentences (the
+    outlet's background marked, or hidden with ``background=hide``)."""
     article_id: int = request.path_params["article_id"]
+    show_background = _show_background(request.query_params)
     # Past the integer column's range, PostgreSQL would fail the query: no such article either way.
-    found = await read(request, browse.article_view, article_id) if article_id < 2**31 else None
+    found = (await read(request, browse.article_view, article_id, show_background=show_background)
+             if article_id < 2**31 else None)
     if found is None:
         raise HTTPException(404, f"There is no article with id {article_id}.")
-    return render(request, "article.html", {"article": found})
+    return render(request, "article.html", {"article": found, "show_background": show_background})
 
 
 async def claims(request: Request) -> Response:
