@@ -128,6 +128,8 @@ def group_new_claims(session: Session, *, article_id: int, version_id: int, sour
     sighting of it; any other starts a candidate. A sentence this article already reported (an earlier version
     carried it) is no new sighting and never alerts. Sentences not about North Korean workers (``on_subject``
     false: asides about others) are no candidates and get no entry."""
+    if not any(match.on_subject for match in sentences):
+        return {}  # most articles: nothing to group, and no query to make
     since = now - WINDOW
     recent = _recent_of(session)
     recent.refresh(session, since)
