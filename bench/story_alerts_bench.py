@@ -138,7 +138,7 @@ def measure(db: Database, outlets: int = 6, articles: int = 8, pairs: int = 24, 
         after = _last_event(db)
         crawl(db, sources, router)
         phases.append(_phase(db, "first crawl", after, [], [], [], set()))
-        for name in ("copies and siblings published", "figure edits", "more figure edits"):
+        for name in ("copies and siblings published", "figure edits", "nothing changed"):
             change = web.advance()
             after = _last_event(db)
             crawl(db, sources, router)
