@@ -36,19 +36,25 @@ def alerts_by_type(receiver: HttpReceiver, config: Path) -> Counter[str]:
     return Counter(by_key[r.header(KEY_HEADER) or ""] for r in receiver.records)
 
 
+def write_config(folder: Path, web: FixtureWeb, alerts: dict[str, Any]) -> Path:
+    """A config crawling ``web`` fast on loopback with the test claims and these ``alerts``."""
+    shutil.copy(CLAIMS, folder / "claims.yaml")
+    config = folder / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "database": {"url": "sqlite:///lw.db"}, "claims": {"file": "claims.yaml"},
+        "crawl": {"allow_private_networks": True, "autothrottle": False, "delay": "0s",
+                  "per_domain_concurrency": 8, "timeout": "5s", "retries": 0, "revisit": ["0s", "0s", "0s"],
+                  "max_feed_age": None},
+        "alerts": alerts, "sources": web.sources(),
+    }))
+    return config
+
+
 def test_a_state_change_brings_exactly_the_expected_alerts_once(tmp_path: Path, http_receiver: HttpReceiver) -> None:
-    shutil.copy(CLAIMS, tmp_path / "claims.yaml")
     with FixtureWeb() as web:
-        config = tmp_path / "config.yaml"
-        config.write_text(yaml.safe_dump({
-            "database": {"url": "sqlite:///lw.db"}, "claims": {"file": "claims.yaml"},
-            "crawl": {"allow_private_networks": True, "autothrottle": False, "delay": "0s",
-                      "per_domain_concurrency": 8, "timeout": "5s", "retries": 0, "revisit": ["0s", "0s", "0s"],
-                      "max_feed_age": None},
-            "alerts": {"baseline": False, "routes": [{"name": "newsroom", "urls": [http_receiver.url()],
-                                                      "events": ["new_article", "article_edited", "claim_updated"]}]},
-            "sources": web.sources(),
-        }))
+        config = write_config(tmp_path, web, {"baseline": False, "routes": [
+            {"name": "newsroom", "urls": [http_receiver.url()],
+             "events": ["new_article", "article_edited", "claim_updated"]}]})
         lw(config, "db", "upgrade")
         lw(config, "crawl")
         lw(config, "alerts", "dispatch")
@@ -85,17 +91,8 @@ def test_a_state_change_brings_exactly_the_expected_alerts_once(tmp_path: Path, 
 
 def test_a_newsroom_route_hears_one_baseline_then_one_message_per_story(tmp_path: Path,
                                                                         http_receiver: HttpReceiver) -> None:
-    shutil.copy(CLAIMS, tmp_path / "claims.yaml")
     with FixtureWeb() as web:
-        config = tmp_path / "config.yaml"
-        config.write_text(yaml.safe_dump({
-            "database": {"url": "sqlite:///lw.db"}, "claims": {"file": "claims.yaml"},
-            "crawl": {"allow_private_networks": True, "autothrottle": False, "delay": "0s",
-                      "per_domain_concurrency": 8, "timeout": "5s", "retries": 0, "revisit": ["0s", "0s", "0s"],
-                      "max_feed_age": None},
-            "alerts": {"routes": [{"name": "newsroom", "urls": [http_receiver.url()]}]},
-            "sources": web.sources(),
-        }))
+        config = write_config(tmp_path, web, {"routes": [{"name": "newsroom", "urls": [http_receiver.url()]}]})
         lw(config, "db", "upgrade")
         lw(config, "crawl")
         lw(config, "alerts", "dispatch")
