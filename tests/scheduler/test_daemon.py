@@ -89,8 +89,8 @@ def test_polls_on_schedule_alerts_on_a_change_and_stops_cleanly(tmp_path: Path) 
         lw(daemon.config, "db", "upgrade")
         with daemon:
             rss_sites = {s["id"].removesuffix("-rss") for s in web.sources({"feed"}) if s["id"].endswith("-rss")}
-            daemon.wait_until(lambda: len([s for s, t in feed_times(web, "/rss.xml").items() if len(t) >= 4])
-                              == len(rss_sites), 60, "four polls of every RSS feed")
+            daemon.wait_until(lambda: len([s for s, t in feed_times(web, "/rss.xml").items() if len(t) >= 5])
+                              == len(rss_sites), 60, "five polls of every RSS feed")
             web.advance()  # edits figures, headlines and corrections into articles the daemon has seen
             daemon.wait_until(lambda: event_count(tmp_path / "lw.db", "article_edited"), 60, "an article_edited event")
             daemon.wait_until(lambda: not undelivered(tmp_path / "lw.db"), 30, "every delivery sent")
@@ -105,10 +105,11 @@ def test_polls_on_schedule_alerts_on_a_change_and_stops_cleanly(tmp_path: Path) 
     keys = Counter(record.header(KEY_HEADER) for record in records)
     assert keys and max(keys.values()) == 1, keys
     # Each feed is polled start to start every 2 s; a gap of more than 2 s + the 1 s poll tick + slack
-    # would be a late poll.
+    # would be a late poll. The first crawl stores every article of the web (a poll waits for a running
+    # crawl), so the schedule is judged on the polls after it.
     for site, times in feed_times(web, "/rss.xml").items():
         gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
-        assert gaps and max(gaps[:4]) < 6, (site, gaps)
+        assert len(gaps) >= 4 and max(gaps[1:5]) < 6, (site, gaps)
     assert metrics['labourwatch_polls_total{job="poll",outcome="ok"}'] >= 4 * len(rss_sites)
     assert metrics["labourwatch_poll_lag_seconds_count"] >= 4 * len(rss_sites)
     events = json.loads(lw(daemon.config, "events", "list", "--format", "json").stdout)
