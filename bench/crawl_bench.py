@@ -52,7 +52,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -92,6 +92,7 @@ class Phase:
     maxrss_before_kib: int = 0
     pss_kib: int = 0  # proportional set size at the end (pages shared between processes split between them)
     stats: dict[str, Any] = field(default_factory=dict)
+    threads: dict[str, float] = field(default_factory=dict)  # CPU seconds by thread (and worker processes)
 
 
 def peak_rss_kib() -> int:
@@ -153,20 +154,87 @@ def _workers_usage() -> tuple[float, int]:
     return sum(cpu for cpu, _ in usage), sum(rss for _, rss in usage)
 
 
+def _thread_group(name: str) -> str:
+    """A thread's kind from its name (numbered pool threads are one kind)."""
+    name = name.rstrip("0123456789_-")
+    return {"MainThread": "main (event loop)", "asyncio": "asyncio executor (feeds, DNS, extraction with "
+            "workers=0)", "labourwatch-db-writer": "database writer",
+            "PoolThread-twisted.internet.reactor": "Twisted pool (DNS)"}.get(name, name)
+
+
+def _task_cpu() -> dict[int, tuple[str, float]]:
+    """Each thread of this process: its kind and CPU seconds so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    # Python 3.11 does not name its OS threads: the names come from threading, by native id.
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    out: dict[int, tuple[str, float]] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            name = names.get(int(task.name)) or (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        out[int(task.name)] = (_thread_group(name), (int(fields[11]) + int(fields[12])) / ticks)
+    return out
+
+
+def _processes_cpu() -> dict[str, float]:
+    """CPU seconds of labourwatch's worker processes and their fork server."""
+    module = sys.modules.get("crawler.workers")
+    if module is None:
+        return {}
+    server = module.forkserver_pid()
+    return {"worker processes": sum(_proc_usage(pid)[0] for pid in module.worker_pids()),
+            "fork server": _proc_usage(server)[0] if server else 0.0}
+
+
+class ThreadSampler:
+    """CPU seconds by thread kind over a phase. Threads that end during it (the crawl's database writer) are
+    read every ``interval`` seconds, so at most that much of theirs goes uncounted."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self._before = _task_cpu()
+        self._processes_before = _processes_cpu()
+        self._last: dict[int, tuple[str, float]] = dict(self._before)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._last.update(_task_cpu())
+
+    def stop(self) -> dict[str, float]:
+        """Stop sampling; CPU seconds by kind since the start."""
+        self._stop.set()
+        self._thread.join()
+        self._last.update(_task_cpu())
+        out: defaultdict[str, float] = defaultdict(float)
+        for tid, (name, cpu) in self._last.items():
+            if name != "bench-sampler":
+                out[name] += cpu - self._before.get(tid, (name, 0.0))[1]
+        for name, cpu in _processes_cpu().items():
+            out[name] += cpu - self._processes_before.get(name, 0.0)
+        return {name: round(value, 3) for name, value in out.items()}
+
+
 def _measure(fn: Callable[[], T]) -> tuple[T, Phase]:
     """Wall time, CPU and peak RSS of ``fn``; CPU and RSS include labourwatch's worker processes (their RSS
     peaks summed with this process's, which overstates a combined peak rather than hide one)."""
     rss_before = peak_rss_kib()
     before = resource.getrusage(resource.RUSAGE_SELF)
     workers_before, _ = _workers_usage()
+    sampler = ThreadSampler()
     start, t0 = time.time(), time.perf_counter()
     out = fn()
     wall, end = time.perf_counter() - t0, time.time()
     after = resource.getrusage(resource.RUSAGE_SELF)
     workers_after, workers_rss = _workers_usage()
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) + workers_after - workers_before
+    threads = sampler.stop()
     return out, Phase(start=start, end=end, wall=wall, cpu=cpu, maxrss_kib=peak_rss_kib() + workers_rss,
-                      maxrss_before_kib=rss_before, pss_kib=_all_pss_kib())
+                      maxrss_before_kib=rss_before, pss_kib=_all_pss_kib(), threads=threads)
 
 
 class ThreadProfiles:
@@ -195,10 +263,13 @@ class ThreadProfiles:
                 profile.disable()
         return run
 
-    def dump(self, path: Path) -> None:
-        """Write the merged stats to ``path``."""
-        stats = pstats.Stats(self.main)
-        for profile in self._workers:
+    def dump(self, path: Path, *, main: bool = True) -> None:
+        """Write the merged stats to ``path`` (with ``main=False``, the worker threads' only)."""
+        profiles = [self.main, *self._workers] if main else self._workers
+        if not profiles:
+            return
+        stats = pstats.Stats(profiles[0])
+        for profile in profiles[1:]:
             stats.add(profile)
         stats.dump_stats(str(path))
 
@@ -221,14 +292,22 @@ def _profiled(config: dict[str, Any], name: str, fn: Callable[[], T]) -> T:
     from crawler import reactor
 
     profiles = ThreadProfiles(config.get("profile_clock", "cpu"))
+    writer = ThreadProfiles(config.get("profile_clock", "cpu"))
     loop = reactor.ensure_reactor()
     loop.set_default_executor(ProfilingExecutor(profiles))
+    store = sys.modules.get("crawler.store")
+    if store is not None:  # the database writer thread, profiled apart: {name}-writer.prof
+        class ProfiledWriter(ThreadPoolExecutor):
+            def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+                return super().submit(writer.wrap(fn), *args, **kwargs)
+        store.ThreadPoolExecutor = ProfiledWriter  # type: ignore[attr-defined]
     profiles.main.enable()
     try:
         return fn()
     finally:
         profiles.main.disable()
         profiles.dump(Path(config["profile_dir"]) / f"{name}.prof")
+        writer.dump(Path(config["profile_dir"]) / f"{name}-writer.prof", main=False)
 
 
 def child_labourwatch(config: dict[str, Any]) -> dict[str, Phase]:
@@ -254,7 +333,7 @@ def child_labourwatch(config: dict[str, Any]) -> dict[str, Phase]:
     options = CrawlOptions(
         allow_private_networks=True, autothrottle=False, delay=0.0, per_domain_concurrency=concurrency,
         concurrency=concurrency, retries=0, timeout=float(config["timeout"]), max_feed_age=None,
-        revisit=(timedelta(0),),
+        revisit=(timedelta(0),), workers=config.get("workers"),
     )
     sources = [SourceSpec(id=f"feed{i:03d}", kind="feed", url=url) for i, url in enumerate(config["feeds"])]
 
@@ -266,7 +345,10 @@ def child_labourwatch(config: dict[str, Any]) -> dict[str, Phase]:
     # worker processes (with the semantic model). Its cost is a phase of its own, not the cold crawl's.
     def start() -> None:
         preload()
-        reactor.run(warm_up(None, model=semantic.enabled() and bool(config.get("claims", True))))
+        model = semantic.enabled() and bool(config.get("claims", True))
+        reactor.run(warm_up(config.get("workers"), model=model))
+        if model and config.get("workers") == 0:
+            semantic.warm()
 
     _, phases["start"] = _measure(start)
     for name, rechecks in config["phases"]:
@@ -539,7 +621,7 @@ def _config(args: argparse.Namespace, variant: str, feed_urls: list[str], workdi
         "timeout": args.timeout, "user_agent": CrawlOptions().user_agent, "db": str(workdir / f"{label}.db"),
         "phases": phases or [("cold", True)],
         "profile_dir": str(args.profile) if args.profile else None, "profile_clock": args.profile_clock,
-        "claims": not args.no_claims, "semantic": not args.no_semantic,
+        "claims": not args.no_claims, "semantic": not args.no_semantic, "workers": args.workers,
     }
 
 
@@ -590,9 +672,45 @@ def _report_repoll(round_: int, variant: str, run: Run) -> None:
           f" {phase['traffic']['requests']} requests", file=sys.stderr, flush=True)
 
 
-def cold_rounds(args: argparse.Namespace, workdir: Path) -> tuple[list[Run], dict[str, Any]]:
+# The --busy load: one process that keeps a core busy with a fixed job (hashing 4 KiB blocks) until stopped, then
+# says how many blocks it hashed, so a run can show the load was there and did as much in both variants.
+_BUSY_JOB = """
+import hashlib, signal, sys
+done = 0
+def stop(*_):
+    print(done, flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+block = bytes(4096)
+while True:
+    hashlib.sha256(block).digest()
+    done += 1
+"""
+
+
+class BusyLoad:
+    """A fixed synthetic job on one core for as long as the ``with`` block lasts (``--busy``)."""
+
+    def __init__(self) -> None:
+        self.blocks = 0
+        self.seconds = 0.0
+
+    def __enter__(self) -> BusyLoad:
+        self._started = time.perf_counter()
+        self._proc = subprocess.Popen([sys.executable, "-c", _BUSY_JOB], stdout=subprocess.PIPE, text=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._proc.terminate()
+        out, _ = self._proc.communicate(timeout=30)
+        self.seconds = time.perf_counter() - self._started
+        self.blocks = int(out.strip() or 0)
+
+
+def cold_rounds(args: argparse.Namespace, workdir: Path, prefix: str = "") -> tuple[list[Run], dict[str, Any]]:
     """Alternating labourwatch / plain cold crawls on the main web, plus labourwatch's re-polls of it."""
-    return _alternating_runs(args, workdir, args.sites, args.articles, PLAIN, "", _report_cold, profile=True)
+    return _alternating_runs(args, workdir, args.sites, args.articles, PLAIN, prefix, _report_cold,
+                             profile=not prefix)
 
 
 def repoll_rounds(args: argparse.Namespace, workdir: Path) -> tuple[list[Run], dict[str, Any]]:
@@ -622,11 +740,10 @@ def _repoll_row(label: str, summary: dict[str, Any]) -> str:
             f"{kinds.get('article_304', 0)} | {summary['cpu_s_median']:.2f} |")
 
 
-def table(result: dict[str, Any]) -> str:
-    """The markdown report."""
-    cold, main, repoll = result["cold"], result["main_web"], result["repoll_web"]
+def _cold_lines(result: dict[str, Any], cold: dict[str, Any], title: str) -> list[str]:
+    main = result["main_web"]
     lines = [
-        f"Cold crawl: {main['sites']} sites, {main['feeds']} feeds, {main['articles']} articles; "
+        f"{title}: {main['sites']} sites, {main['feeds']} feeds, {main['articles']} articles; "
         f"concurrency {result['config']['concurrency']}; median of {result['config']['repeats']} rounds.",
         "",
         "| variant | wall s | pages | pages/s | CPU s | peak RSS MiB (before crawl) | PSS MiB at end | server CPU s |",
@@ -649,11 +766,36 @@ def table(result: dict[str, Any]) -> str:
         f"| **ratio A/B** | **{r['wall']:.2f}x** (paired {r['wall_paired']:.2f}x) | | {r['pages_per_s']:.2f}x | "
         f"{r['cpu']:.2f}x | {r['rss']:.2f}x | {r.get('pss', float('nan')):.2f}x | |",
         "",
+        f"Target: within 1.3x of plain: wall {'met' if r['wall'] <= 1.3 else 'NOT met'}, "
+        f"CPU {'met' if r['cpu'] <= 1.3 else 'NOT met'}; peak RSS within 1.5x: "
+        f"{'met' if r['rss'] <= 1.5 else 'NOT met'}. Same fetches in every run: "
+        f"{'yes' if cold['same_fetches'] else 'NO'}.",
+    ]
+    threads = cold.get("threads")
+    if threads:
+        lines += ["", "CPU seconds by thread and process (medians):", "",
+                  "| variant | " + " | ".join(["where", "CPU s"]) + " |", "| --- | --- | ---: |"]
+        for key in (LABOURWATCH, PLAIN):
+            for name, value in sorted(threads[key].items(), key=lambda item: -item[1]):
+                if value >= 0.005:
+                    lines.append(f"| {key} | {name} | {value:.2f} |")
+    load = cold.get("load")
+    if load:
+        lines += ["", f"Busy core: the synthetic job hashed {load['blocks']:,} blocks of 4 KiB in "
+                      f"{load['seconds']:.0f} s while these crawls ran."]
+    return lines
+
+
+def table(result: dict[str, Any]) -> str:
+    """The markdown report."""
+    repoll, main = result["repoll_web"], result["main_web"]
+    lines = _cold_lines(result, result["cold"], "Cold crawl")
+    if "cold_busy" in result:
+        lines += ["", *_cold_lines(result, result["cold_busy"], "Cold crawl, one core kept busy")]
+    lines += [
+        "",
         f"Claims matched: {'no' if result['config'].get('no_claims') else 'yes'}, semantic signal "
-        f"{'off' if result['config'].get('no_semantic') else 'on'}. "
-        f"Target: cold crawl within 1.3x of plain: wall {'met' if r['wall'] <= 1.3 else 'NOT met'}, "
-        f"CPU {'met' if r['cpu'] <= 1.3 else 'NOT met'}. "
-        f"Same fetches in every run: {'yes' if cold['same_fetches'] else 'NO'}.",
+        f"{'off' if result['config'].get('no_semantic') else 'on'}.",
         "",
         f"Nothing-changed re-poll, {repoll['feeds']} feeds ({repoll['articles']} articles stored), median of "
         f"{result['config']['repeats']}; labourwatch re-polls right after its cold crawl, in the same process.",
@@ -694,6 +836,27 @@ def code_state() -> dict[str, Any]:
     }
 
 
+def cold_summary(runs: list[Run]) -> dict[str, Any]:
+    """Both variants' cold crawls and their ratios."""
+    a, b = summarise(runs, LABOURWATCH, "cold"), summarise(runs, PLAIN, "cold")
+    return {
+        LABOURWATCH: a, PLAIN: b, "same_fetches": same_fetches(runs),
+        "ratio": {"wall": _ratio(a["wall_s_median"], b["wall_s_median"]), "wall_paired": paired_ratio(runs),
+                  "pages_per_s": _ratio(a["pages_per_s_median"], b["pages_per_s_median"]),
+                  "cpu": _ratio(a["cpu_s_median"], b["cpu_s_median"]),
+                  "rss": _ratio(a["peak_rss_mib_median"], b["peak_rss_mib_median"]),
+                  "pss": _ratio(a["pss_mib_median"], b["pss_mib_median"])},
+        "threads": {variant: threads_median(runs, variant) for variant in (LABOURWATCH, PLAIN)},
+    }
+
+
+def threads_median(runs: list[Run], variant: str) -> dict[str, float]:
+    """Median CPU seconds of each thread kind (and worker processes) in a variant's cold crawls."""
+    chosen = [r.phases["cold"].get("threads", {}) for r in runs if r.variant == variant]
+    names = sorted({name for threads in chosen for name in threads})
+    return {name: median([threads.get(name, 0.0) for threads in chosen]) for name in names}
+
+
 def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
@@ -712,6 +875,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-claims", action="store_true",
                         help="crawl without known claims (by default the shipped known_claims.yaml is matched)")
     parser.add_argument("--no-semantic", action="store_true", help="claim matching without the semantic signal")
+    parser.add_argument("--busy", action="store_true",
+                        help="run the cold crawls a second time with one core kept busy by a fixed synthetic job, "
+                        "and report both")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="labourwatch's crawl.workers (default: as the config's default)")
     parser.add_argument("--quick", action="store_true",
                         help="CI smoke run: 10 sites x 10 articles, 1 round, a 10-feed re-poll web")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="write cProfile stats of each cold crawl here")
@@ -740,9 +908,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cold crawls: {args.sites} sites x {args.articles} articles, {args.repeats} rounds",
               file=sys.stderr, flush=True)
         runs, main_web = cold_rounds(args, workdir)
+        busy_runs: list[Run] = []
+        if args.busy:
+            print("cold crawls again, with one core kept busy", file=sys.stderr, flush=True)
+            with BusyLoad() as load:
+                busy_runs, _ = cold_rounds(args, workdir, prefix="busy-")
         print(f"re-polls: {args.repoll_sites} feeds", file=sys.stderr, flush=True)
         repoll_runs, repoll_web = repoll_rounds(args, workdir)
-    a, b = summarise(runs, LABOURWATCH, "cold"), summarise(runs, PLAIN, "cold")
 
     command = [".venv/bin/python", "bench/crawl_bench.py", *(argv if argv is not None else sys.argv[1:])]
     result: dict[str, Any] = {
@@ -754,14 +926,9 @@ def main(argv: list[str] | None = None) -> int:
         "main_web": main_web,
         "repoll_web": repoll_web,
         "start": summarise_start(runs),
-        "cold": {
-            LABOURWATCH: a, PLAIN: b, "same_fetches": same_fetches(runs),
-            "ratio": {"wall": _ratio(a["wall_s_median"], b["wall_s_median"]), "wall_paired": paired_ratio(runs),
-                      "pages_per_s": _ratio(a["pages_per_s_median"], b["pages_per_s_median"]),
-                      "cpu": _ratio(a["cpu_s_median"], b["cpu_s_median"]),
-                      "rss": _ratio(a["peak_rss_mib_median"], b["peak_rss_mib_median"]),
-                      "pss": _ratio(a["pss_mib_median"], b["pss_mib_median"])},
-        },
+        "cold": cold_summary(runs),
+        **({"cold_busy": {**cold_summary(busy_runs), "load": {"blocks": load.blocks, "seconds": load.seconds}}}
+           if busy_runs else {}),
         "repoll": {
             "feeds_only": summarise(repoll_runs, LABOURWATCH, "repoll"),
             "with_rechecks": summarise(repoll_runs, LABOURWATCH, "repoll_rechecks"),
@@ -772,7 +939,7 @@ def main(argv: list[str] | None = None) -> int:
             "main_with_rechecks": summarise(runs, LABOURWATCH, "repoll_rechecks"),
         },
         "seconds": time.perf_counter() - started,
-        "runs": [run.__dict__ for run in runs + repoll_runs],
+        "runs": [run.__dict__ for run in runs + busy_runs + repoll_runs],
     }
     for run in result["runs"]:
         for phase in run["phases"].values():
