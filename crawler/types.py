@@ -51,6 +51,8 @@ class CrawlOptions:
     revisit: tuple[timedelta, ...] = DEFAULT_REVISIT
     keep_raw: bool = True
     raw_retention: timedelta | None = timedelta(days=365)
+    offtopic_retention: timedelta | None = timedelta(days=30)  # off-topic article rows, then kept as URL keys
+    offtopic_link_retention: timedelta | None = timedelta(days=365)  # those URL keys
     max_articles_per_source: int = 200
     max_feed_age: timedelta | None = timedelta(days=30)
     workers: int | None = None  # extraction processes; None: one per spare core; 0: a thread instead

@@ -177,6 +177,18 @@ class ArticleUrl(Base):
     seen_at: Mapped[Timestamp] = mapped_column(default=utcnow)
 
 
+class OfftopicLink(Base):
+    """A URL of an off-topic article whose row was pruned (``db.offtopic``): its key alone, so the link is never
+    fetched as new again while it is kept. ``key`` is the first 8 bytes of the URL's BLAKE2b digest, as a signed
+    integer; ``seen_at`` is when the article was first seen (the link's retention counts from it)."""
+
+    __tablename__ = "offtopic_links"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Not indexed: an index would cost as much as the table, and only the daily prune reads by it.
+    seen_at: Mapped[Timestamp]
+
+
 class ArticleVersion(Base):
     """One distinct state of an article's title and main text."""
 
@@ -290,6 +302,8 @@ class Event(Base):
     make two events; an event is written in the transaction that stores the change it describes."""
 
     __tablename__ = "events"
+    # The dashboard's counts by type over its last 24 hours and 7 days, read from the index alone.
+    __table_args__ = (Index("ix_events_created_at_type", "created_at", "type"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(32), index=True)
@@ -412,7 +426,8 @@ class CandidateClaim(Base):
     figures: Mapped[list[Any]] = mapped_column(default=list)
     # The figures it was last alerted with: a repeat alerts again only when its figures differ from these.
     alerted_figures: Mapped[list[Any]] = mapped_column(default=list)
-    first_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    # Indexed so deleting an article (the off-topic prune deletes many) finds the candidates naming it at once.
+    first_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
     first_source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
     first_seen_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
     last_seen_at: Mapped[Timestamp] = mapped_column(default=utcnow)

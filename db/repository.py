@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from analysis.claims.sentences import SentenceMatch
 from analysis.types import ArticleDoc, Relevance, VersionDiff
+from db import offtopic
 from db.models import (
     Article,
     ArticleUrl,
@@ -217,13 +218,13 @@ def _upsert_validator(dialect: str) -> Executable:
 # --- articles ------------------------------------------------------------------------------------
 
 def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
-    """Which of ``urls`` already lead to a stored article."""
+    """Which of ``urls`` already lead to a stored article, or are kept as the key of a pruned off-topic one."""
     wanted = list(set(urls))
     known: set[str] = set()
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
         known.update(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(chunk))))
-    return known
+    return known | offtopic.remembered(session, set(wanted) - known)
 
 
 def due_rechecks(session: Session, now: datetime, limit: int = 500,

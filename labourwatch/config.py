@@ -121,6 +121,7 @@ class Config:
             concurrency=crawl.concurrency, delay=crawl.delay.total_seconds(),
             timeout=crawl.timeout.total_seconds(), max_size=crawl.max_size, retries=crawl.retries,
             revisit=tuple(crawl.revisit), keep_raw=crawl.keep_raw, raw_retention=crawl.raw_retention,
+            offtopic_retention=crawl.offtopic_retention, offtopic_link_retention=crawl.offtopic_link_retention,
             max_articles_per_source=crawl.max_articles_per_source, max_feed_age=crawl.max_feed_age,
             workers=crawl.workers,
         )

@@ -158,9 +158,24 @@ class CrawlConfig(_Model):
     revisit: list[Duration] = Field(default_factory=lambda: list(DEFAULT_REVISIT))  # 0s: the next revisit pass
     keep_raw: bool = True
     raw_retention: PositiveDuration | None = timedelta(days=365)
+    # An off-topic page is stored as an article row (title, terms, score) so its link is not fetched again; the
+    # prune job compacts rows older than this to an 8-byte key of each URL (null: keep the rows for ever) and
+    # forgets the keys older than ``offtopic_link_retention`` (null: keep them for ever). See ``db.offtopic``.
+    offtopic_retention: PositiveDuration | None = timedelta(days=30)
+    offtopic_link_retention: PositiveDuration | None = timedelta(days=365)
     max_articles_per_source: int = Field(default=200, ge=1)
     max_feed_age: PositiveDuration | None = timedelta(days=30)
     workers: int | None = Field(default=None, ge=0, le=32)
+
+    @model_validator(mode="after")
+    def _keys_outlive_rows(self) -> CrawlConfig:
+        # A key forgotten before its row is compacted would never be kept at all.
+        rows, links = self.offtopic_retention, self.offtopic_link_retention
+        if rows is not None and links is not None and links < rows:
+            raise NestedProblemsError({("offtopic_link_retention",): (
+                f"{format_duration(links)} is shorter than offtopic_retention ({format_duration(rows)}): the keys "
+                "of off-topic links must be kept at least as long as their articles")})
+        return self
 
 
 

@@ -20,7 +20,7 @@ from alerts.dispatch import Dispatcher
 from alerts.routes import Router
 from crawler.runner import CrawlReport, run_crawl
 from crawler.types import SourceSpec
-from db import polls
+from db import offtopic, polls
 from db import repository as repo
 from db.engine import Database
 from scheduler.metrics import Metrics
@@ -202,7 +202,8 @@ class Jobs:
                         report.released, report.lease_lost, report.digests, seconds)
 
     async def prune(self) -> None:
-        """Retention: old errors, runs, sent deliveries and raw bodies."""
+        """Retention: old errors, runs, sent deliveries and raw bodies; off-topic articles compacted to the keys
+        of their URLs, and old keys forgotten (``db.offtopic``)."""
         settings = self.settings
         now = self.clock()
 
@@ -214,4 +215,9 @@ class Jobs:
             return counts
 
         counts = await asyncio.to_thread(self.db.in_write, work)
+        crawl = settings.crawl
+        counts |= await asyncio.to_thread(
+            offtopic.prune, self.db, stop=self.stop_crawls.is_set,
+            rows_before=now - crawl.offtopic_retention if crawl.offtopic_retention is not None else None,
+            links_before=now - crawl.offtopic_link_retention if crawl.offtopic_link_retention is not None else None)
         logger.info("prune: %s", counts)

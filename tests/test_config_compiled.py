@@ -61,6 +61,8 @@ COMPILED: dict[str, tuple[Any, str]] = {
     "crawl.revisit[0]": ("-1m", "crawl.revisit[0]: not a duration"),
     "crawl.raw_retention": ("99999999d", "crawl.raw_retention: duration too long"),
     "crawl.max_feed_age": ("0s", "crawl.max_feed_age: must be longer than 0s"),
+    "crawl.offtopic_retention": ("0s", "crawl.offtopic_retention: must be longer than 0s"),
+    "crawl.offtopic_link_retention": ("soon", "crawl.offtopic_link_retention: not a duration"),
     "sources[0].url": ("file:///etc/passwd", "sources[0].url: only http(s) URLs"),
     "sources[0].every": ("0s", "sources[0].every: must be longer than 0s"),
     "sources[0].jitter": ("a bit", "sources[0].jitter: not a duration"),
