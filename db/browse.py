@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from db import claims, copies, queries
@@ -19,9 +19,12 @@ from db.background import BACKGROUND_ARTICLES, background_sentences
 from db.browse_views import claim_value, diff_view, figure_history, figure_text
 from db.events import EVENT_TYPES, event_dict
 from db.models import ArticleVersion, ClaimMatchRow, Event, KnownClaim, Source
-from db.status import FAILING, count_by, status_report
+from db.status import FAILING, source_health_report
 
 DAY, WEEK = timedelta(hours=24), timedelta(days=7)
+# The events page counts matching events up to this many, then says "more than": counting all of a long history
+# would cost as much as reading it.
+COUNT_CAP = 10_000
 LABELS = ("corroborates", "updates", "new")
 
 
@@ -55,12 +58,14 @@ class EventFilter:
 @dataclass(frozen=True)
 class EventPage:
     """One page of events, newest first. ``newer``/``older`` are the keys of the neighbouring pages (``after``
-    and ``before`` of ``event_page``), None when there is no such page; ``total`` counts every matching event."""
+    and ``before`` of ``event_page``), None when there is no such page; ``total`` counts the matching events, up to
+    ``COUNT_CAP``: ``more`` says there are more than that."""
 
     rows: list[dict[str, Any]]
     total: int
     newer: int | None
     older: int | None
+    more: bool = False
 
 
 def source_names(session: Session) -> dict[str, str]:
@@ -74,27 +79,38 @@ def _with_names(rows: list[dict[str, Any]], names: dict[str, str]) -> list[dict[
     return rows
 
 
+def event_counts(session: Session, now: datetime) -> dict[str, tuple[int, int]]:
+    """Events by type created in the last 24 hours and in the last 7 days (every type present): one pass over
+    the week's entries of ``ix_events_created_at_type``, whatever the length of the history."""
+    counts = dict.fromkeys(EVENT_TYPES, (0, 0))
+    in_day = func.sum(case((Event.created_at >= now - DAY, 1), else_=0))
+    for kind, day, week in session.execute(select(Event.type, in_day, func.count())
+                                           .where(Event.created_at >= now - WEEK).group_by(Event.type)):
+        counts[str(kind)] = (int(day or 0), int(week))
+    return counts
+
+
 def dashboard(session: Session, now: datetime, *, latest: int = 20) -> dict[str, Any]:
     """Event counts by type over the last 24 hours and 7 days, the latest events, and source health (with
     the failing sources and their last error) from ``db.status``."""
-    report = status_report(session, now)
+    health = source_health_report(session, now)
     events = [event_dict(e) for e in session.scalars(select(Event).order_by(Event.id.desc()).limit(latest))]
-    day = count_by(session, Event.type, EVENT_TYPES, Event.created_at >= now - DAY)
-    week = count_by(session, Event.type, EVENT_TYPES, Event.created_at >= now - WEEK)
+    counts = event_counts(session, now)
     return {
-        "event_counts": [{"type": kind, "day": day.get(kind, 0), "week": week[kind]} for kind in week],
-        "events_day": sum(day.values()), "events_week": sum(week.values()),
+        "event_counts": [{"type": kind, "day": day, "week": week} for kind, (day, week) in counts.items()],
+        "events_day": sum(day for day, _ in counts.values()), "events_week": sum(week for _, week in counts.values()),
         "events": _with_names(events, source_names(session)),
-        "health_counts": report["health_counts"], "sources": report["sources"],
-        "failing": [row for row in report["sources"] if row["health"] == FAILING],
-        "last_run": report["last_run"], "generated_at": report["generated_at"],
+        "health_counts": health["health_counts"], "sources": health["sources"],
+        "failing": [row for row in health["sources"] if row["health"] == FAILING],
+        "last_run": health["last_run"], "generated_at": health["generated_at"],
     }
 
 
 def event_page(session: Session, filters: EventFilter, *, limit: int, before: int | None = None,
-               after: int | None = None) -> EventPage:
+               after: int | None = None, count_cap: int = COUNT_CAP) -> EventPage:
     """A page of the events matching ``filters``, newest (highest id) first: the ``limit`` events older than
-    id ``before``, or newer than id ``after``, or the newest. Keyset pages stay put while events arrive."""
+    id ``before``, or newer than id ``after``, or the newest. Keyset pages stay put while events arrive. The
+    matching events are counted up to ``count_cap``."""
     where = filters.where()
     query = select(Event).where(*where)
     if after is not None:
@@ -111,10 +127,11 @@ def event_page(session: Session, filters: EventFilter, *, limit: int, before: in
     if not found:
         # Past either end (a stale link): offer the way back to the newest events.
         more_newer, more_older = False, False
-    total = int(session.scalar(select(func.count()).select_from(Event).where(*where)) or 0)
+    total = int(session.scalar(select(func.count()).select_from(
+        select(Event.id).where(*where).limit(count_cap + 1).subquery())) or 0)
     rows = _with_names([event_dict(e) for e in found], source_names(session))
-    return EventPage(rows, total, found[0].id if found and more_newer else None,
-                     found[-1].id if found and more_older else None)
+    return EventPage(rows, min(total, count_cap), found[0].id if found and more_newer else None,
+                     found[-1].id if found and more_older else None, more=total > count_cap)
 
 
 def _exists(session: Session, where: list[ColumnElement[bool]], condition: ColumnElement[bool]) -> bool:

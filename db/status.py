@@ -104,20 +104,28 @@ def _events(session: Session, since: datetime) -> dict[str, int]:
     return count_by(session, Event.type, EVENT_TYPES, Event.created_at >= since)
 
 
-def status_report(session: Session, now: datetime, *, error_limit: int = 10) -> dict[str, Any]:
-    """Everything ``labourwatch status`` shows, as JSON-able data (timestamps as ISO strings)."""
+def source_health_report(session: Session, now: datetime) -> dict[str, Any]:
+    """The sources with their health (worst first), how many are in each health, and the last crawl run: what
+    the dashboard shows, without the counts over the outbox and the articles that ``status_report`` adds."""
     sources = _sources(session, now)
     health_counts = dict.fromkeys(HEALTHS, 0)
     for row in sources:
         health_counts[row["health"]] += 1
+    return {"generated_at": _iso(now), "sources": sources, "health_counts": health_counts,
+            "last_run": _last_run(session)}
+
+
+def status_report(session: Session, now: datetime, *, error_limit: int = 10) -> dict[str, Any]:
+    """Everything ``labourwatch status`` shows, as JSON-able data (timestamps as ISO strings)."""
+    health = source_health_report(session, now)
     return {
-        "generated_at": _iso(now),
-        "sources": sources,
-        "health_counts": health_counts,
+        "generated_at": health["generated_at"],
+        "sources": health["sources"],
+        "health_counts": health["health_counts"],
         "rechecks": _rechecks(session, now),
         "deliveries": _deliveries(session),
         "recent_errors": recent_errors(session, None, error_limit),
-        "last_run": _last_run(session),
+        "last_run": health["last_run"],
         "events_24h": _events(session, now - EVENT_WINDOW),
     }
 
