@@ -8,9 +8,10 @@ port holds about 41 MiB of dicts, and its backend decompresses a 65 MB uint8 emb
   faster, the same ids but for one case: it merges consecutive unknown characters, such as two emoji, into one
   ``<unk>``); the package's pure tokenizer if ``sentencepiece`` cannot be imported;
 * the embedding table is a read-only memory map of an uncompressed ``.npy`` file, written once per package version
-  into the cache directory (``cache_directory``): file-backed pages are shared by every process that maps the file,
-  and only the rows that tokens touch are read in. Where the directory cannot be written the table is built in
-  memory, as the package does.
+  into the cache directory (``cache_directory``) by the first process that needs it: file-backed pages are shared
+  by every process that maps the file (and, clean, can be dropped under memory pressure and read again), and only
+  the pages that tokens touch, with the kernel's fault-around, are read in. Where the directory cannot be written
+  the table is built in memory, as the package does.
 
 The package is pinned (``==0.2.1``): this module relies on ``NumpyBackend``'s attribute names and on ``USE``'s
 ``_sp`` and ``_backend``; tests/analysis/claims/test_encoder.py fails if they change.
@@ -69,25 +70,25 @@ def table_file(weights: Path, version: str, directory: Path) -> Path:
     return directory / f"use-m3-{version}-table-{digest.hexdigest()[:16]}.npy"
 
 
-def _fill_table(archive: Any, table: numpy.ndarray) -> None:
-    """Write the quantised chunks of an opened ``weights.npz`` into ``table``, one chunk at a time (as the
-    package does: the compressed archive is never fully materialised)."""
-    for chunk in range(_CHUNKS):
-        table[chunk::_CHUNKS] = archive[f"q{chunk + 1}"]
+def _built_table(weights: Path) -> numpy.ndarray:
+    """The table in memory, as the package builds it: the quantised chunks of ``weights.npz`` written into it one at
+    a time (the compressed archive is never fully materialised)."""
+    table = numpy.empty(_SHAPE, dtype=numpy.uint8)
+    with numpy.load(weights, allow_pickle=False) as archive:
+        for chunk in range(_CHUNKS):
+            table[chunk::_CHUNKS] = archive[f"q{chunk + 1}"]
+    return table
 
 
 def _write_table(weights: Path, path: Path) -> None:
     """Write the table to ``path`` atomically (a temporary file in the same directory, then ``os.replace``): a
-    process that maps the file sees all of it or none, and two processes writing at once both succeed."""
+    process that maps the file sees all of it or none, and two processes writing at once both succeed. Written
+    with ``write`` rather than through a map, so that a full disk is an ``OSError``, not a SIGBUS."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
     try:
-        with numpy.load(weights, allow_pickle=False) as archive:
-            table = numpy.lib.format.open_memmap(temporary, mode="w+", dtype=numpy.uint8, shape=_SHAPE)
-            _fill_table(archive, table)
-        table.flush()
-        del table
+        with os.fdopen(handle, "wb") as file:
+            numpy.save(file, _built_table(weights), allow_pickle=False)
         os.chmod(temporary, 0o644)  # mkstemp makes it 0600; other users' processes may share the cache
         os.replace(temporary, path)
     except BaseException:
@@ -116,10 +117,7 @@ def embedding_table(weights: Path, version: str, directory: Path | None = None) 
         return _mapped_table(weights, table_file(weights, version, directory or cache_directory()))
     except OSError as exc:
         log.info("semantic encoder: no table file in the cache directory (%s); building the table in memory", exc)
-    with numpy.load(weights, allow_pickle=False) as archive:
-        table = numpy.empty(_SHAPE, dtype=numpy.uint8)
-        _fill_table(archive, table)
-    return table
+    return _built_table(weights)
 
 
 class NativeTokenizer:
