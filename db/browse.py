@@ -8,10 +8,10 @@ the shaping of diffs and figure histories lives in ``db.browse_views``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from db import claims, copies, queries
@@ -19,9 +19,8 @@ from db.background import BACKGROUND_ARTICLES, background_sentences
 from db.browse_views import claim_value, diff_view, figure_history, figure_text
 from db.events import EVENT_TYPES, event_dict
 from db.models import ArticleVersion, ClaimMatchRow, Event, KnownClaim, Source
-from db.status import FAILING, source_health_report
+from db.status import FAILING, event_counts, source_health_report
 
-DAY, WEEK = timedelta(hours=24), timedelta(days=7)
 # The events page counts matching events up to this many, then says "more than": counting all of a long history
 # would cost as much as reading it.
 COUNT_CAP = 10_000
@@ -77,17 +76,6 @@ def _with_names(rows: list[dict[str, Any]], names: dict[str, str]) -> list[dict[
     for row in rows:
         row["source_name"] = names.get(row["source_id"] or "", row["source_id"])
     return rows
-
-
-def event_counts(session: Session, now: datetime) -> dict[str, tuple[int, int]]:
-    """Events by type created in the last 24 hours and in the last 7 days (every type present): one pass over
-    the week's entries of ``ix_events_created_at_type``, whatever the length of the history."""
-    counts = dict.fromkeys(EVENT_TYPES, (0, 0))
-    in_day = func.sum(case((Event.created_at >= now - DAY, 1), else_=0))
-    for kind, day, week in session.execute(select(Event.type, in_day, func.count())
-                                           .where(Event.created_at >= now - WEEK).group_by(Event.type)):
-        counts[str(kind)] = (int(day or 0), int(week))
-    return counts
 
 
 def dashboard(session: Session, now: datetime, *, latest: int = 20) -> dict[str, Any]:

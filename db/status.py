@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from db.events import EVENT_TYPES
@@ -20,7 +20,7 @@ from db.queries import _iso, recent_errors, source_rows
 
 OK, FAILING, NEVER_POLLED, DISABLED = "ok", "failing", "never_polled", "disabled"
 HEALTHS = (FAILING, NEVER_POLLED, OK, DISABLED)  # worst first: the order of the sources table
-EVENT_WINDOW = timedelta(hours=24)
+EVENT_WINDOW, WEEK = timedelta(hours=24), timedelta(days=7)
 
 
 def health_of(enabled: bool, last_polled_at: object, consecutive_failures: int) -> str:
@@ -100,8 +100,15 @@ def _last_run(session: Session) -> dict[str, Any] | None:
             "error_count": run.error_count, "stats": dict(sorted(run.stats.items()))}
 
 
-def _events(session: Session, since: datetime) -> dict[str, int]:
-    return count_by(session, Event.type, EVENT_TYPES, Event.created_at >= since)
+def event_counts(session: Session, now: datetime) -> dict[str, tuple[int, int]]:
+    """Events by type created in the last 24 hours and in the last 7 days (every type present): one pass over
+    the week's entries of ``ix_events_created_at_type``, whatever the length of the history."""
+    counts = dict.fromkeys(EVENT_TYPES, (0, 0))
+    in_day = func.sum(case((Event.created_at >= now - EVENT_WINDOW, 1), else_=0))
+    for kind, day, week in session.execute(select(Event.type, in_day, func.count())
+                                           .where(Event.created_at >= now - WEEK).group_by(Event.type)):
+        counts[str(kind)] = (int(day or 0), int(week))
+    return counts
 
 
 def source_health_report(session: Session, now: datetime) -> dict[str, Any]:
@@ -126,7 +133,7 @@ def status_report(session: Session, now: datetime, *, error_limit: int = 10) -> 
         "deliveries": _deliveries(session),
         "recent_errors": recent_errors(session, None, error_limit),
         "last_run": health["last_run"],
-        "events_24h": _events(session, now - EVENT_WINDOW),
+        "events_24h": {kind: day for kind, (day, _) in event_counts(session, now).items()},
     }
 
 
