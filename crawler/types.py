@@ -56,3 +56,4 @@ class CrawlOptions:
     max_articles_per_source: int = 200
     max_feed_age: timedelta | None = timedelta(days=30)
     workers: int | None = None  # extraction processes; None: one per spare core; 0: a thread instead
+    workers_idle: timedelta | None = timedelta(minutes=5)  # the daemon stops them after this long without a page

@@ -123,7 +123,7 @@ class Config:
             revisit=tuple(crawl.revisit), keep_raw=crawl.keep_raw, raw_retention=crawl.raw_retention,
             offtopic_retention=crawl.offtopic_retention, offtopic_link_retention=crawl.offtopic_link_retention,
             max_articles_per_source=crawl.max_articles_per_source, max_feed_age=crawl.max_feed_age,
-            workers=crawl.workers,
+            workers=crawl.workers, workers_idle=crawl.workers_idle,
         )
 
     @property

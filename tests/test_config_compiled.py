@@ -57,6 +57,7 @@ COMPILED: dict[str, tuple[Any, str]] = {
     "crawl.user_agent": ("labourwatch\r\nX-Injected: 1", "crawl.user_agent: must be one line"),
     "crawl.delay": ("soon", "crawl.delay: not a duration"),
     "crawl.timeout": ("0s", "crawl.timeout: must be longer than 0s"),
+    "crawl.workers_idle": ("0s", "crawl.workers_idle: must be longer than 0s"),
     "crawl.max_size": ("10 parsecs", "crawl.max_size: not a size"),
     "crawl.revisit[0]": ("-1m", "crawl.revisit[0]: not a duration"),
     "crawl.raw_retention": ("99999999d", "crawl.raw_retention: duration too long"),
