@@ -21,6 +21,7 @@ from crawler.settings import scrapy_settings
 from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
+from crawler.workers import crawling
 from db import candidates, events, story
 from db import claims as claim_queries
 from db import repository as repo
@@ -268,8 +269,9 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     run_id, baseline = (None, frozenset[str]()) if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
     ledger = CrawlLedger(on_progress=on_progress)
     try:
-        await _crawl(db, sources, options, topic, ledger, rechecks=rechecks, restrict_rechecks=restrict_rechecks,
-                     dry_run=dry_run, match_claims=match_claims, router=router, stop=stop, baseline=baseline)
+        with crawling():  # the extraction workers are not stopped for being idle while the crawl runs
+            await _crawl(db, sources, options, topic, ledger, rechecks=rechecks, restrict_rechecks=restrict_rechecks,
+                         dry_run=dry_run, match_claims=match_claims, router=router, stop=stop, baseline=baseline)
     except BaseException as exc:
         failing = ledger.judge_articles()
         if run_id is not None:

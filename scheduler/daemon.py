@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from analysis.claims import semantic
 from analysis.cron import cron_trigger
+from crawler import workers
 from crawler.runner import preload
-from crawler.workers import warm_up
 from db import repository as repo
 from db.engine import Database, database_unavailable, error_summary
 from scheduler.health import Health
@@ -56,6 +56,12 @@ def _reason(exc: BaseException) -> str:
     """An exception as one log line: its type and message (a config error's problems joined by ``;``)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return f"{type(exc).__name__}: {'; '.join(lines)}" if lines else type(exc).__name__
+
+
+def _configure_workers(settings: Settings) -> None:
+    """The extraction workers' idle stop, as ``crawl.workers_idle`` says."""
+    idle = settings.crawl.workers_idle
+    workers.configure(idle=None if idle is None else idle.total_seconds())
 
 
 class Daemon:
@@ -95,8 +101,10 @@ class Daemon:
         self.health.scheduler_running(True)
         self._install_signals(loop)
         # The workers (and the semantic model) come up while the health endpoint starts and the first poll waits.
-        # The semantic model is loaded ahead unless the config switches the signal off (claims.semantic).
-        warming = asyncio.ensure_future(warm_up(self.settings.crawl.workers, model=semantic.enabled()))
+        # The semantic model is loaded ahead unless the config switches the signal off (claims.semantic). They
+        # are stopped after crawl.workers_idle without a page, and the next page starts them again.
+        _configure_workers(self.settings)
+        warming = asyncio.ensure_future(workers.warm_up(self.settings.crawl.workers, model=semantic.enabled()))
         self._running.add(warming)
         warming.add_done_callback(self._running.discard)
         lag = asyncio.ensure_future(watch_loop_lag(self.metrics))
@@ -303,6 +311,7 @@ class Daemon:
             return False
         staged.switch()
         self.settings = staged.settings
+        _configure_workers(staged.settings)
         self.jobs.use(wiring)
         if self._stopping is not None and not self._stopping.is_set():
             self._install(plan)

@@ -93,3 +93,17 @@ def test_the_libraries_with_private_apis_and_the_gating_linters_are_pinned_to_wh
     for name, pin in pins.items():
         assert any(spec.operator in ("<", "<=", "~=", "==") for spec in pin), f"{name} has no upper bound: {pin}"
         assert version(name) in pin, f"{name} {version(name)} is installed, but pyproject.toml pins {pin}"
+
+
+def test_the_fork_server_can_still_be_stopped_and_restarted_as_the_idle_workers_are() -> None:
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    fix = ("crawler/workers.py stop_if_idle stops the idle workers' fork server with ForkServer._stop() and reads "
+           "its pid from _forkserver_pid (forkserver_pid); find the new way (CPython's Lib/multiprocessing/"
+           "forkserver.py) and change them.")
+    stop = getattr(server, "_stop", None)
+    assert callable(stop) and not list(inspect.signature(stop).parameters), fix
+    assert hasattr(server, "_forkserver_pid") and hasattr(server, "_forkserver_alive_fd"), fix
+    # ensure_running() starts a new fork server once _stop() has cleared its pid: the next pool gets one.
+    assert "self._forkserver_pid is not None" in inspect.getsource(forkserver.ForkServer.ensure_running), fix
