@@ -7,6 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from analysis import nearcopy
+from analysis.claims.grouping import ClaimKey, claim_key
 from analysis.claims.sentences import KnownClaims, SentenceMatch, match_article
 from analysis.relevance import matcher_for
 from analysis.text import content_hash
@@ -45,6 +46,9 @@ class ProcessedPage:
     claims_digest: str | None = None
     notices: tuple[Notice, ...] = ()
     sketch: nearcopy.TextSketch | None = None  # what copies of other outlets' articles are found by (db.copies)
+    # The keys of its new claims about the workers, by sentence index: made here, where the matcher has analysed
+    # the sentences already, rather than analysed again by the database writer (db.candidates groups by them).
+    claim_keys: tuple[tuple[int, ClaimKey], ...] = ()
 
     def to_fetch(self, page: FetchedPage) -> ArticleFetch:
         """The repository's input for storing this page."""
@@ -92,5 +96,6 @@ def process_page(page: FetchedPage, topic: Topic, claims: KnownClaims | None = N
     if claims is None:
         return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, notices=notices, sketch=sketch)
     matches = tuple(match_article(doc.text, topic_matcher, claims.matcher, doc.title))
+    keys = tuple((m.index, claim_key(m.sentence)) for m in matches if m.on_subject and m.match.label == "new")
     return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, matches=matches,
-                         claims_digest=claims.digest, notices=notices, sketch=sketch)
+                         claims_digest=claims.digest, notices=notices, sketch=sketch, claim_keys=keys)

@@ -196,12 +196,12 @@ class CrawlStore:
             return story.ChangeContext()
         matches, now = processed.matches, page.fetched_at
         original = copies.link_copy(session, stored.article_id, page.source_id, processed.doc.text, now,
-                                    processed.sketch)
+                                    processed.sketch, processed.doc.canonical_url)
         repeated = background.record_sentences(session, page.source_id, stored.article_id,
                                                [(m.index, m.sentence) for m in matches], now)
         grouped = candidates.group_new_claims(
             session, article_id=stored.article_id, version_id=stored.version_id, source_id=page.source_id,
-            sentences=[m for m in matches if m.match.label == "new"], now=now)
+            sentences=[m for m in matches if m.match.label == "new"], now=now, keys=dict(processed.claim_keys))
         return story.ChangeContext(
             baseline=page.source_id in self.baseline, copy_of=copies.copy_dict(original) if original else None,
             background=repeated.repeats, repeats=frozenset(i for i, g in grouped.items() if not g.alert))

@@ -10,10 +10,12 @@ a sentence the outlet printed in an earlier article is a repeat and makes no ale
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -51,10 +53,16 @@ def record_sentences(session: Session, source_id: str | None, article_id: int,
     conn = session.connection()
     rows = [{"source_id": source_id, "sentence_hash": key, "article_id": article_id, "seen_at": now}
             for key in sorted(set(keys.values()))]
-    conn.execute(dialect_insert(conn.dialect.name, SourceSentence).on_conflict_do_nothing(), rows)
+    conn.execute(_insert_sentences(conn.dialect.name), rows)
     repeats = frozenset(index for index, key in keys.items() if earlier.get(key))
     background = frozenset(index for index in repeats if earlier[keys[index]] + 1 >= BACKGROUND_ARTICLES)
     return Repeated(repeats, background)
+
+
+@functools.cache
+def _insert_sentences(dialect: str) -> Any:
+    """The statement that records sentences, those recorded already left alone (built once per dialect)."""
+    return dialect_insert(dialect, SourceSentence).on_conflict_do_nothing()
 
 
 def articles_per_sentence(session: Session, source_id: str, keys: Iterable[str],

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from analysis.claims.grouping import ClaimIndex, claim_key, figures_of
+from analysis.claims.grouping import ClaimIndex, ClaimKey, claim_key
 from analysis.claims.sentences import SentenceMatch
 from db.models import Article, CandidateClaim, CandidateSighting, ClaimMatchRow, Review, Source
 from db.sentence_keys import sentence_hash
@@ -89,10 +89,10 @@ class _Recent:
         for key_id, sentence in rows:
             self.remember(key_id, sentence)
 
-    def remember(self, key_id: int, sentence: str) -> None:
+    def remember(self, key_id: int, sentence: str, key: ClaimKey | None = None) -> None:
         if self.sentences.get(key_id) != sentence:
             self.sentences[key_id] = sentence
-            self.index.add(key_id, claim_key(sentence))
+            self.index.add(key_id, key or claim_key(sentence))
         self.upto = max(self.upto, key_id)
 
     def forget(self, key_id: int) -> None:
@@ -121,13 +121,15 @@ def warm(session: Session, now: datetime) -> int:
 
 
 def group_new_claims(session: Session, *, article_id: int, version_id: int, source_id: str | None,
-                     sentences: Sequence[SentenceMatch], now: datetime) -> dict[int, Grouped]:
+                     sentences: Sequence[SentenceMatch], now: datetime,
+                     keys: Mapping[int, ClaimKey] | None = None) -> dict[int, Grouped]:
     """Group an article version's new-claim sentences with the candidates of other outlets; by sentence index.
 
     A sentence of a recent candidate (near-identical, or the same figures about the same subject) becomes a
     sighting of it; any other starts a candidate. A sentence this article already reported (an earlier version
     carried it) is no new sighting and never alerts. Sentences not about North Korean workers (``on_subject``
-    false: asides about others) are no candidates and get no entry."""
+    false: asides about others) are no candidates and get no entry. ``keys``: the sentences' claim keys by index,
+    where they were made already (the crawl's workers make them)."""
     if not any(match.on_subject for match in sentences):
         return {}  # most articles: nothing to group, and no query to make
     since = now - WINDOW
@@ -137,31 +139,34 @@ def group_new_claims(session: Session, *, article_id: int, version_id: int, sour
                                 .where(CandidateSighting.article_id == article_id)).all())
     reported = set(seen.values())  # candidates this article reported already (in any sentence)
     grouped: dict[int, Grouped] = {}
-    for match in sentences:
-        if not match.on_subject:
-            continue
-        digest = sentence_hash(match.sentence)
-        if digest in seen:
-            grouped[match.index] = Grouped(seen[digest], first=False, figures_changed=False, alert=False)
-            continue
-        key = claim_key(match.sentence)
-        candidate = _recent_candidate(session, recent.index.find(key), since)
-        figures = figures_of(match.sentence)
-        if candidate is None:
-            candidate = CandidateClaim(sentence=match.sentence, figures=figures, alerted_figures=figures,
-                                       first_article_id=article_id, first_source_id=source_id, first_seen_at=now,
-                                       last_seen_at=now, sightings=1)
-            session.add(candidate)
-            session.flush()
-            recent.remember(candidate.id, match.sentence)
-            result = Grouped(candidate.id, first=True, figures_changed=False, alert=True)
-        else:
-            result = _repeat(candidate, figures, now, new_article=candidate.id not in reported)
-        session.add(CandidateSighting(candidate_id=candidate.id, article_id=article_id, sentence_hash=digest,
-                                      source_id=source_id, version_id=version_id, seen_at=now))
-        seen[digest] = candidate.id
-        reported.add(candidate.id)
-        grouped[match.index] = result
+    # Sightings are flushed once, at the end: flushing each before the next sentence's query (autoflush) cost
+    # more than the queries. The queries read candidates only, which are flushed as soon as they are made.
+    with session.no_autoflush:
+        for match in sentences:
+            if not match.on_subject:
+                continue
+            digest = sentence_hash(match.sentence)
+            if digest in seen:
+                grouped[match.index] = Grouped(seen[digest], first=False, figures_changed=False, alert=False)
+                continue
+            key = (keys or {}).get(match.index) or claim_key(match.sentence)
+            candidate = _recent_candidate(session, recent.index.find(key), since)
+            figures = sorted(key.figures)
+            if candidate is None:
+                candidate = CandidateClaim(sentence=match.sentence, figures=figures, alerted_figures=figures,
+                                           first_article_id=article_id, first_source_id=source_id, first_seen_at=now,
+                                           last_seen_at=now, sightings=1)
+                session.add(candidate)
+                session.flush()
+                recent.remember(candidate.id, match.sentence, key)
+                result = Grouped(candidate.id, first=True, figures_changed=False, alert=True)
+            else:
+                result = _repeat(candidate, figures, now, new_article=candidate.id not in reported)
+            session.add(CandidateSighting(candidate_id=candidate.id, article_id=article_id, sentence_hash=digest,
+                                          source_id=source_id, version_id=version_id, seen_at=now))
+            seen[digest] = candidate.id
+            reported.add(candidate.id)
+            grouped[match.index] = result
     session.flush()
     return grouped
 

@@ -9,6 +9,7 @@ of its story (its original), never to another copy.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -72,14 +73,15 @@ class Publication:
 
 
 def link_copy(session: Session, article_id: int, source_id: str | None, text: str, now: datetime,
-              found: nearcopy.TextSketch | None = None) -> CopyOf | None:
+              found: nearcopy.TextSketch | None = None, url: str | None = None) -> CopyOf | None:
     """Sketch ``text`` (the article's current text) and link the article to the original it copies, if any.
 
     Replaces the article's stored sketch; looks among earlier articles (by first sighting, then id) of other sources
     sharing a band for those whose latest text is similar enough; links the article to the earliest of them (to its
     original, if that one is a copy itself) and re-points the article's own copies there. An article that no longer
     copies anything loses its link. Calling it again for the same article and text changes nothing. ``found`` is the
-    text's sketch where it was made already (``nearcopy.sketch(text)``)."""
+    text's sketch where it was made already (``nearcopy.sketch(text)``); ``url`` the article's canonical URL where
+    the caller knows it (else it is read)."""
     found = found if found is not None else nearcopy.sketch(text)  # sketched by the crawl's workers, as a rule
     # Core statements: this runs in the crawl's store transaction, once per stored version.
     connection = session.connection()
@@ -87,7 +89,7 @@ def link_copy(session: Session, article_id: int, source_id: str | None, text: st
     if found.sketched:
         connection.execute(_INSERT_SKETCH, [{"article_id": article_id, "band": band, "value": value}
                                             for band, value in enumerate(found.bands)])
-    original = _original(session, article_id, source_id, found) if found.sketched else None
+    original = _original(session, article_id, source_id, found, url) if found.sketched else None
     if original is None:
         connection.execute(_DELETE_COPY, {"article_id": article_id})
         return None
@@ -101,14 +103,18 @@ _DELETE_COPY = delete(ArticleCopy).where(ArticleCopy.article_id == bindparam("ar
 
 
 def _original(session: Session, article_id: int, source_id: str | None,
-              found: nearcopy.TextSketch) -> CopyOf | None:
+              found: nearcopy.TextSketch, url: str | None = None) -> CopyOf | None:
     """The original of the earliest earlier article of another source that ``found`` is a copy of, if any."""
     matches = []
-    own = outlet(session.scalar(select(Article.canonical_url).where(Article.id == article_id)) or "")
-    for row in _candidates(session, article_id, source_id, found.bands):
-        if outlet(row.canonical_url) == own:
-            continue  # an outlet's feed and its sitemap are two sources of one outlet: its own articles are no copies
-        score = nearcopy.similarity(found.shingles, _shingles_of(row.id, row.text))
+    if url is None:
+        url = session.scalar(select(Article.canonical_url).where(Article.id == article_id)) or ""
+    own = outlet(url)
+    rows = [row for row in _candidates(session, article_id, source_id, found.bands)
+            # An outlet's feed and its sitemap are two sources of one outlet: its own articles are no copies.
+            if outlet(row.canonical_url) != own]
+    shingles = _shingles_of(session, [(row.version_id, row.content_hash) for row in rows])
+    for row in rows:
+        score = nearcopy.similarity(found.shingles, shingles[row.version_id, row.content_hash])
         if nearcopy.is_copy(score):
             matches.append((row, score))
     matches.sort(key=lambda match: (match[0].first_seen_at, match[0].id))
@@ -122,26 +128,34 @@ def _original(session: Session, article_id: int, source_id: str | None,
     return None
 
 
-# The shingles of recent candidates' texts, by (article id, hash of the text): a story's articles are candidates of
-# every article on that story that follows, and hashing their texts again cost more than all the queries.
-_SHINGLES: OrderedDict[tuple[int, int], nearcopy.Hashes] = OrderedDict()
+# The shingles of recent candidates' texts, by version id and content hash (ids alone repeat across databases, and
+# SQLite gives a rolled-back id again): a story's articles are candidates of every article on that story that
+# follows, and reading and hashing their texts again cost more than all the queries. Only versions not kept are read.
+_SHINGLES: OrderedDict[tuple[int, str], nearcopy.Hashes] = OrderedDict()
 _SHINGLES_KEPT = 2048  # about 4 KB each
 _SHINGLES_LOCK = threading.Lock()
 
 
-def _shingles_of(article_id: int, text: str) -> nearcopy.Hashes:
-    key = (article_id, hash(text))
+def _shingles_of(session: Session, versions: Sequence[tuple[int, str]]) -> dict[tuple[int, str], nearcopy.Hashes]:
+    """The shingles of the texts of ``versions`` ((id, content hash) pairs)."""
+    found: dict[tuple[int, str], nearcopy.Hashes] = {}
     with _SHINGLES_LOCK:
-        found = _SHINGLES.get(key)
-        if found is not None:
-            _SHINGLES.move_to_end(key)
-            return found
-    found = nearcopy.shingles(text)
+        for version in versions:
+            hashes = _SHINGLES.get(version)
+            if hashes is not None:
+                _SHINGLES.move_to_end(version)
+                found[version] = hashes
+    missing = [version for version in versions if version not in found]
+    if not missing:
+        return found
+    texts = session.execute(select(ArticleVersion.id, ArticleVersion.content_hash, ArticleVersion.text)
+                            .where(ArticleVersion.id.in_([version_id for version_id, _ in missing])))
+    made = {(version_id, digest): nearcopy.shingles(text) for version_id, digest, text in texts}
     with _SHINGLES_LOCK:
-        _SHINGLES[key] = found
+        _SHINGLES.update(made)
         while len(_SHINGLES) > _SHINGLES_KEPT:
             _SHINGLES.popitem(last=False)
-    return found
+    return found | made
 
 
 def outlet(url: str) -> str:
@@ -150,10 +164,10 @@ def outlet(url: str) -> str:
     return netloc.removeprefix("www.")
 
 
-def _candidate_query() -> Select[int, str | None, str | None, str, datetime, str, int]:
+def _candidate_query() -> Select[int, str | None, str | None, str, datetime, int, str, int]:
     """The candidates of an article (parameters ``article_id``, ``source_id`` and ``v0``..``vN``, its band values):
     each earlier article of another source sharing a band, those sharing the most first, at most
-    ``MAX_CANDIDATES``, with its source, title, URL, first sighting, latest text and the original it copies.
+    ``MAX_CANDIDATES``, with its source, title, URL, first sighting, latest version and the original it copies.
 
     Built once: one ``band = i AND value = :vi`` branch a band lets both SQLite (a multi-index OR) and PostgreSQL
     (a bitmap OR) look each band up in the (band, value) index; a row-value IN scans the whole table on SQLite.
@@ -171,7 +185,7 @@ def _candidate_query() -> Select[int, str | None, str | None, str, datetime, str
               .group_by(ArticleSketch.article_id).having(func.count() >= MIN_SHARED_BANDS)
               .order_by(func.count().desc(), ArticleSketch.article_id).limit(MAX_CANDIDATES).subquery())
     return (select(Article.id, Article.source_id, Article.title, Article.canonical_url, Article.first_seen_at,
-                   ArticleVersion.text, ArticleCopy.original_id)
+                   ArticleVersion.id.label("version_id"), ArticleVersion.content_hash, ArticleCopy.original_id)
             .join(ranked, ranked.c.article_id == Article.id)
             .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
                                        ArticleVersion.number == Article.version_count))
@@ -189,15 +203,26 @@ def _candidates(session: Session, article_id: int, source_id: str | None, bands:
 
 def _record(session: Session, article_id: int, original: CopyOf, now: datetime) -> None:
     """Link ``article_id`` to ``original`` (replacing an earlier link) and re-point the article's own copies."""
-    values = {"article_id": article_id, "original_id": original.article_id, "similarity": original.similarity,
-              "detected_at": now}
-    statement = dialect_insert(session.get_bind().dialect.name, ArticleCopy).values(values)
-    session.execute(statement.on_conflict_do_update(
+    connection = session.connection()
+    connection.execute(_upsert_copy(connection.dialect.name),
+                       {"article_id": article_id, "original_id": original.article_id,
+                        "similarity": original.similarity, "detected_at": now})
+    connection.execute(_REPOINT_COPIES, {"copied": article_id, "root": original.article_id})
+
+
+_REPOINT_COPIES = (update(ArticleCopy).where(ArticleCopy.original_id == bindparam("copied"))
+                   .values(original_id=bindparam("root")))
+
+
+@functools.cache
+def _upsert_copy(dialect: str) -> Any:
+    """The statement that links a copy to its original, replacing an earlier link; built once per dialect (building
+    an ``ON CONFLICT`` statement costs more than running it)."""
+    statement = dialect_insert(dialect, ArticleCopy)
+    return statement.on_conflict_do_update(
         index_elements=[ArticleCopy.article_id],
         set_={"original_id": statement.excluded.original_id, "similarity": statement.excluded.similarity,
-              "detected_at": statement.excluded.detected_at}))
-    session.execute(update(ArticleCopy).where(ArticleCopy.original_id == article_id)
-                    .values(original_id=original.article_id))
+              "detected_at": statement.excluded.detected_at})
 
 
 # --- the read side ------------------------------------------------------------------------------------------------
