@@ -101,12 +101,14 @@ def _last_run(session: Session) -> dict[str, Any] | None:
 
 
 def event_counts(session: Session, now: datetime) -> dict[str, tuple[int, int]]:
-    """Events by type created in the last 24 hours and in the last 7 days (every type present): one pass over
-    the week's entries of ``ix_events_created_at_type``, whatever the length of the history."""
+    """Events by type created in the last 24 hours and in the last 7 days (every type present), whatever the length
+    of the history: naming the types makes one short range of ``ix_events_type_created_at`` per type, in type
+    order (grouped by type alone, SQLite would walk ``ix_events_type`` through every event ever stored)."""
     counts = dict.fromkeys(EVENT_TYPES, (0, 0))
     in_day = func.sum(case((Event.created_at >= now - EVENT_WINDOW, 1), else_=0))
-    for kind, day, week in session.execute(select(Event.type, in_day, func.count())
-                                           .where(Event.created_at >= now - WEEK).group_by(Event.type)):
+    for kind, day, week in session.execute(
+            select(Event.type, in_day, func.count())
+            .where(Event.type.in_(EVENT_TYPES), Event.created_at >= now - WEEK).group_by(Event.type)):
         counts[str(kind)] = (int(day or 0), int(week))
     return counts
 

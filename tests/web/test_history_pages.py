@@ -1,5 +1,5 @@
 """The pages whose cost must not grow with history (issue 15) still show the right figures: the dashboard's counts by
-type over its windows (one query over ``ix_events_created_at_type``) and the events page's count, capped at
+type over its windows (one short range of ``ix_events_type_created_at`` per type) and the events page's count, capped at
 ``COUNT_CAP``; on SQLite and PostgreSQL, over events written straight into the table at chosen ages."""
 
 from __future__ import annotations
