@@ -222,11 +222,17 @@ def _search_sqlite(session: Session, parsed: ParsedQuery, filters: SearchFilters
     total = session.execute(matching(func.count())).scalar_one()
     # bm25: a match in the title weighs five times one in the text; lower is better.
     rank = func.bm25(_FTS_COLUMN, 5.0, 1.0).label("rank")
-    rows = session.execute(matching(
-        ArticleVersion.id, rank, func.highlight(_FTS_COLUMN, 0, MARK_START, MARK_END),
-        func.snippet(_FTS_COLUMN, 1, MARK_START, MARK_END, "…", 40),
-    ).order_by(rank, ArticleVersion.article_id.desc()).limit(limit).offset(offset))
-    return total, [(vid, -score, title, snippet) for vid, score, title, snippet in rows]
+    page = session.execute(matching(ArticleVersion.id, rank).order_by(rank, ArticleVersion.article_id.desc())
+                           .limit(limit).offset(offset)).all()
+    if not page:
+        return total, []
+    # Highlights and snippets are costly: made for this page's rows only (in the sorted query, SQLite would make
+    # them for every match before keeping a page of them).
+    marked = {rowid: (title, snippet) for rowid, title, snippet in session.execute(
+        select(_FTS.c.rowid, func.highlight(_FTS_COLUMN, 0, MARK_START, MARK_END),
+               func.snippet(_FTS_COLUMN, 1, MARK_START, MARK_END, "…", 40))
+        .select_from(_FTS).where(_FTS_COLUMN.op("MATCH")(parsed.fts5()), _FTS.c.rowid.in_([vid for vid, _ in page])))}
+    return total, [(vid, -score, *marked[vid]) for vid, score in page]
 
 
 # The GIN index's expression exactly as migration 0005 wrote it (constants, no bound values), so the planner
