@@ -196,7 +196,8 @@ class CrawlStore:
             return story.ChangeContext()
         matches, now = processed.matches, page.fetched_at
         original = copies.link_copy(session, stored.article_id, page.source_id, processed.doc.text, now,
-                                    processed.sketch, processed.doc.canonical_url)
+                                    processed.sketch, processed.doc.canonical_url,
+                                    (stored.version_id, processed.content_hash))
         repeated = background.record_sentences(session, page.source_id, stored.article_id,
                                                [(m.index, m.sentence) for m in matches], now)
         grouped = candidates.group_new_claims(

@@ -73,7 +73,8 @@ class Publication:
 
 
 def link_copy(session: Session, article_id: int, source_id: str | None, text: str, now: datetime,
-              found: nearcopy.TextSketch | None = None, url: str | None = None) -> CopyOf | None:
+              found: nearcopy.TextSketch | None = None, url: str | None = None,
+              version: tuple[int, str] | None = None) -> CopyOf | None:
     """Sketch ``text`` (the article's current text) and link the article to the original it copies, if any.
 
     Replaces the article's stored sketch; looks among earlier articles (by first sighting, then id) of other sources
@@ -81,8 +82,11 @@ def link_copy(session: Session, article_id: int, source_id: str | None, text: st
     original, if that one is a copy itself) and re-points the article's own copies there. An article that no longer
     copies anything loses its link. Calling it again for the same article and text changes nothing. ``found`` is the
     text's sketch where it was made already (``nearcopy.sketch(text)``); ``url`` the article's canonical URL where
-    the caller knows it (else it is read)."""
+    the caller knows it (else it is read); ``version`` the stored version of ``text`` (id, content hash), whose
+    shingles are then kept for the articles that come after it."""
     found = found if found is not None else nearcopy.sketch(text)  # sketched by the crawl's workers, as a rule
+    if version is not None and found.sketched:
+        _keep_shingles({version: found.shingles})
     # Core statements: this runs in the crawl's store transaction, once per stored version.
     connection = session.connection()
     connection.execute(_DELETE_SKETCH, {"article_id": article_id})
@@ -151,11 +155,15 @@ def _shingles_of(session: Session, versions: Sequence[tuple[int, str]]) -> dict[
     texts = session.execute(select(ArticleVersion.id, ArticleVersion.content_hash, ArticleVersion.text)
                             .where(ArticleVersion.id.in_([version_id for version_id, _ in missing])))
     made = {(version_id, digest): nearcopy.shingles(text) for version_id, digest, text in texts}
+    _keep_shingles(made)
+    return found | made
+
+
+def _keep_shingles(made: dict[tuple[int, str], nearcopy.Hashes]) -> None:
     with _SHINGLES_LOCK:
         _SHINGLES.update(made)
         while len(_SHINGLES) > _SHINGLES_KEPT:
             _SHINGLES.popitem(last=False)
-    return found | made
 
 
 def outlet(url: str) -> str:
@@ -164,18 +172,19 @@ def outlet(url: str) -> str:
     return netloc.removeprefix("www.")
 
 
-def _candidate_query() -> Select[int, str | None, str | None, str, datetime, int, str, int]:
+def _candidate_query(literal: bool) -> Select[int, str | None, str | None, str, datetime, int, str, int]:
     """The candidates of an article (parameters ``article_id``, ``source_id`` and ``v0``..``vN``, its band values):
     each earlier article of another source sharing a band, those sharing the most first, at most
     ``MAX_CANDIDATES``, with its source, title, URL, first sighting, latest version and the original it copies.
 
     Built once: one ``band = i AND value = :vi`` branch a band lets both SQLite (a multi-index OR) and PostgreSQL
     (a bitmap OR) look each band up in the (band, value) index; a row-value IN scans the whole table on SQLite.
-    The values are written into the SQL text when it runs (integers we computed): as parameters, psycopg prepares
-    the statement after five runs and PostgreSQL's generic plan for it took 15 ms instead of 2."""
+    With ``literal`` (PostgreSQL) the values are written into the SQL text when it runs (integers we computed): as
+    parameters, psycopg prepares the statement after five runs and PostgreSQL's generic plan for it took 15 ms
+    instead of 2. SQLite plans every run anew, and there writing 48 values into the text cost more than the query."""
     article_id: BindParameter[int] = bindparam("article_id", type_=Integer())
     source_id: BindParameter[str | None] = bindparam("source_id", type_=String())
-    values = [bindparam(f"v{band}", type_=BigInteger(), literal_execute=True) for band in range(nearcopy.BANDS)]
+    values = [bindparam(f"v{band}", type_=BigInteger(), literal_execute=literal) for band in range(nearcopy.BANDS)]
     shared = or_(*(and_(ArticleSketch.band == band, ArticleSketch.value == value) for band, value in enumerate(values)))
     mine = select(Article.first_seen_at).where(Article.id == article_id).scalar_subquery()
     earlier = or_(Article.first_seen_at < mine, and_(Article.first_seen_at == mine, Article.id < article_id))
@@ -192,13 +201,14 @@ def _candidate_query() -> Select[int, str | None, str | None, str, datetime, int
             .outerjoin(ArticleCopy, ArticleCopy.article_id == Article.id))
 
 
-_CANDIDATES = _candidate_query()
+_CANDIDATES = {"postgresql": _candidate_query(literal=True), "sqlite": _candidate_query(literal=False)}
 
 
 def _candidates(session: Session, article_id: int, source_id: str | None, bands: Sequence[int]) -> list[Row[Any]]:
-    """The candidates of ``_CANDIDATES`` for an article of ``source_id`` whose band values are ``bands``."""
+    """The candidates (``_candidate_query``) for an article of ``source_id`` whose band values are ``bands``."""
     values = {f"v{band}": value for band, value in enumerate(bands)}
-    return list(session.execute(_CANDIDATES, {"article_id": article_id, "source_id": source_id, **values}))
+    query = _CANDIDATES[session.get_bind().dialect.name]
+    return list(session.execute(query, {"article_id": article_id, "source_id": source_id, **values}))
 
 
 def _record(session: Session, article_id: int, original: CopyOf, now: datetime) -> None:
