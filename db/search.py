@@ -143,7 +143,8 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of results; ``mode`` is ``fulltext`` or ``substring`` (the CJK fallback)."""
+    """One page of results; ``mode`` is ``fulltext`` or ``substring`` (the CJK fallback); ``more``: the query matched
+    more than the newest ``RECENT_MATCHES`` versions, and only those were ranked and counted."""
 
     query: str
     hits: list[SearchHit]
@@ -151,6 +152,7 @@ class SearchPage:
     page: int
     page_size: int
     mode: str
+    more: bool = False  # more versions matched than the newest ``RECENT_MATCHES`` ranked
 
     @property
     def pages(self) -> int:
@@ -171,16 +173,30 @@ class SearchFilters:
     language: str | None = None
 
 
+# Full-text matches ranked and counted: the newest this many matching versions. Ranking every match of a word
+# that most articles carry would cost more with every article stored; a narrower query reaches older matches.
+RECENT_MATCHES = 2_000
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which ranked rows a full-text search returns (``limit`` from ``offset``), ranking the newest ``recent``."""
+
+    limit: int
+    offset: int
+    recent: int
+
+
 def search_articles(session: Session, query: str, *, page: int = 1, page_size: int = 20,
-                    filters: SearchFilters | None = None) -> SearchPage:
-    """Articles whose latest version matches ``query``, best first. Raises SearchQueryError for a query with
-    nothing to search for."""
+                    filters: SearchFilters | None = None, recent: int = RECENT_MATCHES) -> SearchPage:
+    """Articles whose latest version matches ``query``, best first among the newest ``recent`` matching versions.
+    Raises SearchQueryError for a query with nothing to search for."""
     parsed = parse_query(query)
     filters = filters or SearchFilters()
     offset = (max(page, 1) - 1) * page_size
     fulltext = _search_sqlite if session.get_bind().dialect.name == "sqlite" else _search_postgresql
     try:
-        total, ranked = fulltext(session, parsed, filters, page_size, offset)
+        total, ranked, more = fulltext(session, parsed, filters, Window(page_size, offset, recent))
     except OperationalError as exc:
         if "fts5" not in str(exc.orig):
             raise
@@ -190,11 +206,13 @@ def search_articles(session: Session, query: str, *, page: int = 1, page_size: i
     if total == 0 and parsed.is_cjk:
         mode = "substring"
         total, ranked = _search_substring(session, parsed, filters, page_size, offset)
-    return SearchPage(query, _hits(session, ranked), total, max(page, 1), page_size, mode)
+        more = False
+    return SearchPage(query, _hits(session, ranked), total, max(page, 1), page_size, mode, more)
 
 
 # ranked rows: (version_id, rank, marked title, marked snippet)
 Ranked = list[tuple[int, float, str, str]]
+
 Ts = TypeVarTuple("Ts")
 _FTS = table(SEARCH_TABLE, column("rowid", Integer))
 # FTS5's hidden column named after its table: the left side of MATCH, the first argument of bm25() and snippet().
@@ -212,27 +230,33 @@ def _latest_versions(query: Select[*Ts], filters: SearchFilters) -> Select[*Ts]:
     return query
 
 
-def _search_sqlite(session: Session, parsed: ParsedQuery, filters: SearchFilters, limit: int,
-                   offset: int) -> tuple[int, Ranked]:
+def _search_sqlite(session: Session, parsed: ParsedQuery, filters: SearchFilters,
+                   window: Window) -> tuple[int, Ranked, bool]:
+    match = _FTS_COLUMN.op("MATCH")(parsed.fts5())
+    # FTS5 walks a match list newest (highest rowid) first and stops at the limit; bm25 is computed for those rows
+    # only: a match in the title weighs five times one in the text; lower is better.
+    recent = (select(_FTS.c.rowid.label("version_id"), func.bm25(_FTS_COLUMN, 5.0, 1.0).label("rank"))
+              .where(match).order_by(_FTS.c.rowid.desc()).limit(window.recent).subquery("recent"))
+
     def matching(*columns: Any) -> Select[Any]:
-        query = (select(*columns).select_from(_FTS).join(ArticleVersion, ArticleVersion.id == _FTS.c.rowid)
-                 .where(_FTS_COLUMN.op("MATCH")(parsed.fts5())))
+        query = select(*columns).select_from(recent).join(ArticleVersion, ArticleVersion.id == recent.c.version_id)
         return _latest_versions(query, filters)
 
     total = session.execute(matching(func.count())).scalar_one()
-    # bm25: a match in the title weighs five times one in the text; lower is better.
-    rank = func.bm25(_FTS_COLUMN, 5.0, 1.0).label("rank")
-    page = session.execute(matching(ArticleVersion.id, rank).order_by(rank, ArticleVersion.article_id.desc())
-                           .limit(limit).offset(offset)).all()
+    more = session.execute(select(_FTS.c.rowid).where(match).order_by(_FTS.c.rowid.desc()).limit(1)
+                           .offset(window.recent)).first() is not None
+    page = session.execute(matching(ArticleVersion.id, recent.c.rank)
+                           .order_by(recent.c.rank, ArticleVersion.article_id.desc())
+                           .limit(window.limit).offset(window.offset)).all()
     if not page:
-        return total, []
+        return total, [], more
     # Highlights and snippets are costly: made for this page's rows only (in the sorted query, SQLite would make
     # them for every match before keeping a page of them).
     marked = {rowid: (title, snippet) for rowid, title, snippet in session.execute(
         select(_FTS.c.rowid, func.highlight(_FTS_COLUMN, 0, MARK_START, MARK_END),
                func.snippet(_FTS_COLUMN, 1, MARK_START, MARK_END, "…", 40))
-        .select_from(_FTS).where(_FTS_COLUMN.op("MATCH")(parsed.fts5()), _FTS.c.rowid.in_([vid for vid, _ in page])))}
-    return total, [(vid, -score, *marked[vid]) for vid, score in page]
+        .select_from(_FTS).where(match, _FTS.c.rowid.in_([vid for vid, _ in page])))}
+    return total, [(vid, -score, *marked[vid]) for vid, score in page], more
 
 
 # The GIN index's expression exactly as migration 0005 wrote it (constants, no bound values), so the planner
@@ -250,15 +274,21 @@ def _pg_headline(value: Any, tsquery: Any, options: str) -> Any:
     return func.ts_headline(literal_column("'simple'"), func.replace(value, "<", "<\x01"), tsquery, options)
 
 
-def _search_postgresql(session: Session, parsed: ParsedQuery, filters: SearchFilters, limit: int,
-                       offset: int) -> tuple[int, Ranked]:
+def _search_postgresql(session: Session, parsed: ParsedQuery, filters: SearchFilters,
+                       window: Window) -> tuple[int, Ranked, bool]:
     tsquery = func.websearch_to_tsquery(literal_column("'simple'"), parsed.websearch())
     matches = _PG_VECTOR.op("@@")(tsquery)
-    total = session.execute(_latest_versions(select(func.count()).select_from(ArticleVersion), filters)
-                            .where(matches)).scalar_one()
+    newest = select(ArticleVersion.id).where(matches).order_by(ArticleVersion.id.desc())
+    recent = newest.limit(window.recent).subquery("recent")
+    total = session.execute(_latest_versions(select(func.count()).select_from(recent).join(
+        ArticleVersion, ArticleVersion.id == recent.c.id), filters)).scalar_one()
+    more = session.execute(newest.limit(1).offset(window.recent)).first() is not None
+    # ts_rank reads each row's text again: ranked for the newest matches only.
     rank = func.ts_rank(_PG_VECTOR, tsquery).label("rank")
-    page = (_latest_versions(select(ArticleVersion.id, ArticleVersion.article_id, rank), filters).where(matches)
-            .order_by(rank.desc(), ArticleVersion.article_id.desc()).limit(limit).offset(offset).cte("page"))
+    page = (_latest_versions(select(ArticleVersion.id, ArticleVersion.article_id, rank).select_from(recent).join(
+        ArticleVersion, ArticleVersion.id == recent.c.id), filters)
+            .order_by(rank.desc(), ArticleVersion.article_id.desc()).limit(window.limit).offset(window.offset)
+            .cte("page"))
     # Headlines are costly: made for this page's rows only.
     rows = session.execute(
         select(page.c.id, page.c.rank, _pg_headline(ArticleVersion.title, tsquery, _PG_TITLE_OPTIONS),
@@ -266,7 +296,7 @@ def _search_postgresql(session: Session, parsed: ParsedQuery, filters: SearchFil
         .join(ArticleVersion, ArticleVersion.id == page.c.id)
         .order_by(page.c.rank.desc(), page.c.article_id.desc()))
     return total, [(vid, float(score), title.replace("\x01", ""), snippet.replace("\x01", ""))
-                   for vid, score, title, snippet in rows]
+                   for vid, score, title, snippet in rows], more
 
 
 def _search_substring(session: Session, parsed: ParsedQuery, filters: SearchFilters, limit: int,

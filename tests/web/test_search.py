@@ -284,3 +284,20 @@ def test_a_decomposed_query_is_read_as_the_composed_text_stored() -> None:
     decomposed = unicodedata.normalize("NFD", "Séoul 북한")
     assert decomposed != "Séoul 북한"
     assert parse_query(decomposed).groups == (("Séoul",), ("북한",))
+
+
+def test_a_broad_query_ranks_and_counts_the_newest_matches_only(seeded: Database) -> None:
+    every = having_word(seeded, "workers")
+    recent = 4
+    with seeded.read() as session:
+        full = search_articles(seeded_session := session, "workers", page_size=100)
+        capped = search_articles(seeded_session, "workers", page_size=100, recent=recent)
+        newest = list(session.scalars(select(ArticleVersion.id).where(ArticleVersion.id.in_(
+            [hit.version_id for hit in full.hits])).order_by(ArticleVersion.id.desc()).limit(recent)))
+    assert (full.total, full.more) == (len(every), False) and len(every) > recent
+    # The newest matching versions (all latest versions here, so none is left out), best first among them.
+    assert capped.more and capped.total == recent
+    assert {hit.version_id for hit in capped.hits} == set(newest)
+    assert [hit.rank for hit in capped.hits] == sorted((hit.rank for hit in capped.hits), reverse=True)
+    with TestClient(create_app(seeded, WebOptions(page_size=50))) as client:
+        assert f"{len(every)} articles" in client.get("/search", params={"q": "workers"}).text
