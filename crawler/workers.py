@@ -17,9 +17,11 @@ With ``workers=0`` the same function runs in a thread instead (for debugging and
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import multiprocessing
 import os
+import pickle
 import select
 import signal
 import threading
@@ -33,7 +35,6 @@ from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
-from analysis.claims.model import Claim
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
 from crawler.processing import FetchedPage, ProcessedPage, process_page
@@ -328,23 +329,25 @@ def _wait_and_exit(watched: int) -> None:
     os._exit(0)  # no clean-up to do: the owner that would take the results is gone
 
 
-_known: dict[tuple[str, bool], KnownClaims] = {}
+_setup: dict[str, tuple[Topic, KnownClaims | None]] = {}
 
 
-def _claims(digest: str | None, claims: tuple[Claim, ...], semantic: bool) -> KnownClaims | None:
-    # Built once per worker and claim set: building the matcher analyses every claim.
-    if digest is None:
-        return None
-    found = _known.get((digest, semantic))
+def _set_up(key: str, setup: bytes) -> tuple[Topic, KnownClaims | None]:
+    # Built once per worker and crawl setup (topic, claims, semantic signal): building the matcher analyses every
+    # claim. The setup travels pickled once per crawl, as bytes: pickling the claims' objects with every page cost
+    # both processes more than the bytes do.
+    found = _setup.get(key)
     if found is None:
-        _known.clear()
-        found = _known[digest, semantic] = KnownClaims.of(claims, semantic=semantic)
+        topic, digest, claims, semantic = pickle.loads(setup)  # noqa: S301 - our own process pickled it
+        known = KnownClaims.of(claims, semantic=semantic) if digest is not None else None
+        _setup.clear()
+        found = _setup[key] = (topic, known)
     return found
 
 
-def _process(page: FetchedPage, topic: Topic, digest: str | None, claims: tuple[Claim, ...],
-             semantic: bool) -> ProcessedPage:
-    return process_page(page, topic, _claims(digest, claims, semantic))
+def _process(page: FetchedPage, key: str, setup: bytes) -> ProcessedPage:
+    topic, claims = _set_up(key, setup)
+    return process_page(page, topic, claims)
 
 
 # --- the crawl side ------------------------------------------------------------------------------
@@ -358,9 +361,12 @@ class PageWorkers:
         self.timeout = timeout
         self.topic = topic
         self.claims = claims
-        self._claim_list = tuple(claims.matcher.claims) if claims else ()
         # The worker processes do not share this process's settings: they build their matcher as ours is.
         self._semantic = claims.matcher.semantic if claims else False
+        self._setup = pickle.dumps((topic, claims.digest if claims else None,
+                                    tuple(claims.matcher.claims) if claims else (), self._semantic),
+                                   protocol=pickle.HIGHEST_PROTOCOL)
+        self._setup_key = hashlib.sha256(self._setup).hexdigest()
 
     async def process(self, page: FetchedPage) -> ProcessedPage:
         """Extract, score and match one page. Raises ExtractionError, or ProcessingTimeoutError after
@@ -370,16 +376,15 @@ class PageWorkers:
             return await asyncio.to_thread(process_page, page, self.topic, self.claims)
         # The worker needs the text, not the raw body: don't pickle the bytes twice.
         light = _without_body(page)
-        digest = self.claims.digest if self.claims else None
         with _holding_page():  # from before the pool is looked up to the result: never stopped under a page
-            return await self._in_pool(page, light, digest)
+            return await self._in_pool(page, light)
 
-    async def _in_pool(self, page: FetchedPage, light: FetchedPage, digest: str | None) -> ProcessedPage:
+    async def _in_pool(self, page: FetchedPage, light: FetchedPage) -> ProcessedPage:
         pool = await _ready(self.workers, self._semantic)
         loop = asyncio.get_running_loop()
         try:
             processed: ProcessedPage = await asyncio.wait_for(loop.run_in_executor(
-                pool, _process, light, self.topic, digest, self._claim_list, self._semantic), self.timeout)
+                pool, _process, light, self._setup_key, self._setup), self.timeout)
         except TimeoutError:
             logger.warning("extracting %s took longer than %g s: stopping the workers", page.url, self.timeout)
             await asyncio.to_thread(_kill, pool)
