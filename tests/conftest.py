@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from db.engine import Database
 from db.migrate import upgrade
-from tests.databases import PG_ADMIN_URL
+from tests.databases import PG_ADMIN_URL, PgMigrated, copy_sqlite
 from tests.databases import pg_admin_engine as _pg_admin_engine
 
 
@@ -46,32 +46,80 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database file migrated to head once per session: tests get a copy, in milliseconds."""
+    path = tmp_path_factory.mktemp("migrated") / "migrated.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(pg_database: str) -> PgMigrated:
+    """The session's PostgreSQL database migrated to head once, and that state recorded to be restored."""
+    _reset_pg(pg_database)
+    db = Database(pg_database)
+    upgrade(db)
+    db.dispose()
+    return PgMigrated.capture(pg_database)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database URL, once on SQLite and once on PostgreSQL."""
+    """An empty database URL, once on SQLite and once on PostgreSQL (migrated instead when the test uses
+    ``database``, which is built on it)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     url: str = request.getfixturevalue("pg_database")
-    _reset_pg(url)
+    if "database" not in request.fixturenames:
+        _reset_pg(url)
     return url
 
 
 @pytest.fixture
-def database(db_url: str) -> Iterator[Database]:
-    """A migrated database (SQLite and PostgreSQL)."""
-    db = Database(db_url)
-    upgrade(db)
+def database(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database (SQLite and PostgreSQL): the state ``upgrade()`` leaves, copied or restored."""
+    if db_url.startswith("sqlite"):
+        copy_sqlite(request.getfixturevalue("migrated_sqlite"), tmp_path / "test.db")
+        db = Database(db_url)
+    else:
+        migrated: PgMigrated = request.getfixturevalue("pg_migrated")
+        db = Database(db_url)
+        if not migrated.restore(db_url):  # the test before changed the schema itself
+            _reset_pg(db_url)
+            upgrade(db)
     yield db
     db.dispose()
 
 
 @pytest.fixture
-def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+def sqlite_database(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Database]:
     """A migrated SQLite database, for tests about SQLite itself."""
+    copy_sqlite(migrated_sqlite, tmp_path / "test.db")
     db = Database(f"sqlite:///{tmp_path / 'test.db'}")
-    upgrade(db)
     yield db
     db.dispose()
+
+
+def _bound(item: pytest.Item) -> float:
+    """How long a slow test may run (its timeout marker, else the configured one); 0 for every other test."""
+    if item.get_closest_marker("slow") is None:
+        return 0.0
+    marker = item.get_closest_marker("timeout")
+    return float(marker.args[0]) if marker is not None and marker.args else float(item.config.getini("timeout"))
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Files with slow (end-to-end, subprocess) tests first, the longest-bounded first; the rest keep their order.
+
+    The run is spread over two processes file by file (pytest-xdist ``--dist loadfile``): a two-minute file
+    started last would keep one process busy alone at the end, started first it runs beside the many short ones."""
+    bounds: dict[str, float] = {}
+    for item in items:
+        bounds[item.path.as_posix()] = max(bounds.get(item.path.as_posix(), 0.0), _bound(item))
+    items.sort(key=lambda item: -bounds[item.path.as_posix()])  # stable: ties keep the collected order
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,9 +24,11 @@ from sqlalchemy import select
 from analysis.claims.model import claims_from_yaml_data
 from db import claims as claim_store
 from db.engine import Database
+from db.migrate import upgrade
 from db.models import Article
 from labourwatch.fixtureweb import FixtureWeb
 from tests.crawler.helpers import crawl, specs
+from tests.databases import database_copy, own_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN_CLAIMS = ROOT / "known_claims.yaml"
@@ -198,8 +201,45 @@ def news_web() -> Iterator[NewsWeb]:
         yield news
 
 
+class CrawledNews:
+    """Databases after ``crawl_news`` (migrated, crawled, the web advanced, crawled again), one per backend,
+    made when a test first asks for it; tests get copies (the crawls take seconds, a copy milliseconds)."""
+
+    def __init__(self, folder: Path, stack: ExitStack) -> None:
+        self._folder = folder
+        self._stack = stack
+        self._urls: dict[str, str] = {}
+
+    def template(self, request: pytest.FixtureRequest, kind: str) -> str:
+        """The URL of the crawled database on backend ``kind`` ("sqlite" or "postgresql"); nothing stays
+        connected to it."""
+        if kind not in self._urls:
+            url = self._stack.enter_context(contextmanager(own_database_url)(request, self._folder, kind, "crawled"))
+            db = Database(url)
+            try:
+                upgrade(db)
+                with NewsWeb.start() as news:
+                    crawl_news(db, news)
+            finally:
+                db.dispose()
+            self._urls[kind] = url
+        return self._urls[kind]
+
+
+@pytest.fixture(scope="session")
+def crawled_news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawledNews]:
+    """The session's crawled news databases (see ``CrawledNews``), dropped at its end."""
+    with ExitStack() as stack:
+        yield CrawledNews(tmp_path_factory.mktemp("crawled-news"), stack)
+
+
 @pytest.fixture
-def crawled_database(database: Database, news_web: NewsWeb) -> Database:
-    """A migrated database (SQLite and PostgreSQL) after two crawls of the news web, the web advanced between."""
-    crawl_news(database, news_web)
-    return database
+def crawled_database(request: pytest.FixtureRequest, db_url: str, tmp_path: Path,
+                     crawled_news: CrawledNews) -> Iterator[Database]:
+    """A migrated database (SQLite and PostgreSQL) after two crawls of the news web, the web advanced between:
+    a copy of the session's, the test's own to change."""
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    with database_copy(crawled_news.template(request, kind), tmp_path, "crawled") as url:
+        db = Database(url)
+        yield db
+        db.dispose()
