@@ -19,11 +19,13 @@ from sqlalchemy import select
 from analysis.relevance import DEFAULT_TOPIC
 from bench.killing import alive
 from crawler import reactor, workers
+from crawler.runner import CrawlReport, run_crawl
+from crawler.types import SourceSpec
 from crawler.workers import PageWorkers
 from db.engine import Database
 from db.models import Article, ArticleVersion
 from labourwatch.fixtureweb import FixtureWeb
-from tests.crawler.helpers import FAST, crawl, specs
+from tests.crawler.helpers import FAST, specs
 from tests.crawler.test_workers import page
 
 ONE = replace(FAST, workers=1)
@@ -56,14 +58,14 @@ def wait_on_loop(predicate: Callable[[], object], what: str, timeout: float = 60
 
 
 class PoolWatch:
-    """The pool's processes as seen during a crawl (its progress callback): the pool may be stopped by the time
-    the crawl has returned, when the crawl's last page was longer than the idle time before its end."""
+    """The pool's processes as seen while a crawl ran, looked at on the loop every few milliseconds (the pool may
+    be stopped by the time the crawl has returned, when its last page was longer than the idle time before)."""
 
     def __init__(self) -> None:
         self.fork_servers: set[int] = set()
         self.workers: set[int] = set()
 
-    def __call__(self, _line: str) -> None:
+    def look(self) -> None:
         server = workers.forkserver_pid()
         if server is not None:
             self.fork_servers.add(server)
@@ -74,12 +76,26 @@ class PoolWatch:
         return self.fork_servers | self.workers
 
 
+def crawl_watched(db: Database, sources: list[SourceSpec]) -> tuple[CrawlReport, PoolWatch]:
+    """One crawl with one worker, and the pool's processes it used."""
+    watch = PoolWatch()
+
+    async def crawling() -> CrawlReport:
+        task = asyncio.ensure_future(run_crawl(db, sources, ONE, DEFAULT_TOPIC))
+        while not task.done():
+            watch.look()
+            await asyncio.sleep(0.01)
+        return await task
+
+    return reactor.run(crawling()), watch
+
+
 def test_the_pool_stops_when_idle_and_the_next_crawl_starts_it_again_and_stores_the_new_articles(
         database: Database, web: FixtureWeb) -> None:
     workers.configure(idle=IDLE)
     sources = specs(web.sources())
-    first = PoolWatch()
-    assert crawl(database, sources, ONE, on_progress=first).status == "ok"
+    report, first = crawl_watched(database, sources)
+    assert report.status == "ok", report.ledger.errors
     assert len(first.fork_servers) == 1 and len(first.workers) == 1, (first.fork_servers, first.workers)
 
     wait_on_loop(lambda: workers.forkserver_pid() is None, "the idle pool to stop")
@@ -88,8 +104,7 @@ def test_the_pool_stops_when_idle_and_the_next_crawl_starts_it_again_and_stores_
 
     change = web.advance()
     assert change.new
-    again = PoolWatch()
-    report = crawl(database, sources, ONE, on_progress=again)
+    report, again = crawl_watched(database, sources)
     assert report.status == "ok", report.ledger.errors
     assert len(again.fork_servers) == 1 and not again.fork_servers & first.fork_servers  # a new fork server
     expected = {info.url: info for info in web.articles()}
