@@ -103,25 +103,6 @@ def sqlite_database(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Database]
     db.dispose()
 
 
-def _bound(item: pytest.Item) -> float:
-    """How long a slow test may run (its timeout marker, else the configured one); 0 for every other test."""
-    if item.get_closest_marker("slow") is None:
-        return 0.0
-    marker = item.get_closest_marker("timeout")
-    return float(marker.args[0]) if marker is not None and marker.args else float(item.config.getini("timeout"))
-
-
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Files with slow (end-to-end, subprocess) tests first, the longest-bounded first; the rest keep their order.
-
-    The run is spread over two processes file by file (pytest-xdist ``--dist loadfile``): a two-minute file
-    started last would keep one process busy alone at the end, started first it runs beside the many short ones."""
-    bounds: dict[str, float] = {}
-    for item in items:
-        bounds[item.path.as_posix()] = max(bounds.get(item.path.as_posix(), 0.0), _bound(item))
-    items.sort(key=lambda item: -bounds[item.path.as_posix()])  # stable: ties keep the collected order
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop the Twisted reactor the crawl tests started: its thread pool's threads would keep the process alive."""
     from crawler.reactor import shutdown
