@@ -495,13 +495,16 @@ def _window(samples: list[Sample], start: float, width: float) -> list[Sample]:
 
 
 def _floors(samples: list[Sample], attr: str, start: float, width: float) -> list[int]:
-    """The lowest value in each poll cycle from ``start``: the idle level between crawls (a crawl opens a
-    socket per site for a few seconds, so single samples swing by hundreds of FDs without any leak)."""
+    """The lowest value in each whole poll cycle from ``start``: the idle level between crawls (a crawl opens a
+    socket per site for a few seconds, so single samples swing by hundreds of FDs without any leak). A last cycle
+    cut short by the end of the run is left out: it may hold no idle moment (a crawl, or a pool not stopped yet)."""
     cycles: dict[int, list[int]] = defaultdict(list)
+    last = samples[-1].t if samples else start
     for s in samples:
         if s.t >= start:
             cycles[int((s.t - start) // width)].append(getattr(s, attr))
-    return [min(values) for _, values in sorted(cycles.items())]
+    whole = [values for index, values in sorted(cycles.items()) if start + (index + 1) * width <= last + 1]
+    return [min(values) for values in (whole or [values for _, values in sorted(cycles.items())][:1])]
 
 
 def _flat(samples: list[Sample], attr: str, cfg: SoakConfig) -> dict[str, Any]:
@@ -570,8 +573,14 @@ def memory_figures(samples: list[Sample], cfg: SoakConfig) -> dict[str, Any]:
         return round(kib / 1024, 1)
 
     def spread(values: list[int]) -> dict[str, float]:
-        return {"median": mib(statistics.median(values)), "p95": mib(percentile(values, 0.95) or 0),
-                "max": mib(max(values)), "min": mib(min(values))}
+        # Samples are evenly spaced: their mean is the time-weighted mean, what a pool up part of the time costs.
+        return {"mean": mib(statistics.fmean(values)), "median": mib(statistics.median(values)),
+                "p95": mib(percentile(values, 0.95) or 0), "max": mib(max(values)), "min": mib(min(values))}
+
+    def state(chosen: list[Sample]) -> dict[str, float] | None:
+        return {"tree_rss": mib(statistics.median(s.tree_rss_kib for s in chosen)),
+                "tree_pss": mib(statistics.median(s.tree_pss_kib for s in chosen)),
+                "main_rss": mib(statistics.median(s.rss_kib for s in chosen))} if chosen else None
 
     def fit(points: list[tuple[float, float]]) -> float | None:
         slope = slope_per_hour([(t, kib * 1024 / MB) for t, kib in points])
@@ -589,6 +598,10 @@ def memory_figures(samples: list[Sample], cfg: SoakConfig) -> dict[str, Any]:
         "roles_pss_mib": {name: mib(statistics.median(v)) for name in role_names
                           if (v := [s.roles_pss_kib[name] for s in after if s.roles_pss_kib.get(name)])},
         "samples_with_workers": sum(1 for s in after if s.workers), "samples": len(after),
+        "pool_up_share": round(sum(1 for s in after if s.fork_server is not None) / len(after), 2),
+        # Medians with the pool up and with it stopped (the main process and the resource tracker alone).
+        "pool_up_mib": state([s for s in after if s.fork_server is not None]),
+        "pool_down_mib": state([s for s in after if s.fork_server is None]),
         "growth_mb_per_h": {
             "tree_rss": fit([(s.t, s.tree_rss_kib) for s in after]),
             "main_rss": fit([(s.t, s.rss_kib) for s in after]),
@@ -745,9 +758,14 @@ def checks(f: dict[str, Any], cfg: SoakConfig) -> list[Check]:
         tree, pss, growth = m["tree_rss_mib"], m["tree_pss_mib"], m["growth_mb_per_h"]
         out += [
             Check("Tree RSS after warm-up (median)", f"≤ {TREE_GOAL_MIB} MiB",
-                  f"{tree['median']:.0f} MiB (p95 {tree['p95']:.0f}, max {tree['max']:.0f}, min {tree['min']:.0f}); "
-                  f"PSS {_fmt(pss and pss['median'], 0)} MiB (max {_fmt(pss and pss['max'], 0)})",
+                  f"{tree['median']:.0f} MiB (mean {tree['mean']:.0f}, p95 {tree['p95']:.0f}, max {tree['max']:.0f}, "
+                  f"min {tree['min']:.0f}); PSS {_fmt(pss and pss['median'], 0)} MiB (mean "
+                  f"{_fmt(pss and pss['mean'], 0)}, max {_fmt(pss and pss['max'], 0)})",
                   tree["median"] <= TREE_GOAL_MIB),
+            Check("Tree with the pool up / stopped (medians)", "report",
+                  f"pool up {m['pool_up_share']:.0%} of the time; " + "; ".join(
+                      f"{label}: RSS {v['tree_rss']:.0f}, PSS {v['tree_pss']:.0f}, main {v['main_rss']:.0f} MiB"
+                      for label, v in (("up", m["pool_up_mib"]), ("stopped", m["pool_down_mib"])) if v), None),
             Check("RSS growth, fit after warm-up", f"≤ {GROWTH_GOAL_MB} MB/h (main; idle floor)",
                   f"main {_fmt(growth['main_rss'], 1)}, idle floor {_fmt(growth['tree_idle_floor'], 1)}, tree "
                   f"{_fmt(growth['tree_rss'], 1)}, tree PSS {_fmt(growth['tree_pss'], 1)} MB/h",
