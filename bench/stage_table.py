@@ -1,0 +1,144 @@
+"""Where a cold crawl's CPU goes, by stage: a table made from ``bench/crawl_bench.py`` profiles.
+
+Run from the repository root, after a profiled crawl bench (``--workers 0`` puts the page work, which otherwise
+runs in worker processes that cProfile does not see, in the profiled executor threads of the same process)::
+
+    .venv/bin/python bench/crawl_bench.py --repeats 1 --repoll-sites 10 --workers 0 --profile /tmp/lwprof \\
+        --out /tmp/crawl-profile.json
+    .venv/bin/python bench/stage_table.py /tmp/lwprof /tmp/crawl-profile.json
+
+A stage's share is the cumulative CPU time (per-thread clock) of the functions that do it, out of its thread's
+profiled total; cProfile's own overhead weighs on many small calls, so the shares, not the profiled seconds,
+are what the table takes from the profile. The seconds are those shares of the CPU each thread used in the
+*unprofiled* cold crawls of the JSON (median), divided by the articles crawled for ms per article. Stages nest in
+the code (extraction parses the HTML), so each row says what it includes, and rows of one thread add up to its
+total with the "rest" row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pstats
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage: the functions (``file:function`` suffixes) whose cumulative time it is, in one thread."""
+
+    name: str
+    thread: str  # "main" (the event loop and its executor threads) or "writer"
+    functions: tuple[str, ...]
+    note: str = ""
+
+
+# Outermost functions first within a thread; a stage's functions must not call each other's (no double count).
+STAGES = (
+    Stage("feed parsing", "main", ("crawler/kinds/feed.py:parse", "crawler/kinds/sitemap.py:parse"),
+          "labourwatch's XML reader, in the event loop"),
+    Stage("HTML parse", "main", ("trafilatura/utils.py:load_html",), "lxml, inside extraction"),
+    Stage("extraction (rest)", "main", ("crawler/extract.py:extract_article",),
+          "trafilatura, metadata, canonical URL; HTML parse apart"),
+    Stage("relevance", "main", ("analysis/relevance.py:score",), "topic terms in five languages"),
+    Stage("hashing and normalisation", "main", ("analysis/text.py:content_hash",), "the version's content hash"),
+    Stage("copy sketch", "main", ("analysis/nearcopy.py:sketch",), "shingles, MinHash, bands"),
+    Stage("claim matching: semantic signal", "main", ("analysis/claims/semantic.py:encode",
+                                                      "analysis/claims/semantic.py:similarities"),
+          "sentence vectors"),
+    Stage("claim matching (rest)", "main", ("analysis/claims/sentences.py:match_article",
+                                            "analysis/claims/grouping.py:claim_key"),
+          "sentences, fuzzy search, subject gate, slots, figures; semantic apart"),
+    Stage("store: article, version, raw evidence, matches", "writer", ("db/repository.py:store_article",),
+          "SQL through SQLAlchemy; FTS5 triggers run inside the version insert"),
+    Stage("raw-evidence compression", "writer", ("zlib.compress",), "inside the store row above"),
+    Stage("copies", "writer", ("db/copies.py:link_copy",), "sketch rows, candidate query, containment"),
+    Stage("background sentences", "writer", ("db/background.py:record_sentences",)),
+    Stage("new-claim grouping", "writer", ("db/candidates.py:group_new_claims",)),
+    Stage("events and outbox", "writer", ("db/story.py:change_events", "db/events.py:record_events"),
+          "story, claim and article events, delivery rows"),
+    Stage("HTTP validators", "writer", ("db/repository.py:save_validators",)),
+)
+
+
+def _key(func: tuple[str, int, str]) -> str:
+    filename, _, name = func
+    if filename == "~":  # a built-in: "<built-in method zlib.compress>"
+        return name.removeprefix("<built-in method ").removesuffix(">")
+    return f"{filename}:{name}"
+
+
+def cumulative(stats: pstats.Stats, suffixes: Sequence[str]) -> float:
+    """The cumulative seconds of the functions whose ``file:function`` ends with one of ``suffixes``."""
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = 0.0
+    for func, (_, _, _, cumtime, _) in table.items():
+        if any(_key(func).endswith(suffix) for suffix in suffixes):
+            total += cumtime
+    return total
+
+
+def total_time(stats: pstats.Stats) -> float:
+    return float(stats.total_tt)  # type: ignore[attr-defined]
+
+
+def rows(profile_dir: Path, result: dict[str, Any]) -> list[tuple[str, str, float, float, str]]:
+    """(stage, thread, CPU seconds, ms per article, note) rows, scaled to the unprofiled crawls' thread CPU."""
+    threads = result["cold"]["threads"]["labourwatch"]
+    articles = result["main_web"]["articles"]
+    measured = {
+        "main": sum(v for k, v in threads.items() if k not in ("database writer", "worker processes",
+                                                                 "fork server")),
+        "writer": threads.get("database writer", 0.0),
+    }
+    profiles = {"main": pstats.Stats(str(profile_dir / "labourwatch-cold.prof")),
+                "writer": pstats.Stats(str(profile_dir / "labourwatch-cold-writer.prof"))}
+    out: list[tuple[str, str, float, float, str]] = []
+    for thread in ("main", "writer"):
+        profiled_total = total_time(profiles[thread])
+        used = 0.0
+        for stage in (s for s in STAGES if s.thread == thread):
+            share = cumulative(profiles[thread], stage.functions) / profiled_total
+            if stage.name == "extraction (rest)":  # the HTML parse row is inside extraction
+                share -= cumulative(profiles[thread], ("trafilatura/utils.py:load_html",)) / profiled_total
+            if stage.name == "claim matching (rest)":
+                share -= cumulative(profiles[thread], ("analysis/claims/semantic.py:encode",
+                                                       "analysis/claims/semantic.py:similarities")) / profiled_total
+            if stage.name != "raw-evidence compression":  # nested in the store row: not added twice
+                used += share
+            seconds = share * measured[thread]
+            out.append((stage.name, thread, seconds, 1000 * seconds / articles, stage.note))
+        rest = max(0.0, 1.0 - used) * measured[thread]
+        label = ("fetch, Scrapy, Twisted and asyncio (the event loop's rest)" if thread == "main"
+                 else "transaction, commit, the writer's rest")
+        out.append((label, thread, rest, 1000 * rest / articles, ""))
+    for name in ("worker processes", "fork server", "QueueFeederThread", "Thread"):
+        if threads.get(name):
+            label = {"QueueFeederThread": "inter-process transfer: pickling pages to workers",
+                     "Thread": "inter-process transfer: the pool's result thread"}.get(name, name)
+            out.append((label, "other", threads[name], 1000 * threads[name] / articles, ""))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("profile_dir", type=Path)
+    parser.add_argument("result", type=Path, help="the crawl bench's JSON of the same run")
+    args = parser.parse_args(argv)
+    result = json.loads(args.result.read_text())
+    print("| stage | thread | CPU s | ms per article | what it includes |")
+    print("| --- | --- | ---: | ---: | --- |")
+    for name, thread, seconds, per_article, note in rows(args.profile_dir, result):
+        print(f"| {name} | {thread} | {seconds:.2f} | {per_article:.2f} | {note} |")
+    plain = result["cold"]["plain"]["cpu_s_median"]
+    print(f"\nplain Scrapy + trafilatura, whole crawl: {plain:.2f} CPU s "
+          f"({1000 * plain / result['main_web']['articles']:.2f} ms per article)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
