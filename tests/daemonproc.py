@@ -19,6 +19,21 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.receivers import free_port
 
 
+def run_tree(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(args, capture_output=True, text=True, timeout=timeout)``, the process in a session of its
+    own: when it times out (or the test is interrupted), everything it started goes with it. A bench killed
+    alone leaves its ``labourwatch run`` daemon (and that one's workers) running with no one to stop them."""
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
+
+
 class DaemonProcess:
     """A running daemon with a config file; ``port`` serves /healthz and /metrics."""
 

@@ -4,13 +4,13 @@ one dispatcher on SQLite, and two at once on PostgreSQL, where they claim delive
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.daemonproc import run_tree
 from tests.databases import PG_ADMIN_URL
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "alerts_kill_bench.py"
@@ -20,8 +20,7 @@ SHORT = ["--kills", "8", "--events", "20", "--window", "1.0", "--delay", "0.2", 
 
 
 def kill_run(*extra: str) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, str(BENCH), *SHORT, *extra], capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = run_tree([sys.executable, str(BENCH), *SHORT, *extra], timeout=300)
     assert result.returncode in (0, 1), result.stderr
     counts: dict[str, Any] = json.loads(result.stdout)
     assert result.returncode == (0 if counts["ok"] else 1)

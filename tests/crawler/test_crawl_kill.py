@@ -6,13 +6,13 @@ by short runs of ``bench/crawl_kill_bench.py`` (8 kills on SQLite, 3 on PostgreS
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.daemonproc import run_tree
 from tests.databases import PG_ADMIN_URL
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "crawl_kill_bench.py"
@@ -21,8 +21,7 @@ SHORT = ["--sites", "4", "--articles", "8", "--window", "1.0", "--json"]
 
 
 def kill_run(kills: int, *extra: str) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, str(BENCH), "--kills", str(kills), *SHORT, *extra],
-                            capture_output=True, text=True, timeout=380, check=False)
+    result = run_tree([sys.executable, str(BENCH), "--kills", str(kills), *SHORT, *extra], timeout=380)
     # Exit 1 with figures is a finding; without (an exception) the run itself failed.
     assert result.returncode in (0, 1) and result.stdout.strip(), result.stderr[-5000:]
     figures: dict[str, Any] = json.loads(result.stdout)

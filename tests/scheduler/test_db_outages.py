@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from db.engine import Database, database_unavailable, error_summary
+from tests.daemonproc import run_tree
 from tests.receivers import free_port
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "db_outage_bench.py"
@@ -37,8 +37,7 @@ def require(ok: bool, problem: str) -> None:
 
 
 def outage_run(workdir: Path, *extra: str) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, str(BENCH), "--json", "--workdir", str(workdir), *extra],
-                            capture_output=True, text=True, timeout=400, check=False)
+    result = run_tree([sys.executable, str(BENCH), "--json", "--workdir", str(workdir), *extra], timeout=400)
     assert result.returncode in (0, 1) and result.stdout, result.stderr[-4000:]
     figures: dict[str, Any] = json.loads(result.stdout)
     assert result.returncode == (0 if figures["ok"] else 1)
