@@ -5,14 +5,14 @@ runs in worker processes that cProfile does not see, in the profiled executor th
 
     .venv/bin/python bench/crawl_bench.py --repeats 1 --repoll-sites 10 --workers 0 --profile /tmp/lwprof \\
         --out /tmp/crawl-profile.json
-    .venv/bin/python bench/stage_table.py /tmp/lwprof /tmp/crawl-profile.json
+    .venv/bin/python bench/stage_table.py /tmp/lwprof /tmp/crawl-profile.json --scale bench/results/crawl.json
 
-A stage's share is the cumulative CPU time (per-thread clock) of the functions that do it, out of its thread's
-profiled total; cProfile's own overhead weighs on many small calls, so the shares, not the profiled seconds,
-are what the table takes from the profile. The seconds are those shares of the CPU each thread used in the
-*unprofiled* cold crawls of the JSON (median), divided by the articles crawled for ms per article. Stages nest in
-the code (extraction parses the HTML), so each row says what it includes, and rows of one thread add up to its
-total with the "rest" row.
+A stage's share is the cumulative CPU time (per-thread clock) of the functions that do it, out of the profiled
+crawl's CPU (its threads' profiled totals); cProfile's own overhead weighs on many small calls, so the shares, not
+the profiled seconds, are what the table takes from the profile. ``--scale`` names an unprofiled crawl bench run
+(the default configuration, worker processes): each share of its labourwatch cold-crawl CPU (median), divided by
+the articles crawled, is the "ms per article" column. Stages nest in the code (extraction parses the HTML), so
+each row says what it includes, and the rows add up to the whole with the two "rest" rows.
 """
 
 from __future__ import annotations
@@ -86,57 +86,49 @@ def total_time(stats: pstats.Stats) -> float:
     return float(stats.total_tt)  # type: ignore[attr-defined]
 
 
-def rows(profile_dir: Path, result: dict[str, Any]) -> list[tuple[str, str, float, float, str]]:
-    """(stage, thread, CPU seconds, ms per article, note) rows, scaled to the unprofiled crawls' thread CPU."""
-    threads = result["cold"]["threads"]["labourwatch"]
-    articles = result["main_web"]["articles"]
-    measured = {
-        "main": sum(v for k, v in threads.items() if k not in ("database writer", "worker processes",
-                                                                 "fork server")),
-        "writer": threads.get("database writer", 0.0),
-    }
+def rows(profile_dir: Path, result: dict[str, Any],
+         scale: dict[str, Any]) -> list[tuple[str, str, float, float, str]]:
+    """(stage, thread, share of the crawl's CPU, ms per article at ``scale``'s CPU, note) rows."""
     profiles = {"main": pstats.Stats(str(profile_dir / "labourwatch-cold.prof")),
                 "writer": pstats.Stats(str(profile_dir / "labourwatch-cold-writer.prof"))}
+    whole = sum(total_time(stats) for stats in profiles.values())
+    per_article = 1000 * scale["cold"]["labourwatch"]["cpu_s_median"] / scale["main_web"]["articles"]
     out: list[tuple[str, str, float, float, str]] = []
     for thread in ("main", "writer"):
-        profiled_total = total_time(profiles[thread])
         used = 0.0
         for stage in (s for s in STAGES if s.thread == thread):
-            share = cumulative(profiles[thread], stage.functions) / profiled_total
+            share = cumulative(profiles[thread], stage.functions) / whole
             if stage.name == "extraction (rest)":  # the HTML parse row is inside extraction
-                share -= cumulative(profiles[thread], ("trafilatura/utils.py:load_html",)) / profiled_total
+                share -= cumulative(profiles[thread], ("trafilatura/utils.py:load_html",)) / whole
             if stage.name == "claim matching (rest)":
                 share -= cumulative(profiles[thread], ("analysis/claims/semantic.py:encode",
-                                                       "analysis/claims/semantic.py:similarities")) / profiled_total
+                                                       "analysis/claims/semantic.py:similarities")) / whole
             if stage.name != "raw-evidence compression":  # nested in the store row: not added twice
                 used += share
-            seconds = share * measured[thread]
-            out.append((stage.name, thread, seconds, 1000 * seconds / articles, stage.note))
-        rest = max(0.0, 1.0 - used) * measured[thread]
+            out.append((stage.name, thread, share, share * per_article, stage.note))
+        rest = max(0.0, total_time(profiles[thread]) / whole - used)
         label = ("fetch, Scrapy, Twisted and asyncio (the event loop's rest)" if thread == "main"
                  else "transaction, commit, the writer's rest")
-        out.append((label, thread, rest, 1000 * rest / articles, ""))
-    for name in ("worker processes", "fork server", "QueueFeederThread", "Thread"):
-        if threads.get(name):
-            label = {"QueueFeederThread": "inter-process transfer: pickling pages to workers",
-                     "Thread": "inter-process transfer: the pool's result thread"}.get(name, name)
-            out.append((label, "other", threads[name], 1000 * threads[name] / articles, ""))
+        out.append((label, thread, rest, rest * per_article, ""))
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("profile_dir", type=Path)
-    parser.add_argument("result", type=Path, help="the crawl bench's JSON of the same run")
+    parser.add_argument("result", type=Path, help="the crawl bench's JSON of the profiled run")
+    parser.add_argument("--scale", type=Path, help="the JSON of an unprofiled run (default: the profiled one)")
     args = parser.parse_args(argv)
     result = json.loads(args.result.read_text())
-    print("| stage | thread | CPU s | ms per article | what it includes |")
+    scale = json.loads(args.scale.read_text()) if args.scale else result
+    print("| stage | thread | share of CPU | ms per article | what it includes |")
     print("| --- | --- | ---: | ---: | --- |")
-    for name, thread, seconds, per_article, note in rows(args.profile_dir, result):
-        print(f"| {name} | {thread} | {seconds:.2f} | {per_article:.2f} | {note} |")
-    plain = result["cold"]["plain"]["cpu_s_median"]
-    print(f"\nplain Scrapy + trafilatura, whole crawl: {plain:.2f} CPU s "
-          f"({1000 * plain / result['main_web']['articles']:.2f} ms per article)")
+    for name, thread, share, per_article, note in rows(args.profile_dir, result, scale):
+        print(f"| {name} | {thread} | {100 * share:.1f} % | {per_article:.2f} | {note} |")
+    lw, plain = scale["cold"]["labourwatch"]["cpu_s_median"], scale["cold"]["plain"]["cpu_s_median"]
+    articles = scale["main_web"]["articles"]
+    print(f"\nlabourwatch, whole cold crawl: {lw:.2f} CPU s ({1000 * lw / articles:.2f} ms per article); plain "
+          f"Scrapy + trafilatura: {plain:.2f} CPU s ({1000 * plain / articles:.2f} ms per article)")
     return 0
 
 
