@@ -18,13 +18,16 @@ from db import claims, copies, queries
 from db.background import BACKGROUND_ARTICLES, background_sentences
 from db.browse_views import claim_value, diff_view, figure_history, figure_text
 from db.events import EVENT_TYPES, event_dict
-from db.models import ArticleVersion, ClaimMatchRow, Event, KnownClaim, Source
+from db.models import ArticleCopy, ArticleVersion, ClaimMatchRow, Event, KnownClaim, Source
 from db.status import FAILING, event_counts, source_health_report
 
 # The events page counts matching events up to this many, then says "more than": counting all of a long history
 # would cost as much as reading it.
 COUNT_CAP = 10_000
 LABELS = ("corroborates", "updates", "new")
+# The claim page's figure history is worked out from this many of the claim's oldest reports: who reported a value
+# first is among them, and extracting figures from every sentence of a long history would cost as much as reading it.
+HISTORY_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -208,32 +211,59 @@ def claim_rows(session: Session) -> list[dict[str, Any]]:
             for row in session.scalars(select(KnownClaim).order_by(KnownClaim.id))]
 
 
-def claim_view(session: Session, claim_id: str) -> dict[str, Any] | None:
-    """One claim: its row, every sentence that matched it grouped by outlet (oldest first in each; a sentence of a
-    copy with the original it copies), how many outlets (and how many of them only through copies), and its
-    figure history; None when there is no such claim."""
+@dataclass(frozen=True)
+class ClaimPage:
+    """Which of a claim's matches the claim page lists: page ``page`` (from 1) of ``size``, newest first."""
+
+    page: int = 1
+    size: int = 50
+
+
+def claim_view(session: Session, claim_id: str, listing: ClaimPage = ClaimPage(), *,
+               history_limit: int = HISTORY_LIMIT, count_cap: int = COUNT_CAP) -> dict[str, Any] | None:
+    """One claim: its row with its match counts by verdict, its outlets (how many matches each, and whether it
+    carried the claim only through copies of another outlet's article), its figure history from its oldest
+    ``history_limit`` corroborating or updating matches (``history_more``: there are more), and one page of its
+    matches newest first (a copy's match with the original it copies), ``total`` counting them up to
+    ``count_cap`` (``more``: more than that); None when there is no such claim. Every query is bounded by the
+    page or the claim's outlets and labels, not by how many matches the claim has."""
     row = session.get(KnownClaim, claim_id)
     if row is None:
         return None
     names = source_names(session)
-    matches = _with_names(claims.match_rows(session, claim_id=claim_id), names)
-    matches.sort(key=_chronological)
+    counts = dict.fromkeys(LABELS, 0)
+    for label, count in session.execute(select(ClaimMatchRow.label, func.count())
+                                        .where(ClaimMatchRow.claim_id == claim_id).group_by(ClaimMatchRow.label)):
+        counts[label] = int(count)
+    claim = _claim_row(row, counts)
+    outlets = _claim_outlets(session, claim_id, names)
+    offset = (max(1, listing.page) - 1) * listing.size
+    matches = _with_names(claims.match_rows(session, claim_id=claim_id, limit=listing.size + 1, offset=offset), names)
+    has_older, matches = len(matches) > listing.size, matches[:listing.size]
     originals = copies.originals_of(session, (m["article_id"] for m in matches))
     for match in matches:
         match["copy_of"] = _copy_dict(originals.get(match["article_id"]), names)
-    by_outlet: dict[str, list[dict[str, Any]]] = {}
-    for match in matches:
-        by_outlet.setdefault(match["source_name"] or "unknown source", []).append(match)
-    counts = dict.fromkeys(LABELS, 0)
-    for match in matches:
-        counts[match["label"]] = counts.get(match["label"], 0) + 1
-    claim = _claim_row(row, counts)
-    # Every outlet counts, a copy's too; how many carried the claim only through copies is shown beside.
-    copied = [name for name, rows in by_outlet.items() if all(row["copy_of"] for row in rows)]
-    return {"claim": claim, "matches": matches, "outlets": sorted(by_outlet.items()),
-            "outlet_count": len(by_outlet), "copy_outlet_count": len(copied),
-            "history": figure_history(claim["value"], claim["source"], matches)}
+    reports = _with_names(claims.match_rows(session, claim_id=claim_id, labels=("corroborates", "updates"),
+                                            oldest_first=True, limit=history_limit + 1), names)
+    total = min(claim["matches"], count_cap)
+    return {"claim": claim, "matches": matches, "outlets": outlets, "outlet_count": len(outlets),
+            "copy_outlet_count": sum(1 for outlet in outlets if outlet["only_copies"]),
+            "history": figure_history(claim["value"], claim["source"], reports[:history_limit]),
+            "history_more": len(reports) > history_limit, "history_limit": history_limit,
+            "page": max(1, listing.page), "page_size": listing.size, "has_older": has_older,
+            "total": total, "more": claim["matches"] > count_cap}
 
 
-def _chronological(match: dict[str, Any]) -> tuple[datetime, int, int]:
-    return datetime.fromisoformat(match["fetched_at"]), match["version_id"], match["sentence_index"]
+def _claim_outlets(session: Session, claim_id: str, names: dict[str, str]) -> list[dict[str, Any]]:
+    """A claim's outlets by display name: how many of its matches each has, and whether every one of them is in a
+    copy of another outlet's article (every outlet counts, a copy's too; the page says how many only copied)."""
+    outlets: dict[str, dict[str, Any]] = {}
+    query = (select(ClaimMatchRow.source_id, func.count(), func.count(ArticleCopy.article_id))
+             .outerjoin(ArticleCopy, ArticleCopy.article_id == ClaimMatchRow.article_id)
+             .where(ClaimMatchRow.claim_id == claim_id).group_by(ClaimMatchRow.source_id))
+    for source_id, count, copied in session.execute(query):
+        name = names.get(source_id or "", source_id) or "unknown source"
+        outlet = outlets.setdefault(name, {"name": name, "matches": 0, "copied": 0})
+        outlet["matches"] += int(count)
+        outlet["copied"] += int(copied)
+    return [outlet | {"only_copies": outlet["copied"] == outlet["matches"]} for _, outlet in sorted(outlets.items())]

@@ -115,25 +115,32 @@ def matching_claims(session: Session) -> list[Claim]:
 
 def match_rows(session: Session, *, claim_id: str | None = None, label: str | None = None,
                article_id: int | None = None, off_subject: bool = True,
-               limit: int | None = None) -> list[dict[str, Any]]:
-    """Stored claim matches with their provenance (article, version, source, URL, fetch time), newest first.
+               limit: int | None = None, offset: int = 0, labels: Sequence[str] = (),
+               oldest_first: bool = False) -> list[dict[str, Any]]:
+    """Stored claim matches with their provenance (article, version, source, URL, fetch time), newest first (or
+    oldest first), ``limit`` of them from ``offset`` on; ``labels`` keeps those with one of these labels.
 
     ``off_subject=False`` leaves out new-claim sentences that are not about North Korean workers."""
+    order = ((ArticleVersion.fetched_at, ClaimMatchRow.version_id) if oldest_first
+             else (ArticleVersion.fetched_at.desc(), ClaimMatchRow.version_id.desc()))
     query = (select(ClaimMatchRow, ArticleVersion.number, ArticleVersion.fetched_at, Article.title)
              .join(ArticleVersion, ArticleVersion.id == ClaimMatchRow.version_id)
              .join(Article, Article.id == ClaimMatchRow.article_id)
-             .order_by(ArticleVersion.fetched_at.desc(), ClaimMatchRow.version_id.desc(),
-                       ClaimMatchRow.sentence_index))
+             .order_by(*order, ClaimMatchRow.sentence_index))
     if claim_id:
         query = query.where(ClaimMatchRow.claim_id == claim_id)
     if label:
         query = query.where(ClaimMatchRow.label == label)
+    if labels:
+        query = query.where(ClaimMatchRow.label.in_(list(labels)))
     if article_id is not None:
         query = query.where(ClaimMatchRow.article_id == article_id)
     if not off_subject:
         query = query.where(or_(ClaimMatchRow.label != "new", ClaimMatchRow.on_subject.is_(True)))
     if limit:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return [match_dict(row, number, fetched_at, title) for row, number, fetched_at, title in session.execute(query)]
 
 

@@ -137,10 +137,19 @@ async def claims(request: Request) -> Response:
     return render(request, "claims.html", {"claims": await read(request, browse.claim_rows)})
 
 
+def _page(params: QueryParams) -> int:
+    raw = params.get("page", "").strip() or "1"
+    if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
+        raise HTTPException(400, f"`page` must be a page number from 1, not {raw!r}.")
+    return int(raw)
+
+
 async def claim(request: Request) -> Response:
-    """``/claims/{id}``: a claim, the sentences that matched it by outlet, and its figure history."""
+    """``/claims/{id}``: a claim's summary (counts by verdict, outlets, figure history) and its matched sentences,
+    newest first, a page (``page``) at a time."""
     claim_id: str = request.path_params["claim_id"]
-    found = await read(request, browse.claim_view, claim_id)
+    listing = browse.ClaimPage(_page(request.query_params), options(request).page_size)
+    found = await read(request, browse.claim_view, claim_id, listing)
     if found is None:
         raise HTTPException(404, f"There is no claim with id {claim_id!r}.")
     return render(request, "claim.html", found)

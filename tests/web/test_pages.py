@@ -385,11 +385,17 @@ def test_claim_page_lists_matches_by_outlet_and_the_figure_history_in_order(seed
         names = {id_: name for id_, name in session.execute(select(Source.id, Source.name))}
         source = session.scalars(select(KnownClaim.source).where(KnownClaim.id == claim_id)).one()
     html = page(client, f"/claims/{claim_id}")
-    assert {int(i) for i in re.findall(r'<tr class="match [^"]*" data-match="(\d+)"', html)} == {r.id for r in rows}
+    # Every match is listed once across the pages (newest first, PAGE_SIZE a page), and every outlet in the summary.
+    listed, number, shown = re.findall(r'<tr class="match [^"]*" data-match="(\d+)"', html), 1, html
+    while f'rel="next" href="?page={number + 1}"' in shown:
+        number += 1
+        shown = page(client, f"/claims/{claim_id}?page={number}")
+        listed += re.findall(r'<tr class="match [^"]*" data-match="(\d+)"', shown)
+    assert sorted(int(i) for i in listed) == sorted(r.id for r in rows)
     for outlet in {names.get(r.source_id or "") or r.source_id for r in rows}:
-        assert f"<h3>{esc(outlet or '')} " in html
+        assert f'<li class="outlet"><strong>{esc(outlet or "")}</strong>' in html
     assert esc(source) in html
-    timeline = html[html.index('<ol class="timeline figure-timeline">'):html.index("Matched sentences by outlet")]
+    timeline = html[html.index('<ol class="timeline figure-timeline">'):html.index("<h2>Matched sentences</h2>")]
     entries = re.findall(r'<li class="report role-(\w+)" data-match="(\d+)">\s*<time datetime="([^"]+)"', timeline)
     assert entries and [e[2] for e in entries] == sorted((e[2] for e in entries), key=datetime.fromisoformat)
     by_id = {r.id: r for r in rows}
