@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.claims import semantic
@@ -30,7 +30,7 @@ from analysis.claims.sentences import claims_digest
 from db import candidates as candidate_store
 from db.candidates import Repeat
 from db.claims import insert_claim, matching_claims
-from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, Review, Source, utcnow
+from db.models import Article, ArticleVersion, CandidateSighting, ClaimMatchRow, KnownClaim, Review, Source, utcnow
 from db.sentence_keys import sentence_hash
 from db.upsert import dialect_insert
 
@@ -142,22 +142,30 @@ def _undecided() -> ColumnElement[bool]:
     return ~exists().where(Review.article_id == ClaimMatchRow.article_id, Review.sentence == ClaimMatchRow.sentence)
 
 
-def queue(session: Session, page: int = 1, page_size: int = 50) -> ReviewPage[QueueItem]:
+def _groups(article_ids: Iterable[int] | None = None) -> Subquery:
+    # Each queued (article, sentence) once: its newest match and how many matches (versions) carry it.
+    query = (select(func.max(ClaimMatchRow.id).label("id"), func.count().label("copies"))
+             .where(_needs_review(), _undecided()).group_by(ClaimMatchRow.article_id, ClaimMatchRow.sentence))
+    if article_ids is not None:
+        query = query.where(ClaimMatchRow.article_id.in_(set(article_ids)))
+    return query.subquery()
+
+
+def queue(session: Session, page: int = 1, page_size: int = 50, *, scan_batch: int = 100) -> ReviewPage[QueueItem]:
     """Sentences waiting for review, newest version first; a sentence repeated in several versions of an article
     is listed once (its newest match), and so is a new claim several outlets reported (a candidate claim): where
-    its newest sighting would be, as its first queued sighting with the others as its repeats."""
-    grouped = (select(func.max(ClaimMatchRow.id).label("id"), func.count().label("copies"))
-               .where(_needs_review(), _undecided())
-               .group_by(ClaimMatchRow.article_id, ClaimMatchRow.sentence).subquery())
-    listed = session.execute(
-        select(ClaimMatchRow.id, ClaimMatchRow.article_id, ClaimMatchRow.sentence, ClaimMatchRow.label)
-        .join(grouped, grouped.c.id == ClaimMatchRow.id)
-        .join(ArticleVersion, ArticleVersion.id == ClaimMatchRow.version_id)
-        .order_by(ArticleVersion.fetched_at.desc(), ClaimMatchRow.id.desc())).all()
-    shown = _one_per_candidate(session, [(match_id, article, sentence, label)
-                                         for match_id, article, sentence, label in listed])
-    start = (max(1, page) - 1) * page_size
-    wanted = dict(list(shown.items())[start:start + page_size])
+    its newest sighting would be, as its first queued sighting with the others as its repeats.
+
+    The queue is read in SQL pages (``scan_batch`` entries and more) up to the page asked for, never the whole queue
+    at once; ``total`` is exact when that reading reached the queue's end, else the queued sentences less the
+    repeats met so far."""
+    page = max(1, page)
+    start = (page - 1) * page_size
+    shown, skipped, exhausted = _scan(session, start + page_size, scan_batch)
+    wanted = _representatives(session, shown[start:start + page_size])
+    total = (len(shown) if exhausted
+             else int(session.scalar(select(func.count()).select_from(_groups())) or 0) - skipped)
+    grouped = _groups({article_id for article_id, _ in wanted.values()})
     query = (select(ClaimMatchRow, grouped.c.copies, ArticleVersion.number, ArticleVersion.fetched_at,
                     Article.title, Source.name, KnownClaim.text)
              .join(grouped, grouped.c.id == ClaimMatchRow.id)
@@ -166,7 +174,7 @@ def queue(session: Session, page: int = 1, page_size: int = 50) -> ReviewPage[Qu
              .outerjoin(Source, Source.id == ClaimMatchRow.source_id)
              .outerjoin(KnownClaim, KnownClaim.id == ClaimMatchRow.claim_id)
              .where(ClaimMatchRow.id.in_(wanted)))
-    owners = {candidate for candidate in wanted.values() if candidate is not None}
+    owners = {candidate for _, candidate in wanted.values() if candidate is not None}
     repeats, counts = candidate_store.repeats_of(session, owners), candidate_store.candidate_counts(session, owners)
     found = {}
     for row, copies, number, fetched_at, title, source_name, claim_text in session.execute(query):
@@ -175,38 +183,77 @@ def queue(session: Session, page: int = 1, page_size: int = 50) -> ReviewPage[Qu
                          sentence=row.sentence, label=row.label, confidence=row.confidence, claim_id=row.claim_id,
                          claim_text=claim_text, old_values=tuple(row.old_values), new_values=tuple(row.new_values),
                          copies=copies)
-        candidate = wanted[row.id]
+        candidate = wanted[row.id][1]
         if candidate is not None and candidate in counts:
             item = replace(item, candidate_id=candidate, sightings=counts[candidate].sightings,
                            outlets=counts[candidate].outlets, repeats=tuple(
                                r for r in repeats.get(candidate, ())
                                if (r.article_id, r.sentence) != (row.article_id, row.sentence)))
         found[row.id] = item
-    return ReviewPage(tuple(found[match_id] for match_id in wanted if match_id in found), len(shown), max(1, page),
-                      page_size)
+    return ReviewPage(tuple(found[match_id] for match_id in wanted if match_id in found), max(total, len(shown)),
+                      page, page_size)
 
 
-def _one_per_candidate(session: Session, listed: Sequence[tuple[int, int, str, str]]) -> dict[int, int | None]:
-    """The matches the queue shows, in its order, with the candidate claim of each (None: not a candidate's).
+def _scan(session: Session, wanted: int, first_batch: int) -> tuple[list[tuple[int, int, int | None]], int, bool]:
+    """The queue's first ``wanted`` entries (more if a batch holds more), in order, read in growing SQL pages:
+    (match id, article id, candidate or None) each, a candidate's entry at its newest queued sighting; how many
+    queued sentences were left out on the way (further sightings of a listed candidate, sightings of a decided
+    one), and whether the reading reached the queue's end."""
+    grouped = _groups()
+    ordered = (select(ClaimMatchRow.id, ClaimMatchRow.article_id, ClaimMatchRow.sentence, ClaimMatchRow.label)
+               .join(grouped, grouped.c.id == ClaimMatchRow.id)
+               .join(ArticleVersion, ArticleVersion.id == ClaimMatchRow.version_id)
+               .order_by(ArticleVersion.fetched_at.desc(), ClaimMatchRow.id.desc()))
+    shown: list[tuple[int, int, int | None]] = []
+    listed: set[int] = set()
+    skipped, offset, batch = 0, 0, max(2 * wanted, first_batch)
+    while True:
+        rows = session.execute(ordered.offset(offset).limit(batch)).all()
+        offset += len(rows)
+        owners = candidate_store.candidates_of(session, [(a, sentence) for _, a, sentence, label in rows
+                                                         if label == "new"])
+        decided = candidate_store.decided_candidates(session, owners.values())
+        for match_id, article_id, sentence, _ in rows:
+            candidate = owners.get((article_id, sentence))
+            if candidate is None:
+                shown.append((match_id, article_id, None))
+            elif candidate in decided or candidate in listed:
+                skipped += 1
+            else:
+                listed.add(candidate)
+                shown.append((match_id, article_id, candidate))
+        if len(rows) < batch:
+            return shown, skipped, True
+        if len(shown) > wanted:
+            return shown, skipped, False
+        batch *= 2
 
-    Of a candidate's queued sightings the first stored stands for all of them, where the newest is; a candidate a
-    reviewer decided on through another sighting is no longer queued (its decision covers later sightings too)."""
-    owners = candidate_store.candidates_of(session, [(a, sentence) for _, a, sentence, label in listed
-                                                     if label == "new"])
-    decided = candidate_store.decided_candidates(session, owners.values())
-    first: dict[int, int] = {}
-    for match_id, article_id, sentence, _ in listed:
-        candidate = owners.get((article_id, sentence))
-        if candidate is not None:
-            first[candidate] = min(match_id, first.get(candidate, match_id))
-    shown: dict[int, int | None] = {}
-    for match_id, article_id, sentence, _ in listed:
-        candidate = owners.get((article_id, sentence))
-        if candidate is None:
-            shown[match_id] = None
-        elif candidate not in decided and first[candidate] not in shown:
-            shown[first[candidate]] = candidate
-    return shown
+
+def _representatives(session: Session,
+                     entries: Sequence[tuple[int, int, int | None]]) -> dict[int, tuple[int, int | None]]:
+    """The match each entry of a page shows, in order, with its article and candidate: its own, or for a
+    candidate's entry the first stored of the candidate's queued sightings (the lowest match id), which stands for
+    all of them."""
+    candidates = {candidate for _, _, candidate in entries if candidate is not None}
+    first: dict[int, tuple[int, int]] = {}
+    if candidates:
+        sightings = session.execute(select(CandidateSighting.candidate_id, CandidateSighting.article_id,
+                                           CandidateSighting.sentence_hash)
+                                    .where(CandidateSighting.candidate_id.in_(candidates))).all()
+        owner = {(article_id, key): candidate for candidate, article_id, key in sightings}
+        grouped = _groups({article_id for _, article_id, _ in sightings})
+        for match_id, article_id, sentence in session.execute(
+                select(ClaimMatchRow.id, ClaimMatchRow.article_id, ClaimMatchRow.sentence)
+                .join(grouped, grouped.c.id == ClaimMatchRow.id).where(ClaimMatchRow.label == "new")):
+            candidate = owner.get((article_id, sentence_hash(sentence)))
+            if candidate is not None and (candidate not in first or match_id < first[candidate][0]):
+                first[candidate] = (match_id, article_id)
+    wanted: dict[int, tuple[int, int | None]] = {}
+    for match_id, article_id, candidate in entries:
+        if candidate is not None and candidate in first:
+            match_id, article_id = first[candidate]
+        wanted[match_id] = (article_id, candidate)
+    return wanted
 
 
 def decisions(session: Session, page: int = 1, page_size: int = 50) -> ReviewPage[Decision]:
