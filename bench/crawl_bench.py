@@ -64,6 +64,8 @@ import feedparser
 import scrapy
 import trafilatura
 
+from crawler.procstat import cpu_seconds  # nothing else of labourwatch: the plain variant must not load it
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -115,8 +117,7 @@ def peak_rss_kib() -> int:
 def _proc_usage(pid: int) -> tuple[float, int]:
     """CPU seconds and peak RSS (KiB) of another process of ours, from /proc (0 when it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        cpu = cpu_seconds(Path(f"/proc/{pid}/stat"))
         hwm = next((int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                     if line.startswith("VmHWM:")), 0)
     except (OSError, ValueError, IndexError):
@@ -164,17 +165,16 @@ def _thread_group(name: str) -> str:
 
 def _task_cpu() -> dict[int, tuple[str, float]]:
     """Each thread of this process: its kind and CPU seconds so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
     # Python 3.11 does not name its OS threads: the names come from threading, by native id.
     names = {thread.native_id: thread.name for thread in threading.enumerate()}
     out: dict[int, tuple[str, float]] = {}
     for task in Path("/proc/self/task").iterdir():
         try:
             name = names.get(int(task.name)) or (task / "comm").read_text().strip()
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            cpu = cpu_seconds(task / "stat")
         except OSError:
             continue  # the thread ended meanwhile
-        out[int(task.name)] = (_thread_group(name), (int(fields[11]) + int(fields[12])) / ticks)
+        out[int(task.name)] = (_thread_group(name), cpu)
     return out
 
 

@@ -85,6 +85,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.receivers and tests.daemonproc, as bench/alerts_kill_bench.py does
 
 from alerts.send import KEY_HEADER  # noqa: E402
+from crawler.procstat import cpu_seconds  # noqa: E402
 from labourwatch.fixtureweb import FixtureWeb, RequestRecord, SiteSpec, generate_sites  # noqa: E402
 from labourwatch.units import format_duration  # noqa: E402
 from tests.daemonproc import DaemonProcess  # noqa: E402
@@ -208,7 +209,6 @@ class SoakResult:
 
 # --- the process tree, from /proc ------------------------------------------------------------------------------
 
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _parents() -> dict[int, int]:
@@ -269,11 +269,10 @@ def proc_stats(pid: int) -> tuple[int, int, int, float] | None:
         status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                       if ":" in line)
         fds = len(os.listdir(f"/proc/{pid}/fd"))
-        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = cpu_seconds(Path(f"/proc/{pid}/stat"))
     except (OSError, ValueError):
         return None
     rss = int(status.get("VmRSS", "0 kB").split()[0])  # absent for a zombie
-    cpu = (int(stat[11]) + int(stat[12])) / _CLOCK_TICKS
     return rss, int(status.get("Threads", "0")), fds, cpu
 
 

@@ -38,6 +38,7 @@ from typing import Any
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
 from crawler.processing import FetchedPage, ProcessedPage, process_page
+from crawler.procstat import cpu_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -121,15 +122,13 @@ def _tree_cpu() -> float:
     """CPU seconds the running fork server and workers have used (so: what starting a pool cost, for the log)."""
     total = 0.0
     for pid in (forkserver_pid(), *worker_pids()):
+        if pid is None:
+            continue  # no fork server
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, TypeError):
-            continue  # gone, or no fork server (None)
-        total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+            total += cpu_seconds(Path(f"/proc/{pid}/stat"))
+        except OSError:
+            continue  # gone
     return total
-
-
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 async def _ready(workers: int, model: bool) -> ProcessPoolExecutor:
