@@ -65,6 +65,10 @@ class Side:
         return slots.actors(self.prepared)
 
     @cached_property
+    def sanctioners(self) -> frozenset[str]:
+        return slots.sanctioners(self.prepared)
+
+    @cached_property
     def profile(self) -> frozenset[str]:
         return slots.profile(self.prepared)
 
@@ -302,6 +306,8 @@ def compare(sentence: Side, claim: Side) -> list[Difference]:
         differences.extend(_compare_sets("profile", sentence.profile, claim.profile, hierarchical=False))
     if claim.actors:
         differences.extend(_compare_sets("actor", sentence.actors, claim.actors, hierarchical=False))
+    if claim.sanctioners:
+        differences.extend(_compare_sets("sanctions by", sentence.sanctioners, claim.sanctioners, hierarchical=False))
     if claim.direction and sentence.direction and sentence.direction != claim.direction:
         differences.append(Difference("direction", claim.direction, sentence.direction))
     if claim.movement and sentence.movement and sentence.movement != claim.movement:

@@ -101,6 +101,9 @@ _SECTOR_PATTERNS: dict[str, str] = {
     "shipyards": r"shipyards?|shipbuilding",
     "medical": r"medical|hospitals?|doctors|nurses",
     "fishing": r"fishing|fishermen|fleets?",
+    "electronics": r"electronics|electronic (?:parts|components|goods|devices)|circuit boards?"
+    r"|(?:mobile |smart)?phone (?:parts|components)",
+    "wigs and eyelashes": r"wigs?|hairpieces?|(?:false |fake )?eyelashes",
 }
 _IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
 _SECTORS = _Lexicon(_SECTOR_PATTERNS, r"(?<![\w-])", r"(?![\w-])")
@@ -295,6 +298,28 @@ _ACTORS = _Lexicon(
         r"|south korea's (?:spy|intelligence) agency|seoul's (?:spy|intelligence) (?:agency|service)|spy agency",
     }
 )
+
+
+# Who imposed the sanctions a sentence speaks of ("put under UN sanctions" is not "hit by US sanctions"). Read only
+# in a sentence about sanctions, so that a body named for another reason (a Washington official quoted) is no
+# sanctioner; a sentence naming two bodies names both, and then contradicts no claim.
+_SANCTIONERS = _Lexicon(
+    {
+        "the un": r"un|united nations|(?:un )?security council|unsc",
+        "the united states": r"us|u\.s\.|united states|american|washington|us treasury|ofac|caatsa",
+        "the eu": r"eu|european union|brussels",
+        "japan": r"japan|japanese|tokyo",
+        "south korea": r"south korea|south korean|seoul",
+    }
+)
+_SANCTION_RE = re.compile(r"\bsanction")
+
+
+def sanctioners(text: str) -> frozenset[str]:
+    """The bodies whose sanctions a sentence speaks of: every one it names, when it speaks of sanctions at all."""
+    if _SANCTION_RE.search(text) is None:
+        return frozenset()
+    return _SANCTIONERS.names(text)
 
 
 def actors(text: str) -> frozenset[str]:

@@ -8,7 +8,7 @@ import pytest
 from analysis.claims import ClaimMatcher
 from analysis.claims.model import Claim
 from analysis.claims.quantities import extract_quantities, prepare_text
-from analysis.claims.slots import negated_sectors, permission, visas
+from analysis.claims.slots import negated_sectors, permission, sanctioners, visas
 
 
 @pytest.mark.parametrize(("text", "kinds"), [
@@ -70,6 +70,11 @@ def test_negated_sectors_in_every_language(text: str, negated: set[str]) -> None
      "K13", "visa"),
     ("UN Security Council resolution 2375 of September 2017 allowed countries to keep issuing new work permits to "
      "North Korean nationals.", "K08", "permission"),
+    ("Thousands of North Korean women assemble phone parts in electronics factories in Dandong.", "K36", "sector"),
+    ("数千名朝鲜女工在辽宁丹东的电子厂组装手机零件。", "K36", "sector"),
+    ("Mansudae Overseas Projects built statues across Africa and was hit by US sanctions in 2016.", "K23",
+     "sanctions by"),
+    ("万寿台海外開発会社はアフリカ諸国で銅像を建て、2016年に米国の独自制裁の対象となった。", "K23", "sanctions by"),
 ])
 def test_a_changed_slot_makes_an_update(matcher: ClaimMatcher, sentence: str, claim_id: str, slot: str) -> None:
     explanation = matcher.explain(sentence)
@@ -168,3 +173,21 @@ def test_a_year_that_differs_does_not_make_an_update_of_a_claim_whose_amounts_ar
     match = ClaimMatcher([k13], semantic=False).match(
         "China's trade with North Korea recovered to about $2.3bn in 2023, Chinese customs data show.")
     assert match.label == "new" and "money" in match.reasons[0]
+
+
+@pytest.mark.parametrize(("text", "bodies"), [
+    ("Mansudae was put under UN sanctions in 2016", {"the un"}),
+    ("the firm was hit by unilateral US sanctions", {"the united states"}),
+    ("sanctions imposed by the Security Council and by Washington", {"the un", "the united states"}),
+    ("a Washington official praised the workers", set()),  # no sanctions spoken of: no sanctioner
+    ("2016年に米国の独自制裁の対象となった", {"the united states"}),
+    ("попала под санкции ООН", {"the un"}),
+])
+def test_who_imposed_the_sanctions(text: str, bodies: set[str]) -> None:
+    assert sanctioners(prepare_text(text)) == bodies
+
+
+def test_naming_the_claims_sanctioner_beside_another_is_no_change(matcher: ClaimMatcher) -> None:
+    sentence = ("Mansudae Overseas Projects built statues in African countries and was put under UN sanctions in "
+                "2016, US officials said.")
+    assert (matcher.match(sentence).label, matcher.match(sentence).claim_id) == ("corroborates", "K23")
