@@ -97,7 +97,9 @@ class Side:
     def amount_kinds(self) -> frozenset[str]:
         """The kinds of amount the text states (counts, money, shares, hours), leaving out years and dates; money
         is ``money per person`` where the text says it is one person's."""
-        kinds: set[str] = {q.kind for q in self.quantities if q.kind not in ("year", "date")}
+        # A count of things other than people ("30,000 tonnes", "500,000 barrels") is its own kind of amount.
+        kinds: set[str] = {f"count of {q.unit_guess}" if q.kind == "count" and q.unit_guess else q.kind
+                           for q in self.quantities if q.kind not in ("year", "date")}
         # Money by the month, week or day is a wage: one person's (a state's revenue is counted by the year).
         wage = any(q.kind == "money" and q.period in ("month", "week", "day", "hour") for q in self.quantities)
         if "money" in kinds and (wage or _PER_PERSON_RE.search(self.prepared)):
@@ -285,6 +287,11 @@ def _compare_sets(slot: str, sentence: frozenset[str], claim: frozenset[str], hi
     return []
 
 
+# Slots of several values (a sentence changes one when it names others and not the claim's), then slots of one.
+_SET_SLOTS = (("profile", "profile"), ("actor", "actors"), ("sanctions by", "sanctioners"), ("visa", "visas"))
+_ONE_VALUE_SLOTS = ("direction", "movement", "permission")
+
+
 def compare(sentence: Side, claim: Side) -> list[Difference]:
     """Every slot where the sentence changes the claim; empty when it corroborates it."""
     differences: list[Difference] = []
@@ -302,18 +309,11 @@ def compare(sentence: Side, claim: Side) -> list[Difference]:
         denied = claim.sectors & sentence.negated_sectors
         if denied:
             differences.append(Difference("sector", ", ".join(sorted(denied)), "not " + ", ".join(sorted(denied))))
-    if claim.profile:
-        differences.extend(_compare_sets("profile", sentence.profile, claim.profile, hierarchical=False))
-    if claim.actors:
-        differences.extend(_compare_sets("actor", sentence.actors, claim.actors, hierarchical=False))
-    if claim.sanctioners:
-        differences.extend(_compare_sets("sanctions by", sentence.sanctioners, claim.sanctioners, hierarchical=False))
-    if claim.direction and sentence.direction and sentence.direction != claim.direction:
-        differences.append(Difference("direction", claim.direction, sentence.direction))
-    if claim.movement and sentence.movement and sentence.movement != claim.movement:
-        differences.append(Difference("movement", claim.movement, sentence.movement))
-    if claim.visas:
-        differences.extend(_compare_sets("visa", sentence.visas, claim.visas, hierarchical=False))
-    if claim.permission and sentence.permission and sentence.permission != claim.permission:
-        differences.append(Difference("permission", claim.permission, sentence.permission))
+    for slot, name in _SET_SLOTS:
+        if getattr(claim, name):
+            differences.extend(_compare_sets(slot, getattr(sentence, name), getattr(claim, name), hierarchical=False))
+    for slot in _ONE_VALUE_SLOTS:
+        old, new = getattr(claim, slot), getattr(sentence, slot)
+        if old and new and old != new:
+            differences.append(Difference(slot, old, new))
     return differences

@@ -121,6 +121,10 @@ _RESOLUTION_BEFORE_RE = re.compile(
     r"\bresolutions?[\s,]+(?:(?:of\s+)?(?:the\s+)?(?:un|united nations|security council|unsc)[\s,]+){0,2}"
     r"(?:no\.?\s*|number\s+)?(?:\d+\s*(?:and|,)\s*)*$"
 )
+# A resolution named by its body alone ("UNSC 2397") and a committee named by its resolution ("the 1718
+# sanctions committee", "the 1718 committee"): identifiers, never counts.
+_BODY_BEFORE_RE = re.compile(r"\b(?:unsc|un security council|security council)\s+(?:no\.?\s*)?$")
+_COMMITTEE_AFTER_RE = re.compile(r"^\s*(?:sanctions\s+)?committee(?!\s+members?)")
 _MONEY_AFTER_RE = re.compile(
     r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|евро|юан|달러|원|엔|위안|美元|元|円|ドル|ユーロ)"
 )
@@ -298,7 +302,7 @@ def _unit_guess(text: str, end: int) -> str | None:
         return "barrels"
     words = _LETTERS_RE.findall(after)[:4]
     for word in words:
-        if word.startswith(("countr", "nation")):
+        if word.startswith("countr") or word == "nations":  # "nationals" are people
             return "countries"
         if word.startswith("barrel"):
             return "barrels"
@@ -311,8 +315,10 @@ def _unit_guess(text: str, end: int) -> str | None:
 
 def _kind(text: str, first: _Raw, last: _Raw) -> Kind:
     before = text[max(0, first.start - 48) : first.start]
-    after = text[last.end : last.end + 12]
+    after = text[last.end : last.end + 24]
     if "resolution" in before and _RESOLUTION_BEFORE_RE.search(before):
+        return "resolution"
+    if _resolution_number(first, last) and (_BODY_BEFORE_RE.search(before) or _COMMITTEE_AFTER_RE.match(after)):
         return "resolution"
     if first.percent or last.percent:
         return "percent"
@@ -327,6 +333,12 @@ def _kind(text: str, first: _Raw, last: _Raw) -> Kind:
     if plain and _YEAR_RE.fullmatch(last.digits):
         return "year"
     return "count"
+
+
+def _resolution_number(first: _Raw, last: _Raw) -> bool:
+    """Whether a figure is written as Security Council resolutions are numbered: three or four bare digits."""
+    bare = first is last and first.scale == 1 and not first.currency
+    return bare and re.fullmatch(r"\d{3,4}", first.digits) is not None
 
 
 def _year_like(raw: _Raw) -> bool:

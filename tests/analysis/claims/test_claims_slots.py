@@ -191,3 +191,17 @@ def test_naming_the_claims_sanctioner_beside_another_is_no_change(matcher: Claim
     sentence = ("Mansudae Overseas Projects built statues in African countries and was put under UN sanctions in "
                 "2016, US officials said.")
     assert (matcher.match(sentence).label, matcher.match(sentence).claim_id) == ("corroborates", "K23")
+
+
+@pytest.mark.parametrize("sentence", [
+    # the same figures and years as K12's workers, in tonnes of fuel
+    "Russia told the UN that its exports of refined petroleum to North Korea fell from about 30,000 tonnes in 2017 "
+    "to about 11,500 tonnes in 2018.",
+])
+def test_a_count_of_things_is_not_a_count_of_people(matcher: ClaimMatcher, sentence: str) -> None:
+    assert matcher.match(sentence).label == "new"
+
+
+def test_nationals_are_people_not_countries() -> None:
+    (count,) = [q for q in extract_quantities("more than 10,000 North Korean nationals entered") if q.kind == "count"]
+    assert count.unit_guess is None
