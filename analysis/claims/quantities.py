@@ -168,6 +168,7 @@ _COMMA_THOUSANDS_RE = re.compile(r",(?=\d{3}(?!\d))")
 _LETTER_BEFORE_RE = re.compile(r"[a-zа-я]-?$")
 _LETTER_RE = re.compile(r"[a-zа-я]")
 _LETTERS_RE = re.compile(r"[a-zа-я]+")
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 _KEPT_SHARE_RE = re.compile(
     r"\b(?:keep|keeps|kept|retain|retains|retained|left\s+with|take\s+home|takes\s+home)\b\W*(?:\w+\W+){0,3}$"
@@ -294,13 +295,30 @@ def _hedge(text: str, start: int) -> str:
     return _HEDGE_OF[match.group(1)] if match else "exact"
 
 
+# Counted things that are not people, as a count's unit. Plural only: a count of them takes the plural ("62
+# cases", "40 companies"), while the singular before a number's noun is a modifier ("13 restaurant staff").
+_THINGS = frozenset({
+    "cases", "incidents", "companies", "firms", "businesses", "restaurants", "sites", "projects", "ships", "vessels",
+    "boats", "flights", "containers", "factories", "plants", "shipyards", "dormitories", "deaths", "complaints",
+    "lawsuits", "contracts", "accounts", "websites",
+})
+
+
+_UNIT_STOP_WORDS = frozenset({
+    "a", "per", "of", "in", "from", "to", "and", "year", "years", "day", "at", "on", "across", "for", "with", "by",
+    "into", "near", "inside", "over", "under", "among", "were", "was", "are", "is", "have", "had", "who", "which",
+})
+
+
 def _unit_guess(text: str, end: int) -> str | None:
     after = text[end : end + 40]
     if _COUNTRIES_AFTER_RE.match(after):
         return "countries"
     if _BARRELS_AFTER_RE.match(after):
         return "barrels"
-    words = _LETTERS_RE.findall(after)[:4]
+    # In Korean, Chinese or Japanese copy the counter follows the number (명, 人, 家): English words glossed further
+    # on name something else ("約2千人…多くが shipyards で").
+    words = _LETTERS_RE.findall(_CJK_RE.split(after, 1)[0])[:4]
     for word in words:
         if word.startswith("countr") or word == "nations":  # "nationals" are people
             return "countries"
@@ -308,7 +326,9 @@ def _unit_guess(text: str, end: int) -> str | None:
             return "barrels"
         if word.startswith(("tonne", "ton")):  # "30,000 tonnes" of fuel is not 30,000 workers
             return "tonnes"
-        if word in ("a", "per", "of", "in", "from", "to", "and", "year", "years", "day"):
+        if word in _THINGS:  # "62 cases", "40 companies": a count of things, not of the workers
+            return word
+        if word in _UNIT_STOP_WORDS:  # what follows names no unit of the number: "2,500 at garment plants"
             return None
     return None
 

@@ -205,3 +205,16 @@ def test_a_count_of_things_is_not_a_count_of_people(matcher: ClaimMatcher, sente
 def test_nationals_are_people_not_countries() -> None:
     (count,) = [q for q in extract_quantities("more than 10,000 North Korean nationals entered") if q.kind == "count"]
     assert count.unit_guess is None
+
+
+@pytest.mark.parametrize(("text", "unit"), [
+    ("a Seoul NGO has documented 62 cases of abuse", "cases"),
+    ("40 North Korean trading companies", "companies"),
+    ("about 2,500 at garment plants in Jilin", None),  # people at plants
+    ("13 restaurant staff defected", None),  # a singular noun before the count's noun is a modifier
+    ("about 2,000 shipyard workers", None),
+    ("2016年にポーランドで約2千人に上り、多くが造船所で働いていた", None),  # the counter 人 follows the number
+])
+def test_the_thing_a_count_counts(text: str, unit: str | None) -> None:
+    (count,) = [q for q in extract_quantities(text) if q.kind == "count"]
+    assert count.unit_guess == unit
