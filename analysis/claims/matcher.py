@@ -271,11 +271,11 @@ class ClaimMatcher:
             not (stated & self._claim_side(pair[0]).amount_kinds), len(pair[1]),
             item.side.has_range != self._claim_side(pair[0]).has_range,
             not (item.side.actors & self._claim_side(pair[0]).actors)))
-        other_kind = _other_kind(item.side, self._claim_side(best))
-        if other_kind:
-            # Its figures are of kinds the claim does not state: a year or place that differs does not make it an
-            # update of the claim ("China's trade recovered to $2.3bn in 2023" is not "13,000 entered in 2024").
-            return _new(best, f"a claim of its own, not {best.claim_id}: {other_kind}")
+        # Its figures are of kinds the claim does not state (a year or place that differs does not make it an
+        # update: "China's trade recovered to $2.3bn in 2023" is not "13,000 entered in 2024"), or of another place.
+        own = _other_kind(item.side, self._claim_side(best)) or _elsewhere(differences)
+        if own:
+            return _new(best, f"a claim of its own, not {best.claim_id}: {own}")
         if differences:
             return _updates(best, differences)
         novelty = _novelty(item.side, self._claim_side(best))
@@ -433,6 +433,23 @@ def _confidence(candidate: Candidate) -> float:
 def _new(closest: Candidate, reason: str) -> tuple[ClaimMatch, tuple[Difference, ...]]:
     """A ``new`` verdict on a sentence whose closest claim is ``closest``, and why."""
     return ClaimMatch("new", None, _confidence_new(closest.similarity), closest.similarity, reasons=(reason,)), ()
+
+
+# Slots that fix a figure or an event in time; with the place changed too, the sentence is about another place.
+_FIGURE_SLOTS = frozenset({"count", "money", "percent", "hours", "year", "date"})
+
+
+def _elsewhere(differences: tuple[Difference, ...]) -> str:
+    """"" unless the place changed and a figure or date with it; then what the sentence states of its place. A
+    count for another country, or an event in another year and place, is a statistic or event of its own ("150
+    sent to Belarus this year" does not update "more than 50,000 to Russia"); the place alone, or the figure alone,
+    is an update."""
+    places = [d for d in differences if d.slot == "place"]
+    figures = [d for d in differences if d.slot in _FIGURE_SLOTS]
+    if not places or not figures:
+        return ""
+    stated, claimed = ", ".join(d.new for d in figures), ", ".join(d.old for d in figures)
+    return f"{stated} in {places[0].new}, not {claimed} in {places[0].old}"
 
 
 def _updates(best: Candidate, differences: tuple[Difference, ...]) -> tuple[ClaimMatch, tuple[Difference, ...]]:

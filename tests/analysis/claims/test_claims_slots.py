@@ -218,3 +218,17 @@ def test_nationals_are_people_not_countries() -> None:
 def test_the_thing_a_count_counts(text: str, unit: str | None) -> None:
     (count,) = [q for q in extract_quantities(text) if q.kind == "count"]
     assert count.unit_guess == unit
+
+
+@pytest.mark.parametrize(("sentence", "label", "claim_id"), [
+    # a count for another country: a statistic of its own
+    ("North Korea has begun sending workers to Belarus, with a first group of about 150 expected this year.",
+     "new", None),
+    # the place alone changed, or the figure alone: updates
+    ("More than 50,000 North Korean labourers may be sent to work in Belarus.", "updates", "K01"),
+    ("More than 150 North Korean labourers may be sent to work in Russia.", "updates", "K01"),
+])
+def test_a_figure_of_another_place_is_a_claim_of_its_own(matcher: ClaimMatcher, sentence: str, label: str,
+                                                          claim_id: str | None) -> None:
+    match = matcher.match(sentence)
+    assert (match.label, match.claim_id if label != "new" else None) == (label, claim_id), match
