@@ -122,7 +122,8 @@ _PROFILE = _Lexicon(
 
 # Kinds of visa, by the word before "visa(s)": "on student and tourist visas" names two.
 _VISA_KINDS = {"student": r"student|study|educational|training", "tourist": r"tourist|visitor|travel",
-               "work": r"work|working|labou?r|employment", "business": r"business|commercial"}
+               "work": r"work|working|labou?r|employment", "business": r"business|commercial",
+               "diplomatic": r"diplomatic|official|service", "transit": r"transit"}
 _VISA_RE = re.compile(
     r"\b(?P<kinds>(?:(?:" + "|".join(_VISA_KINDS.values()) + r")(?:\s*(?:,|and|or|·|/)\s*)?)+)\s*visas?\b"
 )
@@ -153,7 +154,7 @@ _DECREASE_RE = re.compile(rf"\b(?:{_DECREASE})\b")
 # North Korea by name, and the state organisations that only ever mean North Korea.
 _DPRK_RE = re.compile(
     r"\b(?:north korean?s?|north korea's|dprk|pyongyang|n\.\s?korean?|the north|kim jong[- ]un|mansudae"
-    r"|the regime|kim's government|workers' party of korea|korean people's army|reconnaissance general bureau"
+    r"|the regime|kim's|workers' party of korea|korean people's army|reconnaissance general bureau"
     r"|chongryon|komid"
     # The UN's sanctions committee on North Korea and its panel, named without the country in reporting on it.
     r"|panel of experts|1718 committee)\b"

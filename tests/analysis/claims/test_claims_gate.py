@@ -64,3 +64,8 @@ def test_student_visas_are_not_students() -> None:
 
 def test_dprk_organisations_count_as_north_korea() -> None:
     assert slots.subject(prepare_text("Mansudae Overseas Projects built monuments in Africa")).mentions_dprk
+
+
+def test_the_leaders_possessive_stands_for_north_korea() -> None:
+    assert slots.subject(prepare_text("Kim's slaves toiled for up to eighteen hours a day")).mentions_dprk
+    assert not slots.subject(prepare_text("Kim, a Seoul lawyer, toiled for eighteen hours a day")).mentions_dprk

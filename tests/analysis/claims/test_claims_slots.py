@@ -18,6 +18,7 @@ from analysis.claims.slots import negated_sectors, permission, sanctioners, visa
     ("по туристическим визам", {"tourist"}),
     ("유학·관광 비자로 러시아에 보내고 있다", {"student", "tourist"}),
     ("Kuwait stopped granting visas", set()),
+    ("sending workers to Russia on business and diplomatic visas", {"business", "diplomatic"}),
 ])
 def test_visa_kinds(text: str, kinds: set[str]) -> None:
     assert visas(prepare_text(text)) == kinds
