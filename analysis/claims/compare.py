@@ -69,6 +69,10 @@ class Side:
         return slots.sanctioners(self.prepared)
 
     @cached_property
+    def eras(self) -> frozenset[str]:
+        return slots.eras(self.prepared)
+
+    @cached_property
     def profile(self) -> frozenset[str]:
         return slots.profile(self.prepared)
 
@@ -277,6 +281,21 @@ def _compare_dates(sentence: Side, claim: Side) -> list[Difference]:
     return differences
 
 
+def _compare_eras(sentence: Side, claim: Side) -> list[Difference]:
+    """The claim's era against the sentence's: another named era that does not overlap it, or years (a decade,
+    "since 2005") none of which falls inside it."""
+    differences = []
+    years = [q for q in sentence.quantities if q.kind == "year"]
+    for era in claim.eras - sentence.eras:
+        low, high = slots.ERAS[era]
+        others = [name for name in sentence.eras if slots.ERAS[name][1] < low or slots.ERAS[name][0] > high]
+        if others:
+            differences.append(Difference("era", era, ", ".join(sorted(others))))
+        elif years and not any(q.high >= low and q.low <= high for q in years):
+            differences.append(Difference("era", era, ", ".join(q.text for q in years)))
+    return differences
+
+
 def _compare_sets(slot: str, sentence: frozenset[str], claim: frozenset[str], hierarchical: bool) -> list[Difference]:
     sentence_wide = slots.place_closure(sentence) if hierarchical else sentence
     claim_wide = slots.place_closure(claim) if hierarchical else claim
@@ -300,7 +319,10 @@ def compare(sentence: Side, claim: Side) -> list[Difference]:
     for kind in _AMOUNT_KINDS:
         if sentence.amounts[kind] and not (kind == "money" and any(d.slot == "currency" for d in money_units)):
             differences.extend(_compare_amounts(sentence, claim, kind))
-    differences.extend(_compare_dates(sentence, claim))
+    dates = _compare_dates(sentence, claim)
+    differences.extend(dates)
+    if claim.eras and not dates:  # a year already told as changed is not told again as another era
+        differences.extend(_compare_eras(sentence, claim))
     # A slot the claim leaves empty cannot change, so the sentence's side of it is not even looked for.
     if claim.places:
         differences.extend(_compare_sets("place", sentence.places, claim.places, hierarchical=True))

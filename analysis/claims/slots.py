@@ -323,6 +323,27 @@ def sanctioners(text: str) -> frozenset[str]:
     return _SANCTIONERS.names(text)
 
 
+# Named eras and the years they span: "since the Soviet era" is not "only since the early 2000s".
+ERAS: dict[str, tuple[int, int]] = {
+    "the soviet era": (1922, 1991),
+    "the cold war": (1947, 1991),
+    "the post-soviet years": (1992, 9999),
+}
+_ERAS = _Lexicon(
+    {
+        "the soviet era": r"soviet (?:era|times|period|days|years|union)|ussr|the soviets",
+        "the cold war": r"cold war",
+        "the post-soviet years": r"post-soviet|after the (?:fall|collapse|end|break-up) of the soviet union",
+    }
+)
+
+
+def eras(text: str) -> frozenset[str]:
+    """The named eras a sentence speaks of (``ERAS``); "post-soviet" is not the Soviet era."""
+    found = _ERAS.names(text)
+    return found - {"the soviet era"} if "the post-soviet years" in found else found
+
+
 def actors(text: str) -> frozenset[str]:
     """The actors a sentence names (``_ACTORS``), leaving out those it denies ("rather than the state")."""
     return frozenset(_ACTORS.names(_NEGATED_RE.sub(" ", text)))

@@ -76,6 +76,8 @@ def test_negated_sectors_in_every_language(text: str, negated: set[str]) -> None
     ("Mansudae Overseas Projects built statues across Africa and was hit by US sanctions in 2016.", "K23",
      "sanctions by"),
     ("万寿台海外開発会社はアフリカ諸国で銅像を建て、2016年に米国の独自制裁の対象となった。", "K23", "sanctions by"),
+    ("North Korean loggers have worked in camps in Russia's Far East only since the early 2000s.", "K33", "era"),
+    ("North Korean loggers have worked in camps in Russia's Far East since post-Soviet times.", "K33", "era"),
 ])
 def test_a_changed_slot_makes_an_update(matcher: ClaimMatcher, sentence: str, claim_id: str, slot: str) -> None:
     explanation = matcher.explain(sentence)
@@ -233,3 +235,12 @@ def test_a_figure_of_another_place_is_a_claim_of_its_own(matcher: ClaimMatcher, 
                                                           claim_id: str | None) -> None:
     match = matcher.match(sentence)
     assert (match.label, match.claim_id if label != "new" else None) == (label, claim_id), match
+
+
+@pytest.mark.parametrize("sentence", [
+    "North Korean loggers have been felling timber in Russia's Far East since Soviet times.",
+    "북한 벌목공들은 소련 시절부터 러시아 극동의 벌목장에서 일해 왔다.",
+])
+def test_the_claims_era_in_other_words_corroborates(matcher: ClaimMatcher, sentence: str) -> None:
+    match = matcher.match(sentence)
+    assert (match.label, match.claim_id) == ("corroborates", "K33"), match
