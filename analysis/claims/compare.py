@@ -22,7 +22,7 @@ _SINCE_YEAR_RE = re.compile(r"\b(?:since|until|from|before|after)\s+(?:\w+\s+)?$
 # Money said of one person ("each", "a single worker") is another quantity than money said of all of them.
 _PER_PERSON_RE = re.compile(
     r"\b(?:each|apiece|per (?:worker|person|head|capita)|a single|an individual|individually|some of"
-    r"|(?:a|an|one|every)\s+(?:[\w-]+\s+){0,4}?(?:worker|labou?rer|developer|programmer|employee)(?!s)"
+    r"|(?:a|an|one|every)\s+(?:[\w-]+\s+){0,5}?(?:worker|labou?rer|developer|programmer|employee)(?!s)"
     # A wage is one person's: "a typical monthly wage", "the average salary".
     r"|(?:typical|average|median|monthly|daily|weekly)\s+(?:wage|salary|pay))\b"
 )

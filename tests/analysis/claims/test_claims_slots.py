@@ -244,3 +244,9 @@ def test_a_figure_of_another_place_is_a_claim_of_its_own(matcher: ClaimMatcher, 
 def test_the_claims_era_in_other_words_corroborates(matcher: ClaimMatcher, sentence: str) -> None:
     match = matcher.match(sentence)
     assert (match.label, match.claim_id) == ("corroborates", "K33"), match
+
+
+def test_one_it_workers_pay_is_one_persons_money_however_the_it_is_written(matcher: ClaimMatcher) -> None:
+    # "IT" is read as "information technology": one word more between "a" and "worker"
+    match = matcher.match("A lone North Korean IT worker abroad can pull in upwards of $300k a year, officials say.")
+    assert (match.label, match.claim_id) == ("corroborates", "K26"), match
