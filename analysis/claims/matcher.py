@@ -273,7 +273,8 @@ class ClaimMatcher:
             not (item.side.actors & self._claim_side(pair[0]).actors)))
         # Its figures are of kinds the claim does not state (a year or place that differs does not make it an
         # update: "China's trade recovered to $2.3bn in 2023" is not "13,000 entered in 2024"), or of another place.
-        own = _other_kind(item.side, self._claim_side(best)) or _elsewhere(differences)
+        claim_side = self._claim_side(best)
+        own = _other_kind(item.side, claim_side) or _elsewhere(differences) or _other_topic(item.side, claim_side)
         if own:
             return _new(best, f"a claim of its own, not {best.claim_id}: {own}")
         if differences:
@@ -450,6 +451,13 @@ def _elsewhere(differences: tuple[Difference, ...]) -> str:
         return ""
     stated, claimed = ", ".join(d.new for d in figures), ", ".join(d.old for d in figures)
     return f"{stated} in {places[0].new}, not {claimed} in {places[0].old}"
+
+
+def _other_topic(sentence: Side, claim: Side) -> str:
+    """"" unless the sentence speaks of a topic besides work and pay (housing, health, punishment …) that the claim
+    does not; then that topic."""
+    added = sentence.topics - claim.topics
+    return f"it speaks of {', '.join(sorted(added))}, which the claim does not" if added else ""
 
 
 def _updates(best: Candidate, differences: tuple[Difference, ...]) -> tuple[ClaimMatch, tuple[Difference, ...]]:

@@ -104,6 +104,7 @@ _SECTOR_PATTERNS: dict[str, str] = {
     "electronics": r"electronics|electronic (?:parts|components|goods|devices)|circuit boards?"
     r"|(?:mobile |smart)?phone (?:parts|components)",
     "wigs and eyelashes": r"wigs?|hairpieces?|(?:false |fake )?eyelashes",
+    "food processing": r"food (?:plants?|factor(?:y|ies)|processing)",
 }
 _IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
 _SECTORS = _Lexicon(_SECTOR_PATTERNS, r"(?<![\w-])", r"(?![\w-])")
@@ -321,6 +322,30 @@ def sanctioners(text: str) -> frozenset[str]:
     if _SANCTION_RE.search(text) is None:
         return frozenset()
     return _SANCTIONERS.names(text)
+
+
+# What a sentence is about besides work, pay and numbers: health, food, discipline and the like. A sentence on one
+# of these that the claim does not speak of says something else about the same people ("workers injured on Russian
+# building sites are denied medical treatment" is not "most are put to work on construction sites"). Housing is
+# not among them: copy mentions it in passing ("housed in dormitories") where the claim is what it reports.
+_TOPICS = _Lexicon(
+    {
+        "health": r"injur(?:ed|y|ies)|medical (?:care|treatment|help)|illness(?:es)?|sick|sickness|health|died|deaths?"
+        r"|killed|fatal(?:ly|ities)?",
+        "food": r"food(?! (?:plants?|factor\w+|processing|industry))|meals?|rations?|hunger|hungry|malnourish\w*",
+        "punishment": r"punish\w*|beaten|beatings?|jailed|executed|self-criticism|criticism sessions?",
+        "training": r"training|trained|indoctrinat\w+|ideological (?:sessions?|education|lectures?|classes)"
+        r"|political (?:sessions?|lectures?|study|vetting)",
+        "recruitment": r"recruitment fees?|bribes?|bribing|vetted|vetting|screened|screening|political checks?",
+        "protest": r"protest\w*|strikes?|striking|walked off|walk-?outs?|riot\w*",
+        "detention": r"detained|detention|arrested|arrests?|deported|deportations?",
+    }
+)
+
+
+def topics(text: str) -> frozenset[str]:
+    """The topics besides work, pay and numbers that a sentence speaks of (``_TOPICS``)."""
+    return _TOPICS.names(without_attributions(text))
 
 
 # Named eras and the years they span: "since the Soviet era" is not "only since the early 2000s".

@@ -250,3 +250,19 @@ def test_one_it_workers_pay_is_one_persons_money_however_the_it_is_written(match
     # "IT" is read as "information technology": one word more between "a" and "worker"
     match = matcher.match("A lone North Korean IT worker abroad can pull in upwards of $300k a year, officials say.")
     assert (match.label, match.claim_id) == ("corroborates", "K26"), match
+
+
+@pytest.mark.parametrize(("sentence", "label", "claim_id"), [
+    ("North Korean workers injured on Russian building sites are often denied medical treatment.", "new", None),
+    ("Dozens of North Korean workers in Qatar were detained and deported for working on construction projects.",
+     "new", None),
+    # the claim itself speaks of the riot: a protest corroborates it
+    ("Some 2,500 North Korean workers protested at factories in Jilin, China, in January 2024 over unpaid wages.",
+     "corroborates", "K17"),
+    # food factories are a sector, not food
+    ("North Korean workers in Russia are being placed in food factories besides construction.", "updates", "K05"),
+])
+def test_a_sentence_on_another_topic_says_something_else(matcher: ClaimMatcher, sentence: str, label: str,
+                                                         claim_id: str | None) -> None:
+    match = matcher.match(sentence)
+    assert (match.label, match.claim_id if label != "new" else None) == (label, claim_id), match
