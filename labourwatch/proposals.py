@@ -83,7 +83,7 @@ def sources_yaml(discovery: Discovery, entries: list[dict[str, Any]]) -> str:
     raises LabourwatchError if the config loader would refuse it (a bug here, never the site's fault)."""
     on = sum(1 for e in entries if e.get("enabled", True))
     lines = [_CONTROL.sub(" ", f"# Proposed by `labourwatch sources discover {discovery.url}`: {on} of "
-                               f"{len(entries)} switched on."), "sources:"]
+                               f"{len(entries)} switched on."), "sources:" if entries else "sources: []"]
     for candidate, entry in zip(discovery.candidates, entries, strict=True):
         lines.append(f"  {_comment(candidate)}")
         dumped = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=10_000)

@@ -67,9 +67,16 @@ class DiscoverySpider(scrapy.Spider):
         self.url, self.result, self.limits = url, result, limits
         # Every URL asked for, in the order asked: proposals are listed in that order, not as answers came.
         self._requested: dict[str, int] = {}
+        self._robots_sitemaps: list[str] = []
 
     async def start(self) -> Any:
-        yield scrapy.Request(self.url, callback=self.parse_home, errback=self.home_failed, dont_filter=True)
+        # robots.txt first, as a crawler reads it: its Sitemap: lines, and a site that cannot be reached at all
+        # is told as such (the robots.txt check would report it as "Forbidden by robots.txt").
+        yield self._request(urljoin(self.url, "/robots.txt"), _Probe("robots.txt", "robots.txt"), self.parse_robots,
+                            dont_obey_robotstxt=True)
+
+    def _home(self) -> scrapy.Request:
+        return scrapy.Request(self.url, callback=self.parse_home, errback=self.home_failed, dont_filter=True)
 
     def _request(self, url: str, probe: _Probe, callback: Any, **meta: Any) -> scrapy.Request | None:
         if url in self._requested:
@@ -114,9 +121,8 @@ class DiscoverySpider(scrapy.Spider):
                                   self.parse_document) for f in feeds[:MAX_FEEDS]]
         if not feeds:
             requests.append(self._next_probe(url, "feed", COMMON_FEED_PATHS))
-        robots = self._request(urljoin(url, "/robots.txt"), _Probe("robots.txt", "robots.txt"), self.parse_robots,
-                               dont_obey_robotstxt=True)
-        yield from (r for r in (*requests, robots) if r is not None)
+        yield from (r for r in requests if r is not None)
+        yield from self._sitemaps(url, self._robots_sitemaps)
 
     def _listing(self, response: Response) -> None:
         listing = listing_candidate(response.body, response.url, _content_type(response), self.limits)
@@ -140,13 +146,13 @@ class DiscoverySpider(scrapy.Spider):
     # -- robots.txt, feeds, sitemaps -------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
-        sitemaps = list(dict.fromkeys(Protego.parse(response.text if isinstance(response, TextResponse)
-                                                    else "").sitemaps))
-        self._check(response.url, "robots.txt", "ok", f"{len(sitemaps)} Sitemap line(s)")
-        yield from self._sitemaps(response.url, sitemaps)
+        text = response.text if isinstance(response, TextResponse) else ""
+        self._robots_sitemaps = [urljoin(response.url, s) for s in dict.fromkeys(Protego.parse(text).sitemaps)]
+        self._check(response.url, "robots.txt", "ok", f"{len(self._robots_sitemaps)} Sitemap line(s)")
+        yield self._home()
 
     def _sitemaps(self, base: str, sitemaps: list[str]) -> Iterator[scrapy.Request]:
-        requests = [self._request(urljoin(base, s), _Probe("sitemap", "robots.txt Sitemap:"), self.parse_document)
+        requests = [self._request(s, _Probe("sitemap", "robots.txt Sitemap:"), self.parse_document)
                     for s in sitemaps[:MAX_SITEMAPS]]
         if not sitemaps:
             requests.append(self._next_probe(base, "sitemap", COMMON_SITEMAP_PATHS))
@@ -157,8 +163,11 @@ class DiscoverySpider(scrapy.Spider):
         probe: _Probe = request.meta["lw_probe"]
         code, message = classify_failure(failure)
         self._check(request.url, probe.purpose, code, message)
-        if probe.purpose == "robots.txt":  # no robots.txt: the common sitemap paths
-            yield from self._sitemaps(request.url, [])
+        if probe.purpose == "robots.txt":
+            if code.startswith("http_"):  # no robots.txt (or a broken one, which the robots check reads as "no")
+                yield self._home()
+            else:  # the site cannot be reached, or not safely
+                self.result.error = (code, message)
         elif probe.rest:
             follow = self._next_probe(request.url, probe.purpose, probe.rest)
             if follow is not None:
