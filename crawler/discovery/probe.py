@@ -32,6 +32,9 @@ COMMON_SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml", "/news-sitemap.xml
 MAX_FEEDS = 4  # feeds named by the page that are fetched
 MAX_SITEMAPS = 4  # sitemaps named by robots.txt that are fetched
 MAX_CHILDREN = 3  # children of a sitemap index fetched to find its news sitemap
+# Every request of one discovery (robots.txt, the page, feeds, probes, sitemaps, children) counts against this;
+# the crawl's robots.txt check of each host comes on top.
+MAX_REQUESTS = 20
 SAMPLE = 3
 
 _HTML = ("text/html", "application/xhtml+xml")
@@ -80,6 +83,9 @@ class DiscoverySpider(scrapy.Spider):
 
     def _request(self, url: str, probe: _Probe, callback: Any, **meta: Any) -> scrapy.Request | None:
         if url in self._requested:
+            return None
+        if len(self._requested) >= MAX_REQUESTS:
+            self._check(url, probe.purpose, "skipped", f"not fetched: discovery makes at most {MAX_REQUESTS} requests")
             return None
         self._requested[url] = len(self._requested)
         return scrapy.Request(url, callback=callback, errback=self.probe_failed, dont_filter=True,

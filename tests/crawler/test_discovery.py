@@ -13,7 +13,7 @@ from crawler import reactor
 from crawler.discovery import Candidate, Discovery, discover
 from crawler.discovery.choose import recommend
 from crawler.discovery.page import article_like, listing_candidate
-from crawler.discovery.probe import COMMON_FEED_PATHS, COMMON_SITEMAP_PATHS
+from crawler.discovery.probe import COMMON_FEED_PATHS, COMMON_SITEMAP_PATHS, MAX_REQUESTS
 from crawler.kinds import SOURCE_KINDS
 from crawler.types import CrawlOptions, SourceSpec
 from labourwatch.config import load_config
@@ -161,6 +161,26 @@ def test_a_site_that_offers_nothing_costs_a_few_requests(site: DocServer) -> Non
     # The page, robots.txt (the crawl's robots check and the discovery's own read), each common path once.
     assert requested <= 3 + len(COMMON_FEED_PATHS) + len(COMMON_SITEMAP_PATHS)
     assert all(count == 1 for path, count in site.hits.items() if path != "/robots.txt")
+
+
+def test_requests_stay_within_the_budget(site: DocServer) -> None:
+    # robots.txt names 4 sitemap indexes of 3 children each: with the page and the feed probes, more than the budget.
+    indexes = [f"/maps/index-{n}.xml" for n in range(4)]
+    site.documents["/"] = home(NAV)
+    site.documents["/robots.txt"] = ("".join(f"Sitemap: {site.origin}{i}\n" for i in indexes).encode(), "text/plain")
+    for n, index in enumerate(indexes):
+        children = "".join(f"<sitemap><loc>{site.origin}/maps/child-{n}-{c}.xml</loc></sitemap>" for c in range(3))
+        document = f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'
+        site.documents[index] = (document.encode(), "application/xml")
+    found = run(site.origin + "/")
+    assert sum(site.hits.values()) <= MAX_REQUESTS + 1  # the crawl's own robots.txt check on top
+    assert any(c.outcome == "skipped" for c in found.checks)
+    assert len([c for c in found.candidates if c.index]) == len(indexes)
+
+
+def test_a_missing_page_is_an_error(site: DocServer) -> None:
+    found = run(site.origin + "/")
+    assert found.error == ("http_404", f"HTTP 404 from {site.origin}/") and found.candidates == []
 
 
 def test_a_page_that_serves_html_at_every_path_is_not_a_feed(site: DocServer) -> None:
