@@ -21,7 +21,7 @@ def _table_limit(limit: int | None, fmt: str) -> int | None:
 
 @click.group()
 def sources() -> None:
-    """Configured sources and their health."""
+    """Configured sources and their health; proposals for a new site (discover)."""
 
 
 @sources.command("list")
