@@ -2,7 +2,8 @@
 
     LabourwatchError
     ├── ConfigError          invalid configuration; carries every problem with its path
-    └── CrawlError           a crawl could not start (not a per-source failure: those are recorded)
+    ├── CrawlError           a crawl could not start (not a per-source failure: those are recorded)
+    └── DiscoveryError       ``sources discover`` could not read the site, or found nothing to propose
 
     db.errors.SchemaOutOfDateError   the database is not at the migration head (raised by db/, which
                                      cannot import this package)
@@ -26,3 +27,7 @@ class ConfigError(LabourwatchError):
 
 class CrawlError(LabourwatchError):
     """A crawl could not be started at all."""
+
+
+class DiscoveryError(LabourwatchError):
+    """``sources discover`` could not read the site's page, or found no source on it."""

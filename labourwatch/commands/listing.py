@@ -7,6 +7,7 @@ from rich.text import Text
 
 from db import queries
 from labourwatch.cli import AppContext, pass_app
+from labourwatch.commands.discover import discover
 from labourwatch.output import FORMATS, console, print_json, print_rows
 
 _limit = click.option("--limit", type=click.IntRange(min=1), default=None,
@@ -20,7 +21,7 @@ def _table_limit(limit: int | None, fmt: str) -> int | None:
 
 @click.group()
 def sources() -> None:
-    """Configured sources and their health."""
+    """Configured sources and their health; proposals for a new site (discover)."""
 
 
 @sources.command("list")
@@ -49,6 +50,9 @@ def sources_errors(app: AppContext, source_id: str | None, limit: int | None, fm
         rows = queries.recent_errors(session, source_id, _table_limit(limit, fmt))
     print_rows(rows, [("at", "at", 25), ("source_id", "source", None), ("severity", "level", None),
                       ("code", "code", None), ("message", "message", 70)], fmt)
+
+
+sources.add_command(discover)
 
 
 @click.group()
