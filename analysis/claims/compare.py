@@ -25,6 +25,8 @@ _PER_PERSON_RE = re.compile(
     r"|(?:a|an|one|every)\s+(?:[\w-]+\s+){0,5}?(?:worker|labou?rer|developer|programmer|employee)(?!s)"
     # A wage is one person's: "a typical monthly wage", "the average salary".
     r"|(?:typical|average|median|monthly|daily|weekly)\s+(?:wage|salary|pay))\b"
+    # One person counted the Korean, Chinese or Japanese way ("一名" and "1명", as the figures are read; "한 명").
+    r"|(?<!\d)(?<!\d[.,])1\s*(?:名|명|人|位)|한\s*명"
 )
 
 
@@ -67,6 +69,10 @@ class Side:
     @cached_property
     def sanctioners(self) -> frozenset[str]:
         return slots.sanctioners(self.prepared)
+
+    @cached_property
+    def topics(self) -> frozenset[str]:
+        return slots.topics(self.prepared)
 
     @cached_property
     def eras(self) -> frozenset[str]:

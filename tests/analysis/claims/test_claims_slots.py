@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.claims import ClaimMatcher
+from analysis.claims.matcher import analyse
 from analysis.claims.model import Claim
 from analysis.claims.quantities import extract_quantities, prepare_text
 from analysis.claims.slots import negated_sectors, permission, sanctioners, visas
@@ -266,3 +267,14 @@ def test_a_sentence_on_another_topic_says_something_else(matcher: ClaimMatcher, 
                                                          claim_id: str | None) -> None:
     match = matcher.match(sentence)
     assert (match.label, match.claim_id if label != "new" else None) == (label, claim_id), match
+
+
+@pytest.mark.parametrize(("text", "per_person"), [
+    ("美国政府称，一名在海外工作的朝鲜IT人员年收入可超过10万美元。", True),
+    ("북한 IT 노동자 한 명이 해외에서 연간 30만 달러 이상을 벌 수 있다.", True),
+    ("約1万人の北朝鮮労働者が年間5億ドルを稼いだ", False),  # 10,000 people, not one
+    ("21名の労働者が5億ドルを稼いだ", False),
+])
+def test_one_person_counted_with_a_counter(text: str, per_person: bool) -> None:
+    side = analyse(text).side
+    assert ("money per person" in side.amount_kinds) is per_person, side.amount_kinds
