@@ -22,7 +22,7 @@ from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
 from crawler.workers import crawling
-from db import candidates, events, story
+from db import candidates, events, polls, story
 from db import claims as claim_queries
 from db import repository as repo
 from db.engine import Database
@@ -77,7 +77,7 @@ def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> tuple[i
     _close_unclosed(db)
     with db.write() as session:
         repo.sync_sources(session, sources, disable_missing=False)
-        baseline = frozenset(story.first_polls(session, [s.id for s in sources if s.baseline]))
+        baseline = frozenset(polls.first_polls(session, [s.id for s in sources if s.baseline]))
         return repo.start_run(session, trigger, [s.id for s in sources]), baseline
 
 
@@ -153,7 +153,7 @@ def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, no
     taken = [r.source_id for r in ledger.sources.values() if r.ok and r.source_id in outcome.baseline]
     if taken:
         names = {s.id: s.name for s in outcome.sources}
-        drafts.append(story.baseline_draft(outcome.run_id, story.baseline_counts(session, taken, names)))
+        drafts.append(story.baseline_draft(outcome.run_id, polls.baseline_counts(session, taken, names)))
     return drafts
 
 

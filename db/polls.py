@@ -1,4 +1,5 @@
-"""The daemon's scheduling state in the database: which sources are due, when each is polled next, retention.
+"""The daemon's scheduling state in the database: which sources are due, when each is polled next, which were
+never polled (their next poll is their baseline) and what a baseline holds, retention.
 
 Per-source timing lives here rather than in APScheduler's job store: APScheduler 3.x cannot share a job store
 between processes, and the poll times must survive restarts (a restarted daemon polls what is overdue, not
@@ -7,13 +8,14 @@ everything at once).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Integer, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.models import CrawlRun, Delivery, FetchError, Source
+from db.models import Article, ClaimMatchRow, CrawlRun, Delivery, FetchError, Source
 
 
 def due_sources(session: Session, until: datetime, ids: Iterable[str]) -> list[tuple[str, datetime | None]]:
@@ -64,3 +66,26 @@ def prune(session: Session, *, errors_before: datetime, sent_before: datetime) -
                                                              Delivery.created_at < sent_before)),
     }
     return {name: int(getattr(result, "rowcount", 0) or 0) for name, result in counts.items()}
+
+
+def first_polls(session: Session, source_ids: Sequence[str]) -> list[str]:
+    """Which of ``source_ids`` were never polled successfully: their next successful poll is their baseline."""
+    if not source_ids:
+        return []
+    return list(session.scalars(select(Source.id).where(Source.id.in_(list(source_ids)),
+                                                        Source.last_success_at.is_(None))))
+
+
+def baseline_counts(session: Session, source_ids: Sequence[str],
+                    names: Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """What the baseline of each of ``source_ids`` holds: its articles, those on the topic, its claim sentences."""
+    wanted = list(source_ids)
+    articles = {sid: (int(total), int(relevant or 0)) for sid, total, relevant in session.execute(
+        select(Article.source_id, func.count(), func.sum(func.cast(Article.relevant, Integer)))
+        .where(Article.source_id.in_(wanted)).group_by(Article.source_id))}
+    sentences = {sid: int(count) for sid, count in session.execute(
+        select(ClaimMatchRow.source_id, func.count()).where(ClaimMatchRow.source_id.in_(wanted))
+        .group_by(ClaimMatchRow.source_id))}
+    return [{"source_id": sid, "name": names.get(sid), "articles": articles.get(sid, (0, 0))[0],
+             "relevant": articles.get(sid, (0, 0))[1], "claim_sentences": sentences.get(sid, 0)}
+            for sid in wanted]

@@ -18,9 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Integer, func, select
-from sqlalchemy.orm import Session
-
 from analysis.claims.model import Claim
 from analysis.claims.sentences import SentenceMatch
 from db.events import (
@@ -34,7 +31,6 @@ from db.events import (
     StoredArticle,
     article_events,
 )
-from db.models import Article, ClaimMatchRow, Source
 
 # The claim verdicts of a story, most telling first.
 _ORDER = {CLAIM_UPDATED: 0, NEW_CLAIM: 1, CLAIM_CORROBORATED: 2}
@@ -149,27 +145,3 @@ def baseline_draft(run_id: int, sources: Sequence[Mapping[str, Any]]) -> EventDr
                "changes from now on are alerted")
     return EventDraft(BASELINE, f"{BASELINE}:run{run_id}", title, summary,
                       details={"run_id": run_id, "sources": [dict(s) for s in sources]})
-
-
-
-def first_polls(session: Session, source_ids: Sequence[str]) -> list[str]:
-    """Which of ``source_ids`` were never polled successfully: their next successful poll is their baseline."""
-    if not source_ids:
-        return []
-    return list(session.scalars(select(Source.id).where(Source.id.in_(list(source_ids)),
-                                                        Source.last_success_at.is_(None))))
-
-
-def baseline_counts(session: Session, source_ids: Sequence[str],
-                    names: Mapping[str, str | None]) -> list[dict[str, Any]]:
-    """What the baseline of each of ``source_ids`` holds: its articles, those on the topic, its claim sentences."""
-    wanted = list(source_ids)
-    articles = {sid: (int(total), int(relevant or 0)) for sid, total, relevant in session.execute(
-        select(Article.source_id, func.count(), func.sum(func.cast(Article.relevant, Integer)))
-        .where(Article.source_id.in_(wanted)).group_by(Article.source_id))}
-    sentences = {sid: int(count) for sid, count in session.execute(
-        select(ClaimMatchRow.source_id, func.count()).where(ClaimMatchRow.source_id.in_(wanted))
-        .group_by(ClaimMatchRow.source_id))}
-    return [{"source_id": sid, "name": names.get(sid), "articles": articles.get(sid, (0, 0))[0],
-             "relevant": articles.get(sid, (0, 0))[1], "claim_sentences": sentences.get(sid, 0)}
-            for sid in wanted]
