@@ -264,3 +264,27 @@ def test_the_article_page_links_to_a_streamed_valid_warc(crawled_database: Datab
     for meta in parsed.metadata:
         body = parsed.responses[meta["refers-to"]]["body"]
         assert isinstance(body, bytes) and hashlib.sha256(body).hexdigest() == rows[int(meta["version-id"])][0].sha256
+
+
+def test_headers_that_describe_an_encoding_are_not_written_for_a_decoded_body(crawled_database: Database,
+                                                                               tmp_path: Path) -> None:
+    # The crawl keeps six headers, none about encoding, and the body Scrapy decoded; a row that says otherwise
+    # (stored by another version, or by hand) must still give a response whose headers describe its body.
+    db = crawled_database
+    version_id, (raw, _, article) = next(iter(stored(db).items()))
+    with db.write() as session:
+        row = session.get(RawResponse, raw.id)
+        assert row is not None
+        row.headers = {**row.headers, "Content-Encoding": "gzip", "transfer-encoding": "chunked",
+                       "content-length": "12"}
+    out = tmp_path / "decoded.warc.gz"
+    assert lw(config_for(db, tmp_path), "--article", str(article.id), "-o", str(out)).returncode == 0
+    assert warcio("check", str(out)).returncode == 0
+    parsed = parse(out)
+    meta = next(m for m in parsed.metadata if m["version-id"] == str(version_id))
+    response = parsed.responses[meta["refers-to"]]
+    http, body = response["http"], response["body"]
+    assert isinstance(http, dict) and isinstance(body, bytes)
+    assert not {"content-encoding", "transfer-encoding"} & set(http)
+    assert http["content-length"] == str(len(body)) == str(raw.size)
+    assert http["content-type"] == raw.headers["content-type"]
