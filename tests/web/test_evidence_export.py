@@ -218,6 +218,7 @@ def test_bad_input_gets_a_message_and_an_exit_code(crawled_database: Database, t
         (["--since", "2026-02-01", "--until", "2026-01-01", "-o", str(out)], 2, "must be later than --since"),
         (["-o", str(tmp_path / "missing" / "e.warc.gz")], 1, "does not exist"),
         (["-o", str(tmp_path)], 1, "is a directory"),
+        (["-o", "/proc/e.warc.gz"], 1, "cannot write /proc/e.warc.gz"),  # no file can be made there, even by root
         ([], 2, "Missing option '-o'"),
     ]
     for args, code, message in cases:
