@@ -5,13 +5,14 @@ record when the article's last re-check answered 304.
 What the database does not keep is reconstructed, and every reconstruction is said so in the metadata record:
 
 - the status line: the crawl keeps the status code only, so it reads ``HTTP/1.1 <code> <standard reason>``;
-- the response headers: the crawl keeps six (content-type, etag, last-modified, date, content-language, server)
-  and the body as Scrapy handed it over, already decoded; so no Content-Encoding or Transfer-Encoding is written
-  (the body is not encoded) and Content-Length is the stored body's length. warcio writes a header value that
-  is not ASCII %-encoded (RFC 8187), the way it writes every HTTP header;
+- the response headers: the crawl keeps six (content-type, etag, last-modified, date, content-language, server;
+  names in lower case) and the body as Scrapy handed it over, already decoded; so no Content-Encoding or
+  Transfer-Encoding is written (the body is not encoded) and Content-Length is the stored body's length. warcio
+  writes a header value that is not ASCII %-encoded (RFC 8187), the way it writes every HTTP header;
 - the request: the crawl does not record it. ``GET``, the URL and Host are certain; the other headers are those
-  the crawler sends by default with the configuration in force at export time (``request_headers``). A re-check
-  also carried If-None-Match / If-Modified-Since, which are not known afterwards and are left out.
+  the crawler sends by default under the configuration in force at export time (``request_defaults``, from
+  ``crawler.settings.default_request_headers``). A re-check may also have carried If-None-Match /
+  If-Modified-Since, which are not kept and are left out.
 
 Record ids are UUIDs derived from the version and its body's SHA-256, so the same capture has the same
 WARC-Record-ID in every export, and a revisit's WARC-Refers-To names its response in any file.
