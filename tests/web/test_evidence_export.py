@@ -25,6 +25,7 @@ from db import queries
 from db.engine import Database
 from db.models import Article, ArticleVersion, RawResponse, utcnow
 from db.repository import record_not_modified
+from labourwatch.config import parse_config
 from web.app import CSP, create_app
 
 WARCIO = str(Path(sys.executable).with_name("warcio"))
@@ -242,7 +243,10 @@ def test_the_article_page_links_to_a_streamed_valid_warc(crawled_database: Datab
     with db.read() as session:
         offtopic = session.scalar(select(Article.id).where(~Article.id.in_(select(ArticleVersion.article_id))))
     assert offtopic is not None
-    with TestClient(create_app(db), raise_server_exceptions=False) as client:
+    # The options `labourwatch web` builds from the config: the request records carry its user agent.
+    options = parse_config(yaml.safe_dump({"crawl": {"user_agent": "evidence-test/1.0 (+mailto:x@example.org)"}}),
+                           environ={}).web_options
+    with TestClient(create_app(db, options), raise_server_exceptions=False) as client:
         page = client.get(f"/articles/{article_id}")
         assert f'href="/articles/{article_id}/evidence.warc.gz"' in page.text
         if gone:
@@ -265,6 +269,11 @@ def test_the_article_page_links_to_a_streamed_valid_warc(crawled_database: Datab
     for meta in parsed.metadata:
         body = parsed.responses[meta["refers-to"]]["body"]
         assert isinstance(body, bytes) and hashlib.sha256(body).hexdigest() == rows[int(meta["version-id"])][0].sha256
+    assert parsed.requests
+    for request in parsed.requests:
+        http = request["http"]
+        assert isinstance(http, dict) and http["User-Agent"] == "evidence-test/1.0 (+mailto:x@example.org)"
+        assert "gzip" in http["Accept-Encoding"]
 
 
 def test_headers_that_describe_an_encoding_are_not_written_for_a_decoded_body(crawled_database: Database,
