@@ -56,3 +56,15 @@ def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
         "LOG_ENABLED": False,
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
     }
+
+
+def default_request_headers(options: CrawlOptions) -> dict[str, str]:
+    """The headers Scrapy gives every labourwatch request unless one is set on it (a re-check adds
+    If-None-Match / If-Modified-Since): the user agent, Scrapy's default Accept and Accept-Language, and the
+    encodings its compression middleware accepts. The WARC export writes them as the request's headers, since
+    the crawl does not record the request."""
+    from scrapy.downloadermiddlewares.httpcompression import ACCEPTED_ENCODINGS
+    from scrapy.settings.default_settings import DEFAULT_REQUEST_HEADERS
+
+    return {"User-Agent": options.user_agent, **{str(k): str(v) for k, v in DEFAULT_REQUEST_HEADERS.items()},
+            "Accept-Encoding": b", ".join(ACCEPTED_ENCODINGS).decode("ascii")}

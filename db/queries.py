@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db import rawbody
 from db.models import Article, ArticleUrl, ArticleVersion, FetchError, RawResponse, Source, VersionDiffRow
 
 
@@ -132,7 +132,7 @@ def diff_detail(session: Session, diff_id: int) -> dict[str, Any] | None:
 def raw_body(session: Session, version_id: int) -> bytes | None:
     """The stored raw response body of a version, decompressed."""
     raw = session.scalars(select(RawResponse).where(RawResponse.version_id == version_id)).first()
-    return zlib.decompress(raw.body) if raw is not None else None
+    return rawbody.unpack(raw.body, raw.compression) if raw is not None else None
 
 
 def counts(session: Session) -> dict[str, int]:

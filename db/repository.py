@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from analysis.claims.sentences import SentenceMatch
 from analysis.types import ArticleDoc, Relevance, VersionDiff
-from db import offtopic
+from db import offtopic, rawbody
 from db.models import (
     Article,
     ArticleUrl,
@@ -306,9 +305,10 @@ def _insert_version(conn: Connection, article_id: int, number: int, fetch: Artic
     )).scalar_one()
     if options.keep_raw:
         headers = {k: v for k, v in raw.headers.items() if k.lower() in _KEPT_HEADERS}
+        stored, compression = rawbody.pack(raw.body)
         conn.execute(_INSERT_RAW, dict(
             version_id=version_id, url=raw.url, status=raw.status, headers=headers,
-            body=zlib.compress(raw.body, 6), compression="zlib", size=len(raw.body),
+            body=stored, compression=compression, size=len(raw.body),
             sha256=hashlib.sha256(raw.body).hexdigest(), fetched_at=raw.fetched_at,
         ))
     if fetch.matches and fetch.claims_digest:

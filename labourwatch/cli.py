@@ -103,6 +103,7 @@ _COMMANDS = {
     "db": "database:db", "crawl": "crawl:crawl", "sources": "listing:sources", "articles": "listing:articles",
     "diffs": "listing:diffs", "claims": "claims:claims", "events": "events:events", "alerts": "alerts:alerts",
     "run": "run:run", "demo": "demo:demo", "web": "web:web", "status": "status:status",
+    "evidence": "evidence:evidence",
 }
 
 

@@ -145,8 +145,11 @@ class Config:
         limits = web.login_limits
         rules = ThrottleRules(per_address=limits.per_address, address_window=limits.address_window.total_seconds(),
                               overall=limits.overall, overall_window=limits.overall_window.total_seconds())
+        from crawler.settings import default_request_headers  # imports Scrapy: only when the web UI starts
+
         return WebOptions(host=host, port=port, token=web.token or None, page_size=web.page_size,
-                          login_limits=rules)
+                          login_limits=rules,
+                          request_headers=tuple(default_request_headers(self.crawl_options).items()))
 
     @property
     def topic(self) -> Topic:

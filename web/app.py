@@ -90,9 +90,9 @@ def create_app(db: Database, options: WebOptions | None = None,
                login_throttle: LoginThrottle | None = None) -> Starlette:
     """The web UI over ``db``; ``login_throttle`` counts failed logins (by default a fresh one with the rules of
     ``options.login_limits``)."""
-    from web import api, export, pages, review, search
+    from web import api, evidence, export, pages, review, search
 
-    routes = [*pages.routes, *search.routes, *review.routes, *export.routes, *api.routes,
+    routes = [*pages.routes, *evidence.routes, *search.routes, *review.routes, *export.routes, *api.routes,
               Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static")]
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         HTTPException: _http_error, Exception: _server_error}

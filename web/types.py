@@ -19,10 +19,14 @@ class ThrottleRules:
 
 @dataclass(frozen=True)
 class WebOptions:
-    """Where to listen, the write token (None: the UI is read-only), the page size of lists and the login limits."""
+    """Where to listen, the write token (None: the UI is read-only), the page size of lists, the login limits and
+    the crawler's default request headers."""
 
     host: str = "127.0.0.1"
     port: int = 8080
     token: str | None = field(default=None, repr=False)
     page_size: int = 50
     login_limits: ThrottleRules = field(default_factory=ThrottleRules)
+    # The headers the crawler sends by default (the shell reads them from the crawler's settings): the evidence
+    # export writes them as each capture's request headers, which the crawl does not record.
+    request_headers: tuple[tuple[str, str], ...] = ()

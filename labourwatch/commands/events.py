@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
 from db import events as event_store
 from labourwatch.cli import AppContext, pass_app
+from labourwatch.moments import parse_moment
 from labourwatch.output import FORMATS, print_rows
-
-
-def _since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO date or time (e.g. 2026-11-27 or 2026-11-27T09:00Z)",
-                                 param_hint="--since") from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @click.group()
@@ -40,7 +28,7 @@ def events_list(app: AppContext, types: tuple[str, ...], since: str | None, sour
                 limit: int | None, fmt: str) -> None:
     """Stored events, newest first; JSON items carry id, type, created_at, source_id, url, title, summary, details."""
     with app.database().read() as session:
-        rows = event_store.event_rows(session, types=types, since=_since(since), source_id=source_id,
+        rows = event_store.event_rows(session, types=types, since=parse_moment(since, "--since"), source_id=source_id,
                                       limit=limit or (50 if fmt == "table" else None))
     print_rows(rows, [("id", "id", None), ("type", "type", None), ("created_at", "created", 19),
                       ("source_id", "source", None), ("summary", "summary", 70), ("title", "title", 40)], fmt)
