@@ -37,11 +37,14 @@ SETS = {
     "probes_blind_c": DATA / "probes_blind_c.jsonl",
     "probes_blind_d": DATA / "probes_blind_d.jsonl",
     "probes_blind_e": DATA / "probes_blind_e.jsonl",
+    "probes_blind_f": DATA / "probes_blind_f.jsonl",
     "heldout_en": ROOT / "bench" / "data" / "probes_heldout_en.jsonl",
     "heldout_en2": ROOT / "bench" / "data" / "probes_heldout_en2.jsonl",
     "heldout_en3": ROOT / "bench" / "data" / "probes_heldout_en3.jsonl",
+    "heldout_en4": ROOT / "bench" / "data" / "probes_heldout_en4.jsonl",
     "eval_dev_xling": DATA / "eval_dev_xling.jsonl",
     "probes_blind_xling": DATA / "probes_blind_xling.jsonl",
+    "probes_blind_xling_b": DATA / "probes_blind_xling_b.jsonl",
     "heldout_xling": ROOT / "bench" / "data" / "probes_heldout_xling.jsonl",
 }
 
