@@ -75,6 +75,10 @@ class Side:
         return slots.topics(self.prepared)
 
     @cached_property
+    def commodities(self) -> frozenset[str]:
+        return slots.commodities(self.prepared)
+
+    @cached_property
     def eras(self) -> frozenset[str]:
         return slots.eras(self.prepared)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Literal
 
+from analysis.claims import decisions, slots
 from analysis.claims import semantic as semantic_signal
-from analysis.claims import slots
 from analysis.claims.candidates import TOP_K, CandidateIndex
 from analysis.claims.compare import Difference, Side, compare
 from analysis.claims.glossary import glosses_in
@@ -250,6 +250,9 @@ class ClaimMatcher:
             reason = f"subject gate: {best.gate_reason} (nearest {best.claim_id})"
             return _new(best, reason)
         best = passing[0]
+        not_a_report = decisions.stance(item.prepared)
+        if not_a_report:
+            return _new(best, f"{not_a_report}, not a report of {best.claim_id}")
         if best.similarity < MIN_SIMILARITY:
             reason = f"nearest claim {best.claim_id} too dissimilar ({best.similarity:.2f} < {MIN_SIMILARITY})"
             return _new(best, reason)
@@ -271,21 +274,24 @@ class ClaimMatcher:
             not (stated & self._claim_side(pair[0]).amount_kinds), len(pair[1]),
             item.side.has_range != self._claim_side(pair[0]).has_range,
             not (item.side.actors & self._claim_side(pair[0]).actors)))
-        # Its figures are of kinds the claim does not state (a year or place that differs does not make it an
-        # update: "China's trade recovered to $2.3bn in 2023" is not "13,000 entered in 2024"), or of another place.
-        claim_side = self._claim_side(best)
-        own = _other_kind(item.side, claim_side) or _elsewhere(differences) or _other_topic(item.side, claim_side)
+        own = decisions.of_its_own(item.side, self._claim_side(best), differences)
         if own:
             return _new(best, f"a claim of its own, not {best.claim_id}: {own}")
         if differences:
             return _updates(best, differences)
-        novelty = _novelty(item.side, self._claim_side(best))
+        return self._corroborates(item, passing, best)
+
+    def _corroborates(self, item: _Analysed, passing: list[Candidate],
+                      best: Candidate) -> tuple[ClaimMatch, tuple[Difference, ...]]:
+        """The verdict on a sentence that changes no slot of ``best``: its corroboration, unless it says something
+        of its own (then another close claim may be the one it updates) or only whom the claim is about."""
+        novelty = decisions.novelty(item.side, self._claim_side(best))
         if novelty:
             # What the closest claim lacks, another close one may state: "most are now put to work on farms" is
             # not the scale claim's figure but the sector claim's update.
             others = [c for c in passing if c is not best
                       and c.similarity >= max(MIN_SIMILARITY, passing[0].similarity - KIND_MARGIN)
-                      and not _novelty(item.side, self._claim_side(c))]
+                      and not decisions.novelty(item.side, self._claim_side(c))]
             if not others:
                 return _new(best, f"a claim of its own, not {best.claim_id}: {novelty}")
             best = others[0]
@@ -394,39 +400,6 @@ def _needs_meaning(item: _Analysed, candidates: list[Candidate]) -> bool:
     return bool(candidates) and not close and candidates[0].similarity >= MEANING_FLOOR
 
 
-def _other_kind(sentence: Side, claim: Side) -> str:
-    """"" unless both state amounts and none of the sentence's is of a kind the claim states; then what each states."""
-    kinds, stated = claim.amount_kinds, sentence.amount_kinds
-    if not kinds or not stated or kinds & stated:
-        return ""
-    return f"it states {', '.join(sorted(stated))}, the claim {', '.join(sorted(kinds))}"
-
-
-def _novelty(sentence: Side, claim: Side) -> str:
-    """What makes a sentence a claim of its own rather than a figure claim's corroboration, or "" if nothing does:
-    a kind of amount the claim does not state, and none that it does ("a typical monthly wage is $30,000" is not
-    "Mongolia had 1,200 workers"); or, leaving out the claim's figure, a place or sector of its own ("North Korea
-    sends medical staff to Africa" is not "workers sent abroad earn North Korea $500m a year")."""
-    kinds = claim.amount_kinds
-    stated = sentence.amount_kinds
-    predicates = stated & _PREDICATE_KINDS
-    if not kinds and predicates:
-        # Pay and working hours are what a sentence stating them is about; a claim stating neither is not it.
-        return f"it states {', '.join(sorted(predicates))}, which the claim does not"
-    if not kinds or kinds & stated:
-        return ""
-    if stated:
-        return _other_kind(sentence, claim)
-    places = sentence.places - slots.place_closure(claim.places) - {"abroad"}
-    sectors = sentence.sectors - claim.sectors
-    added = sorted(places) + sorted(sectors)
-    return f"it says {', '.join(added)}, which the claim does not, and not its figure" if added else ""
-
-
-# Amounts that are a sentence's predicate rather than a detail of it ("paid $300 a month", "18-hour shifts").
-_PREDICATE_KINDS = frozenset({"money", "money per person", "hours"})
-
-
 def _confidence(candidate: Candidate) -> float:
     return round(min(1.0, 0.5 + abs(candidate.similarity - MIN_SIMILARITY)), 3)
 
@@ -434,30 +407,6 @@ def _confidence(candidate: Candidate) -> float:
 def _new(closest: Candidate, reason: str) -> tuple[ClaimMatch, tuple[Difference, ...]]:
     """A ``new`` verdict on a sentence whose closest claim is ``closest``, and why."""
     return ClaimMatch("new", None, _confidence_new(closest.similarity), closest.similarity, reasons=(reason,)), ()
-
-
-# Slots that fix a figure or an event in time; with the place changed too, the sentence is about another place.
-_FIGURE_SLOTS = frozenset({"count", "money", "percent", "hours", "year", "date"})
-
-
-def _elsewhere(differences: tuple[Difference, ...]) -> str:
-    """"" unless the place changed and a figure or date with it; then what the sentence states of its place. A
-    count for another country, or an event in another year and place, is a statistic or event of its own ("150
-    sent to Belarus this year" does not update "more than 50,000 to Russia"); the place alone, or the figure alone,
-    is an update."""
-    places = [d for d in differences if d.slot == "place"]
-    figures = [d for d in differences if d.slot in _FIGURE_SLOTS]
-    if not places or not figures:
-        return ""
-    stated, claimed = ", ".join(d.new for d in figures), ", ".join(d.old for d in figures)
-    return f"{stated} in {places[0].new}, not {claimed} in {places[0].old}"
-
-
-def _other_topic(sentence: Side, claim: Side) -> str:
-    """"" unless the sentence speaks of a topic besides work and pay (housing, health, punishment …) that the claim
-    does not; then that topic."""
-    added = sentence.topics - claim.topics
-    return f"it speaks of {', '.join(sorted(added))}, which the claim does not" if added else ""
 
 
 def _updates(best: Candidate, differences: tuple[Difference, ...]) -> tuple[ClaimMatch, tuple[Difference, ...]]:

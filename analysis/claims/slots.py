@@ -147,6 +147,11 @@ _INWARD = r"entered|enter|entering|enters|arriv\w+|crossed into|came to|sent to|
 _INWARD += r"|took in|flocked to|hired|recruited"
 _OUTWARD = r"left|leave|leaving|departed|depart\w*|returned home|went home|repatriat\w+|expelled|deported"
 _OUTWARD += r"|sen[dt] (?:\w+ ){0,4}(?:home|back)|withdr[ae]w\w*|pulled out"
+# Keeping workers where they are: "let them stay", "keep employing them", "delayed their repatriation".
+_STAY_RE = re.compile(
+    r"\b(?:let (?:\w+ ){0,2}(?:stay|remain)|allow\w* (?:\w+ ){0,2}to (?:stay|remain)|keep (?:employing|hiring)"
+    r"|continu\w* (?:to (?:employ|hire)|employing|hiring)|(?:delay|postpon|put off)\w* (?:\w+ ){0,3}repatriat\w+)\b"
+)
 _INWARD_RE = re.compile(rf"\b(?:{_INWARD})\b")
 _OUTWARD_RE = re.compile(rf"\b(?:{_OUTWARD})\b")
 _INCREASE_RE = re.compile(rf"\b(?:{_INCREASE})\b")
@@ -163,11 +168,13 @@ _DPRK_RE = re.compile(
 _WORKER_NOUN = (
     r"workers?|labou?rers?|labou?r|workforce|manpower|employees?|staff|waitress(?:es)?|builders?|loggers?"
     r"|deminers?|mine-clearers?|specialists|crews?|welders|seamstresses|migrants?|nationals"
-    r"|developers|programmers|coders|engineers|technicians|miners|fishermen|sappers|personnel"
+    r"|developers|programmers|coders|engineers|technicians|miners|sappers|personnel"
 )
 # "student" and "tourist" in "on student and tourist visas" name kinds of visa, not who the sentence is about.
 _NOT_A_VISA = r"(?!(?:\s*(?:,|and|or|·|/)\s*[\w-]+)*\s*visas?\b)"
 _ROLE_PATTERNS: dict[str, str] = {
+    # First, so that its words win where a worker word starts them ("crew members" are sailors, "crews" workers).
+    "sailor": r"sailors?|seamen|seafarers?|crew members?|crewmen|fishermen|fishing crews?",
     "worker": _WORKER_NOUN,
     "soldier": r"soldiers?|troops?|servicemen|infantry|conscripts|army|military personnel",
     "hacker": r"hackers?|hacking|cyber\w*",
@@ -348,6 +355,24 @@ def topics(text: str) -> frozenset[str]:
     return _TOPICS.names(without_attributions(text))
 
 
+# Goods a figure can be of ("4 million barrels of crude oil" is not the cap on refined petroleum).
+_COMMODITIES = _Lexicon(
+    {
+        "refined petroleum": r"refined (?:petroleum|oil|fuel)(?: products)?|petrol|gasoline|diesel|jet fuel",
+        "crude oil": r"crude(?: oil)?",
+        "coal": r"coal",
+        "iron and steel": r"iron(?: ore)?|steel",
+        "machinery and vehicles": r"(?:industrial )?machinery|machines|vehicles|trucks",
+        "food": r"food(?:stuffs?)?|grain|rice|wheat|flour",
+    }
+)
+
+
+def commodities(text: str) -> frozenset[str]:
+    """The goods a sentence names (``_COMMODITIES``)."""
+    return _COMMODITIES.names(text)
+
+
 # Named eras and the years they span: "since the Soviet era" is not "only since the early 2000s".
 ERAS: dict[str, tuple[int, int]] = {
     "the soviet era": (1922, 1991),
@@ -389,7 +414,10 @@ def direction(text: str) -> str | None:
 
 
 def movement(text: str) -> str | None:
-    """ "in", "out" or None: whether people are said to arrive in a country or to leave it."""
+    """ "in", "out", "stay" or None: whether people are said to arrive in a country, to leave it, or to be kept
+    there (which overrides leaving: "delayed their repatriation and kept employing them")."""
+    if _STAY_RE.search(text):
+        return "stay"
     inward = bool(_INWARD_RE.search(text))
     outward = bool(_OUTWARD_RE.search(text))
     if inward == outward:
@@ -413,6 +441,7 @@ _DENIED_RE = re.compile(
 
 def permission(text: str) -> str | None:
     """ "ban" or "allow": whether a sentence says something is barred or allowed (None: neither, or both)."""
+    text = without_contrasts(text)  # "unlike Chinese workers, who come and go freely, …"
     denied = _DENIED_RE.search(text) is not None
     if denied:
         text = _DENIED_RE.sub(" ", text)
@@ -422,12 +451,30 @@ def permission(text: str) -> str | None:
     return "ban" if banned else "allow"
 
 
+# A clause of contrast and the relative clause that describes its people: "unlike Chinese migrant workers, who come
+# and go freely, …".
+_CONTRAST_RE = re.compile(
+    r"\b(?:unlike|while|whereas|compared (?:with|to)|in contrast to|as opposed to)\b[^,;:]*[,;:]"
+    r"(?:\s*(?:who|which|that|whose)\b[^,;:]*[,;:])?"
+)
+
+
+def without_contrasts(text: str) -> str:
+    """``text`` without its clauses of contrast, which speak of other people than the sentence's subject."""
+    return _CONTRAST_RE.sub(" ", text) if "," in text or ";" in text else text
+
+
 def _worker_nationalities(text: str) -> tuple[bool, bool]:
     """Whether worker nouns are said to be North Korean, and whether any are said to be of another nationality.
 
     When both, the workers named first are the sentence's subject: "Nepali labourers reported 18-hour shifts, as
     North Korea's workers do" is about Nepali labourers, and counts as other workers only."""
     dprk = foreign = False
+    # Other workers named in a clause of contrast ("unlike the Central Asian migrants who drive Moscow's taxis, …")
+    # are a comparison, not the subject; a sentence naming only them is still about them.
+    contrasted = without_contrasts(text)
+    if _WORKER_RE.search(contrasted):
+        text = contrasted
     for match in _WORKER_RE.finditer(text):
         before = text[max(0, match.start() - 40) : match.start()]
         after = text[match.end() : match.end() + 30]

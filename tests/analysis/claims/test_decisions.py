@@ -1,0 +1,72 @@
+"""Sentences that are something other than a report of the closest claim, and the look-alikes that still are."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.claims import ClaimMatcher, slots
+from analysis.claims.decisions import stance
+from analysis.claims.quantities import prepare_text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("will pyongyang really send more than 50,000 labourers to russia? analysts say nobody yet knows.",
+     "a question"),
+    ("why are there more north korean workers in russia? more than 13,000 north koreans entered russia in 2024.",
+     ""),  # the question asks; the next clause reports
+    ("russia's labour ministry denied that it had issued any new work permits to north korean nationals.",
+     "a denial"),
+    ('"there are no north korean workers in our factories," the owner said.', "a denial"),
+    ("pyongyang denied the reports, but un monitors found north korean workers in 40 countries.", ""),
+    ("north korean workers in russia work up to 18 hours a day.", ""),
+])
+def test_questions_and_denials_are_not_reports(text: str, expected: str) -> None:
+    assert stance(text) == expected
+
+
+@pytest.mark.parametrize(("sentence", "claim_id"), [
+    ("Will Pyongyang really send more than 50,000 labourers to Russia? Analysts in Seoul say nobody yet knows.",
+     "K01"),
+    ('"There are no North Korean workers in our factories," the owner of a Dandong garment plant told reporters.',
+     "K36"),
+    ("Resolution 2397 also limited North Korea's crude oil imports to 4 million barrels a year.", "K39"),
+    ("Crew members on North Korean fishing boats off Russia's Pacific coast spend up to 18 hours a day at sea.",
+     "K03"),
+])
+def test_look_alikes_that_report_nothing_of_the_claim_are_new(matcher: ClaimMatcher, sentence: str,
+                                                              claim_id: str) -> None:
+    match = matcher.match(sentence)
+    assert match.label == "new", match
+    assert claim_id in " ".join(match.reasons) or match.claim_id in (None, claim_id), match
+
+
+@pytest.mark.parametrize(("sentence", "label", "claim_id"), [
+    # other workers in a clause of contrast are not the subject
+    ("Unlike the Central Asian migrants who drive Moscow's taxis, most North Korean workers in Russia are assigned "
+     "to construction.", "corroborates", "K04"),
+    ("Unlike Chinese migrant workers, who come and go freely, North Korean labourers in Russia are guarded by "
+     "minders and rarely leave their sites or dorms.", "corroborates", "K32"),
+    # a refined-petroleum cap in other words is still the claim's
+    ("UNSC 2397 limits the DPRK's imports of refined petroleum products to 500,000 barrels annually.",
+     "corroborates", "K39"),
+    # keeping the workers is not sending them home
+    ("Mongolia had about 1,200 North Korean workers in 2017 and said it would let them stay.", "updates", "K34"),
+])
+def test_what_still_reports_the_claim(matcher: ClaimMatcher, sentence: str, label: str, claim_id: str) -> None:
+    match = matcher.match(sentence)
+    assert (match.label, match.claim_id) == (label, claim_id), match
+
+
+@pytest.mark.parametrize(("text", "movement"), [
+    ("mongolia promised to send them home", "out"),
+    ("mongolia said it would let them stay", "stay"),
+    ("몽골은 북한 노동자들의 송환을 미루고 계속 고용하기로 했다", "stay"),
+    ("over 10,000 north korean workers entered russia", "in"),
+])
+def test_kept_where_they_are_is_a_movement_of_its_own(text: str, movement: str) -> None:
+    assert slots.movement(prepare_text(text)) == movement
+
+
+def test_sailors_are_not_workers() -> None:
+    subject = slots.subject(prepare_text("Thirteen North Korean sailors rescued by a patrol chose to return home."))
+    assert "sailor" in subject.roles and "worker" not in subject.roles
