@@ -30,12 +30,12 @@ _UNIT_VALUES = {"억": 10**8, "亿": 10**8, "億": 10**8, "만": 10**4, "万": 1
                 "천": 10**3, "千": 10**3, "백": 100, "百": 100}  # fmt: skip
 _UNITS = "억亿億만万萬천千백百"
 # Parts are joined by one space only when another number and unit follow ("1만 2천"); trailing digits when written
-# on ("3만23"), or after one space when a counter follows them at once ("1만 1천 500명"), so "3만 2024년" stays
-# two figures.
+# on ("3만23"), or after one space when a counter follows them at once ("1만 1천 500명", "1만 3221명"), so "3만
+# 2024년" stays two figures.
 _COUNTERS = r"명|인|人|名|달러|ドル|美元|원|円|元|개|곳|家|社|시간|時間|小时"
 _COMPOUND_RE = re.compile(
     rf"(?<![\d.,])(?:\d+(?:\.\d+)?\s?[{_UNITS}]+(?:\s(?=\d+(?:\.\d+)?\s?[{_UNITS}]))?)+"
-    rf"(?:\d+(?![\d.,]|\s?[{_UNITS}])|\s\d{{1,3}}(?=\s?(?:{_COUNTERS})))?"
+    rf"(?:\d+(?![\d.,]|\s?[{_UNITS}])|\s\d{{1,4}}(?=\s?(?:{_COUNTERS})))?"
 )
 _PART_RE = re.compile(rf"(\d+(?:\.\d+)?)\s?([{_UNITS}]+)|(\d+)")
 

@@ -343,7 +343,10 @@ _TOPICS = _Lexicon(
         "punishment": r"punish\w*|beaten|beatings?|jailed|executed|self-criticism|criticism sessions?",
         "training": r"training|trained|indoctrinat\w+|ideological (?:sessions?|education|lectures?|classes)"
         r"|political (?:sessions?|lectures?|study|vetting)",
-        "recruitment": r"recruitment fees?|bribes?|bribing|vetted|vetting|screened|screening|political checks?",
+        "recruitment": r"recruitment fees?|bribes?|bribing|vetted|vetting|screened|screening|political checks?"
+        r"|selection criteria",
+        "accident": r"fires?|blaze|explosions?|accidents?",
+        "legal action": r"fined|fines|prosecutors?|prosecuted|prosecution|lawsuits?|sued|court",
         "protest": r"protest\w*|strikes?|striking|walked off|walk-?outs?|riot\w*",
         "detention": r"detained|detention|arrested|arrests?|deported|deportations?",
     }
@@ -363,6 +366,7 @@ _COMMODITIES = _Lexicon(
         "coal": r"coal",
         "iron and steel": r"iron(?: ore)?|steel",
         "machinery and vehicles": r"(?:industrial )?machinery|machines|vehicles|trucks",
+        "weapons": r"weapons|arms|ammunition|(?:artillery )?shells|missiles",
         "food": r"food(?:stuffs?)?|grain|rice|wheat|flour",
     }
 )

@@ -70,3 +70,14 @@ def test_kept_where_they_are_is_a_movement_of_its_own(text: str, movement: str) 
 def test_sailors_are_not_workers() -> None:
     subject = slots.subject(prepare_text("Thirteen North Korean sailors rescued by a patrol chose to return home."))
     assert "sailor" in subject.roles and "worker" not in subject.roles
+
+
+@pytest.mark.parametrize("sentence", [
+    "러시아 연해주 법원은 북한 노동자를 불법 고용한 건설업체에 벌금을 부과했다.",  # a court fines an employer
+    "珲春一家海鲜加工厂近日发生火灾，多名朝鲜女工受伤。",  # a fire injures workers
+    "在丹东服装厂工作的朝鲜女工每周都要参加政治学习会。",  # political study sessions
+    "北朝鮮は2024年、ロシアに砲弾など約1万3千コンテナ分の武器を送ったとされる。",  # containers of weapons
+    "Прокуратура Приморского края возбудила дело против строительной фирмы, незаконно нанимавшей граждан КНДР.",
+])
+def test_other_topics_in_other_languages_are_claims_of_their_own(matcher: ClaimMatcher, sentence: str) -> None:
+    assert matcher.match(sentence).label == "new", matcher.match(sentence)

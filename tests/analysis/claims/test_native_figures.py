@@ -20,6 +20,7 @@ CASES = [
     ("2억 5천만 달러", [("money", 250e6, 250e6, "exact")]),
     ("3만 2024년", [("count", 30_000, 30_000, "exact"), ("year", 2024, 2024, "exact")]),
     ("북한 노동자 1만 1천 500명", [("count", 11_500, 11_500, "exact")]),
+    ("북한 주민은 1만 3221명이며", [("count", 13_221, 13_221, "exact")]),
     ("2년 안에 모두 돌려보내야 한다", [("duration", 2, 2, "exact")]),  # within two years
     ("유엔 안보리 결의 제2397호는", [("resolution", 2397, 2397, "exact")]),  # digits after a space, then the counter
     # fractions, and "dozens", which is no figure in any language
