@@ -344,7 +344,7 @@ _TOPICS = _Lexicon(
         "training": r"training|trained|indoctrinat\w+|ideological (?:sessions?|education|lectures?|classes)"
         r"|political (?:sessions?|lectures?|study|vetting)",
         "recruitment": r"recruitment fees?|bribes?|bribing|vetted|vetting|screened|screening|political checks?"
-        r"|selection criteria",
+        r"|selection criteria|political vetting",
         "accident": r"fires?|blaze|explosions?|accidents?",
         "legal action": r"fined|fines|prosecutors?|prosecuted|prosecution|lawsuits?|sued|court",
         "protest": r"protest\w*|strikes?|striking|walked off|walk-?outs?|riot\w*",
