@@ -474,11 +474,9 @@ def _worker_nationalities(text: str) -> tuple[bool, bool]:
     When both, the workers named first are the sentence's subject: "Nepali labourers reported 18-hour shifts, as
     North Korea's workers do" is about Nepali labourers, and counts as other workers only."""
     dprk = foreign = False
-    # Other workers named in a clause of contrast ("unlike the Central Asian migrants who drive Moscow's taxis, …")
-    # are a comparison, not the subject; a sentence naming only them is still about them.
-    contrasted = without_contrasts(text)
-    if _WORKER_RE.search(contrasted):
-        text = contrasted
+    # Other workers named in a clause of contrast ("unlike the Central Asian migrants who drive Moscow's taxis, …",
+    # "while Chinese staff go home at night, …") are a comparison, never the subject.
+    text = without_contrasts(text)
     for match in _WORKER_RE.finditer(text):
         before = text[max(0, match.start() - 40) : match.start()]
         after = text[match.end() : match.end() + 30]

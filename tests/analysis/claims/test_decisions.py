@@ -46,6 +46,8 @@ def test_look_alikes_that_report_nothing_of_the_claim_are_new(matcher: ClaimMatc
      "to construction.", "corroborates", "K04"),
     ("Unlike Chinese migrant workers, who come and go freely, North Korean labourers in Russia are guarded by "
      "minders and rarely leave their sites or dorms.", "corroborates", "K32"),
+    ("While Chinese staff go home at night, the North Koreans at Chinese seafood processors, mostly young women, "
+     "are kept inside company compounds.", "corroborates", "K16"),
     # a refined-petroleum cap in other words is still the claim's
     ("UNSC 2397 limits the DPRK's imports of refined petroleum products to 500,000 barrels annually.",
      "corroborates", "K39"),
