@@ -129,6 +129,10 @@ class Side:
     def permission(self) -> str | None:
         return slots.permission(self.prepared)
 
+    @cached_property
+    def majority(self) -> str | None:
+        return slots.majority(self.prepared)
+
 
 def _single(quantity: Quantity) -> bool:
     """A count of one ("1명", "one manager"): it names a person, never a figure a claim reports."""
@@ -318,7 +322,7 @@ def _compare_sets(slot: str, sentence: frozenset[str], claim: frozenset[str], hi
 
 # Slots of several values (a sentence changes one when it names others and not the claim's), then slots of one.
 _SET_SLOTS = (("profile", "profile"), ("actor", "actors"), ("sanctions by", "sanctioners"), ("visa", "visas"))
-_ONE_VALUE_SLOTS = ("direction", "movement", "permission")
+_ONE_VALUE_SLOTS = ("direction", "movement", "permission", "majority")
 
 
 def compare(sentence: Side, claim: Side) -> list[Difference]:

@@ -122,7 +122,8 @@ _PROFILE = _Lexicon(
 )
 
 # Kinds of visa, by the word before "visa(s)": "on student and tourist visas" names two.
-_VISA_KINDS = {"student": r"student|study|educational|training", "tourist": r"tourist|visitor|travel",
+_VISA_KINDS = {"student": r"student|study|educational", "training": r"training|trainee|internship",
+               "tourist": r"tourist|visitor|travel",
                "work": r"work|working|labou?r|employment", "business": r"business|commercial",
                "diplomatic": r"diplomatic|official|service", "transit": r"transit"}
 _VISA_RE = re.compile(
@@ -132,7 +133,9 @@ _VISA_KIND_RE = re.compile("|".join(f"(?P<{name}>\\b(?:{words})\\b)" for name, w
 # Whether something is barred or allowed: "barred countries from issuing" vs "allowed them to continue issuing".
 _BAN_RE = re.compile(
     r"\b(?:bann?(?:ed|s|ing)?|barr(?:ed|ing)|bars|prohibit\w*|forb[ai]d\w*|outlaw\w*|stopped (?:granting|issuing)"
-    r"|suspend\w* (?:the )?(?:granting|issuing|issuance)|halted (?:granting|issuing))\b"
+    r"|suspend\w* (?:the )?(?:granting|issuing|issuance)|halted (?:granting|issuing)"
+    # Kept in: "confined to company compounds", "kept inside", "locked in their dormitories".
+    r"|confined (?:to|in|inside)|kept (?:inside|indoors|in their)|locked (?:in|inside|up))\b"
 )
 _ALLOW_RE = re.compile(
     r"\b(?:allow(?:ed|s|ing)?|permitted|permits? (?:countries|states|them|workers)|let (?:countries|states)"
@@ -150,7 +153,9 @@ _OUTWARD += r"|sen[dt] (?:\w+ ){0,4}(?:home|back)|withdr[ae]w\w*|pulled out"
 # Keeping workers where they are: "let them stay", "keep employing them", "delayed their repatriation".
 _STAY_RE = re.compile(
     r"\b(?:let (?:\w+ ){0,2}(?:stay|remain)|allow\w* (?:\w+ ){0,2}to (?:stay|remain)|keep (?:employing|hiring)"
-    r"|continu\w* (?:to (?:employ|hire)|employing|hiring)|(?:delay|postpon|put off)\w* (?:\w+ ){0,3}repatriat\w+)\b"
+    r"|continu\w* (?:to (?:employ|hire)|employing|hiring)|(?:delay|postpon|put off)\w* (?:\w+ ){0,3}repatriat\w+"
+    r"|(?:declined|refused|failed|did not|didn't|has not|hasn't|have not) (?:yet )?(?:to )?(?:send|sent|return)"
+    r" (?:\w+ ){0,3}(?:home|back))\b"
 )
 _INWARD_RE = re.compile(rf"\b(?:{_INWARD})\b")
 _OUTWARD_RE = re.compile(rf"\b(?:{_OUTWARD})\b")
@@ -341,7 +346,7 @@ _TOPICS = _Lexicon(
         r"|killed|fatal(?:ly|ities)?",
         "food": r"food(?! (?:plants?|factor\w+|processing|industry))|meals?|rations?|hunger|hungry|malnourish\w*",
         "punishment": r"punish\w*|beaten|beatings?|jailed|executed|self-criticism|criticism sessions?",
-        "training": r"training|trained|indoctrinat\w+|ideological (?:sessions?|education|lectures?|classes)"
+        "training": r"training(?! visas?)|trained|indoctrinat\w+|ideological (?:sessions?|education|lectures?|classes)"
         r"|political (?:sessions?|lectures?|study|vetting)",
         "recruitment": r"recruitment fees?|bribes?|bribing|vetted|vetting|screened|screening|political checks?"
         r"|selection criteria|political vetting",
@@ -430,17 +435,51 @@ def movement(text: str) -> str | None:
 
 
 def visas(text: str) -> frozenset[str]:
-    """The kinds of visa a sentence names ("student", "tourist", "work", "business")."""
+    """The kinds of visa a sentence names ("student", "tourist", "work", "business"); a passport named instead
+    of a visa is a document of its own ("on diplomatic passports" is not "on student and tourist visas")."""
     if "visa" not in text:
-        return frozenset()
+        return frozenset({"passport"}) if _PASSPORT_RE.search(text) else frozenset()
     return frozenset(str(kind.lastgroup) for match in _VISA_RE.finditer(text)
                      for kind in _VISA_KIND_RE.finditer(match.group("kinds")))  # fmt: skip
+
+
+_PASSPORT_RE = re.compile(r"\bpassports?\b")
 
 
 # "rarely allowed", "no longer permitted": an allowance denied is a ban.
 _DENIED_RE = re.compile(
     r"\b(?:rarely|seldom|hardly(?: ever)?|never|not|no longer)\s+(?:be\s+|been\s+)?(?:allowed|permitted)\b"
 )
+
+
+# Who gets most of the pay: "most of what they earn is taken by the state" vs "workers keep most of their wages,
+# only a small part goes to the state" (in either word order: glossed Japanese puts "keep" after "most").
+_MOST = r"(?:most|the bulk|the majority|the lion's share|nearly all|almost all)"
+_PAYEE = r"(?:the state|pyongyang|the regime|the government|the authorities|the party)"
+_SMALL = r"(?:only )?(?:a small (?:part|share|portion|fraction|cut)|a fraction|a sliver|little)"
+_WORKERS_KEEP_RE = re.compile(
+    rf"\b(?:keep|keeps|kept|retain\w*|take home|takes home)\W+(?:\w+\W+){{0,2}}?{_MOST}\b"
+    rf"|\b{_MOST}\W+(?:\w+\W+){{0,3}}?(?:keep|keeps|kept)\b"
+    rf"|\b{_SMALL}\s+(?:of\s+\w+\s+(?:\w+\s+)?)?(?:goes|go|is taken|are taken|is paid|is handed|ends up|is sent)"
+    rf"\s+(?:\w+\s+){{0,2}}?(?:to|by)\s+{_PAYEE}"
+    rf"|\b{_PAYEE}\b[^.;]{{0,30}}?\ba small part"
+)
+_STATE_TAKES_RE = re.compile(
+    rf"\b{_MOST}\b[^.;]{{0,60}}?\b(?:taken|take|takes|goes|go|sent|handed|paid|confiscated)\b[^.;]{{0,30}}?\b{_PAYEE}"
+    rf"|\b{_PAYEE} (?:takes|took|keeps|kept|confiscates|pockets) {_MOST}\b"
+    # The workers get only a small part: the rest is the state's.
+    rf"|\b(?:receive|receives|received|get|gets|got|keep|keeps|kept|see|sees|take home|takes home)"
+    rf"\s+(?:only\s+)?{_SMALL}"
+)
+
+
+def majority(text: str) -> str | None:
+    """ "workers" or "the state": who a sentence says gets most of the workers' pay (None: it does not say)."""
+    if _WORKERS_KEEP_RE.search(text):
+        return "workers"
+    if _STATE_TAKES_RE.search(text):
+        return "the state"
+    return None
 
 
 def permission(text: str) -> str | None:

@@ -83,3 +83,31 @@ def test_sailors_are_not_workers() -> None:
 ])
 def test_other_topics_in_other_languages_are_claims_of_their_own(matcher: ClaimMatcher, sentence: str) -> None:
     assert matcher.match(sentence).label == "new", matcher.match(sentence)
+
+
+@pytest.mark.parametrize(("text", "who"), [
+    ("Most of what North Korean workers earn abroad is taken by the state as so-called loyalty fees.", "the state"),
+    ("North Korean workers receive only a small share of their pay, with the rest sent to Pyongyang.", "the state"),
+    ("Workers keep most of their wages and only a small part goes to the state.", "workers"),
+    ("海外の北朝鮮労働者は賃金の大半を手元に残すことができ、国家への「忠誠資金」はごく一部にとどまる。", "workers"),
+    ("North Korean workers in Russia work up to 18 hours a day.", None),
+])
+def test_who_gets_most_of_the_pay(text: str, who: str | None) -> None:
+    assert slots.majority(prepare_text(text)) == who
+
+
+@pytest.mark.parametrize(("sentence", "claim_id", "slot"), [
+    ("North Korean workers abroad keep most of what they earn; only a small part goes to the state as loyalty fees.",
+     "K06", "majority"),
+    ("North Korea sends workers to Russia on business and training visas to get around the UN ban on its overseas "
+     "labour.", "K14", "visa"),
+    ("North Korea sends workers to Russia on diplomatic passports to get around the UN ban on its overseas labour.",
+     "K14", "visa"),
+    ("Most of the North Korean workers in Chinese seafood plants are young women who are free to leave the company "
+     "compounds.", "K16", "permission"),
+    ("Mongolia had about 1,200 North Korean workers in 2017 and declined to send them home.", "K34", "movement"),
+])
+def test_slots_of_polarity_and_papers(matcher: ClaimMatcher, sentence: str, claim_id: str, slot: str) -> None:
+    explanation = matcher.explain(sentence)
+    assert (explanation.match.label, explanation.match.claim_id) == ("updates", claim_id), explanation.match
+    assert slot in {difference.slot for difference in explanation.differences}

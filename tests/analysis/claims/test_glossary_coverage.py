@@ -196,7 +196,7 @@ def test_coming_and_going_is_read_in_every_language(text: str, expected: str) ->
     ("유학 및 관광 비자로", {"student", "tourist"}), ("по студенческим и туристическим визам", {"student", "tourist"}),
     ("以学生和旅游签证", {"student", "tourist"}), ("留学や観光ビザで", {"student", "tourist"}),
     ("상용 비자", {"business"}), ("по деловым визам", {"business"}), ("商务签证", {"business"}),
-    ("就労ビザ", {"work"}), ("по рабочим визам", {"work"}), ("연수 비자", {"student"}),
+    ("就労ビザ", {"work"}), ("по рабочим визам", {"work"}), ("연수 비자", {"training"}),
 ])  # fmt: skip
 def test_visa_kinds_are_read_in_every_language(text: str, kinds: set[str]) -> None:
     assert visas(prepare_text(text)) == kinds
