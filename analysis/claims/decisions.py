@@ -92,10 +92,17 @@ def stance(text: str) -> str:
     return ""
 
 
+_ASIDE_KINDS = frozenset({"hours", "money", "money per person", "percent"})
+
+
 def other_topic(sentence: Side, claim: Side) -> str:
     """"" unless the sentence speaks of a topic besides work and pay (health, punishment …) that the claim does
     not, or of other goods than the claim's (crude oil, not refined petroleum); then what it speaks of."""
-    added = sentence.topics - claim.topics
+    # A sentence stating the claim's hours, pay or share reports that figure; a topic named beside it is an aside
+    # ("shifts of up to 18 hours a day, broken only by short meals and political study sessions"). A count is no
+    # such sign: "23 North Koreans were detained" is about the detention.
+    reported = sentence.amount_kinds & claim.amount_kinds & _ASIDE_KINDS
+    added = sentence.topics - claim.topics if not reported else frozenset()
     if added:
         return f"it speaks of {', '.join(sorted(added))}, which the claim does not"
     if claim.commodities and sentence.commodities and not claim.commodities & sentence.commodities:

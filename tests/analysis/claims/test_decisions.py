@@ -111,3 +111,15 @@ def test_slots_of_polarity_and_papers(matcher: ClaimMatcher, sentence: str, clai
     explanation = matcher.explain(sentence)
     assert (explanation.match.label, explanation.match.claim_id) == ("updates", claim_id), explanation.match
     assert slot in {difference.slot for difference in explanation.differences}
+
+
+@pytest.mark.parametrize(("sentence", "label"), [
+    # hours are what it reports: the meals and political study that break the shifts are an aside
+    ("Former North Korean workers on construction sites in Russia describe shifts lasting up to 18 hours a day, "
+     "broken only by short meals and political study sessions.", "corroborates"),
+    ("Former North Korean workers on construction sites in Russia describe shifts lasting up to 14 hours a day, "
+     "broken only by short meals and political study sessions.", "updates"),
+])
+def test_a_topic_beside_the_claims_figure_is_an_aside(matcher: ClaimMatcher, sentence: str, label: str) -> None:
+    match = matcher.match(sentence)
+    assert (match.label, match.claim_id) == (label, "K03"), match
