@@ -3,11 +3,16 @@ sentences apart, caches claim vectors, and only widens retrieval: slots still de
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy
 import pytest
 
 from analysis.claims import ClaimMatcher, semantic
 from analysis.claims.model import Claim
+from labourwatch.config import read_claims
+
+SHIPPED = Path(__file__).resolve().parents[3] / "known_claims.yaml"
 
 CLAIM = "North Korean labourers in Russia are made to work for as long as 18 hours a day."
 
@@ -62,3 +67,15 @@ def test_the_config_switch_decides_for_matchers_built_afterwards() -> None:
         assert semantic.enabled() and ClaimMatcher(claims).semantic and KnownClaims.of(claims).matcher.semantic
     finally:
         semantic.configure(True)
+
+
+@pytest.mark.parametrize("sentence", [
+    # a quote on paperwork that names workers and Pyongyang: the words of the dispatch claim, not its meaning
+    "북방노동인권연구소의 정하윤 연구위원은 “서류만 바뀌었을 뿐 실제로 일하는 사람과 평양으로 가는 돈은 그대로”라고 말했다.",
+    "— Меняются бумаги, но не люди, которые работают, и не деньги, которые уходят в Пхеньян».",
+])
+def test_other_scripts_sharing_a_claims_words_but_not_its_meaning_are_new(sentence: str) -> None:
+    claims = [c for c in read_claims(SHIPPED) if c.status == "active"]
+    with_meaning, wording_only = ClaimMatcher(claims, semantic=True), ClaimMatcher(claims, semantic=False)
+    assert with_meaning.match(sentence).label == "new", with_meaning.explain(sentence).match
+    assert wording_only.match(sentence).label != "new"  # the veto is meaning's: wording alone takes a claim
