@@ -61,7 +61,8 @@ def make_pdf(pages: list[list[str]], *, title: str | None = None, language: str 
     metadata. Raises FileNotFoundError when the font the language needs is missing."""
     font = font_path(HANGUL_FONT if language == "ko" else LATIN_FONT)
     if font is None:
-        raise FileNotFoundError(f"no font for {language!r} text on this machine")
+        package = "fonts-nanum" if language == "ko" else "fonts-dejavu-core"
+        raise FileNotFoundError(f"no font for {language!r} text on this machine: apt-get install {package}")
     pdf = FPDF()
     pdf.add_font("body", "", str(font))
     pdf.set_font("body", size=11)
