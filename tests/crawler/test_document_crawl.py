@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +29,7 @@ from tests.documents import (
     make_pdf,
     make_scanned_pdf,
 )
+from tests.loopback import answer, serving
 
 PDF_TYPE = "application/pdf"
 REPORT = [
@@ -113,6 +116,44 @@ def test_a_document_source_versions_a_revised_report_with_its_figure_change(data
     assert {"article_edited", "claim_updated"} <= types, types
     edited = next(e for e in events if e.type == "article_edited")
     assert "figures" in edited.details["changed"]
+
+
+class _Conditional(BaseHTTPRequestHandler):
+    """One PDF at /annual.pdf with an ETag, answered 304 to a request that names it; logs (status, conditional)."""
+
+    def do_GET(self) -> None:
+        state: dict[str, Any] = self.server.state  # type: ignore[attr-defined]
+        if self.path != "/annual.pdf":  # robots.txt
+            answer(self, 404, b"not found", "text/plain")
+            return
+        etag = f'"{hashlib.sha1(state["body"], usedforsecurity=False).hexdigest()}"'
+        fresh = self.headers.get("If-None-Match") == etag
+        state["log"].append((304 if fresh else 200, self.headers.get("If-None-Match") is not None))
+        self.send_response(304 if fresh else 200)
+        self.send_header("ETag", etag)
+        if fresh:
+            self.end_headers()
+            return
+        self.send_header("Content-Type", PDF_TYPE)
+        self.send_header("Content-Length", str(len(state["body"])))
+        self.end_headers()
+        self.wfile.write(state["body"])
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_unchanged_document_answers_304_and_counts_as_its_articles_check(database: Database) -> None:
+    state: dict[str, Any] = {"body": make_pdf([REPORT], title="Annual report"), "log": []}
+    with serving(_Conditional, state) as origin:
+        sources = specs([{"id": "ministry", "kind": "document", "url": origin + "/annual.pdf"}])
+        crawl(database, sources)
+        second = crawl(database, sources)
+    assert state["log"] == [(200, False), (304, True)]  # the re-check due (revisit 0s) is the source's poll
+    assert second.ledger.sources["ministry"].ok and not second.ledger.errors
+    with database.read() as session:
+        (article,) = session.scalars(select(Article))
+    assert (article.check_count, article.last_status, article.version_count) == (1, 304, 1)
 
 
 def test_a_document_source_that_serves_no_document_fails_with_a_code(database: Database) -> None:
