@@ -31,7 +31,16 @@ MIN_TEXT_CHARS = 20
 
 
 class ExtractionError(Exception):
-    """The page has no extractable main text."""
+    """The page or document has no extractable main text; ``code`` is the stable error code recorded for it
+    (``no_text``, or a ``document_*`` code of ``crawler.documents``)."""
+
+    def __init__(self, message: str, code: str = "no_text") -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[type[ExtractionError], tuple[str, str]]:
+        # Raised in a worker process and pickled back: the code must travel with the message.
+        return type(self), (str(self), self.code)
 
 
 def _meta(tree: lxml.html.HtmlElement) -> dict[str, str]:

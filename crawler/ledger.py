@@ -7,7 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # An article that is gone will not come back by retrying; everything else may.
-PERMANENT_ARTICLE_ERRORS = frozenset({"http_404", "http_410", "not_html", "blocked_address", "robots_disallowed"})
+# A document refused for what it is (encrypted, too large, too many pages, broken) fails the same way until it is
+# replaced, which a changed ETag shows.
+PERMANENT_ARTICLE_ERRORS = frozenset({"http_404", "http_410", "not_html", "blocked_address", "robots_disallowed",
+                                      "document_encrypted", "document_too_large", "document_too_many_pages",
+                                      "document_malformed"})
 # A re-check answering one of these means the page was removed: it is marked gone and never re-checked again.
 GONE_ERRORS = frozenset({"http_404", "http_410"})
 # The code a source fails with when most of its article pages failed (store, extraction, fetch) in one crawl.

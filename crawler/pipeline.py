@@ -40,7 +40,7 @@ class StorePipeline:
             ledger.article_failed(item.source_id, item.url, "extract_timeout", str(exc), item.article_id)
             return item
         except ExtractionError as exc:
-            ledger.article_failed(item.source_id, item.url, "no_text", str(exc), item.article_id)
+            ledger.article_failed(item.source_id, item.url, exc.code, str(exc), item.article_id)
             return item
         except StoreClosedError as exc:
             # No outcome: the source's validators are not saved and the page comes again next poll.

@@ -13,6 +13,7 @@ from analysis.relevance import matcher_for
 from analysis.text import content_hash
 from analysis.types import ArticleDoc, Relevance, Topic
 from analysis.urls import canonicalise_url, same_site
+from crawler.documents import DocumentFetch, extract_document
 from crawler.extract import extract_article
 from db.repository import CANONICAL_HOMEPAGE, CANONICAL_OFFSITE, ArticleFetch, Notice, RawCapture
 
@@ -33,6 +34,7 @@ class FetchedPage:
     link_title: str | None = None
     article_id: int | None = None
     previous_hash: str | None = None  # a re-check's stored content hash: unchanged text is not matched again
+    document: DocumentFetch | None = None  # a PDF or DOCX: extracted from ``body``, not from ``text``
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,18 @@ def _is_home(url: str) -> bool:
     return parts.path in ("", "/") and not parts.query
 
 
+def _extract(page: FetchedPage) -> ArticleDoc:
+    """The article of a page, or of a document: after this, both take the same path."""
+    if page.document is None:
+        return extract_article(page.text, page.url, page.language_hint)
+    return extract_document(page.body, page.url, page.document.kind, max_pages=page.document.max_pages,
+                            max_size=page.document.max_size, language_hint=page.language_hint)
+
+
 def process_page(page: FetchedPage, topic: Topic, claims: KnownClaims | None = None) -> ProcessedPage:
     """Extract and score one page, and match the claim sentences of a relevant one against ``claims``
     (CPU-bound: call it in a worker thread). Raises ExtractionError."""
-    doc, notices = trusted_canonical(extract_article(page.text, page.url, page.language_hint), page.url)
+    doc, notices = trusted_canonical(_extract(page), page.url)
     topic_matcher = matcher_for(topic)
     relevance = topic_matcher.score(doc.title, doc.text)
     digest = content_hash(doc.title, doc.text)

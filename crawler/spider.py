@@ -15,6 +15,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from analysis.urls import canonicalise_url, is_http_url
+from crawler.documents import DocumentFetch, document_type, sniff
 from crawler.errors import classify_failure
 from crawler.kinds import SOURCE_KINDS, DiscoveredLink, ParseLimits, ParseResult, SourceParseError
 from crawler.ledger import CrawlLedger
@@ -84,7 +85,11 @@ class MonitorSpider(scrapy.Spider):
         for spec in self.plan.sources:
             self.ledger.source(spec.id)
             yield self._document_request(spec, spec.url, 0, self.plan.validators)
+        # A document source's poll is the re-check of its one article: not fetched twice.
+        watched = {canonicalise_url(spec.url) for spec in self.plan.sources if spec.kind == "document"}
         for recheck in self.plan.rechecks:
+            if recheck.url in watched:
+                continue
             self._queued.add(recheck.url)
             yield scrapy.Request(
                 recheck.url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
@@ -101,8 +106,9 @@ class MonitorSpider(scrapy.Spider):
             meta={"lw_source": spec.id, "lw_depth": depth, "lw_spec": spec},
         )
 
-    async def parse_document(self, response: Response) -> AsyncIterator[scrapy.Request]:
-        """A feed, sitemap or listing page: parse it (in a thread) and queue unseen article links.
+    async def parse_document(self, response: Response) -> AsyncIterator[scrapy.Request | FetchedPage]:
+        """A feed, sitemap or listing page: parse it (in a thread) and queue unseen article links; a ``document``
+        source's response is its article.
 
         An unexpected error (a database error while looking links up, a corrupt gzip child sitemap) is
         recorded on the source as ``internal_error`` and its validators are dropped, so the next poll reads
@@ -118,20 +124,19 @@ class MonitorSpider(scrapy.Spider):
             self._document_failed(spec, response.meta["lw_depth"], response.url, "internal_error",
                                   f"{type(exc).__name__}: {exc}")
 
-    async def _parse_document(self, response: Response) -> AsyncIterator[scrapy.Request]:
+    async def _parse_document(self, response: Response) -> AsyncIterator[scrapy.Request | FetchedPage]:
         spec: SourceSpec = response.meta["lw_spec"]
         depth: int = response.meta["lw_depth"]
         result = self.ledger.source(spec.id)
         result.documents += 1
         self.ledger.counts["documents"] += 1
         if response.status == 304:
-            self.ledger.counts["documents_not_modified"] += 1
-            if depth == 0:
-                result.not_modified = True
-                self.ledger.source_succeeded(spec.id)
-                # A sitemap index that did not change may still have children that did.
-                for request in await self._follow(spec, self.plan.follow_urls.get(spec.id, []), depth):
-                    yield request
+            for request in await self._not_modified(spec, depth):
+                yield request
+            return
+        if spec.kind == "document":
+            for page in await self._watched_document(spec, response):
+                yield page
             return
         try:
             parsed = await asyncio.to_thread(
@@ -150,6 +155,43 @@ class MonitorSpider(scrapy.Spider):
             yield request
         for request in await self._article_requests(spec, parsed):
             yield request
+
+    async def _not_modified(self, spec: SourceSpec, depth: int) -> list[scrapy.Request]:
+        """A source document answered 304: the source succeeded; what it led to before may still be followed."""
+        self.ledger.counts["documents_not_modified"] += 1
+        if depth > 0:
+            return []
+        self.ledger.source(spec.id).not_modified = True
+        self.ledger.source_succeeded(spec.id)
+        if spec.kind == "document":  # its one article was checked too: its re-check schedule moves on
+            url = canonicalise_url(spec.url)
+            article_id = (await self.store.article_ids([url])).get(url)
+            if article_id is not None:
+                self.ledger.article_done(spec.id, article_id, not_modified=True)
+        # A sitemap index that did not change may still have children that did.
+        return await self._follow(spec, self.plan.follow_urls.get(spec.id, []), depth)
+
+    async def _watched_document(self, spec: SourceSpec, response: Response) -> list[FetchedPage]:
+        """A ``document`` source's response is its one article, extracted as it is (never fetched twice): a new
+        article the first time, a re-check of it (a new version when its text changed) afterwards."""
+        try:
+            SOURCE_KINDS[spec.kind].parse(response.body, response.url, _header(response, "Content-Type"), spec, 0,
+                                          self._limits)
+        except SourceParseError as exc:
+            self._document_failed(spec, 0, response.url, exc.code, exc.message)
+            return []
+        result = self.ledger.source(spec.id)
+        result.validators.append((response.url, _header(response, "ETag"), _header(response, "Last-Modified")))
+        self.ledger.source_succeeded(spec.id)
+        url = canonicalise_url(spec.url)
+        result.items += 1
+        article_id = (await self.store.article_ids([url])).get(url)
+        if article_id is None:
+            result.new += 1
+        self._queued.add(url)
+        response.meta.update(lw_discovered=url, lw_language=spec.language)
+        page = self._fetched(response, spec.id, article_id)
+        return [] if page is None else [page]
 
     async def _follow(self, spec: SourceSpec, urls: Iterable[str], depth: int) -> list[scrapy.Request]:
         wanted = [url for url in dict.fromkeys(urls) if is_http_url(url) and (spec.id, url) not in self._documents]
@@ -200,19 +242,32 @@ class MonitorSpider(scrapy.Spider):
             self.ledger.counts["articles_not_modified"] += 1
             self.ledger.article_done(source_id, article_id, not_modified=True)
             return
-        if not isinstance(response, TextResponse):
-            self.ledger.article_failed(source_id, response.url, "not_html", "the article is not a text page",
-                                       article_id)
-            return
+        page = self._fetched(response, source_id, article_id)
+        if page is not None:
+            yield page
+
+    def _fetched(self, response: Response, source_id: str | None, article_id: int | None) -> FetchedPage | None:
+        """The store's input for an article response: an HTML page, or a PDF or DOCX document (extracted from its
+        bytes in the workers); anything else is ``not_html``."""
+        kind = document_type(_header(response, "Content-Type"), response.url)
+        if kind is None and not isinstance(response, TextResponse):
+            kind = sniff(response.body)  # a document served as a binary type that says nothing
+        if kind is None and not isinstance(response, TextResponse):
+            self.ledger.article_failed(source_id, response.url, "not_html", "the article is neither a text page nor "
+                                       "a PDF or DOCX document", article_id)
+            return None
         self.ledger.counts["articles_fetched"] += 1
         headers = {key.decode("latin-1").lower(): values[-1].decode("latin-1")
                    for key, values in response.headers.items() if values}
-        yield FetchedPage(
-            source_id=source_id, url=response.url, discovered_url=response.meta["lw_discovered"],
-            status=response.status, headers=headers, body=response.body, text=response.text,
+        document = None if kind is None else DocumentFetch(kind, self.options.document_max_pages,
+                                                           self.options.max_size)
+        return FetchedPage(
+            source_id=source_id, url=response.url, discovered_url=response.meta.get("lw_discovered", response.url),
+            status=response.status, headers=headers, body=response.body,
+            text=response.text if document is None and isinstance(response, TextResponse) else "",
             fetched_at=datetime.now(UTC), language_hint=response.meta.get("lw_language"),
             link_title=response.meta.get("lw_title"), article_id=article_id,
-            previous_hash=response.meta.get("lw_hash"),
+            previous_hash=response.meta.get("lw_hash"), document=document,
         )
 
     def _document_failed(self, spec: SourceSpec, depth: int, url: str, code: str, message: str) -> None:

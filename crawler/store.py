@@ -104,6 +104,10 @@ class CrawlStore:
         """Which URLs already lead to a stored article."""
         return await asyncio.to_thread(self.db.in_read, repo.known_urls, urls)
 
+    async def article_ids(self, urls: Sequence[str]) -> dict[str, int]:
+        """The stored article each URL leads to, by URL."""
+        return await asyncio.to_thread(self.db.in_read, repo.article_ids, urls)
+
     async def validators(self, urls: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """Stored validators of the given URLs."""
         return await asyncio.to_thread(self.db.in_read, repo.validators_for, urls)

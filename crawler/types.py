@@ -47,6 +47,7 @@ class CrawlOptions:
     delay: float = 1.0
     timeout: float = 30.0
     max_size: int = 10 * 1024 * 1024
+    document_max_pages: int = 300  # a PDF of more pages is refused (document_too_many_pages)
     retries: int = 2
     revisit: tuple[timedelta, ...] = DEFAULT_REVISIT
     keep_raw: bool = True

@@ -373,8 +373,8 @@ class PageWorkers:
         in the same pool fail with it and are fetched again on the next poll)."""
         if self.workers <= 0:
             return await asyncio.to_thread(process_page, page, self.topic, self.claims)
-        # The worker needs the text, not the raw body: don't pickle the bytes twice.
-        light = _without_body(page)
+        # The worker needs the text, not the raw body: don't pickle the bytes twice (a document's text is in its body).
+        light = page if page.document is not None else _without_body(page)
         with _holding_page():  # from before the pool is looked up to the result: never stopped under a page
             return await self._in_pool(page, light)
 

@@ -226,6 +226,12 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     return known | offtopic.remembered(session, set(wanted) - known)
 
 
+def article_ids(session: Session, urls: Iterable[str]) -> dict[str, int]:
+    """The stored article each of ``urls`` leads to, by URL (URLs that lead to none are left out)."""
+    wanted = sorted(set(urls))
+    return dict(session.connection().execute(_OWNERS, {"urls": wanted}).all()) if wanted else {}
+
+
 def due_rechecks(session: Session, now: datetime, limit: int = 500,
                  source_ids: Sequence[str] | None = None) -> list[tuple[int, str, str | None, str | None]]:
     """Relevant articles whose next re-check is due, those whose last re-checks answered first, then oldest

@@ -154,6 +154,8 @@ class CrawlConfig(_Model):
     delay: Duration = timedelta(seconds=1)
     timeout: PositiveDuration = timedelta(seconds=30)
     max_size: Size = 10 * 1024 * 1024
+    # A PDF of more pages is refused with document_too_many_pages (crawler.documents); reading one costs ~5 ms a page.
+    document_max_pages: int = Field(default=300, ge=1, le=100_000)
     retries: int = Field(default=2, ge=0, le=10)
     revisit: list[Duration] = Field(default_factory=lambda: list(DEFAULT_REVISIT))  # 0s: the next revisit pass
     keep_raw: bool = True

@@ -47,7 +47,7 @@ sources:
   - {id: a, kind: feed, url: "https://example.org/other", every: 5x}
 """
     problems = problems_of(text)
-    assert "sources[3].kind: unknown kind 'rss' (known: feed, listing, sitemap)" in problems
+    assert "sources[3].kind: unknown kind 'rss' (known: document, feed, listing, sitemap)" in problems
     assert any(p.startswith("crawl.delay: not a duration: 'soon'") for p in problems)
     assert any(p.startswith("crawl.per_domain_concurrency:") for p in problems)
     assert any(p.startswith("crawl.colour: unknown key (known: ") and "user_agent" in p for p in problems)
@@ -130,7 +130,7 @@ def test_check_config_exits_2_with_every_problem_and_no_traceback(tmp_path: Path
     result = run_cli("--config", str(bad), "check-config")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "sources[0].kind: unknown kind 'rss' (known: feed, listing, sitemap)" in result.stderr
+    assert "sources[0].kind: unknown kind 'rss' (known: document, feed, listing, sitemap)" in result.stderr
     assert "sources[1].id: invalid id 'Y!'" in result.stderr
     assert "sources[1].url: only http(s) URLs" in result.stderr
 

@@ -8,6 +8,7 @@ import pytest
 
 from crawler.kinds import SOURCE_KINDS, ParseLimits, SourceParseError
 from crawler.types import SourceSpec
+from tests.documents import TEXTS, make_pdf
 
 BASE = "https://outlet.example"
 ARTICLES = [f"{BASE}/articles/{n}.html" for n in (1, 2, 3)]
@@ -65,8 +66,19 @@ def spec_for(case: Case) -> SourceSpec:
     return SourceSpec(id="s", kind=case.kind, url=f"{BASE}/source", language="en", options=case.options)
 
 
+# The kinds that list articles; ``document`` is its own one article (below, and tests/crawler/test_document_crawl.py).
+LISTING_KINDS = set(SOURCE_KINDS) - {"document"}
+
+
 def test_every_registered_kind_has_a_contract_case() -> None:
-    assert {case.kind for case in CASES} == set(SOURCE_KINDS)
+    assert {case.kind for case in CASES} == LISTING_KINDS
+
+
+def test_a_document_kind_gives_its_own_url_as_its_one_article() -> None:
+    spec = SourceSpec(id="s", kind="document", url=f"{BASE}/report.pdf", language="ru")
+    result = SOURCE_KINDS["document"].parse(make_pdf([TEXTS["ru"]], language="ru"), spec.url, "application/pdf",
+                                            spec, 0)
+    assert [(link.url, link.language) for link in result.links] == [(spec.url, "ru")] and result.follow == ()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.kind}-{c.body[:30].split()[1] if c.kind == 'feed' else ''}")
