@@ -130,6 +130,10 @@ class Side:
         return slots.permission(self.prepared)
 
     @cached_property
+    def freedom(self) -> str | None:
+        return slots.freedom(self.prepared)
+
+    @cached_property
     def majority(self) -> str | None:
         return slots.majority(self.prepared)
 
@@ -322,7 +326,13 @@ def _compare_sets(slot: str, sentence: frozenset[str], claim: frozenset[str], hi
 
 # Slots of several values (a sentence changes one when it names others and not the claim's), then slots of one.
 _SET_SLOTS = (("profile", "profile"), ("actor", "actors"), ("sanctions by", "sanctioners"), ("visa", "visas"))
-_ONE_VALUE_SLOTS = ("direction", "movement", "permission", "majority")
+_ONE_VALUE_SLOTS = ("direction", "movement", "permission", "freedom", "majority")
+
+
+def shared_slots(sentence: Side, claim: Side) -> int:
+    """How many one-value slots (direction, movement, permission, freedom, who gets most) both texts state: among
+    claims a sentence agrees with alike, the one that speaks of what it speaks of is its claim."""
+    return sum(1 for slot in _ONE_VALUE_SLOTS if getattr(sentence, slot) and getattr(claim, slot))
 
 
 def compare(sentence: Side, claim: Side) -> list[Difference]:

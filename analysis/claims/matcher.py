@@ -18,7 +18,7 @@ from typing import Any, Literal
 from analysis.claims import decisions, slots
 from analysis.claims import semantic as semantic_signal
 from analysis.claims.candidates import TOP_K, CandidateIndex
-from analysis.claims.compare import Difference, Side, compare
+from analysis.claims.compare import Difference, Side, compare, shared_slots
 from analysis.claims.glossary import glosses_in
 from analysis.claims.model import Claim
 from analysis.claims.native import NATIVE_SCRIPT_RE
@@ -276,6 +276,7 @@ class ClaimMatcher:
         # or actor the sentence names ("a UN special rapporteur estimated").
         best, differences = min(compared, key=lambda pair: (
             not (stated & self._claim_side(pair[0]).amount_kinds), len(pair[1]),
+            -shared_slots(item.side, self._claim_side(pair[0])),
             item.side.has_range != self._claim_side(pair[0]).has_range,
             not (item.side.actors & self._claim_side(pair[0]).actors)))
         own = decisions.of_its_own(item.side, self._claim_side(best), differences) or self._meaning_apart(item, best)

@@ -133,9 +133,18 @@ _VISA_KIND_RE = re.compile("|".join(f"(?P<{name}>\\b(?:{words})\\b)" for name, w
 # Whether something is barred or allowed: "barred countries from issuing" vs "allowed them to continue issuing".
 _BAN_RE = re.compile(
     r"\b(?:bann?(?:ed|s|ing)?|barr(?:ed|ing)|bars|prohibit\w*|forb[ai]d\w*|outlaw\w*|stopped (?:granting|issuing)"
-    r"|suspend\w* (?:the )?(?:granting|issuing|issuance)|halted (?:granting|issuing)"
-    # Kept in: "confined to company compounds", "kept inside", "locked in their dormitories".
-    r"|confined (?:to|in|inside)|kept (?:inside|indoors|in their)|locked (?:in|inside|up))\b"
+    r"|suspend\w* (?:the )?(?:granting|issuing|issuance)|halted (?:granting|issuing))\b"
+)
+# Whether the workers may go out: "confined to company compounds", "kept inside", "locked in their dormitories"
+# against "free to leave", "walk around town unsupervised". Not whether something is allowed at all: "plants
+# continue to employ North Koreans" says nothing of the women's freedom.
+_CONFINED_RE = re.compile(
+    r"\b(?:confined (?:to|in|inside)|kept (?:inside|indoors|in their)|locked (?:in|inside|up)"
+    r"|(?:rarely|seldom|never|not) (?:be )?(?:allowed|permitted) to (?:leave|go out)|cannot leave|can't leave)\b"
+)
+_FREE_RE = re.compile(
+    r"\b(?:free(?:ly)? to (?:leave|go|come)|(?:may|can) (?:leave|go out|come and go)|leave freely|come and go"
+    r"|walk around (?:\w+ )?unsupervised|go out (?:freely|unsupervised))\b"
 )
 _ALLOW_RE = re.compile(
     r"\b(?:allow(?:ed|s|ing)?|permitted|permits? (?:countries|states|them|workers)|let (?:countries|states)"
@@ -480,6 +489,15 @@ def majority(text: str) -> str | None:
     if _STATE_TAKES_RE.search(text):
         return "the state"
     return None
+
+
+def freedom(text: str) -> str | None:
+    """ "confined" or "free": whether the workers are said to be kept in or free to go out (None: neither, or both)."""
+    text = without_contrasts(text)  # "unlike Chinese migrant workers, who come and go freely, …"
+    confined, free = _CONFINED_RE.search(text) is not None, _FREE_RE.search(text) is not None
+    if confined == free:
+        return None
+    return "confined" if confined else "free"
 
 
 def permission(text: str) -> str | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from analysis.claims import ClaimMatcher, slots
 from analysis.claims.decisions import stance
 from analysis.claims.quantities import prepare_text
+from labourwatch.config import read_claims
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -104,7 +107,7 @@ def test_who_gets_most_of_the_pay(text: str, who: str | None) -> None:
     ("North Korea sends workers to Russia on diplomatic passports to get around the UN ban on its overseas labour.",
      "K14", "visa"),
     ("Most of the North Korean workers in Chinese seafood plants are young women who are free to leave the company "
-     "compounds.", "K16", "permission"),
+     "compounds.", "K16", "freedom"),
     ("Mongolia had about 1,200 North Korean workers in 2017 and declined to send them home.", "K34", "movement"),
 ])
 def test_slots_of_polarity_and_papers(matcher: ClaimMatcher, sentence: str, claim_id: str, slot: str) -> None:
@@ -123,3 +126,18 @@ def test_slots_of_polarity_and_papers(matcher: ClaimMatcher, sentence: str, clai
 def test_a_topic_beside_the_claims_figure_is_an_aside(matcher: ClaimMatcher, sentence: str, label: str) -> None:
     match = matcher.match(sentence)
     assert (match.label, match.claim_id) == (label, "K03"), match
+
+
+def test_plants_that_go_on_employing_workers_say_nothing_of_their_freedom(matcher: ClaimMatcher) -> None:
+    sentence = ("Seafood processing plants around Dandong in north-east China continue to employ North Korean "
+                "workers, many of them young women, according to investigators.")
+    assert matcher.match(sentence).label != "updates", matcher.explain(sentence).differences
+
+
+def test_the_claim_that_speaks_of_who_gets_most_of_the_pay_is_the_sentences() -> None:
+    # the shipped claims: K06 says who takes most of the pay; the sentence agrees with several claims alike
+    shipped = ClaimMatcher([c for c in read_claims(Path(__file__).resolve().parents[3] / "known_claims.yaml")
+                            if c.status == "active"])
+    sentence = "Северокорейские рабочие за рубежом получают лишь малую часть заработанного, рассказали бывшие рабочие."
+    match = shipped.match(sentence)
+    assert (match.label, match.claim_id) == ("corroborates", "K06"), match
