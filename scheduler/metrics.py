@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,11 @@ from db.models import Delivery, Event, utcnow
 from db.outbox import STATUSES
 
 logger = logging.getLogger(__name__)
+
+# The client's default adds a `_created` series (a creation timestamp) beside every counter and histogram, which
+# doubles the body and says nothing a scrape's own time does not. The switch is process-wide; labourwatch is the
+# only user of prometheus_client in its process.
+disable_created_metrics()
 
 CRAWL_JOBS = ("poll", "revisit")
 POLL_OUTCOMES = ("ok", "failed", "unanswered")

@@ -112,6 +112,14 @@ def test_crawl_and_dispatch_outcomes_become_counters_and_histograms() -> None:
     assert not any(name.startswith("labourwatch_database_up") for name, _ in samples)
 
 
+def test_no_created_series_doubles_the_body() -> None:
+    metrics = Metrics()
+    metrics.crawl_finished("poll", {"articles_new": 1}, {"a": True}, 1.0)
+    body = metrics.render().decode()
+    assert "labourwatch_" in body
+    assert "_created" not in body
+
+
 def test_each_metrics_object_has_its_own_registry() -> None:
     first, second = Metrics(), Metrics()
     first.job_error("poll")
