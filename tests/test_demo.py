@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import shlex
 import subprocess
 import sys
 from contextlib import closing
@@ -39,8 +40,8 @@ def test_demo_runs_offline_and_leaves_a_database_to_browse(tmp_path: Path) -> No
     assert set(sent) == {"baseline", "story"} and sent["baseline"] == 1
     alerts = (folder / "alerts.md").read_text(encoding="utf-8")
     assert alerts.count("## [labourwatch]") == statuses["sent"]
-    # The commands the demo prints for looking around work on the config it leaves behind.
-    browse = subprocess.run([sys.executable, "-m", "labourwatch", "--config", str(folder / "config.yaml"),
-                             "events", "list", "--format", "json"], capture_output=True, text=True, timeout=60)
+    # The commands the demo prints for looking around run as printed, on the config it leaves behind.
+    (printed,) = [line.strip() for line in out.splitlines() if line.strip().endswith(" events list")]
+    browse = subprocess.run([*shlex.split(printed), "--format", "json"], capture_output=True, text=True, timeout=60)
     assert browse.returncode == 0, browse.stderr
     assert "article_edited" in browse.stdout

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
+import shutil
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -65,8 +68,21 @@ def demo(steps: int, folder: Path | None, step_timeout: float) -> None:
     console.print(f"database: {folder / 'labourwatch.db'}")
     config = folder / "config.yaml"
     console.print("look around:")
+    program = _program()
     for command in ("events list", "diffs list", "claims matches", "status"):
-        console.print(f"  labourwatch --config {config} {command}")
+        console.print(f"  {program} --config {shlex.quote(str(config))} {command}", soft_wrap=True)
+
+
+def _program() -> str:
+    """How to run labourwatch again as this process was run: ``labourwatch`` when that is the one on PATH, else the
+    script's absolute path (``.venv/bin/labourwatch`` after the README's install), else ``python -m labourwatch``."""
+    script = Path(sys.argv[0])
+    if script.name == "labourwatch" and script.exists():
+        found = shutil.which("labourwatch")
+        if found and Path(found).resolve() == script.resolve():
+            return "labourwatch"
+        return shlex.quote(str(script.absolute()))
+    return f"{shlex.quote(sys.executable)} -m labourwatch"
 
 
 async def _drive(daemon: object, web: FixtureWeb, feed: EventFeed, console: Console, steps: int,
