@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import shlex
+import sqlite3
 import subprocess
 import sys
 from contextlib import closing
