@@ -92,6 +92,16 @@ def list_claims(session: Session, status: str | None = None) -> list[Claim]:
     return [_to_claim(row) for row in session.scalars(query)]
 
 
+NO_CLAIMS_WARNING = ("no known claims: every claim sentence is stored as new, nothing corroborates or updates "
+                     "(set claims.file in the config, or run 'labourwatch claims import FILE')")
+
+
+def active_claim_count(session: Session) -> int:
+    """How many claims new reporting is matched against."""
+    return int(session.scalar(select(func.count()).select_from(KnownClaim).where(KnownClaim.status == "active"))
+               or 0)
+
+
 def matching_claims(session: Session) -> list[Claim]:
     """The active claims as the matcher uses them: each with its paraphrases, from the claims file and from the
     review queue (every sentence a reviewer linked to it, or promoted into it with other wording), oldest

@@ -100,6 +100,13 @@ class Config:
             # or an alert that could not be delivered.
             found.append(f"alerts.routes: no route takes {', '.join(unrouted)}; failing sources and dead alerts "
                          "would only show in `labourwatch status` (add an ops route with these events)")
+        if self.model.claims.file is None:
+            found.append("claims.file: none set; claim sentences are matched only against claims already imported "
+                         "into the database (`labourwatch claims import FILE`), and with none every one is stored "
+                         "as new")
+        elif self.known_claims is not None and not any(c.status == "active" for c in self.known_claims):
+            found.append(f"claims.file: {self.model.claims.file} holds no active claims; every claim sentence "
+                         "will be stored as new")
         return found
 
     @property

@@ -60,8 +60,11 @@ def test_crawl_refuses_a_database_that_is_not_migrated(config_file: Path) -> Non
 def test_full_cycle_through_the_cli(config_file: Path, web: FixtureWeb) -> None:
     assert "database upgraded" in lw(config_file, "db", "upgrade").stdout
     assert (config_file.parent / "state" / "lw.db").exists()  # relative to the config file
-    report = as_json(lw(config_file, "crawl", "--format", "json"))
+    crawled = lw(config_file, "crawl", "--format", "json")
+    report = as_json(crawled)
     assert report["status"] == "ok" and report["stats"]["articles_new"] > 0
+    # This config names no claims file and none were imported: the crawl says what that means.
+    assert "warning: no known claims" in crawled.stderr
 
     articles = as_json(lw(config_file, "articles", "list", "--format", "json"))
     assert {"id", "url", "source_id", "title"} <= set(articles[0])

@@ -215,10 +215,26 @@ def test_routes_that_no_one_hears_ops_events_on_are_a_warning(tmp_path: Path) ->
     with_ops = parse_config('alerts: {routes: [{name: desk, urls: ["json://127.0.0.1:9/x"]}, {name: ops, '
                             'urls: ["json://127.0.0.1:9/y"], events: [source_failing, source_recovered, '
                             'delivery_dead]}]}', environ={})
-    assert with_ops.warnings == []
-    assert parse_config("", environ={}).warnings == []  # no routes at all: nothing is alerted, by choice
+    assert [w for w in with_ops.warnings if w.startswith("alerts.")] == []
+    # no routes at all: nothing is alerted, by choice
+    assert [w for w in parse_config("", environ={}).warnings if w.startswith("alerts.")] == []
     path = tmp_path / "config.yaml"
     path.write_text('alerts: {routes: [{name: desk, urls: ["json://127.0.0.1:9/x"]}]}\n', encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "labourwatch", "--config", str(path), "check-config"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "warning: alerts.routes: no route takes source_failing" in done.stderr
+
+
+def test_a_config_without_known_claims_is_a_warning(tmp_path: Path) -> None:
+    (none_set,) = parse_config("", environ={}).warnings
+    assert none_set.startswith("claims.file: none set") and "stored as new" in none_set
+    empty = tmp_path / "claims.yaml"
+    empty.write_text("claims: []\n", encoding="utf-8")
+    path = tmp_path / "config.yaml"
+    path.write_text("claims: {file: claims.yaml}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "labourwatch", "--config", str(path), "check-config"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "warning: claims.file: claims.yaml holds no active claims" in done.stderr
+    shipped = Path(__file__).resolve().parents[1] / "config.yaml"
+    assert not [w for w in load_config(shipped).warnings if w.startswith("claims.")]

@@ -20,11 +20,13 @@ from analysis.text import content_hash
 from analysis.types import ArticleDoc, Relevance
 from db import outbox
 from db import repository as repo
+from db.claims import import_claims
 from db.engine import Database
 from db.events import DeliveryTarget, EventDraft, record_events
 from db.models import Delivery, Source
 from db.status import status_report
 from labourwatch.cli import cli
+from labourwatch.config import read_claims
 
 OPTIONS = repo.StoreOptions(revisit=(timedelta(minutes=15), timedelta(hours=1)), keep_raw=False)
 
@@ -253,6 +255,16 @@ def test_empty_database(config: Path) -> None:
     assert not any(report["events_24h"].values()) and report["problems"] == []
     out = status(config).stdout
     assert "(nothing to show)" in out and "last run: none recorded" in out and "recent errors: none" in out
+    # Nothing to match claim sentences against: said, in both formats (not a failed check: a choice one can make).
+    assert report["known_claims"] == 0 and report["warnings"] and "no known claims" in report["warnings"][0]
+    assert "warning: no known claims" in status(config).stderr
+
+
+def test_no_claims_warning_once_claims_are_imported(config: Path, database: Database) -> None:
+    with database.write() as session:
+        import_claims(session, read_claims(Path(__file__).resolve().parents[1] / "known_claims.yaml"))
+    report = as_json(status(config, "--format", "json"))
+    assert report["known_claims"] > 0 and report["warnings"] == []
 
 
 def test_overdue_seconds_for_a_given_now(database: Database, now: datetime) -> None:

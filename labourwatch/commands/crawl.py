@@ -11,6 +11,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from alerts.routes import Router
+from db import claims as claim_queries
 from db import repository as repo
 from labourwatch.cli import AppContext, pass_app
 from labourwatch.commands.claims import sync_configured_claims
@@ -83,6 +84,9 @@ def crawl(app: AppContext, source_ids: tuple[str, ...], dry_run: bool, no_rechec
             # Stored verdicts were made against the old claims; new versions use the new ones from now on.
             click.echo(f"claims file: {synced.added} added, {synced.updated} updated; run 'labourwatch claims "
                        "rematch' to match stored articles against them", err=True)
+        with database.read() as session:
+            if not claim_queries.active_claim_count(session):
+                click.echo(f"warning: {claim_queries.NO_CLAIMS_WARNING}", err=True)
     interactive = sys.stderr.isatty() and fmt == "table"
     # Scrapy's components imported here, not deep in the running crawl, where one of them costs ~0.7 s of CPU
     # (its deprecation shim walks the whole call stack's source).

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.text import Text
 
+from db import claims as claim_queries
 from db import status as status_queries
 from db.outbox import STATUSES
 from labourwatch.cli import AppContext, pass_app
@@ -84,14 +85,18 @@ def _print_table(report: dict[str, Any]) -> None:
 def status(app: AppContext, fmt: str, error_limit: int, check: bool) -> None:
     """How the monitor is doing: source health worst first, outbox, re-checks, the last run, recent events and
     errors. JSON keys: sources, health_counts, rechecks, deliveries, recent_errors, last_run, events_24h,
-    problems."""
+    problems, known_claims, warnings (a database without known claims)."""
     with app.database().read() as session:
         report = status_queries.status_report(session, datetime.now(UTC), error_limit=error_limit)
+        claims = claim_queries.active_claim_count(session)
     problems = status_queries.check_problems(report)
+    warnings = [] if claims else [claim_queries.NO_CLAIMS_WARNING]
     if fmt == "json":
-        print_json({**report, "problems": problems})
+        print_json({**report, "known_claims": claims, "problems": problems, "warnings": warnings})
     else:
         _print_table(report)
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
     if check:
         # stderr, so the JSON on stdout stays one parseable document.
         for problem in problems:
