@@ -108,7 +108,7 @@ PLAIN = {
     "topic.keywords.en.dprk", "topic.keywords.en.labour", "topic.keywords.en.exclude",
     "crawl.allow_private_networks", "crawl.autothrottle", "crawl.keep_raw", "claims.semantic",  # booleans
     "crawl.per_domain_concurrency", "crawl.concurrency", "crawl.retries", "crawl.max_articles_per_source",
-    "crawl.workers",  # bounded integers
+    "crawl.workers", "crawl.document_max_pages",  # bounded integers
     "crawl.revisit",  # the list; its items are durations (above)
     "sources[0].id", "sources[0].name", "sources[0].language", "sources[0].enabled",  # labels and a switch
     "sources[0].baseline", "alerts.baseline", "alerts.routes[0].copies",  # switches
