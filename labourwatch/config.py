@@ -124,6 +124,9 @@ class Config:
             offtopic_retention=crawl.offtopic_retention, offtopic_link_retention=crawl.offtopic_link_retention,
             max_articles_per_source=crawl.max_articles_per_source, max_feed_age=crawl.max_feed_age,
             workers=crawl.workers, workers_idle=crawl.workers_idle,
+            browser_sources=frozenset(s.id for s in self.model.sources if s.render == "browser"),
+            browser_pages=crawl.browser_pages, browser_timeout=crawl.browser_timeout.total_seconds(),
+            browser_memory=crawl.browser_memory,
         )
 
     @property

@@ -170,6 +170,12 @@ class CrawlConfig(_Model):
     # has needed them for this long, and starts them on the next page (about 1 CPU s and 2-3 s); null keeps them
     # for the daemon's life. See ``crawler.workers``.
     workers_idle: PositiveDuration | None = timedelta(minutes=5)
+    # Sources with ``render: browser`` are rendered in headless Chromium (crawler/browser.py): this many pages at
+    # once, each given ``browser_timeout`` to load; the browser is restarted when its processes hold more than
+    # ``browser_memory`` (and each renderer's JavaScript heap is capped at a quarter of it, at most 512 MiB).
+    browser_pages: int = Field(default=2, ge=1, le=16)
+    browser_timeout: PositiveDuration = timedelta(seconds=30)
+    browser_memory: Size = Field(default=1024 * 1024 * 1024, ge=512 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _keys_outlive_rows(self) -> CrawlConfig:
@@ -206,6 +212,8 @@ class SourceConfig(_Model):
     enabled: bool = True
     # Its first successful poll is stored as a baseline without story alerts (default: ``alerts.baseline``).
     baseline: bool | None = None
+    # ``browser``: its documents and article pages are rendered in headless Chromium before they are read.
+    render: Literal["browser"] | None = None
 
     @field_validator("id")
     @classmethod
