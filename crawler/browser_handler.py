@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +33,7 @@ logger = logging.getLogger(__name__)
 # The browser context every rendered page opens in: no service workers (their requests would bypass the routing
 # that checks addresses) and no downloads written to disk.
 CONTEXT_OPTIONS: dict[str, Any] = {"service_workers": "block", "accept_downloads": False}
-MEMORY_CHECK_EVERY = 1.0  # seconds: reading /proc for the browser's processes costs a few ms
+MEMORY_CHECK_EVERY = 1.0  # seconds
 
 
 def browser_memory() -> int:
@@ -62,8 +61,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.abort_request = self._abort
         self.crawler_signals = crawler.signals
         self.peak_memory = 0
-        self._sources: dict[Page, str | None] = {}
-        self._last_check = 0.0
+        self._sources: dict[Page, str | None] = {}  # each open page's source, for the requests it makes
+        self._rendering: dict[Request, str | None] = {}  # each request being rendered, with its source
+        self._watcher: asyncio.Future[None] | None = None
 
     async def download_request(self, request: Request) -> Response:
         if not request.meta.get("playwright"):
@@ -73,6 +73,9 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         # usually fetches its links after the load event.
         request.meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
         request.meta["playwright_page_init_callback"] = self._init_page
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.ensure_future(self._watch_memory())
+        self._rendering[request] = request.meta.get("lw_source")
         try:
             response: Response = await super().download_request(request)
         except PlaywrightTimeoutError as exc:
@@ -80,7 +83,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 f"the browser did not load {request.url} within {self.page_timeout:g} s "
                 "(crawl.browser_timeout)") from exc
         finally:
-            await self._check_memory(request)
+            self._rendering.pop(request, None)
         if self.max_size and len(response.body) > self.max_size:
             raise IgnoreRequest(f"the rendered page of {request.url} is larger than DOWNLOAD_MAXSIZE "
                                 f"({len(response.body)} > {self.max_size} bytes)")
@@ -127,20 +130,33 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         logger.info("source %s: %s", source_id, message)
         self.crawler_signals.send_catch_log(browser_event, source_id=source_id, url=url, code=code, message=message)
 
-    async def _check_memory(self, request: Request) -> None:
-        """Restart the browser when its processes hold more than the cap (checked at most once a second)."""
-        now = time.monotonic()
-        if now - self._last_check < MEMORY_CHECK_EVERY:
-            return
-        self._last_check = now
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+        await super().close()
+
+    async def _watch_memory(self) -> None:
+        """While the browser is in use, check its memory every second (reading /proc costs a few ms, in a thread)."""
+        while True:
+            await asyncio.sleep(MEMORY_CHECK_EVERY)
+            try:
+                await self._check_memory()
+            except Exception:  # a check that failed once must not end the watch
+                logger.exception("checking the browser's memory failed")
+
+    async def _check_memory(self) -> None:
+        """Restart the browser when its processes hold more than the cap; the sources of the requests being
+        rendered then get a ``browser_memory`` warning (those pages fail, and are fetched again next poll)."""
         held = await asyncio.to_thread(browser_memory)
         self.peak_memory = max(self.peak_memory, held)
         self.stats.max_value("labourwatch/browser_memory_max", held)
         browser = getattr(self, "browser", None)
         if held <= self.memory_cap or browser is None:
             return
-        self._report(request.meta.get("lw_source"), request.url, "browser_memory",
-                     f"the browser held {held // 2**20} MiB, more than crawl.browser_memory "
-                     f"({self.memory_cap // 2**20} MiB): restarted")
+        message = (f"the browser held {held // 2**20} MiB, more than crawl.browser_memory "
+                   f"({self.memory_cap // 2**20} MiB): restarted")
+        logger.warning("%s", message)
+        for request, source_id in list(self._rendering.items()):
+            self._report(source_id, request.url, "browser_memory", message)
         with suppress(PlaywrightError):
             await browser.close()  # scrapy-playwright launches a new one for the next page

@@ -109,7 +109,9 @@ class MonitorSpider(scrapy.Spider):
     def _document_request(self, spec: SourceSpec, url: str, depth: int, validators: Validators) -> scrapy.Request:
         self._documents.add((spec.id, url))
         meta: dict[str, Any] = {"lw_source": spec.id, "lw_depth": depth, "lw_spec": spec}
-        headers = self._render(spec.id, meta, conditional_headers(validators, url))
+        headers = conditional_headers(validators, url)
+        if spec.kind == "listing":  # a feed or sitemap is XML, read as served: only its article pages are rendered
+            headers = self._render(spec.id, meta, headers)
         return scrapy.Request(url, callback=self.parse_document, errback=self.on_error, dont_filter=True,
                               priority=10, headers=headers, meta=meta)
 

@@ -172,10 +172,19 @@ class CrawlConfig(_Model):
     workers_idle: PositiveDuration | None = timedelta(minutes=5)
     # Sources with ``render: browser`` are rendered in headless Chromium (crawler/browser.py): this many pages at
     # once, each given ``browser_timeout`` to load; the browser is restarted when its processes hold more than
-    # ``browser_memory`` (and each renderer's JavaScript heap is capped at a quarter of it, at most 512 MiB).
+    # ``browser_memory`` (and each renderer's JavaScript heap is capped at a quarter of it, at most 512 MiB). Chromium
+    # holds about 500 MiB with a page open here, hence the floor.
     browser_pages: int = Field(default=2, ge=1, le=16)
     browser_timeout: PositiveDuration = timedelta(seconds=30)
-    browser_memory: Size = Field(default=1024 * 1024 * 1024, ge=512 * 1024 * 1024)
+    browser_memory: Size = Field(default=1024 * 1024 * 1024, ge=768 * 1024 * 1024)
+
+    @field_validator("browser_timeout")
+    @classmethod
+    def _page_timeout_bound(cls, value: timedelta) -> timedelta:
+        # A page holds one of the few browser pages while it loads: minutes would stall every rendered source.
+        if value > timedelta(minutes=10):
+            raise ValueError(f"{format_duration(value)} is too long: at most 10m")
+        return value
 
     @model_validator(mode="after")
     def _keys_outlive_rows(self) -> CrawlConfig:

@@ -4,6 +4,7 @@ a page that never finishes loading times out, and a crawl without such sources n
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -22,7 +23,7 @@ from labourwatch.config import parse_config
 from labourwatch.errors import ConfigError
 from tests.crawler.docserver import DocServer, doc_server
 from tests.crawler.helpers import FAST, crawl
-from tests.crawler.pagesite import article_html
+from tests.crawler.pagesite import article_html, rss
 
 CHROMIUM = Path("/usr/bin/chromium")
 # CI installs Chromium: there a missing browser fails these tests instead of skipping them.
@@ -155,6 +156,27 @@ class TestRendered:
             stored = session.query(Article).filter(Article.relevant.is_(True)).count()
         assert stored == 3
 
+    def test_a_feed_is_read_as_served_and_its_article_pages_are_rendered(self, sqlite_database: Database) -> None:
+        story = article_html("Workers sent abroad", "a scripted page")
+        scripted = ("<html><head><title>Workers sent abroad</title></head><body><main id='m'></main><script>"
+                    f"document.getElementById('m').innerHTML = {json.dumps(story.split('<body>')[1])};"
+                    "</script></body></html>")
+        with doc_server() as web:
+            web.documents["/a/scripted.html"] = (scripted.encode(), HTML)
+            web.documents["/feed.xml"] = (rss([web.origin + "/a/scripted.html"]).encode(), "application/rss+xml")
+            feed = {"id": "scripted", "kind": "feed", "url": web.origin + "/feed.xml", "render": "browser"}
+            sources, options = configured(web, feed)
+            with BrowserWatch() as watch:
+                report = crawl(sqlite_database, sources, options)
+        assert report.status == "ok", report.ledger.errors
+        assert report.ledger.counts["articles_fetched"] == 1 and any("chromium" in line for line in watch.seen)
+        with sqlite_database.read() as session:
+            from db.models import Article, ArticleVersion
+
+            relevant = session.query(Article).filter(Article.relevant.is_(True)).one()
+            text = session.query(ArticleVersion).filter(ArticleVersion.article_id == relevant.id).one().text
+        assert "50,000 North Korean workers" in text  # written by the page's script: only there once rendered
+
     def test_a_pages_requests_to_refused_addresses_are_refused_recorded_and_never_connected(
             self, sqlite_database: Database) -> None:
         internal = Listener()
@@ -210,6 +232,26 @@ try {{ new WebSocket("ws://[::ffff:127.0.0.1]:{internal.port}/ws"); }} catch (e)
         assert elapsed < 30
 
 
+    def test_a_browser_holding_more_than_its_memory_cap_is_restarted(self, sqlite_database: Database) -> None:
+        hanging = Listener(hold=True)  # keeps the page open (never network-idle) while its memory is held
+        hog = ("const held = []; for (let i = 0; i < 10; i++) { const b = new Uint8Array(100 * 1024 * 1024); "
+               "b.fill(1); held.push(b); } window.held = held;")
+        try:
+            with doc_server() as web:
+                web.documents["/"] = (f'<html><body><a class="story" href="/a/x.html">x</a><script>{hog}</script>'
+                                      f'<script src="http://127.0.0.1:{hanging.port}/never.js"></script>'
+                                      "</body></html>".encode(), HTML)
+                sources, options = configured(web, listing(web, render="browser"), browser_timeout="8s",
+                                              browser_memory="768MiB")
+                report = crawl(sqlite_database, sources, options)
+        finally:
+            hanging.close()
+        restarts = [e for e in report.ledger.errors if e.code == "browser_memory"]
+        assert restarts and all(e.source_id == "scripted" and e.severity == "warning" for e in restarts)
+        assert "more than crawl.browser_memory (768 MiB): restarted" in restarts[0].message
+        assert report.status != "ok"  # the page it was rendering failed with the browser
+
+
 def test_no_browser_starts_when_no_source_asks_for_one(sqlite_database: Database) -> None:
     with doc_server() as web:
         paths = add_articles(web, 2)
@@ -228,6 +270,8 @@ def test_no_browser_starts_when_no_source_asks_for_one(sqlite_database: Database
     ({"crawl": {"browser_pages": 0}}, "crawl.browser_pages"),
     ({"crawl": {"browser_pages": "two"}}, "crawl.browser_pages"),
     ({"crawl": {"browser_timeout": "0s"}}, "crawl.browser_timeout"),
+    ({"crawl": {"browser_timeout": "1h"}}, "crawl.browser_timeout"),
+    ({"crawl": {"browser_pages": 17}}, "crawl.browser_pages"),
     ({"crawl": {"browser_memory": "10MiB"}}, "crawl.browser_memory"),
 ])
 def test_render_and_browser_keys_are_checked_at_load(keys: dict[str, Any], where: str) -> None:
