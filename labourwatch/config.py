@@ -100,6 +100,12 @@ class Config:
             # or an alert that could not be delivered.
             found.append(f"alerts.routes: no route takes {', '.join(unrouted)}; failing sources and dead alerts "
                          "would only show in `labourwatch status` (add an ops route with these events)")
+        from crawler import browser  # no Playwright import: only the path of the browser it would start
+
+        rendered = [s.id for s in self.model.sources if s.render == "browser"]
+        if rendered and not Path(browser.CHROMIUM).exists():
+            found.append(f"sources: render: browser ({', '.join(rendered)}) needs {browser.CHROMIUM}, which is "
+                         "missing (apt-get install chromium); their pages fail until it is there")
         return found
 
     @property

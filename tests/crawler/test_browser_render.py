@@ -306,3 +306,16 @@ def test_only_render_browser_sources_are_rendered() -> None:
     options = parse_config(text, environ={}).crawl_options
     assert options.browser_sources == frozenset({"a"})
     assert (options.browser_pages, options.browser_timeout, options.browser_memory) == (4, 45.0, 2 * 1024**3)
+
+
+def test_a_missing_browser_is_a_config_warning(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from crawler import browser
+
+    text = yaml.safe_dump({"sources": [{"id": "a", "kind": "feed", "url": "http://x.example/f", "render": "browser"},
+                                       {"id": "b", "kind": "feed", "url": "http://x.example/g"}]})
+    monkeypatch.setattr(browser, "CHROMIUM", str(tmp_path / "no-chromium"))
+    assert [w for w in parse_config(text, environ={}).warnings if "render: browser" in w] == [
+        f"sources: render: browser (a) needs {tmp_path / 'no-chromium'}, which is missing (apt-get install chromium); "
+        "their pages fail until it is there"]
+    monkeypatch.setattr(browser, "CHROMIUM", __file__)  # a file that exists
+    assert not [w for w in parse_config(text, environ={}).warnings if "render: browser" in w]
