@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
+from crawler.browser import needs_browser
 from crawler.ledger import ARTICLES_FAILING, GONE_ERRORS, CrawlLedger, SourceResult, http_status
 from crawler.settings import scrapy_settings
 from crawler.spider import CrawlPlan, MonitorSpider, Recheck
@@ -312,7 +313,9 @@ async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOpti
     plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks)
     claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
     store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router, baseline=baseline)
-    runner = AsyncCrawlerRunner(scrapy_settings(options))
+    # The browser's handler only for a crawl with pages to render: any other crawl never starts Playwright.
+    browser = needs_browser(options, [s.id for s in plan.sources] + [r.source_id for r in plan.rechecks])
+    runner = AsyncCrawlerRunner(scrapy_settings(options, browser=browser))
     crawler = runner.create_crawler(MonitorSpider)
     watcher = asyncio.ensure_future(_stop_when_set(stop, runner)) if stop is not None else None
     crawling = runner.crawl(crawler, plan=plan, store=store, ledger=ledger, options=options)

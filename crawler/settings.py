@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler.browser import browser_settings
 from crawler.types import CrawlOptions
 
 
-def scrapy_settings(options: CrawlOptions) -> dict[str, Any]:
-    """The settings of one labourwatch crawl."""
+def scrapy_settings(options: CrawlOptions, browser: bool = False) -> dict[str, Any]:
+    """The settings of one labourwatch crawl; with ``browser``, requests marked ``playwright`` are rendered in
+    headless Chromium (only a crawl with ``render: browser`` requests asks for it: crawler/browser.py)."""
+    settings = _settings(options)
+    if browser:
+        settings.update(browser_settings(options, settings["DOWNLOAD_HANDLERS"]))
+    return settings
+
+
+def _settings(options: CrawlOptions) -> dict[str, Any]:
     return {
         "BOT_NAME": "labourwatch",
         "USER_AGENT": options.user_agent,

@@ -15,6 +15,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from analysis.urls import canonicalise_url, is_http_url
+from crawler.browser import browser_event, renders
 from crawler.documents import DocumentFetch, document_type, sniff
 from crawler.errors import classify_failure
 from crawler.kinds import SOURCE_KINDS, DiscoveredLink, ParseLimits, ParseResult, SourceParseError
@@ -81,7 +82,20 @@ class MonitorSpider(scrapy.Spider):
         self._documents: set[tuple[str, str]] = set()
         self._limits = ParseLimits(max_size=options.max_size)
 
+    def _render(self, source_id: str | None, meta: dict[str, Any], headers: dict[str, str]) -> dict[str, str]:
+        """Mark a request of a ``render: browser`` source for the browser; its headers (no conditional ones
+        for such a source: the page's HTML may not change while what its scripts load does)."""
+        if not renders(self.options, source_id):
+            return headers
+        meta["playwright"] = True
+        return {}
+
+    def _browser_event(self, source_id: str | None, url: str, code: str, message: str) -> None:
+        """A request the browser refused (or a restart over its memory cap): a warning on the page's source."""
+        self.ledger.error(source_id, url, code, message, severity="warning")
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.crawler.signals.connect(self._browser_event, signal=browser_event)
         for spec in self.plan.sources:
             self.ledger.source(spec.id)
             yield self._document_request(spec, spec.url, 0, self.plan.validators)
@@ -91,20 +105,20 @@ class MonitorSpider(scrapy.Spider):
             if recheck.url in watched:
                 continue
             self._queued.add(recheck.url)
-            yield scrapy.Request(
-                recheck.url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
-                headers=conditional_headers(self.plan.validators, recheck.url),
-                meta={"lw_source": recheck.source_id, "lw_article": recheck.article_id, "lw_discovered": recheck.url,
-                      "lw_hash": recheck.content_hash},
-            )
+            meta = {"lw_source": recheck.source_id, "lw_article": recheck.article_id, "lw_discovered": recheck.url,
+                    "lw_hash": recheck.content_hash}
+            headers = self._render(recheck.source_id, meta, conditional_headers(self.plan.validators, recheck.url))
+            yield scrapy.Request(recheck.url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
+                                 headers=headers, meta=meta)
 
     def _document_request(self, spec: SourceSpec, url: str, depth: int, validators: Validators) -> scrapy.Request:
         self._documents.add((spec.id, url))
-        return scrapy.Request(
-            url, callback=self.parse_document, errback=self.on_error, dont_filter=True, priority=10,
-            headers=conditional_headers(validators, url),
-            meta={"lw_source": spec.id, "lw_depth": depth, "lw_spec": spec},
-        )
+        meta: dict[str, Any] = {"lw_source": spec.id, "lw_depth": depth, "lw_spec": spec}
+        headers = conditional_headers(validators, url)
+        if spec.kind == "listing":  # a feed or sitemap is XML, read as served: only its article pages are rendered
+            headers = self._render(spec.id, meta, headers)
+        return scrapy.Request(url, callback=self.parse_document, errback=self.on_error, dont_filter=True,
+                              priority=10, headers=headers, meta=meta)
 
     async def parse_document(self, response: Response) -> AsyncIterator[scrapy.Request | FetchedPage]:
         """A feed, sitemap or listing page: parse it (in a thread) and queue unseen article links; a ``document``
@@ -227,11 +241,11 @@ class MonitorSpider(scrapy.Spider):
             self._queued.add(url)
             self._per_source[spec.id] = self._per_source.get(spec.id, 0) + 1
             result.new += 1
-            requests.append(scrapy.Request(
-                url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
-                meta={"lw_source": spec.id, "lw_discovered": url, "lw_language": link.language or spec.language,
-                      "lw_title": link.title},
-            ))
+            meta: dict[str, Any] = {"lw_source": spec.id, "lw_discovered": url,
+                                    "lw_language": link.language or spec.language, "lw_title": link.title}
+            headers = self._render(spec.id, meta, {})
+            requests.append(scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
+                                           headers=headers, meta=meta))
         return requests
 
     async def parse_article(self, response: Response) -> AsyncIterator[FetchedPage]:

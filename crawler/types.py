@@ -58,3 +58,7 @@ class CrawlOptions:
     max_feed_age: timedelta | None = timedelta(days=30)
     workers: int | None = None  # extraction processes; None: one per spare core; 0: a thread instead
     workers_idle: timedelta | None = timedelta(minutes=5)  # the daemon stops them after this long without a page
+    browser_sources: frozenset[str] = frozenset()  # ids of the sources with ``render: browser``
+    browser_pages: int = 2  # pages the browser renders at once
+    browser_timeout: float = 30.0  # seconds a page has to load in the browser
+    browser_memory: int = 1024 * 1024 * 1024  # bytes the browser's processes may hold before it is restarted

@@ -107,6 +107,12 @@ class Config:
         elif self.known_claims is not None and not any(c.status == "active" for c in self.known_claims):
             found.append(f"claims.file: {self.model.claims.file} holds no active claims; every claim sentence "
                          "will be stored as new")
+        from crawler import browser  # no Playwright import: only the path of the browser it would start
+
+        rendered = [s.id for s in self.model.sources if s.render == "browser"]
+        if rendered and not Path(browser.CHROMIUM).exists():
+            found.append(f"sources: render: browser ({', '.join(rendered)}) needs {browser.CHROMIUM}, which is "
+                         "missing (apt-get install chromium); their pages fail until it is there")
         return found
 
     @property
@@ -132,6 +138,9 @@ class Config:
             offtopic_retention=crawl.offtopic_retention, offtopic_link_retention=crawl.offtopic_link_retention,
             max_articles_per_source=crawl.max_articles_per_source, max_feed_age=crawl.max_feed_age,
             workers=crawl.workers, workers_idle=crawl.workers_idle,
+            browser_sources=frozenset(s.id for s in self.model.sources if s.render == "browser"),
+            browser_pages=crawl.browser_pages, browser_timeout=crawl.browser_timeout.total_seconds(),
+            browser_memory=crawl.browser_memory,
         )
 
     @property

@@ -172,6 +172,21 @@ class CrawlConfig(_Model):
     # has needed them for this long, and starts them on the next page (about 1 CPU s and 2-3 s); null keeps them
     # for the daemon's life. See ``crawler.workers``.
     workers_idle: PositiveDuration | None = timedelta(minutes=5)
+    # Sources with ``render: browser`` are rendered in headless Chromium (crawler/browser.py): this many pages at
+    # once, each given ``browser_timeout`` to load; the browser is restarted when its processes hold more than
+    # ``browser_memory`` (and each renderer's JavaScript heap is capped at a quarter of it, at most 512 MiB). Chromium
+    # holds about 500 MiB with a page open here, hence the floor.
+    browser_pages: int = Field(default=2, ge=1, le=16)
+    browser_timeout: PositiveDuration = timedelta(seconds=30)
+    browser_memory: Size = Field(default=1024 * 1024 * 1024, ge=768 * 1024 * 1024)
+
+    @field_validator("browser_timeout")
+    @classmethod
+    def _page_timeout_bound(cls, value: timedelta) -> timedelta:
+        # A page holds one of the few browser pages while it loads: minutes would stall every rendered source.
+        if value > timedelta(minutes=10):
+            raise ValueError(f"{format_duration(value)} is too long: at most 10m")
+        return value
 
     @model_validator(mode="after")
     def _keys_outlive_rows(self) -> CrawlConfig:
@@ -208,6 +223,8 @@ class SourceConfig(_Model):
     enabled: bool = True
     # Its first successful poll is stored as a baseline without story alerts (default: ``alerts.baseline``).
     baseline: bool | None = None
+    # ``browser``: its documents and article pages are rendered in headless Chromium before they are read.
+    render: Literal["browser"] | None = None
 
     @field_validator("id")
     @classmethod

@@ -89,7 +89,7 @@ def test_the_libraries_with_private_apis_and_the_gating_linters_are_pinned_to_wh
     # Each pin has an upper bound (a release cannot break the crawl or CI by surprise) that admits the
     # installed version (the bound was not left behind by a deliberate bump).
     pins = {"scrapy": _dependency("scrapy"), "twisted": _dependency("twisted"),
-            "ruff": _dependency("ruff", "test"), "mypy": _dependency("mypy", "test")}
+            "scrapy-playwright": _dependency("scrapy-playwright"), "ruff": _dependency("ruff", "test"), "mypy": _dependency("mypy", "test")}
     for name, pin in pins.items():
         assert any(spec.operator in ("<", "<=", "~=", "==") for spec in pin), f"{name} has no upper bound: {pin}"
         assert version(name) in pin, f"{name} {version(name)} is installed, but pyproject.toml pins {pin}"
@@ -107,3 +107,26 @@ def test_the_fork_server_can_still_be_stopped_and_restarted_as_the_idle_workers_
     assert hasattr(server, "_forkserver_pid") and hasattr(server, "_forkserver_alive_fd"), fix
     # ensure_running() starts a new fork server once _stop() has cleared its pid: the next pool gets one.
     assert "self._forkserver_pid is not None" in inspect.getsource(forkserver.ForkServer.ensure_running), fix
+
+
+def test_scrapy_playwright_still_offers_the_hooks_the_browser_handler_uses() -> None:
+    from scrapy_playwright import _utils
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler as Handler
+
+    where = f"scrapy-playwright {version('scrapy-playwright')}"
+    fix = ("crawler/browser_handler.py relies on it to check the address of every request a rendered page makes "
+           "and to restart a browser over its memory cap; port it, then change the exact pin in pyproject.toml.")
+    source = inspect.getsource(Handler)
+    # Every request a page makes is put to self.abort_request (the PLAYWRIGHT_ABORT_REQUEST hook), which we set.
+    assert "self.abort_request(playwright_request)" in inspect.getsource(Handler._make_request_handler), \
+        f"{where}: the page's route handler no longer asks self.abort_request. {fix}"
+    # The meta keys the handler sets on each rendered request.
+    for key in ("playwright_context_kwargs", "playwright_page_goto_kwargs"):
+        assert f'"{key}"' in source, f"{where} no longer reads request.meta[{key!r}]. {fix}"
+    assert '"playwright_page_init_callback"' in inspect.getsource(_utils._maybe_execute_page_init_callback), \
+        f"{where} no longer calls request.meta['playwright_page_init_callback']. {fix}"
+    # Closing self.browser makes the handler forget it and launch a new one for the next page.
+    assert "del self.browser" in inspect.getsource(Handler._browser_disconnected_callback), \
+        f"{where} no longer restarts a disconnected browser. {fix}"
+    assert inspect.iscoroutinefunction(Handler.download_request) and inspect.iscoroutinefunction(Handler.close), \
+        f"{where}: download_request and close are no longer coroutines. {fix}"
