@@ -59,6 +59,9 @@ COMPILED: dict[str, tuple[Any, str]] = {
     "crawl.timeout": ("0s", "crawl.timeout: must be longer than 0s"),
     "crawl.workers_idle": ("0s", "crawl.workers_idle: must be longer than 0s"),
     "crawl.max_size": ("10 parsecs", "crawl.max_size: not a size"),
+    "crawl.browser_memory": ("lots", "crawl.browser_memory: not a size"),
+    "crawl.browser_timeout": ("soon", "crawl.browser_timeout: not a duration"),
+    "sources[0].render": ("chrome", "sources[0].render: Input should be 'browser'"),
     "crawl.revisit[0]": ("-1m", "crawl.revisit[0]: not a duration"),
     "crawl.raw_retention": ("99999999d", "crawl.raw_retention: duration too long"),
     "crawl.max_feed_age": ("0s", "crawl.max_feed_age: must be longer than 0s"),
@@ -108,7 +111,7 @@ PLAIN = {
     "topic.keywords.en.dprk", "topic.keywords.en.labour", "topic.keywords.en.exclude",
     "crawl.allow_private_networks", "crawl.autothrottle", "crawl.keep_raw", "claims.semantic",  # booleans
     "crawl.per_domain_concurrency", "crawl.concurrency", "crawl.retries", "crawl.max_articles_per_source",
-    "crawl.workers", "crawl.document_max_pages",  # bounded integers
+    "crawl.workers", "crawl.document_max_pages", "crawl.browser_pages",  # bounded integers
     "crawl.revisit",  # the list; its items are durations (above)
     "sources[0].id", "sources[0].name", "sources[0].language", "sources[0].enabled",  # labels and a switch
     "sources[0].baseline", "alerts.baseline", "alerts.routes[0].copies",  # switches
