@@ -52,6 +52,13 @@ class AppContext:
         setup_logging(logging_config.level, logging_config.format, config.secrets)
         return config
 
+    def close(self) -> None:
+        """Close the database's connections: a command run in a process that goes on (tests, a shell embedding
+        the CLI) must not leave them open."""
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
     def database(self, *, at_head: bool = True) -> Database:
         """The configured database; by default it must be at the migration head."""
         if self._db is None:
@@ -84,6 +91,7 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, config_file: Path | None) -> None:
     """Monitor reporting on North Korean overseas labour: crawl sources, keep article versions and diffs."""
     ctx.obj = AppContext(config_file=config_path(config_file))
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command("check-config")
