@@ -206,7 +206,8 @@ class CrawlStore:
                                                [(m.index, m.sentence) for m in matches], now)
         grouped = candidates.group_new_claims(
             session, article_id=stored.article_id, version_id=stored.version_id, source_id=page.source_id,
-            sentences=[m for m in matches if m.match.label == "new"], now=now, keys=dict(processed.claim_keys))
+            sentences=[m for m in matches if m.match.label == "new"], now=now, keys=dict(processed.claim_keys),
+            new_article=stored.action == "new")
         return story.ChangeContext(
             baseline=page.source_id in self.baseline, copy_of=copies.copy_dict(original) if original else None,
             background=repeated.repeats, repeats=frozenset(i for i, g in grouped.items() if not g.alert))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.text import normalise_text
@@ -68,15 +68,20 @@ def _insert_sentences(dialect: str) -> Any:
 def articles_per_sentence(session: Session, source_id: str, keys: Iterable[str],
                           exclude: int | None = None) -> dict[str, int]:
     """How many articles of ``source_id`` (other than ``exclude``) carry each sentence of ``keys``."""
-    wanted = list(keys)
+    wanted = sorted(set(keys))
     if not wanted:
         return {}
-    query = (select(SourceSentence.sentence_hash, func.count()).where(
-        SourceSentence.source_id == source_id, SourceSentence.sentence_hash.in_(wanted))
-        .group_by(SourceSentence.sentence_hash))
-    if exclude is not None:
-        query = query.where(SourceSentence.article_id != exclude)
-    return {key: int(count) for key, count in session.execute(query)}
+    rows = session.connection().execute(_COUNTS, {"source_id": source_id, "keys": wanted, "exclude": exclude})
+    return {key: int(count) for key, count in rows}
+
+
+# Built once (building it cost more than running it); ``exclude`` NULL excludes nothing.
+_COUNTS = (select(SourceSentence.sentence_hash, func.count())
+           .where(SourceSentence.source_id == bindparam("source_id"),
+                  SourceSentence.sentence_hash.in_(bindparam("keys", expanding=True)),
+                  or_(bindparam("exclude", type_=Integer()).is_(None),
+                      SourceSentence.article_id != bindparam("exclude", type_=Integer())))
+           .group_by(SourceSentence.sentence_hash))
 
 
 def background_sentences(session: Session, source_id: str | None, sentences: Iterable[str]) -> set[str]:

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from analysis.claims.grouping import ClaimIndex, ClaimKey, claim_key
 from analysis.claims.sentences import SentenceMatch
@@ -71,6 +71,7 @@ class _Recent:
         self.sentences: dict[int, str] = {}
         self.upto = 0
         self.loaded_at: float | None = None
+        self.fresh_for: weakref.ref[SessionTransaction] | None = None
 
     def refresh(self, session: Session, since: datetime) -> None:
         """Read what changed: every recent candidate now and then, else the newest ids."""
@@ -88,6 +89,14 @@ class _Recent:
             self.forget(gone)
         for key_id, sentence in rows:
             self.remember(key_id, sentence)
+
+    def refresh_for(self, session: Session, since: datetime) -> None:
+        """:meth:`refresh`, once per transaction of ``session``: the candidates this writer makes meanwhile are
+        remembered as it makes them, and on SQLite no other writer can commit while it holds the write lock."""
+        transaction = session.get_transaction()
+        if transaction is None or self.fresh_for is None or self.fresh_for() is not transaction:
+            self.refresh(session, since)
+            self.fresh_for = weakref.ref(transaction) if transaction is not None else None
 
     def remember(self, key_id: int, sentence: str, key: ClaimKey | None = None) -> None:
         if self.sentences.get(key_id) != sentence:
@@ -122,76 +131,113 @@ def warm(session: Session, now: datetime) -> int:
 
 def group_new_claims(session: Session, *, article_id: int, version_id: int, source_id: str | None,
                      sentences: Sequence[SentenceMatch], now: datetime,
-                     keys: Mapping[int, ClaimKey] | None = None) -> dict[int, Grouped]:
+                     keys: Mapping[int, ClaimKey] | None = None, new_article: bool = False) -> dict[int, Grouped]:
     """Group an article version's new-claim sentences with the candidates of other outlets; by sentence index.
 
     A sentence of a recent candidate (near-identical, or the same figures about the same subject) becomes a
     sighting of it; any other starts a candidate. A sentence this article already reported (an earlier version
     carried it) is no new sighting and never alerts. Sentences not about North Korean workers (``on_subject``
     false: asides about others) are no candidates and get no entry. ``keys``: the sentences' claim keys by index,
-    where they were made already (the crawl's workers make them)."""
-    if not any(match.on_subject for match in sentences):
+    where they were made already (the crawl's workers make them); ``new_article``: the article was stored in this
+    transaction, so it has no sightings yet (and they are not looked up)."""
+    about = [match for match in sentences if match.on_subject]
+    if not about:
         return {}  # most articles: nothing to group, and no query to make
     since = now - WINDOW
     recent = _recent_of(session)
-    recent.refresh(session, since)
-    seen = dict(session.execute(select(CandidateSighting.sentence_hash, CandidateSighting.candidate_id)
-                                .where(CandidateSighting.article_id == article_id)).all())
+    recent.refresh_for(session, since)
+    # Core statements, a handful per article: this runs in the crawl's store transaction for every relevant version,
+    # and the ORM's unit of work (an object per candidate and sighting, a flush per article) cost more than the SQL.
+    connection = session.connection()
+    seen: dict[str, int] = {} if new_article else dict(
+        connection.execute(_SIGHTINGS_OF_ARTICLE, {"article_id": article_id}).all())
     reported = set(seen.values())  # candidates this article reported already (in any sentence)
+    todo = []
+    for match in about:
+        digest = sentence_hash(match.sentence)
+        key = (keys or {}).get(match.index) or claim_key(match.sentence)
+        todo.append((match, digest, key, [] if digest in seen else recent.index.find(key)))
+    states = _candidate_states(connection, {key_id for *_, ids in todo for key_id in ids}, since)
     grouped: dict[int, Grouped] = {}
-    # Sightings are flushed once, at the end: flushing each before the next sentence's query (autoflush) cost
-    # more than the queries. The queries read candidates only, which are flushed as soon as they are made.
-    with session.no_autoflush:
-        for match in sentences:
-            if not match.on_subject:
-                continue
-            digest = sentence_hash(match.sentence)
-            if digest in seen:
-                grouped[match.index] = Grouped(seen[digest], first=False, figures_changed=False, alert=False)
-                continue
-            key = (keys or {}).get(match.index) or claim_key(match.sentence)
-            candidate = _recent_candidate(session, recent.index.find(key), since)
-            figures = sorted(key.figures)
-            if candidate is None:
-                candidate = CandidateClaim(sentence=match.sentence, figures=figures, alerted_figures=figures,
-                                           first_article_id=article_id, first_source_id=source_id, first_seen_at=now,
-                                           last_seen_at=now, sightings=1)
-                session.add(candidate)
-                session.flush()
-                recent.remember(candidate.id, match.sentence, key)
-                result = Grouped(candidate.id, first=True, figures_changed=False, alert=True)
-            else:
-                result = _repeat(candidate, figures, now, new_article=candidate.id not in reported)
-            session.add(CandidateSighting(candidate_id=candidate.id, article_id=article_id, sentence_hash=digest,
-                                          source_id=source_id, version_id=version_id, seen_at=now))
-            seen[digest] = candidate.id
-            reported.add(candidate.id)
-            grouped[match.index] = result
-    session.flush()
+    sightings: list[dict[str, object]] = []
+    made = False
+    for match, digest, key, ids in todo:
+        if digest in seen:
+            grouped[match.index] = Grouped(seen[digest], first=False, figures_changed=False, alert=False)
+            continue
+        if made:  # a candidate this article started may be the one a later sentence repeats
+            ids = recent.index.find(key)
+        figures = sorted(key.figures)
+        candidate_id = next((key_id for key_id in ids if key_id in states), None)
+        if candidate_id is None:
+            candidate_id = connection.execute(_INSERT_CANDIDATE, {
+                "sentence": match.sentence, "figures": figures, "alerted_figures": figures,
+                "first_article_id": article_id, "first_source_id": source_id, "first_seen_at": now,
+                "last_seen_at": now, "sightings": 1}).scalar_one()
+            recent.remember(candidate_id, match.sentence, key)
+            states[candidate_id] = _State(figures, now)
+            made = True
+            result = Grouped(candidate_id, first=True, figures_changed=False, alert=True)
+        else:
+            result = states[candidate_id].repeat(candidate_id, figures, now, new_article=candidate_id not in reported)
+        sightings.append({"candidate_id": candidate_id, "article_id": article_id, "sentence_hash": digest,
+                          "source_id": source_id, "version_id": version_id, "seen_at": now})
+        seen[digest] = candidate_id
+        reported.add(candidate_id)
+        grouped[match.index] = result
+    changed = [state.row(key_id) for key_id, state in states.items() if state.changed]
+    if changed:
+        connection.execute(_UPDATE_CANDIDATE, changed)
+    if sightings:
+        connection.execute(_INSERT_SIGHTING, sightings)
     return grouped
 
 
-def _recent_candidate(session: Session, ids: list[int], since: datetime) -> CandidateClaim | None:
-    """The first of ``ids`` (best first) that is a candidate seen since ``since``, locked for our update."""
+@dataclass
+class _State:
+    """What grouping reads and changes of one candidate in a store transaction."""
+
+    alerted: list[str]
+    last_seen_at: datetime
+    more: int = 0  # sightings to add
+    changed: bool = False
+
+    def repeat(self, key_id: int, figures: list[str], now: datetime, *, new_article: bool) -> Grouped:
+        """Count a repeat; it alerts when it states a figure none of the candidate's alerts stated."""
+        alerted = set(self.alerted)
+        figures_changed = not set(figures) <= alerted
+        if figures_changed:
+            # Every figure alerted so far: outlets that go on printing the old figure after the new one alert no more.
+            self.alerted = sorted(alerted | set(figures))
+        self.more += 1 if new_article else 0
+        self.last_seen_at = max(self.last_seen_at, now)
+        self.changed = True
+        return Grouped(key_id, first=False, figures_changed=figures_changed, alert=figures_changed)
+
+    def row(self, key_id: int) -> dict[str, object]:
+        return {"key_id": key_id, "new_alerted": self.alerted, "new_last_seen": self.last_seen_at,
+                "more": self.more}
+
+
+def _candidate_states(connection: Connection, ids: set[int], since: datetime) -> dict[int, _State]:
+    """The recent candidates among ``ids``, locked for our update (PostgreSQL; SQLite's writer holds the lock)."""
     if not ids:
-        return None
-    rows = session.scalars(select(CandidateClaim).where(CandidateClaim.id.in_(ids),
-                                                        CandidateClaim.last_seen_at >= since).with_for_update())
-    found = {row.id: row for row in rows}
-    return next((found[key_id] for key_id in ids if key_id in found), None)
+        return {}
+    rows = connection.execute(_CANDIDATE_ROWS, {"ids": sorted(ids), "since": since})
+    return {key_id: _State(list(alerted or ()), last_seen) for key_id, alerted, last_seen in rows}
 
 
-def _repeat(candidate: CandidateClaim, figures: list[str], now: datetime, *, new_article: bool) -> Grouped:
-    """Count a repeat of ``candidate``; it alerts when it states a figure none of the candidate's alerts stated."""
-    alerted = set(candidate.alerted_figures)
-    changed = not set(figures) <= alerted
-    if changed:
-        # Every figure alerted so far: outlets that go on printing the old figure after the new one alert no more.
-        candidate.alerted_figures = sorted(alerted | set(figures))
-    if new_article:
-        candidate.sightings += 1
-    candidate.last_seen_at = max(candidate.last_seen_at, now)
-    return Grouped(candidate.id, first=False, figures_changed=changed, alert=changed)
+_CANDIDATE_ROWS = (select(CandidateClaim.id, CandidateClaim.alerted_figures, CandidateClaim.last_seen_at)
+                   .where(CandidateClaim.id.in_(bindparam("ids", expanding=True)),
+                          CandidateClaim.last_seen_at >= bindparam("since"))
+                   .with_for_update())
+_INSERT_CANDIDATE = insert(CandidateClaim).returning(CandidateClaim.id)
+_UPDATE_CANDIDATE = (update(CandidateClaim).where(CandidateClaim.id == bindparam("key_id"))
+                     .values(alerted_figures=bindparam("new_alerted"), last_seen_at=bindparam("new_last_seen"),
+                             sightings=CandidateClaim.sightings + bindparam("more")))
+_SIGHTINGS_OF_ARTICLE = (select(CandidateSighting.sentence_hash, CandidateSighting.candidate_id)
+                         .where(CandidateSighting.article_id == bindparam("article_id")))
+_INSERT_SIGHTING = insert(CandidateSighting)
 
 
 def sightings_of(session: Session, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Sightings]:

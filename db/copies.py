@@ -166,6 +166,7 @@ def _keep_shingles(made: dict[tuple[int, str], nearcopy.Hashes]) -> None:
             _SHINGLES.popitem(last=False)
 
 
+@functools.lru_cache(maxsize=4096)  # the candidates of a story's articles are the same URLs, again and again
 def outlet(url: str) -> str:
     """The outlet an article URL belongs to: its host and port, without ``www.``."""
     netloc = urlsplit(url).netloc.lower()
