@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from db import browse
+from db.events import CLAIM_CORROBORATED, CLAIM_UPDATED, NEW_CLAIM
 from db.models import utcnow
 from web import filters
 from web.deps import options, read, render
@@ -90,7 +91,12 @@ async def article(request: Request) -> Response:
 
 async def claims(request: Request) -> Response:
     """``/claims``: the known claims with their figures and match counts."""
-    return render(request, "claims.html", {"claims": await read(request, browse.claim_rows)})
+    # Claims change through events: the Atom equivalent is the feed of their updates and corroborations.
+    atom = [("type", CLAIM_UPDATED), ("type", CLAIM_CORROBORATED), ("type", NEW_CLAIM)]
+    return render(request, "claims.html", {
+        "claims": await read(request, browse.claim_rows),
+        "alternates": filters.alternates([], csv="/export/claims.csv", json="/export/claims.json",
+                                         atom="/feeds/events.atom", atom_filters=atom)})
 
 
 async def claim(request: Request) -> Response:

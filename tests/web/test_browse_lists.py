@@ -279,6 +279,7 @@ def test_csv_keeps_korean_russian_and_arrows(browse: Browse) -> None:
     ("/diffs?figures=true", "/export/diffs.csv?figures=true", "/feeds/diffs.atom?figures=true"),
     ("/sources?health=failing", "/export/sources.csv?health=failing",
      "/feeds/events.atom?type=source_failing&type=source_recovered"),
+    ("/claims", "/export/claims.csv", "/feeds/events.atom?type=claim_updated&type=claim_corroborated&type=new_claim"),
 ])
 def test_every_list_links_its_csv_json_and_atom_with_its_filters(browse: Browse, page: str, csv_path: str,
                                                                   atom_path: str) -> None:
