@@ -126,11 +126,14 @@ def _named(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
     return row
 
 
-def choices(session: Session) -> dict[str, Any]:
-    """What filters may name: sources (id, name), claim ids, event types and the stored article languages."""
-    languages = session.scalars(select(Article.language).where(Article.language.is_not(None))
-                                .distinct().order_by(Article.language))
-    return filter_choices(session) | {"languages": [str(language) for language in languages]}
+def choices(session: Session, *, languages: bool = True) -> dict[str, Any]:
+    """What filters may name: sources (id, name), claim ids, event types and (with ``languages``) the stored
+    article languages — a scan of every article (167 ms for 100,000 on SQLite), so only asked for when needed."""
+    found = filter_choices(session)
+    if languages:
+        found["languages"] = [str(language) for language in session.scalars(
+            select(Article.language).where(Article.language.is_not(None)).distinct().order_by(Article.language))]
+    return found
 
 
 def article_page(session: Session, filters: ArticleFilter, listing: Listing) -> dict[str, Any]:

@@ -15,14 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from db import browse, browse_lists, export
+from db import export
 from db.browse_lists import SOURCE_SORTS
 from db.events import EVENT_TYPES
 from db.export import LABELS
 from db.status import HEALTHS
-from web import filters
+from web import browse_pages, filters
 from web.deps import options, read, render
-from web.filters import Choices
 
 MAX_LIMIT = 500
 
@@ -45,10 +44,6 @@ def _cursor(request: Request) -> int | None:
     return int(raw)
 
 
-async def _choices(request: Request) -> Choices:
-    return Choices.of(await read(request, browse.filter_choices))
-
-
 def _page(request: Request, items: list[dict[str, Any]], limit: int) -> JSONResponse:
     """A list page: ``next`` continues after the last item when the page is full."""
     following = None
@@ -66,7 +61,7 @@ def _found(item: dict[str, Any] | None, what: str) -> JSONResponse:
 async def events(request: Request) -> Response:
     """``/api/events``: events, newest first; ``type`` (repeatable), ``source``, ``claim``, ``since``, ``until``."""
     limit, before = _limit(request), _cursor(request)
-    query = filters.event_filter(request.query_params, await _choices(request))
+    query = filters.event_filter(request.query_params, await browse_pages.choices(request))
     return _page(request, await read(request, export.events_before, query, limit, before), limit)
 
 
@@ -79,7 +74,7 @@ async def articles(request: Request) -> Response:
     """``/api/articles``: articles, newest first; filters as ``/articles`` (``source``, ``language``,
     ``relevant`` (``true`` (default), ``false``, ``all``), ``edited``, ``since``, ``until``)."""
     limit, before = _limit(request), _cursor(request)
-    query = filters.article_filter(request.query_params, Choices.of(await read(request, browse_lists.choices)))
+    query = filters.article_filter(request.query_params, await browse_pages.choices(request))
     items = await read(request, export.articles_before, query, limit=limit, before=before)
     return _page(request, items, limit)
 
@@ -106,7 +101,7 @@ async def claim(request: Request) -> Response:
 async def matches(request: Request) -> Response:
     """``/api/matches``: claim matches, newest first; ``claim``, ``label``, ``article``, ``all``."""
     limit, before = _limit(request), _cursor(request)
-    query = filters.match_query(request.query_params, await _choices(request))
+    query = filters.match_query(request.query_params, await browse_pages.choices(request))
     return _page(request, await read(request, export.matches_before, query, limit, before), limit)
 
 

@@ -24,9 +24,11 @@ from web.deps import options, read, render
 from web.filters import ARTICLE_KEYS, DIFF_KEYS, SOURCE_KEYS, Choices
 
 
-async def choices(request: Request) -> Choices:
-    """What this request's filters may name."""
-    return Choices.of(await read(request, browse_lists.choices))
+async def choices(request: Request, *, languages: bool | None = None) -> Choices:
+    """What this request's filters may name; the stored languages when ``languages``, or (None) when the
+    request filters by language."""
+    wanted = bool(request.query_params.get("language")) if languages is None else languages
+    return Choices.of(await read(request, browse_lists.choices, languages=wanted))
 
 
 def _pager(path: str, request: Request, keys: tuple[str, ...], page: dict[str, Any]) -> dict[str, str | None]:
@@ -56,7 +58,7 @@ async def _list_page(request: Request, name: str, keys: tuple[str, ...], sorts: 
 
 async def articles(request: Request) -> Response:
     """``/articles``: stored articles filtered by source, language, relevance, first-seen dates and edits."""
-    known = await choices(request)
+    known = await choices(request, languages=True)  # the form lists them
     query = filters.article_filter(request.query_params, known)
     return await _list_page(request, "articles", ARTICLE_KEYS, ARTICLE_SORTS, "first_seen", query,
                             browse_lists.article_page, choices=known, query=query)

@@ -22,14 +22,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from db import browse, browse_lists, export
+from db import browse_lists, export
 from db.browse_lists import SOURCE_SORTS, Listing
 from db.engine import Database
 from db.models import utcnow
 from db.status import HEALTHS
-from web import filters
+from web import browse_pages, filters
 from web.deps import database, read
-from web.filters import Choices
 
 BATCH = 500
 FORMATS = ("csv", "json")
@@ -130,10 +129,6 @@ def _bom(request: Request) -> bool:
     return (filters.known(request.query_params, "bom", ("0", "1"), "bom value") or "1") == "1"
 
 
-async def _choices(request: Request) -> Choices:
-    return Choices.of(await read(request, browse.filter_choices))
-
-
 async def _one(rows: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
     yield rows
 
@@ -170,7 +165,7 @@ async def _export(request: Request, name: str, columns: Sequence[str], query: An
 
 async def export_events(request: Request) -> Response:
     """``/export/events.csv|json``: events in id order; filters as ``/events``."""
-    query = filters.event_filter(request.query_params, await _choices(request))
+    query = filters.event_filter(request.query_params, await browse_pages.choices(request))
     return await _export(request, "events", EVENT_COLUMNS, query, export.last_event_id, export.events_after)
 
 
@@ -182,20 +177,20 @@ async def export_claims(request: Request) -> Response:
 
 async def export_matches(request: Request) -> Response:
     """``/export/matches.csv|json``: claim matches in id order; filters as ``/api/matches``."""
-    query = filters.match_query(request.query_params, await _choices(request))
+    query = filters.match_query(request.query_params, await browse_pages.choices(request))
     return await _export(request, "matches", MATCH_COLUMNS, query, export.last_match_id, export.matches_after)
 
 
 async def export_articles(request: Request) -> Response:
     """``/export/articles.csv|json``: articles in id order; filters as ``/articles``."""
-    query = filters.article_filter(request.query_params, Choices.of(await read(request, browse_lists.choices)))
+    query = filters.article_filter(request.query_params, await browse_pages.choices(request))
     return await _export(request, "articles", ARTICLE_COLUMNS, query, browse_lists.last_article_id,
                          browse_lists.articles_after)
 
 
 async def export_diffs(request: Request) -> Response:
     """``/export/diffs.csv|json``: edits in id order; filters as ``/diffs``."""
-    query = filters.diff_filter(request.query_params, await _choices(request))
+    query = filters.diff_filter(request.query_params, await browse_pages.choices(request))
     return await _export(request, "diffs", DIFF_COLUMNS, query, browse_lists.last_diff_id,
                          browse_lists.diffs_after)
 
@@ -317,7 +312,7 @@ def _feed_limit(request: Request) -> int:
 async def events_feed(request: Request) -> Response:
     """``/feeds/events.atom``: the newest events as Atom 1.0; filters as ``/events``."""
     params = request.query_params
-    query = filters.event_filter(params, await _choices(request))
+    query = filters.event_filter(params, await browse_pages.choices(request))
     limit = _feed_limit(request)
     rows = await read(request, export.events_before, query, limit)
     base = str(request.base_url)
@@ -341,14 +336,14 @@ async def _list_feed(request: Request, name: str, title: str, wanted: Any, keys:
 
 async def articles_feed(request: Request) -> Response:
     """``/feeds/articles.atom``: the newest stored articles as Atom 1.0; filters as ``/articles``."""
-    wanted = filters.article_filter(request.query_params, Choices.of(await read(request, browse_lists.choices)))
+    wanted = filters.article_filter(request.query_params, await browse_pages.choices(request))
     return await _list_feed(request, "articles", "articles", wanted, filters.ARTICLE_KEYS, sort="id",
                             stamp="first_seen_at", page_of=browse_lists.article_page, entry=_article_entry)
 
 
 async def diffs_feed(request: Request) -> Response:
     """``/feeds/diffs.atom``: the newest edits as Atom 1.0; filters as ``/diffs``."""
-    wanted = filters.diff_filter(request.query_params, await _choices(request))
+    wanted = filters.diff_filter(request.query_params, await browse_pages.choices(request))
     return await _list_feed(request, "diffs", "edits", wanted, filters.DIFF_KEYS, sort="created",
                             stamp="created_at", page_of=browse_lists.diff_page, entry=_diff_entry)
 
