@@ -102,10 +102,13 @@ def _given(params: QueryParams, name: str) -> tuple[str, str | None]:
 
 def _moment(key: str, raw: str, *, end: bool) -> datetime:
     try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            # A day as the window's end includes the whole day.
-            return datetime.combine(day + timedelta(days=1) if end else day, time(), UTC)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        pass
+    else:
+        # A day as the window's end includes the whole day.
+        return datetime.combine(day + timedelta(days=1) if end else day, time(), UTC)
+    try:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise bad(f"`{key}` must be an ISO 8601 date or time such as 2026-01-31 or 2026-01-31T08:00:00Z, "
