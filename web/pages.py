@@ -59,7 +59,8 @@ async def events(request: Request) -> Response:
 
 
 async def event(request: Request) -> Response:
-    """``/events/{id}``: one event — what alert messages link to — with its article version and details."""
+    """``/events/{id}``: one event with its article version and details (what alert messages link to when the
+    event has no article version)."""
     event_id: int = request.path_params["event_id"]
     # Past the integer column's range, PostgreSQL would fail the query: no such event either way.
     found = await read(request, browse.event_view, event_id) if event_id < 2**31 else None
