@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from db import claims, copies
 from db.browse import LABELS, EventFilter
+from db.browse_lists import ArticleFilter
 from db.events import event_dict
 from db.models import Article, ArticleVersion, ClaimMatchRow, Event, KnownClaim, VersionDiffRow
 from db.queries import _iso
@@ -145,14 +146,10 @@ def article_dict(article: Article) -> dict[str, Any]:
     }
 
 
-def articles_before(session: Session, *, source_id: str | None, relevant: bool | None, limit: int,
+def articles_before(session: Session, query: ArticleFilter, *, limit: int,
                     before: int | None = None) -> list[dict[str, Any]]:
-    """Up to ``limit`` articles, newest first (by id), ids below ``before``; on-topic only unless told."""
-    statement = select(Article).order_by(Article.id.desc()).limit(limit)
-    if source_id:
-        statement = statement.where(Article.source_id == source_id)
-    if relevant is not None:
-        statement = statement.where(Article.relevant.is_(relevant))
+    """Up to ``limit`` articles matching ``query``, newest first (by id), ids below ``before``."""
+    statement = select(Article).where(*query.where()).order_by(Article.id.desc()).limit(limit)
     if before is not None:
         statement = statement.where(Article.id < before)
     return [article_dict(row) for row in session.scalars(statement)]

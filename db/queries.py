@@ -44,7 +44,8 @@ def recent_errors(session: Session, source_id: str | None = None, limit: int | N
             for e in session.scalars(query)]
 
 
-def _article_row(article: Article) -> dict[str, Any]:
+def article_row(article: Article) -> dict[str, Any]:
+    """An article's list row (no versions), as ``articles list`` and the web UI show it."""
     return {
         "id": article.id, "url": article.canonical_url, "source_id": article.source_id, "title": article.title,
         "language": article.language, "published_at": _iso(article.published_at), "relevant": article.relevant,
@@ -65,7 +66,7 @@ def article_rows(session: Session, *, source_id: str | None = None, relevant: bo
         query = query.where(Article.relevant.is_(relevant))
     if limit:
         query = query.limit(limit)
-    return [_article_row(a) for a in session.scalars(query)]
+    return [article_row(a) for a in session.scalars(query)]
 
 
 def article_detail(session: Session, article_id: int) -> dict[str, Any] | None:
@@ -73,7 +74,7 @@ def article_detail(session: Session, article_id: int) -> dict[str, Any] | None:
     article = session.get(Article, article_id)
     if article is None:
         return None
-    row = _article_row(article)
+    row = article_row(article)
     raw_sizes = {version_id: size for version_id, size in session.execute(
         select(RawResponse.version_id, RawResponse.size)
         .join(ArticleVersion, ArticleVersion.id == RawResponse.version_id)
@@ -93,7 +94,8 @@ def article_detail(session: Session, article_id: int) -> dict[str, Any] | None:
     return row
 
 
-def _diff_row(diff: VersionDiffRow, article: Article) -> dict[str, Any]:
+def diff_row(diff: VersionDiffRow, article: Article) -> dict[str, Any]:
+    """A diff's list row with its article's URL and source, as ``diffs list`` and the web UI show it."""
     return {
         "id": diff.id, "article_id": diff.article_id, "url": article.canonical_url, "source_id": article.source_id,
         "title": diff.title_after, "title_before": diff.title_before, "changed": diff.changed,
@@ -114,7 +116,7 @@ def diff_rows(session: Session, *, article_id: int | None = None, source_id: str
         query = query.where(Article.source_id == source_id)
     if limit:
         query = query.limit(limit)
-    return [_diff_row(d, a) for d, a in session.execute(query)]
+    return [diff_row(d, a) for d, a in session.execute(query)]
 
 
 def diff_detail(session: Session, diff_id: int) -> dict[str, Any] | None:
@@ -124,7 +126,7 @@ def diff_detail(session: Session, diff_id: int) -> dict[str, Any] | None:
         return None
     article = session.get(Article, diff.article_id)
     assert article is not None
-    row = _diff_row(diff, article)
+    row = diff_row(diff, article)
     row["unified"] = diff.unified
     return row
 

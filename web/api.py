@@ -16,10 +16,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from db import export
+from db.browse_lists import SOURCE_SORTS
 from db.events import EVENT_TYPES
 from db.export import LABELS
+from db.status import HEALTHS
+from web import browse_pages, filters
 from web.deps import options, read, render
-from web.export import event_query, match_query
 
 MAX_LIMIT = 500
 
@@ -58,7 +60,8 @@ def _found(item: dict[str, Any] | None, what: str) -> JSONResponse:
 
 async def events(request: Request) -> Response:
     """``/api/events``: events, newest first; ``type`` (repeatable), ``source``, ``claim``, ``since``, ``until``."""
-    limit, before, query = _limit(request), _cursor(request), event_query(request.query_params)
+    limit, before = _limit(request), _cursor(request)
+    query = filters.event_filter(request.query_params, await browse_pages.choices(request))
     return _page(request, await read(request, export.events_before, query, limit, before), limit)
 
 
@@ -68,14 +71,11 @@ async def event(request: Request) -> Response:
 
 
 async def articles(request: Request) -> Response:
-    """``/api/articles``: articles, newest first; ``source``, ``relevant`` (``true`` (default), ``false``, ``all``)."""
+    """``/api/articles``: articles, newest first; filters as ``/articles`` (``source``, ``language``,
+    ``relevant`` (``true`` (default), ``false``, ``all``), ``edited``, ``since``, ``until``)."""
     limit, before = _limit(request), _cursor(request)
-    raw = request.query_params.get("relevant", "true").lower()
-    choices: dict[str, bool | None] = {"true": True, "false": False, "all": None}
-    if raw not in choices:
-        raise HTTPException(400, f"`relevant` must be true, false or all, not {raw!r}.")
-    items = await read(request, export.articles_before, source_id=request.query_params.get("source") or None,
-                       relevant=choices[raw], limit=limit, before=before)
+    query = filters.article_filter(request.query_params, await browse_pages.choices(request))
+    items = await read(request, export.articles_before, query, limit=limit, before=before)
     return _page(request, items, limit)
 
 
@@ -87,9 +87,7 @@ async def article(request: Request) -> Response:
 
 async def claims(request: Request) -> Response:
     """``/api/claims``: the known claims in id order; ``status`` (``active``, ``retired``)."""
-    status = request.query_params.get("status") or None
-    if status not in (None, "active", "retired"):
-        raise HTTPException(400, f"`status` must be active or retired, not {status!r}.")
+    status = filters.claim_status(request.query_params)
     limit, after = _limit(request), request.query_params.get("cursor", "")
     items = await read(request, export.claims_after, status, after, limit)
     return _page(request, items, limit)
@@ -102,7 +100,8 @@ async def claim(request: Request) -> Response:
 
 async def matches(request: Request) -> Response:
     """``/api/matches``: claim matches, newest first; ``claim``, ``label``, ``article``, ``all``."""
-    limit, before, query = _limit(request), _cursor(request), match_query(request.query_params)
+    limit, before = _limit(request), _cursor(request)
+    query = filters.match_query(request.query_params, await browse_pages.choices(request))
     return _page(request, await read(request, export.matches_before, query, limit, before), limit)
 
 
@@ -185,20 +184,40 @@ def _param(name: str, description: str, schema: dict[str, Any] | None = None, *,
 PAGE = [_param("limit", f"items per page, 1–{MAX_LIMIT} (default: the UI's page size)",
                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
         _param("cursor", "where the page starts: the value in the previous page's `next` link")]
+WINDOW = [_param("since", "at or after (ISO 8601 date or time; UTC if no zone); old name `from`"),
+          _param("until", "before this time, or up to the end of this date (ISO 8601; UTC if no zone); old name `to`")]
 EVENT_FILTERS = [_param("type", "event type; repeat for several", {"enum": list(EVENT_TYPES)}, many=True),
-                 _param("source", "source id"), _param("claim", "claim id"),
-                 _param("since", "created at or after (ISO 8601 date or time; UTC if no zone)"),
-                 _param("until", "created before (ISO 8601 date or time; UTC if no zone)")]
+                 _param("source", "source id"), _param("claim", "claim id"), *WINDOW]
+YES_NO = {"enum": ["true", "false", "all"]}
+ARTICLE_FILTERS = [_param("source", "source id"), _param("language", "language code, as stored"),
+                   _param("relevant", "on-topic articles (default), off-topic or all", YES_NO),
+                   _param("edited", "only articles with more than one version (true) or with one (false)", YES_NO),
+                   *WINDOW]
+DIFF_FILTERS = [_param("source", "source id"), _param("article", "article id", INT),
+                _param("figures", "only edits that changed figures (true) or that did not (false)", YES_NO), *WINDOW]
+SOURCE_FILTERS = [_param("health", "source health", {"enum": list(HEALTHS)}),
+                  _param("sort", "sort column", {"enum": list(SOURCE_SORTS)}),
+                  _param("dir", "sort direction", {"enum": ["asc", "desc"]})]
 MATCH_FILTERS = [_param("claim", "claim id"), _param("label", "the matcher's label", {"enum": list(LABELS)}),
                  _param("article", "article id", INT),
                  _param("all", "also new-claim sentences not about North Korean workers", BOOL)]
+BOM_PARAM = [_param("bom", "1 (default): start with a UTF-8 byte-order mark, so Excel reads UTF-8; 0: none",
+                    {"enum": ["0", "1"]})]
+FEED_LIMIT = [_param("limit", "entries, 1–200 (default 50)", INT)]
+
+
+def _exports(name: str, what: str, parameters: list[dict[str, Any]]) -> list[
+        tuple[str, str, list[dict[str, Any]], tuple[str, str | None]]]:
+    return [(f"/export/{name}.csv", f"{what} as CSV (a download)", parameters + BOM_PARAM, ("text/csv", None)),
+            (f"/export/{name}.json", f"{what} as a JSON array (a download)", parameters, ("application/json", None))]
+
+
 # (path, summary, parameters, 200 response: (media type, schema name or None))
 ENDPOINTS: list[tuple[str, str, list[dict[str, Any]], tuple[str, str | None]]] = [
     ("/api/events", "Events, newest first", EVENT_FILTERS + PAGE, ("application/json", "EventList")),
     ("/api/events/{id}", "One event", [_param("id", "event id", INT, where="path")], ("application/json", "Event")),
     ("/api/articles", "Articles, newest first",
-     [_param("source", "source id"), _param("relevant", "on-topic articles (default), off-topic or all",
-                                            {"enum": ["true", "false", "all"]}), *PAGE],
+     ARTICLE_FILTERS + PAGE,
      ("application/json", "ArticleList")),
     ("/api/articles/{id}", "One article with every version and its diff, the original it copies and the other "
                            "outlets' articles of its story",
@@ -210,22 +229,25 @@ ENDPOINTS: list[tuple[str, str, list[dict[str, Any]], tuple[str, str | None]]] =
     ("/api/matches", "Claim matches with provenance, newest first", MATCH_FILTERS + PAGE,
      ("application/json", "MatchList")),
     ("/api/openapi.json", "This document", [], ("application/json", None)),
-    ("/export/events.csv", "All matching events as CSV (a download)", EVENT_FILTERS, ("text/csv", None)),
-    ("/export/events.json", "All matching events as a JSON array (a download)", EVENT_FILTERS,
-     ("application/json", None)),
-    ("/export/claims.csv", "The known claims as CSV", [_param("status", "claim status")], ("text/csv", None)),
-    ("/export/claims.json", "The known claims as a JSON array", [_param("status", "claim status")],
-     ("application/json", None)),
-    ("/export/matches.csv", "All matching claim matches as CSV", MATCH_FILTERS, ("text/csv", None)),
-    ("/export/matches.json", "All matching claim matches as a JSON array", MATCH_FILTERS,
-     ("application/json", None)),
-    ("/feeds/events.atom", "The newest events as an Atom 1.0 feed",
-     [_param("type", "only this event type", {"enum": list(EVENT_TYPES)}), _param("source", "source id"),
-      _param("limit", "entries, 1–200 (default 50)", INT)], ("application/atom+xml", None)),
+    *_exports("events", "All matching events", EVENT_FILTERS),
+    *_exports("claims", "The known claims", [_param("status", "claim status", {"enum": ["active", "retired"]})]),
+    *_exports("matches", "All matching claim matches", MATCH_FILTERS),
+    *_exports("articles", "All matching articles, in id order", ARTICLE_FILTERS),
+    *_exports("diffs", "All matching edits (diffs), in id order", DIFF_FILTERS),
+    *_exports("sources", "Every source with its health", SOURCE_FILTERS),
+    ("/feeds/events.atom", "The newest events as an Atom 1.0 feed", EVENT_FILTERS + FEED_LIMIT,
+     ("application/atom+xml", None)),
+    ("/feeds/articles.atom", "The newest articles as an Atom 1.0 feed", ARTICLE_FILTERS + FEED_LIMIT,
+     ("application/atom+xml", None)),
+    ("/feeds/diffs.atom", "The newest edits as an Atom 1.0 feed", DIFF_FILTERS + FEED_LIMIT,
+     ("application/atom+xml", None)),
 ]
 _BODY = {"/api/openapi.json": {"type": "object"}, "/export/events.json": {"type": "array", "items": _ref("Event")},
          "/export/claims.json": {"type": "array", "items": _ref("Claim")},
-         "/export/matches.json": {"type": "array", "items": _ref("Match")}}
+         "/export/matches.json": {"type": "array", "items": _ref("Match")},
+         "/export/articles.json": {"type": "array", "items": {"type": "object"}},
+         "/export/diffs.json": {"type": "array", "items": {"type": "object"}},
+         "/export/sources.json": {"type": "array", "items": {"type": "object"}}}
 
 
 def _operation(path: str, summary: str, parameters: list[dict[str, Any]],

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -65,12 +65,21 @@ class SecurityHeaders:
 
 
 def wants_json(request: Request) -> bool:
-    """API paths and clients that ask for JSON get JSON errors; browsers get a page."""
-    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+    """API paths, JSON exports and clients that ask for JSON get JSON errors; browsers get a page."""
+    path = request.url.path
+    return (path.startswith("/api/") or path.endswith(".json")
+            or "application/json" in request.headers.get("accept", ""))
+
+
+def wants_text(request: Request) -> bool:
+    """CSV exports and Atom feeds get plain-text errors: what a script or feed reader shows as it is."""
+    return request.url.path.endswith((".csv", ".atom"))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if wants_text(request):
+        return PlainTextResponse(f"Error {exc.status_code}: {exc.detail}\n", status_code=exc.status_code)
     if wants_json(request):
         return JSONResponse({"error": exc.detail, "status": exc.status_code}, status_code=exc.status_code)
     return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
@@ -90,9 +99,10 @@ def create_app(db: Database, options: WebOptions | None = None,
                login_throttle: LoginThrottle | None = None) -> Starlette:
     """The web UI over ``db``; ``login_throttle`` counts failed logins (by default a fresh one with the rules of
     ``options.login_limits``)."""
-    from web import api, evidence, export, pages, review, search
+    from web import api, browse_pages, evidence, export, pages, review, search
 
-    routes = [*pages.routes, *evidence.routes, *search.routes, *review.routes, *export.routes, *api.routes,
+    routes = [*pages.routes, *browse_pages.routes, *evidence.routes, *search.routes, *review.routes, *export.routes,
+              *api.routes,
               Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static")]
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         HTTPException: _http_error, Exception: _server_error}

@@ -6,10 +6,6 @@ a bad filter is a 400 page saying what to fix, an unknown id a 404 page.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-from urllib.parse import urlencode
-
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,11 +13,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from db import browse
-from db.browse import EventFilter
+from db.events import CLAIM_CORROBORATED, CLAIM_UPDATED, NEW_CLAIM
 from db.models import utcnow
+from web import filters
 from web.deps import options, read, render
-
-_FILTER_KEYS = ("type", "source", "claim", "from", "to")
+from web.filters import EVENT_KEYS, Choices
 
 
 async def dashboard(request: Request) -> Response:
@@ -30,79 +26,41 @@ async def dashboard(request: Request) -> Response:
     return render(request, "dashboard.html", data)
 
 
-def _day(params: QueryParams, key: str) -> date | None:
-    raw = params.get(key, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise HTTPException(400, f"`{key}` must be an ISO date such as 2025-01-31, not {raw!r}.") from None
-
-
 def _key(params: QueryParams, key: str) -> int | None:
-    raw = params.get(key, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise HTTPException(400, f"`{key}` must be an event id (a positive whole number), not {raw!r}.")
-    return int(raw)
-
-
-def _one_of(value: str, known: list[str], what: str) -> str:
-    if value not in known:
-        listed = ", ".join(known) if known else "none stored yet"
-        raise HTTPException(400, f"Unknown {what} {value!r}; known: {listed}.")
-    return value
-
-
-def event_filter(params: QueryParams, choices: dict[str, Any]) -> EventFilter:
-    """The events filter of a query string (``type`` repeatable, ``source``, ``claim``, ``from`` and ``to`` as
-    ISO dates, both days included); HTTP 400 with what to fix when a value is not valid."""
-    types = tuple(dict.fromkeys(_one_of(t, choices["types"], "event type")
-                                for t in params.getlist("type") if t))
-    source = params.get("source") or None
-    claim = params.get("claim") or None
-    first, last = _day(params, "from"), _day(params, "to")
-    if first and last and first > last:
-        raise HTTPException(400, f"`from` ({first}) is after `to` ({last}): swap them.")
-    return EventFilter(
-        types=types,
-        source_id=_one_of(source, [s for s, _ in choices["sources"]], "source") if source else None,
-        claim_id=_one_of(claim, choices["claims"], "claim") if claim else None,
-        since=datetime.combine(first, time(), UTC) if first else None,
-        until=datetime.combine(last + timedelta(days=1), time(), UTC) if last else None,
-    )
+    return filters.whole(params, key, "an event id (a positive whole number)", high=10**18)
 
 
 def _link(params: QueryParams, **page: int) -> str:
     # The filters as given, plus the page key: a next/previous link keeps every filter.
-    kept = [(k, v) for k, v in params.multi_items() if k in _FILTER_KEYS and v]
-    return "/events?" + urlencode(kept + list(page.items()))
+    return filters.link("/events", [*filters.kept(params, EVENT_KEYS), *page.items()])
 
 
 async def events(request: Request) -> Response:
     """``/events``: events newest first, filtered by type, source, claim and dates, in keyset pages."""
     params = request.query_params
     choices = await read(request, browse.filter_choices)
-    filters = event_filter(params, choices)
+    query = filters.event_filter(params, Choices.of(choices))
+    shown = filters.kept(params, EVENT_KEYS)
     before, after = _key(params, "before"), _key(params, "after")
     if before is not None and after is not None:
         raise HTTPException(400, "Give `before` or `after`, not both.")
-    page = await read(request, browse.event_page, filters, limit=options(request).page_size, before=before,
+    page = await read(request, browse.event_page, query, limit=options(request).page_size, before=before,
                       after=after)
     return render(request, "events.html", {
         "page": page, "choices": choices, "selected": {
-            "types": filters.types, "source": filters.source_id or "", "claim": filters.claim_id or "",
-            "from": params.get("from", ""), "to": params.get("to", "")},
-        "filtered": any(params.get(k) for k in _FILTER_KEYS), "paged": before is not None or after is not None,
+            "types": query.types, "source": query.source_id or "", "claim": query.claim_id or ""},
+        "params": params,
+        "filtered": bool(shown), "paged": before is not None or after is not None,
         "newer_link": _link(params, after=page.newer) if page.newer is not None else None,
         "older_link": _link(params, before=page.older) if page.older is not None else None,
+        "alternates": filters.alternates(shown, csv="/export/events.csv", json="/export/events.json",
+                                         atom="/feeds/events.atom"),
         "first_link": _link(params)})
 
 
 async def event(request: Request) -> Response:
-    """``/events/{id}``: one event — what alert messages link to — with its article version and details."""
+    """``/events/{id}``: one event with its article version and details (what alert messages link to when the
+    event has no article version)."""
     event_id: int = request.path_params["event_id"]
     # Past the integer column's range, PostgreSQL would fail the query: no such event either way.
     found = await read(request, browse.event_view, event_id) if event_id < 2**31 else None
@@ -134,21 +92,19 @@ async def article(request: Request) -> Response:
 
 async def claims(request: Request) -> Response:
     """``/claims``: the known claims with their figures and match counts."""
-    return render(request, "claims.html", {"claims": await read(request, browse.claim_rows)})
-
-
-def _page(params: QueryParams) -> int:
-    raw = params.get("page", "").strip() or "1"
-    if not raw.isdigit() or not 0 < int(raw) < 1_000_000:
-        raise HTTPException(400, f"`page` must be a page number from 1, not {raw!r}.")
-    return int(raw)
+    # Claims change through events: the Atom equivalent is the feed of their updates and corroborations.
+    atom = [("type", CLAIM_UPDATED), ("type", CLAIM_CORROBORATED), ("type", NEW_CLAIM)]
+    return render(request, "claims.html", {
+        "claims": await read(request, browse.claim_rows),
+        "alternates": filters.alternates([], csv="/export/claims.csv", json="/export/claims.json",
+                                         atom="/feeds/events.atom", atom_filters=atom)})
 
 
 async def claim(request: Request) -> Response:
     """``/claims/{id}``: a claim's summary (counts by verdict, outlets, figure history) and its matched sentences,
     newest first, a page (``page``) at a time."""
     claim_id: str = request.path_params["claim_id"]
-    listing = browse.ClaimPage(_page(request.query_params), options(request).page_size)
+    listing = browse.ClaimPage(filters.page_number(request.query_params), options(request).page_size)
     found = await read(request, browse.claim_view, claim_id, listing)
     if found is None:
         raise HTTPException(404, f"There is no claim with id {claim_id!r}.")

@@ -17,15 +17,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from db import review as review_store
-from web import auth
+from web import auth, filters
 from web.deps import options, read, render, write
 
 STATES = ("open", "done")
-
-
-def _page_number(request: Request) -> int:
-    value = request.query_params.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
 
 
 def _text(form: FormData, name: str, limit: int = 2000) -> str:
@@ -35,10 +30,8 @@ def _text(form: FormData, name: str, limit: int = 2000) -> str:
 
 async def review_page(request: Request) -> Response:
     """GET /review: the queue (or the decisions), paginated."""
-    state = request.query_params.get("state", "open")
-    if state not in STATES:
-        raise HTTPException(404, f"Unknown state {state!r}: use open or done.")
-    page, size = _page_number(request), options(request).page_size
+    state = filters.known(request.query_params, "state", STATES, "state") or "open"
+    page, size = filters.page_number(request.query_params), options(request).page_size
     session = auth.current_session(request)
     can_write = bool(options(request).token) and session is not None
 

@@ -269,6 +269,8 @@ def test_hostile_article_content_stays_text_on_every_page_that_shows_it(page: Pa
     # are newer depends on the order pages finished in.
     pages = [("/", (HOSTILE_SCRIPT,)), ("/events?source=hostile-rss", (HOSTILE_SCRIPT, HOSTILE_TABLE)),
              (f"/articles/{site.hostile_id}", HOSTILE_STRINGS), ("/claims", ()),
+             ("/articles?source=hostile-rss", (HOSTILE_SCRIPT, HOSTILE_TABLE)),
+             ("/diffs?source=hostile-rss", (HOSTILE_SCRIPT, HOSTILE_TABLE)), ("/sources", ()),
              ("/search?q=shipyards+Primorye", (HOSTILE_SCRIPT,)),
              *((f"/claims/{claim_id}", ()) for claim_id in hostile_claims)]
     shown_on_claim_pages = set()

@@ -1,5 +1,5 @@
-"""The event page (``/events/{id}``) that alert messages link to, over a crawled database (SQLite and PostgreSQL):
-the link in a rendered message opens it, it leads to the article anchored at the version, hostile text shows as
+"""Alert messages' links and the event page (``/events/{id}``), over a crawled database (SQLite and PostgreSQL):
+the link in a rendered message opens the article page at the event's version, the event page leads there too, hostile text shows as
 text, an unknown id is a 404 page."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ WEB_URL = "http://testserver"
 
 
 def _linked_path(text: str) -> str:
-    found = re.search(r"Open in labourwatch <http://testserver(/events/\d+)>", text)
+    found = re.search(r"Open in labourwatch <http://testserver(/\S+)>", text)
     assert found, text
     return found.group(1)
 
@@ -73,15 +73,21 @@ def test_the_link_in_a_message_opens_the_event_page_and_its_article_version(craw
         stored = list(session.scalars(select(Event.id).where(Event.version_id.is_not(None)).limit(3)))
     with TestClient(create_app(db)) as client:
         for event_id in [story_id, *stored]:
-            message = render_event(_event(db, event_id), WEB_URL)
+            event = _event(db, event_id)
+            message = render_event(event, WEB_URL)
             path = _linked_path(message.text or "")
-            assert path == f"/events/{event_id}" and f"({WEB_URL}{path})" in message.body
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.text[-500:])
+            # The message opens the article page at the event's version (its diff), not the article's top.
+            assert path == f"/articles/{event['article_id']}#version-{event['version_id']}", path
+            assert f"({WEB_URL}{path})" in message.body
+            article = client.get(path.split("#")[0])
+            assert article.status_code == 200, (path, article.text[-500:])
+            assert f'<h3 id="version-{event["version_id"]}">' in article.text
+            # The event page still says which version it is about, and links there too.
+            response = client.get(f"/events/{event_id}")
+            assert response.status_code == 200
             anchor = re.search(r'<a class="article" href="(/articles/\d+)#v(\d+)"', response.text)
             assert anchor, response.text
-            article = client.get(anchor.group(1))
-            assert article.status_code == 200 and f'id="v{anchor.group(2)}"' in article.text
+            assert f'id="v{anchor.group(2)}"' in client.get(anchor.group(1)).text
         page = client.get(f"/events/{story_id}").text
     assert f'href="/articles/{article_id}#v{number}"' in page
     assert "<script>" not in page and "<img src=x" not in page and str(escape(HOSTILE)) in page

@@ -286,8 +286,8 @@ def test_pagination_splits_newest_first_and_keeps_the_filters(seeded: Seeded, cl
 
 @pytest.mark.parametrize(("query", "message"), [
     ("type=bogus", "Unknown event type &#39;bogus&#39;; known: story, baseline, new_article"),
-    ("from=2025-13-40", "`from` must be an ISO date such as 2025-01-31"),
-    ("to=yesterday", "`to` must be an ISO date"),
+    ("from=2025-13-40", "`from` must be an ISO 8601 date or time such as 2026-01-31"),
+    ("to=yesterday", "`to` must be an ISO 8601 date"),
     ("from=2025-02-01&to=2025-01-01", "`from` (2025-02-01) is after `to` (2025-01-01)"),
     ("before=abc", "`before` must be an event id"),
     ("after=-3", "`after` must be an event id"),
