@@ -19,14 +19,16 @@ from starlette.routing import BaseRoute, Route
 from db import browse
 from db.browse import EventFilter
 from db.models import utcnow
+from web import charts
 from web.deps import options, read, render
 
 _FILTER_KEYS = ("type", "source", "claim", "from", "to")
 
 
 async def dashboard(request: Request) -> Response:
-    """``/``: recent events by type, the latest events, sources by health."""
+    """``/``: recent events by type (with a chart of the last 30 days), the latest events, sources by health."""
     data = await read(request, browse.dashboard, utcnow())
+    data["events_chart"] = charts.events_chart(data["days"], data["per_day"])
     return render(request, "dashboard.html", data)
 
 
@@ -145,13 +147,17 @@ def _page(params: QueryParams) -> int:
 
 
 async def claim(request: Request) -> Response:
-    """``/claims/{id}``: a claim's summary (counts by verdict, outlets, figure history) and its matched sentences,
-    newest first, a page (``page``) at a time."""
+    """``/claims/{id}``: a claim's summary (counts by verdict, outlets, figure history and its chart) and its
+    matched sentences, newest first, a page (``page``) at a time."""
     claim_id: str = request.path_params["claim_id"]
     listing = browse.ClaimPage(_page(request.query_params), options(request).page_size)
     found = await read(request, browse.claim_view, claim_id, listing)
     if found is None:
         raise HTTPException(404, f"There is no claim with id {claim_id!r}.")
+    amount = found["amount"]
+    marks, left_out = charts.figure_marks(found["history"]["timeline"], amount["value"]) if amount else ([], 0)
+    found |= {"chart_marks": marks, "chart_left_out": left_out,
+              "figure_chart": charts.figure_chart(marks, amount["value"], unit=amount["unit"]) if amount else None}
     return render(request, "claim.html", found)
 
 
