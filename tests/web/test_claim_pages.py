@@ -118,5 +118,5 @@ def test_the_claim_page_charts_its_figure_history(claim_db: Database) -> None:
     assert f"2025-03-03 · beta {escape(HOSTILE)}: 45,000 (first gave this value)" in chart
     assert "<script>" not in chart and "<img" not in chart
     # The numbers as a table for screen readers: a row per dot.
-    start = html.index('<table class="visually-hidden chart-data">')
+    start = html.index('<table class="chart-data">')
     assert html[start:html.index("</table>", start)].count("<tr><td>") == 11
