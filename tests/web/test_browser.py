@@ -2,8 +2,8 @@
 database filled by two real crawls of the fixture news web and a hostile site: the pages and their diffs, the
 review workflow behind the token login, CSRF refusals, and hostile article content that must stay text.
 
-Screenshots go to tests/artifacts/screenshots/; with LABOURWATCH_DOCS_SCREENSHOTS=1 the four shown in the
-README are copied to docs/screenshots/ as well.
+Screenshots go to tests/artifacts/screenshots/ (every page on a phone and a desktop among them); with
+LABOURWATCH_DOCS_SCREENSHOTS=1 the six shown in the README are copied to docs/screenshots/ as well.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
-DOCS_SHOTS = ("dashboard", "article-diff", "claim", "review-queue")
+DOCS_SHOTS = ("dashboard", "article-diff", "claim", "review-queue", "phone-events", "phone-claim")
 TOKEN = "browser-test-token-7f3a"
 REVIEWER = "Browser Reviewer"
 
@@ -155,7 +155,7 @@ def page(site: Site, browser: Browser, watch: Watch) -> Iterator[Page]:
 
 
 def screenshot(page: Page, name: str, docs_at: Locator | None = None) -> Path:
-    """A full-page PNG in tests/artifacts/screenshots/; for the README's four (LABOURWATCH_DOCS_SCREENSHOTS=1),
+    """A full-page PNG in tests/artifacts/screenshots/; for the README's six (LABOURWATCH_DOCS_SCREENSHOTS=1),
     also one screenful, from ``docs_at`` down, in docs/screenshots/ (a full page of a list is megabytes)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -422,7 +422,9 @@ def test_every_page_fits_the_screen_and_its_links_are_in_reach(site: Site, brows
             if kind == "desktop":  # as before: the brand, the links and the search box on one row
                 header = page.locator("header.top").bounding_box()
                 assert header and header["height"] < 60, header
-            screenshot(page, f"{kind}-{name}")
+            # The README's phone view of a claim starts at its figure history, the chart first.
+            screenshot(page, f"{kind}-{name}",
+                       docs_at=page.get_by_role("heading", name="Figure history") if name == "claim" else None)
         for name, chart in (("dashboard", "svg.events-chart"), ("claim", "svg.figure-chart")):
             page.goto(every_page(site)[name])
             box = page.locator(chart).bounding_box()
