@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from db.browse_views import claim_amount
 from web.charts import (
     CLAIMED,
     CORROBORATED,
@@ -156,3 +157,11 @@ def test_events_chart_without_events_draws_no_bar() -> None:
     days = [date(2025, 3, 1) + timedelta(days=i) for i in range(30)]
     svg = parse(str(events_chart(days, {})))
     assert svg.findall(f".//{SVG}rect") == [] and svg.findtext(f"{SVG}desc") == "0 events in the 30 days to 2025-03-30"
+
+
+def test_a_claim_is_charted_on_its_first_amount_not_a_year_date_or_resolution() -> None:
+    assert claim_amount([{"value": 2397, "unit": "un_resolution"}, {"value": "2017-12", "unit": "date"},
+                         {"value": 2019, "unit": "year"}]) is None
+    assert claim_amount([{"value": 2015, "unit": "year"}, {"value": 30000, "unit": "workers", "qualifier": "about"},
+                         {"value": 11500, "unit": "workers"}]) == {
+        "value": 30000.0, "unit": "workers", "text": "about 30,000 workers"}
