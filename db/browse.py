@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from db import claims, copies, queries
 from db.background import BACKGROUND_ARTICLES, background_sentences
-from db.browse_views import claim_value, diff_view, figure_history, figure_text
+from db.browse_views import claim_amount, claim_value, diff_view, figure_history, figure_text
 from db.events import EVENT_TYPES, event_dict
 from db.models import ArticleCopy, ArticleVersion, ClaimMatchRow, Event, KnownClaim, Source
-from db.status import FAILING, event_counts, source_health_report
+from db.status import FAILING, event_counts, events_per_day, source_health_report
 
 # The events page counts matching events up to this many, then says "more than": counting all of a long history
 # would cost as much as reading it.
@@ -82,12 +82,15 @@ def _with_names(rows: list[dict[str, Any]], names: dict[str, str]) -> list[dict[
 
 
 def dashboard(session: Session, now: datetime, *, latest: int = 20) -> dict[str, Any]:
-    """Event counts by type over the last 24 hours and 7 days, the latest events, and source health (with
-    the failing sources and their last error) from ``db.status``."""
+    """Event counts by type over the last 24 hours and 7 days and per day over the last 30 (``days``,
+    ``per_day``), the latest events, and source health (with the failing sources and their last error) from
+    ``db.status``."""
     health = source_health_report(session, now)
     events = [event_dict(e) for e in session.scalars(select(Event).order_by(Event.id.desc()).limit(latest))]
     counts = event_counts(session, now)
+    days, per_day = events_per_day(session, now)
     return {
+        "days": days, "per_day": per_day,
         "event_counts": [{"type": kind, "day": day, "week": week} for kind, (day, week) in counts.items()],
         "events_day": sum(day for day, _ in counts.values()), "events_week": sum(week for _, week in counts.values()),
         "events": _with_names(events, source_names(session)),
@@ -225,7 +228,8 @@ def claim_view(session: Session, claim_id: str, listing: ClaimPage = ClaimPage()
     carried the claim only through copies of another outlet's article), its figure history from its oldest
     ``history_limit`` corroborating or updating matches (``history_more``: there are more), and one page of its
     matches newest first (a copy's match with the original it copies), ``total`` counting them up to
-    ``count_cap`` (``more``: more than that); None when there is no such claim. Every query is bounded by the
+    ``count_cap`` (``more``: more than that), and the amount its history is charted on (``amount``, from
+    ``claim_amount``); None when there is no such claim. Every query is bounded by the
     page or the claim's outlets and labels, not by how many matches the claim has."""
     row = session.get(KnownClaim, claim_id)
     if row is None:
@@ -249,6 +253,7 @@ def claim_view(session: Session, claim_id: str, listing: ClaimPage = ClaimPage()
     return {"claim": claim, "matches": matches, "outlets": outlets, "outlet_count": len(outlets),
             "copy_outlet_count": sum(1 for outlet in outlets if outlet["only_copies"]),
             "history": figure_history(claim["value"], claim["source"], reports[:history_limit]),
+            "amount": claim_amount(row.figures),
             "history_more": len(reports) > history_limit, "history_limit": history_limit,
             "page": max(1, listing.page), "page_size": listing.size, "has_older": has_older,
             "total": total, "more": claim["matches"] > count_cap}

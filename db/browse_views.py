@@ -46,6 +46,16 @@ def claim_value(figures: Sequence[dict[str, Any]]) -> str:
     return "; ".join(figure_text(f) for f in figures) or AS_CLAIMED
 
 
+
+def claim_amount(figures: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The claim's first amount (a count, a sum, a share, hours: not a year, a date or a resolution number), as
+    ``value`` and ``unit`` text, the figure its history is charted on; None when it states none."""
+    for figure in figures:
+        value = figure["value"]
+        if figure["unit"] not in _PLAIN_NUMBER_UNITS and isinstance(value, int | float) and not isinstance(value, bool):
+            return {"value": float(value), "unit": _unit_text(figure["unit"]).strip(), "text": figure_text(figure)}
+    return None
+
 # --- diffs -------------------------------------------------------------------------------------------
 
 def _sentences(text: str) -> list[tuple[str, str]]:

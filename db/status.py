@@ -7,7 +7,7 @@ into the reasons an operator's check should fail.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -112,6 +112,28 @@ def event_counts(session: Session, now: datetime) -> dict[str, tuple[int, int]]:
         counts[str(kind)] = (int(day or 0), int(week))
     return counts
 
+
+
+def events_per_day(session: Session, now: datetime, days: int = 30) -> tuple[list[date], dict[str, list[int]]]:
+    """Events by type created on each of the ``days`` UTC days up to ``now``'s: the days oldest first, and per type
+    with any event in them, its count on each day. Like ``event_counts``, one range of
+    ``ix_events_type_created_at`` per type; the events are counted by day in the database."""
+    today = now.astimezone(UTC).date()
+    listed = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    since = datetime.combine(listed[0], time(), UTC)
+    # SQLite stores UTC text, whose date() is the UTC day; PostgreSQL's timestamptz is turned to UTC first, as the
+    # session's time zone may be another.
+    day = (func.date(Event.created_at) if session.get_bind().dialect.name == "sqlite"
+           else func.date(func.timezone("UTC", Event.created_at)))
+    index = {when: i for i, when in enumerate(listed)}
+    counts: dict[str, list[int]] = {}
+    for kind, when, count in session.execute(
+            select(Event.type, day, func.count()).where(Event.type.in_(EVENT_TYPES), Event.created_at >= since)
+            .group_by(Event.type, day)):
+        position = index.get(date.fromisoformat(str(when)[:10]))
+        if position is not None:  # an event stamped after ``now`` (a clock ahead) is left out
+            counts.setdefault(str(kind), [0] * days)[position] += int(count)
+    return listed, {kind: counts[kind] for kind in EVENT_TYPES if kind in counts}
 
 def source_health_report(session: Session, now: datetime) -> dict[str, Any]:
     """The sources with their health (worst first), how many are in each health, and the last crawl run: what

@@ -15,14 +15,15 @@ from starlette.routing import BaseRoute, Route
 from db import browse
 from db.events import CLAIM_CORROBORATED, CLAIM_UPDATED, NEW_CLAIM
 from db.models import utcnow
-from web import filters
+from web import charts, filters
 from web.deps import options, read, render
 from web.filters import EVENT_KEYS, Choices
 
 
 async def dashboard(request: Request) -> Response:
-    """``/``: recent events by type, the latest events, sources by health."""
+    """``/``: recent events by type (with a chart of the last 30 days), the latest events, sources by health."""
     data = await read(request, browse.dashboard, utcnow())
+    data["events_chart"] = charts.events_chart(data["days"], data["per_day"])
     return render(request, "dashboard.html", data)
 
 
@@ -101,13 +102,17 @@ async def claims(request: Request) -> Response:
 
 
 async def claim(request: Request) -> Response:
-    """``/claims/{id}``: a claim's summary (counts by verdict, outlets, figure history) and its matched sentences,
-    newest first, a page (``page``) at a time."""
+    """``/claims/{id}``: a claim's summary (counts by verdict, outlets, figure history and its chart) and its
+    matched sentences, newest first, a page (``page``) at a time."""
     claim_id: str = request.path_params["claim_id"]
     listing = browse.ClaimPage(filters.page_number(request.query_params), options(request).page_size)
     found = await read(request, browse.claim_view, claim_id, listing)
     if found is None:
         raise HTTPException(404, f"There is no claim with id {claim_id!r}.")
+    amount = found["amount"]
+    marks, left_out = charts.figure_marks(found["history"]["timeline"], amount["value"]) if amount else ([], 0)
+    found |= {"chart_marks": marks, "chart_left_out": left_out,
+              "figure_chart": charts.figure_chart(marks, amount["value"], unit=amount["unit"]) if amount else None}
     return render(request, "claim.html", found)
 
 

@@ -98,7 +98,7 @@ def _rows(html: str) -> list[tuple[bool, str]]:
     table = re.search(r'<table class="matches">(.*?)</table>', html, re.S)
     if table is None:
         return []
-    rows = re.findall(r'<tr class="match label-\w+( background)?">\s*<td>.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>',
+    rows = re.findall(r'<tr class="match label-\w+( background)?">\s*<td>.*?</td>\s*<td>.*?</td>\s*<td[^>]*>(.*?)</td>',
                       table.group(1), re.S)
     return [(bool(marked), unescape(re.sub(r"<[^>]+>", "", cell)).strip()) for marked, cell in rows]
 

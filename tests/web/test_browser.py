@@ -2,8 +2,8 @@
 database filled by two real crawls of the fixture news web and a hostile site: the pages and their diffs, the
 review workflow behind the token login, CSRF refusals, and hostile article content that must stay text.
 
-Screenshots go to tests/artifacts/screenshots/; with LABOURWATCH_DOCS_SCREENSHOTS=1 the four shown in the
-README are copied to docs/screenshots/ as well.
+Screenshots go to tests/artifacts/screenshots/ (every page on a phone and a desktop among them); with
+LABOURWATCH_DOCS_SCREENSHOTS=1 the six shown in the README are copied to docs/screenshots/ as well.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from crawler.reactor import ensure_reactor
 from db.engine import Database
 from db.migrate import upgrade
-from db.models import ClaimMatchRow, KnownClaim, Review, VersionDiffRow
+from db.models import ClaimMatchRow, Event, KnownClaim, Review, VersionDiffRow
 from tests.web.conftest import (
     HOSTILE_IMG,
     HOSTILE_LINK,
@@ -45,7 +45,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
-DOCS_SHOTS = ("dashboard", "article-diff", "claim", "review-queue")
+DOCS_SHOTS = ("dashboard", "article-diff", "claim", "review-queue", "phone-events", "phone-claim")
 TOKEN = "browser-test-token-7f3a"
 REVIEWER = "Browser Reviewer"
 
@@ -155,7 +155,7 @@ def page(site: Site, browser: Browser, watch: Watch) -> Iterator[Page]:
 
 
 def screenshot(page: Page, name: str, docs_at: Locator | None = None) -> Path:
-    """A full-page PNG in tests/artifacts/screenshots/; for the README's four (LABOURWATCH_DOCS_SCREENSHOTS=1),
+    """A full-page PNG in tests/artifacts/screenshots/; for the README's six (LABOURWATCH_DOCS_SCREENSHOTS=1),
     also one screenful, from ``docs_at`` down, in docs/screenshots/ (a full page of a list is megabytes)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -375,3 +375,74 @@ def test_writes_without_a_csrf_token_or_from_another_origin_are_refused(page: Pa
     assert review_count(site) == before
     page.goto("/review")
     expect(page.locator(f"#match-{match_id}")).to_be_visible()  # still queued
+
+
+# --- every page on a phone and on a desktop (issue 17) ---------------------------------------------------------
+
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
+NAV_LINKS = ("Review", "Search", "API")
+
+
+def every_page(site: Site) -> dict[str, str]:
+    """A URL of each kind of page, by name; the claim is one with an amount, so that its page has a chart."""
+    with site.db.read() as session:
+        event_id = session.scalar(select(func.max(Event.id)))
+    return {"dashboard": "/", "events": "/events", "event": f"/events/{event_id}",
+            "article": f"/articles/{figure_edited_article(site)}", "claims": "/claims", "claim": "/claims/K01",
+            "review": "/review", "search": "/search?q=North+Korean+workers", "api": "/api", "login": "/login"}
+
+
+def open_nav(page: Page) -> None:
+    """Open the header's menu if it is one (a <details>); a wrapping nav has every link in sight already."""
+    toggle = page.locator("header.top summary")
+    if toggle.count() and toggle.is_visible() and toggle.locator("xpath=..").get_attribute("open") is None:
+        toggle.click()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_page_fits_the_screen_and_its_links_are_in_reach(site: Site, browser: Browser,
+                                                                viewport: dict[str, int]) -> None:
+    kind = "phone" if viewport == PHONE else "desktop"
+    context = browser.new_context(base_url=site.url, viewport=viewport)  # type: ignore[arg-type]
+    page, watch = context.new_page(), Watch()
+    page.on("console", watch.on_console)
+    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    try:
+        for name, url in every_page(site).items():
+            page.goto(url)
+            expect(page.locator("h1")).to_be_visible()
+            width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert width <= inner, f"{kind} {url}: the page is {width} px wide on a {inner} px screen"
+            open_nav(page)
+            for link in NAV_LINKS:
+                found = page.locator("header.top nav").get_by_role("link", name=link, exact=True)
+                expect(found).to_be_visible()
+                box = found.bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= inner, (kind, url, link, box)
+            if kind == "desktop":  # as before: the brand, the links and the search box on one row
+                header = page.locator("header.top").bounding_box()
+                assert header and header["height"] < 60, header
+            # The README's phone view of a claim starts at its figure history, the chart first.
+            screenshot(page, f"{kind}-{name}",
+                       docs_at=page.get_by_role("heading", name="Figure history") if name == "claim" else None)
+        if kind == "phone":  # the narrowest phones in use: nothing wider at 360 px either
+            page.set_viewport_size({"width": 360, "height": 740})
+            for url in every_page(site).values():
+                page.goto(url)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+            page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+        for name, chart in (("dashboard", "svg.events-chart"), ("claim", "svg.figure-chart")):
+            page.goto(every_page(site)[name])
+            box = page.locator(chart).bounding_box()
+            assert box and box["width"] <= viewport["width"] and box["height"] > 100, (kind, name, box)
+        page.goto("/events")
+        summary = page.locator("table.events td.summary").first
+        if kind == "phone":
+            # Compact rows: the column headings give way to cards, a summary is cut at two lines.
+            expect(page.locator("table.events thead")).not_to_be_in_viewport()
+            assert (summary.bounding_box() or {"height": 999})["height"] <= 46
+        else:
+            expect(page.locator("table.events thead")).to_be_visible()
+    finally:
+        context.close()
+    assert watch.errors == [] and watch.csp_refusals() == [], vars(watch)

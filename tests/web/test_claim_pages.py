@@ -104,3 +104,19 @@ def test_hostile_claim_and_sentence_text_is_escaped(claim_db: Database) -> None:
     assert str(escape(HOSTILE)) in html
     assert "<script" not in html and "<img src=x" not in html
     assert f"Sentence 12: 50,000 workers {escape(HOSTILE)}" in html
+
+
+def test_the_claim_page_charts_its_figure_history(claim_db: Database) -> None:
+    html = TestClient(create_app(claim_db, WebOptions(page_size=PAGE_SIZE))).get("/claims/K01").text
+    chart = html[html.index('<svg class="chart figure-chart"'):html.index("</svg>")]
+    # One dot per report (the "new" sentence is none): eleven, the three updates highlighted, the first larger.
+    dots = re.findall(r'<circle class="mark ([a-z ]+)"[^>]*><title>([^<]*)</title>', chart)
+    assert len(dots) == len([label for _, label in MATCHES if label != "new"]) == 11
+    assert sorted(kind for kind, _ in dots if kind.startswith("update")) == ["update", "update", "update first"]
+    assert '<line class="claimed-line"' in chart and "claim: 50,000" in chart
+    # Outlet names are hostile text: escaped in the dots' titles, never markup.
+    assert f"2025-03-03 · beta {escape(HOSTILE)}: 45,000 (first gave this value)" in chart
+    assert "<script>" not in chart and "<img" not in chart
+    # The numbers as a table for screen readers: a row per dot.
+    start = html.index('<table class="chart-data">')
+    assert html[start:html.index("</table>", start)].count("<tr><td>") == 11

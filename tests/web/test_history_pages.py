@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select
@@ -86,3 +86,38 @@ def test_the_events_page_counts_up_to_the_cap_then_says_more(history: tuple[Data
     assert (capped.total, capped.more, len(capped.rows), capped.older) == (9, True, 7, capped.rows[-1]["id"])
     assert (exact.total, exact.more, len(exact.rows)) == (1, False, 1)
     assert [row["id"] for row in capped.rows] == newest
+
+
+def test_events_per_day_counts_each_utc_day_of_the_last_30_by_type(database: Database) -> None:
+    upgrade(database)
+    now = datetime(2026, 3, 10, 0, 30, tzinfo=UTC)  # half an hour into a day: an hour ago is the day before
+    _add(database, [(now, "story"), (now - timedelta(minutes=20), "story"), (now - timedelta(hours=1), "story"),
+                    (now - timedelta(hours=1), "claim_updated"), (now - timedelta(days=29), "baseline"),
+                    (now - timedelta(days=29, hours=1), "baseline"), (now + timedelta(days=1), "story")])
+    with database.read() as session:
+        days, counts = browse.events_per_day(session, now)
+    assert (len(days), days[0], days[-1]) == (30, date(2026, 2, 9), date(2026, 3, 10))
+    # Types in EVENT_TYPES order, only those with events; 29 days and an hour ago is before the first day, and an
+    # event stamped after ``now`` is left out.
+    assert list(counts) == ["story", "baseline", "claim_updated"]
+    assert (counts["story"][-1], counts["story"][-2], sum(counts["story"])) == (2, 1, 3)
+    assert (counts["claim_updated"][-2], sum(counts["claim_updated"])) == (1, 1)
+    assert (counts["baseline"][0], sum(counts["baseline"])) == (1, 1)
+
+
+def test_the_dashboard_draws_the_events_per_day(history: tuple[Database, datetime]) -> None:
+    db, now = history
+    since = datetime.combine(now.date() - timedelta(days=29), datetime.min.time(), UTC)
+    with db.read() as session:
+        cells = Counter((kind, at.date()) for kind, at in session.execute(
+            select(Event.type, Event.created_at).where(Event.created_at >= since)))
+    html = _client(db).get("/").text
+    chart = html[html.index('<svg class="chart events-chart"'):html.index("</svg>")]
+    assert len(re.findall(r"<rect ", chart)) == len(cells)
+    for (kind, day), count in cells.items():
+        assert f"<title>{day.isoformat()}: {count} {kind.replace('_', ' ')}</title>" in chart
+    # The numbers as a table too, and a legend of the types drawn.
+    start = html.index('<table class="chart-data">')
+    table = html[start:html.index("</table>", start)]
+    assert len(re.findall(r"<tr><th>\d{4}-\d\d-\d\d</th>", table)) == 30 and f"<tr><th>{now.date().isoformat()}</th>" in table
+    assert '<li><span class="swatch event-story"></span>story</li>' in html
