@@ -47,6 +47,77 @@ def test_imports_follow_the_architecture(package: str) -> None:
     assert violations == []
 
 
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in sorted(OURS):
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _imported_modules(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The project modules ``path`` imports, wherever in the file (imports for type checking only aside): ``from
+    package import module`` is an import of the module, not of the package's other modules."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(node) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and "TYPE_CHECKING" in ast.unparse(block.test) for node in ast.walk(block)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names} & modules.keys()
+            found.update(submodules or {node.module})
+    return found & modules.keys()
+
+
+def import_cycles() -> list[list[str]]:
+    """The groups of project modules that import each other, directly or through others (Tarjan's algorithm)."""
+    modules = _modules()
+    graph = {name: _imported_modules(path, modules) - {name} for name, path in modules.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(name: str) -> None:
+        index[name] = low[name] = len(index)
+        stack.append(name)
+        for other in graph[name]:
+            if other not in index:
+                visit(other)
+                low[name] = min(low[name], low[other])
+            elif other in stack:
+                low[name] = min(low[name], index[other])
+        if low[name] == index[name]:
+            group = []
+            while not group or group[-1] != name:
+                group.append(stack.pop())
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    # A cycle makes the import order matter (half-initialised modules) and the modules one unit to change.
+    assert import_cycles() == []
+
+
+def test_the_cycle_check_finds_a_cycle(tmp_path: Path) -> None:
+    modules = {"web.a": tmp_path / "a.py", "web.b": tmp_path / "b.py"}
+    modules["web.a"].write_text("from web import b\n")
+    modules["web.b"].write_text("def f():\n    from web.a import g\n")
+    assert _imported_modules(modules["web.a"], modules) == {"web.b"}
+    assert _imported_modules(modules["web.b"], modules) == {"web.a"}
+
+
 def readme() -> str:
     return (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from db.engine import Database
-from web.app import templates
+from web.templating import templates
 from web.types import WebOptions
 
 P = ParamSpec("P")

@@ -17,7 +17,7 @@ from alerts.send import send
 from db import events as event_store
 from db import outbox
 from db.models import Event
-from labourwatch.cli import AppContext, pass_app
+from labourwatch.context import AppContext, pass_app
 from labourwatch.output import FORMATS as OUTPUT_FORMATS
 from labourwatch.output import console, print_json, print_rows
 

@@ -11,8 +11,8 @@ import yaml
 
 from analysis.claims.model import Claim, ClaimDataError, Figure, claims_from_yaml_data, claims_to_yaml_data
 from db import claims as claim_store
-from labourwatch.cli import AppContext, pass_app
 from labourwatch.config import read_claims
+from labourwatch.context import AppContext, pass_app
 from labourwatch.output import FORMATS, print_rows
 
 

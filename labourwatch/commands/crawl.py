@@ -13,8 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from alerts.routes import Router
 from db import claims as claim_queries
 from db import repository as repo
-from labourwatch.cli import AppContext, pass_app
 from labourwatch.commands.claims import sync_configured_claims
+from labourwatch.context import AppContext, pass_app
 from labourwatch.output import FORMATS, print_json, print_rows
 
 if TYPE_CHECKING:

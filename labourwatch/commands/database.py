@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from db.migrate import current_revision, head_revision, upgrade
-from labourwatch.cli import AppContext, pass_app
+from labourwatch.context import AppContext, pass_app
 
 
 @click.group()

@@ -14,8 +14,8 @@ import click
 from rich.console import Console
 
 from db.migrate import upgrade
-from labourwatch.cli import AppContext
 from labourwatch.commands.run import prepare, stage_reload
+from labourwatch.context import AppContext
 from labourwatch.demo import EventFeed, drop_routes, narrate, register_console, show_alert, write_config
 from labourwatch.fixtureweb import FixtureWeb
 

@@ -6,7 +6,7 @@ import click
 
 from analysis.urls import is_http_url
 from crawler.types import CrawlOptions
-from labourwatch.cli import AppContext, pass_app
+from labourwatch.context import AppContext, pass_app
 from labourwatch.errors import DiscoveryError
 from labourwatch.output import print_json
 

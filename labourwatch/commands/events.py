@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from db import events as event_store
-from labourwatch.cli import AppContext, pass_app
+from labourwatch.context import AppContext, pass_app
 from labourwatch.moments import parse_moment
 from labourwatch.output import FORMATS, print_rows
 

@@ -13,7 +13,7 @@ import click
 from db import evidence as evidence_store
 from db.evidence import EvidenceSelection, EvidenceSelectionError
 from db.warc import warc_chunks
-from labourwatch.cli import AppContext, pass_app
+from labourwatch.context import AppContext, pass_app
 from labourwatch.moments import parse_moment
 
 

@@ -6,8 +6,8 @@ import click
 from rich.text import Text
 
 from db import queries
-from labourwatch.cli import AppContext, pass_app
 from labourwatch.commands.discover import discover
+from labourwatch.context import AppContext, pass_app
 from labourwatch.output import FORMATS, console, print_json, print_rows
 
 _limit = click.option("--limit", type=click.IntRange(min=1), default=None,

@@ -20,8 +20,8 @@ from analysis.relevance import matcher_for
 from analysis.text import split_sentences
 from db import candidates as candidate_store
 from db import claims as claim_store
-from labourwatch.cli import AppContext, pass_app
 from labourwatch.commands.claims import read_claims_file, sync_configured_claims
+from labourwatch.context import AppContext, pass_app
 from labourwatch.output import FORMATS, console, print_json, print_rows
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from db import claims as claim_store
 from db import repository as repo
-from labourwatch.cli import AppContext, pass_app
 from labourwatch.config import Config, parse_listen
+from labourwatch.context import AppContext, pass_app
 from labourwatch.errors import ConfigError
 from scheduler.types import DaemonOptions, Settings
 

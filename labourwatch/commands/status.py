@@ -12,7 +12,7 @@ from rich.text import Text
 from db import claims as claim_queries
 from db import status as status_queries
 from db.outbox import STATUSES
-from labourwatch.cli import AppContext, pass_app
+from labourwatch.context import AppContext, pass_app
 from labourwatch.output import FORMATS, console, print_json, print_rows
 
 _SOURCE_COLUMNS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from labourwatch.cli import AppContext, pass_app
+from labourwatch.context import AppContext, pass_app
 
 
 @click.command("web")

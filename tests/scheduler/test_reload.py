@@ -22,8 +22,8 @@ from db import repository as repo
 from db.engine import Database
 from db.migrate import upgrade
 from db.models import CrawlRun, KnownClaim, Source
-from labourwatch.cli import AppContext
 from labourwatch.commands.run import prepare, stage_reload
+from labourwatch.context import AppContext
 from scheduler.daemon import Daemon
 from tests.databases import own_database_url
 
