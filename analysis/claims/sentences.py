@@ -45,7 +45,11 @@ class SentenceMatch:
 def claim_sentences(text: str, topic: TopicMatcher) -> list[tuple[int, str]]:
     """The sentences of ``text`` that are candidates on their own: of claim-like length and mentioning a topic
     term (a name for North Korea or a word for its labour), with their positions."""
-    return [(index, sentence) for index, sentence in enumerate(split_sentences(text))
+    return _on_topic(split_sentences(text), topic)
+
+
+def _on_topic(sentences: Sequence[str], topic: TopicMatcher) -> list[tuple[int, str]]:
+    return [(index, sentence) for index, sentence in enumerate(sentences)
             if _claim_length(sentence) and topic.groups_in(sentence)]  # fmt: skip
 
 
@@ -57,7 +61,7 @@ def match_article(text: str, topic: TopicMatcher, matcher: ClaimMatcher, title: 
     verdict says so; such a sentence is a candidate even without a topic term of its own.
     """
     sentences = split_sentences(text)
-    on_topic = dict(claim_sentences(text, topic))
+    on_topic = dict(_on_topic(sentences, topic))  # the text split once
     context = article_context(list(on_topic.values()), title)
     candidates: list[tuple[int, str, str | None]] = []
     for index, sentence in enumerate(sentences):
