@@ -13,19 +13,22 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import docx
-import pypdf
-from docx.opc.exceptions import PackageNotFoundError
 from lxml import etree
-from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
 from analysis.language import guess_language
 from analysis.text import to_nfc
 from analysis.types import ArticleDoc
 from analysis.urls import canonicalise_url
 from crawler.extract import MIN_TEXT_CHARS, ExtractionError
+
+if TYPE_CHECKING:
+    import pypdf
+
+# pypdf and python-docx are imported where a document is read (in an extraction worker), not with this module: the
+# daemon's own process imports it for its types, and the two libraries cost it 12 MiB of resident memory.
 
 PDF, DOCX = "pdf", "docx"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -140,6 +143,9 @@ def _page_text(page: pypdf.PageObject) -> str:
 
 
 def _pdf(body: bytes, max_pages: int, max_size: int) -> tuple[str | None, datetime | None, datetime | None, str]:
+    import pypdf
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
+
     # Every decoder's output bounded by the body cap: a small stream that inflates to gigabytes is refused
     # after max_size bytes, never held whole.
     try:
@@ -174,6 +180,9 @@ def _pdf(body: bytes, max_pages: int, max_size: int) -> tuple[str | None, dateti
 
 
 def _docx(body: bytes, max_size: int) -> tuple[str | None, datetime | None, datetime | None, str]:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             # The sizes the archive declares for its parts: a zip bomb is refused before anything inflates.

@@ -10,9 +10,7 @@ import logging
 from datetime import UTC, datetime
 
 import lxml.html
-import trafilatura
 from lxml import etree
-from trafilatura.utils import load_html
 
 from analysis.language import guess_language
 from analysis.text import to_nfc
@@ -116,6 +114,10 @@ def _strip_title_line(text: str, title: str) -> str:
 
 def extract_article(html: str, url: str, language_hint: str | None = None) -> ArticleDoc:
     """Main text and metadata of one article page; raise ExtractionError when there is no text."""
+    # Imported here, in the extraction workers that call this: the daemon's own process never extracts (5 MiB).
+    import trafilatura
+    from trafilatura.utils import load_html
+
     # One parse, with trafilatura's own loader, for both the metadata and the main text: the tree is the
     # one trafilatura would have built from the string (comments dropped, faulty markup repaired).
     try:

@@ -153,3 +153,15 @@ def config_keys(model: type, prefix: str = "") -> list[str]:
 @pytest.mark.parametrize("key", [k for k in config_keys(ConfigModel) if not k.startswith(("alerts", "web"))])
 def test_every_config_key_is_in_the_readme(key: str) -> None:
     assert f"`{key}" in readme(), key
+
+
+def test_the_daemon_process_does_not_import_what_only_workers_use() -> None:
+    # Extraction runs in the worker processes (their fork server imports these); in the daemon's own process they
+    # would only hold memory: pypdf and python-docx 12 MiB, trafilatura 5 MiB.
+    import subprocess
+    import sys
+
+    code = ("import sys, labourwatch.commands.run, crawler.runner, crawler.store, scheduler.daemon, web.app; "
+            "print(sorted(m for m in ('pypdf', 'docx', 'trafilatura') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.strip() == "[]"
