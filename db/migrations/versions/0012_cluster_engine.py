@@ -24,7 +24,8 @@ depends_on: str | Sequence[str] | None = None
 
 SCHEMA = Path(__file__).resolve().parents[1] / "procrastinate_schema.sql"
 
-# Every object the schema made, found by its prefix: functions (and the triggers' functions), tables, then types.
+# Every object the schema made, found by its prefix: functions (and the triggers' functions), tables, then its enum
+# and composite types (a table's own row type went with the table).
 _DROP = """
 DO $$
 DECLARE
@@ -40,7 +41,7 @@ BEGIN
         EXECUTE 'DROP TABLE IF EXISTS ' || quote_ident(item.name) || ' CASCADE';
     END LOOP;
     FOR item IN SELECT t.typname AS name FROM pg_type t
-                 WHERE t.typnamespace = 'public'::regnamespace AND t.typtype = 'e'
+                 WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'c')
                    AND t.typname LIKE 'procrastinate\\_%' LOOP
         EXECUTE 'DROP TYPE IF EXISTS ' || quote_ident(item.name) || ' CASCADE';
     END LOOP;
