@@ -269,10 +269,10 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     With ``match_claims``, the claim sentences of every new version are matched against the active known
     claims in the database and stored with it. Every stored change is recorded as an event, with one
     delivery per destination that ``router`` picks; a source that fails ``failing_after`` times in a row
-    makes a ``source_failing`` event, and ``source_recovered`` when it works again. With ``recheck_key``, only
-    the due re-checks of that politeness key (``analysis.urls.politeness_key``) are made: cluster mode's crawl of
-    one key. A source whose article
-    pages mostly fail (``PageTally.systematic``) fails with ``articles_failing``.
+    makes a ``source_failing`` event, and ``source_recovered`` when it works again. A source whose article
+    pages mostly fail (``PageTally.systematic``) fails with ``articles_failing``. With ``recheck_key``, only the
+    due re-checks of that politeness key (``analysis.urls.politeness_key``) are made: cluster mode's crawl of one
+    key.
 
     Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
     are stored, and the sources that did not answer are recorded as such. A crawl that raises or is
