@@ -112,6 +112,7 @@ class ClusterDaemon(Daemon):
         database connection, say) is started again, so the node never goes on without taking jobs."""
         options = self.options
         while True:
+            self.health.engine_running(True)
             try:
                 await self.app.run_worker_async(
                     queues=[QUEUE], name=f"labourwatch {node_name()}", concurrency=options.concurrency,
@@ -125,9 +126,11 @@ class ClusterDaemon(Daemon):
             except Exception as exc:
                 logger.error("cluster node %s: the engine worker failed (%s); starting it again in %ss", node_name(),
                              error_summary(exc), RESTART_AFTER)
+                self.health.engine_running(False, error_summary(exc))
             else:
                 logger.error("cluster node %s: the engine worker stopped by itself; starting it again in %ss",
                              node_name(), RESTART_AFTER)
+                self.health.engine_running(False, "stopped by itself")
             await asyncio.sleep(RESTART_AFTER)
 
     async def _stop_engine(self) -> None:

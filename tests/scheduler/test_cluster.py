@@ -184,6 +184,7 @@ def test_two_nodes_share_the_fixture_web_as_one_node_would(tmp_path: Path, pg_ur
         output = first.output() + second.output()
         assert "Traceback" not in output, output[-5000:]
         assert health is not None and health[0] == 200, health
+        assert health[1]["engine_worker"] == {"running": True, "error": None}, health
         # The work was shared: both nodes crawled.
         assert crawled_keys(first) and crawled_keys(second), (crawled_keys(first), crawled_keys(second))
         # No URL fetched twice within a due period (feeds every 4 s, article re-checks every 3 s): a second fetch

@@ -15,6 +15,7 @@ from analysis.urls import politeness_key
 from db.engine import Database
 from db.migrate import MIGRATIONS, alembic_config, current_revision, upgrade
 from scheduler.cluster import engine_conninfo
+from scheduler.health import Health
 
 
 @pytest.mark.parametrize(("every", "cron"), [
@@ -72,3 +73,14 @@ def test_the_engine_schema_comes_and_goes_with_migration_0012(db_url: str) -> No
         assert current_revision(db) == "0012"
     finally:
         db.dispose()
+
+
+def test_health_reports_the_engine_worker_of_a_cluster_node_only() -> None:
+    health = Health(timedelta(minutes=10))
+    health.scheduler_running(True)
+    assert health.snapshot()["engine_worker"] is None and health.reasons() == []  # a single node has none
+    health.engine_running(True)
+    assert health.snapshot()["engine_worker"] == {"running": True, "error": None} and health.reasons() == []
+    health.engine_running(False, "ConnectorException: Database error.")
+    assert health.snapshot()["engine_worker"] == {"running": False, "error": "ConnectorException: Database error."}
+    assert health.reasons() == ["the cluster engine worker is not running: ConnectorException: Database error."]
