@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -69,3 +69,18 @@ def next_fire(expression: str, after: datetime) -> datetime | None:
     """The first time at or after ``after`` that the cron expression fires (None if it never does)."""
     fire: datetime | None = cron_trigger(expression).get_next_fire_time(None, after)
     return fire
+
+
+def every_cron(every: timedelta) -> str:
+    """A period as the cron expression that fires on each of its multiples in the minute (6 fields, seconds last,
+    as croniter reads them) or in the hour (5 fields); ValueError unless it divides a minute or an hour.
+
+    Cluster mode's periodic tasks are deduplicated by their fire time, the same on every node: a period has
+    to fall on the clock's grid to be one."""
+    seconds = every.total_seconds()
+    if seconds == int(seconds) and 1 <= seconds < 60 and 60 % int(seconds) == 0:
+        return f"* * * * * */{int(seconds)}"
+    minutes = seconds / 60
+    if minutes == int(minutes) and 1 <= minutes <= 60 and 60 % int(minutes) == 0:
+        return "0 * * * *" if minutes == 60 else f"*/{int(minutes)} * * * *"
+    raise ValueError("must divide a minute or an hour (1s, 2s, 5s, 10s, 15s, 30s, 1m, 2m, 5m, ... 1h)")

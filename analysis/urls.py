@@ -147,3 +147,20 @@ def same_site(url: str, other: str) -> bool:
     """Whether two http(s) URLs belong to one site (the same registrable domain, any scheme or port)."""
     site = site_of(url)
     return site is not None and site == site_of(other)
+
+
+def politeness_key(url: str) -> str:
+    """The key a URL's requests are spaced under: its host (lowercased) and port, the default port spelled out
+    (``https://Example.org/a`` → ``example.org:443``). Cluster mode runs one job per key at a time. A URL that
+    is not http(s), or whose port is malformed, is its own key."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    if scheme not in _HTTP_SCHEMES or not parts.hostname:
+        return url
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+    return f"{host}:{port if port is not None else _DEFAULT_PORTS[scheme]}"

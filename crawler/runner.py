@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
+from analysis.urls import politeness_key
 from crawler.browser import needs_browser
 from crawler.ledger import ARTICLES_FAILING, GONE_ERRORS, CrawlLedger, SourceResult, http_status
 from crawler.settings import scrapy_settings
@@ -50,12 +51,19 @@ class CrawlReport:
         return dict(sorted(self.ledger.counts.items()))
 
 
+# Due re-checks a crawl of one politeness key reads, to pick that key's among them.
+KEY_RECHECKS = 5000
+
+
 def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, rechecks: bool,
-          restrict_rechecks: bool) -> CrawlPlan:
+          restrict_rechecks: bool, recheck_key: str | None = None) -> CrawlPlan:
     now = datetime.now(UTC)
     with db.read() as session:
-        due = repo.due_rechecks(session, now, source_ids=[s.id for s in sources] if restrict_rechecks else None) \
+        due = repo.due_rechecks(session, now, KEY_RECHECKS if recheck_key is not None else 500,
+                                source_ids=[s.id for s in sources] if restrict_rechecks else None) \
             if rechecks else []
+        if recheck_key is not None:
+            due = [row for row in due if politeness_key(row[1]) == recheck_key][:500]
         urls = [s.url for s in sources] + [url for _, url, _, _ in due]
         follow = {s.id: list(row.follow_urls or []) for s in sources
                   if (row := session.get(Source, s.id)) is not None}
@@ -254,14 +262,17 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
                     rechecks: bool = True, restrict_rechecks: bool = False, dry_run: bool = False,
                     trigger: str = "cli", on_progress: Callable[[str], None] | None = None,
                     match_claims: bool = True, router: Router | None = None,
-                    failing_after: int = 3, stop: asyncio.Event | None = None) -> CrawlReport:
+                    failing_after: int = 3, stop: asyncio.Event | None = None,
+                    recheck_key: str | None = None) -> CrawlReport:
     """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop.
 
     With ``match_claims``, the claim sentences of every new version are matched against the active known
     claims in the database and stored with it. Every stored change is recorded as an event, with one
     delivery per destination that ``router`` picks; a source that fails ``failing_after`` times in a row
     makes a ``source_failing`` event, and ``source_recovered`` when it works again. A source whose article
-    pages mostly fail (``PageTally.systematic``) fails with ``articles_failing``.
+    pages mostly fail (``PageTally.systematic``) fails with ``articles_failing``. With ``recheck_key``, only the
+    due re-checks of that politeness key (``analysis.urls.politeness_key``) are made: cluster mode's crawl of one
+    key.
 
     Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
     are stored, and the sources that did not answer are recorded as such. A crawl that raises or is
@@ -272,7 +283,8 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     try:
         with crawling():  # the extraction workers are not stopped for being idle while the crawl runs
             await _crawl(db, sources, options, topic, ledger, rechecks=rechecks, restrict_rechecks=restrict_rechecks,
-                         dry_run=dry_run, match_claims=match_claims, router=router, stop=stop, baseline=baseline)
+                         dry_run=dry_run, match_claims=match_claims, router=router, stop=stop, baseline=baseline,
+                         recheck_key=recheck_key)
     except BaseException as exc:
         failing = ledger.judge_articles()
         if run_id is not None:
@@ -308,9 +320,10 @@ async def _record_aborted(db: Database, ledger: CrawlLedger, outcome: _Outcome) 
 
 async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic,
                  ledger: CrawlLedger, *, rechecks: bool, restrict_rechecks: bool, dry_run: bool, match_claims: bool,
-                 router: Router | None, stop: asyncio.Event | None, baseline: frozenset[str]) -> None:
+                 router: Router | None, stop: asyncio.Event | None, baseline: frozenset[str],
+                 recheck_key: str | None = None) -> None:
     """Plan, run the spider until it ends (or ``stop`` is set), and close the store; fills ``ledger``."""
-    plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks)
+    plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks, recheck_key)
     claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
     store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router, baseline=baseline)
     # The browser's handler only for a crawl with pages to render: any other crawl never starts Playwright.

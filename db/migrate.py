@@ -11,12 +11,26 @@ from sqlalchemy import inspect, text
 
 from db.engine import Database
 from db.errors import SchemaOutOfDateError
+from db.search import include_name as include_search
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
+    from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _REVISION = re.compile(r"^(down_)?revision\s*(?::[^=]*)?=\s*['\"]?([\w]+|None)['\"]?", re.MULTILINE)
+
+
+# The job engine of cluster mode (migration 0012): its objects are its own, described by no model.
+ENGINE_PREFIX = "procrastinate_"
+
+
+def include_name(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
+    """Alembic ``include_name`` hook: the objects our models describe, without the search index's and the job
+    engine's."""
+    if name is not None and type_ == "table" and name.startswith(ENGINE_PREFIX):
+        return False
+    return include_search(name, type_, parent_names)
 
 
 def alembic_config(db: Database) -> AlembicConfig:

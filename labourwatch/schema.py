@@ -12,10 +12,19 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from alerts.targets import apprise_target
-from analysis.cron import cron_trigger
+from analysis.cron import cron_trigger, every_cron
 from analysis.relevance import compile_term
 from analysis.urls import is_http_url
 from crawler.kinds import SOURCE_KINDS
@@ -345,8 +354,36 @@ class AlertsConfig(_Model):
         return self
 
 
+def _cron_period(value: timedelta) -> timedelta:
+    every_cron(value)
+    return value
+
+
+class ClusterConfig(_Model):
+    """``daemon.mode: cluster``: what each node's worker of the job engine (Procrastinate) does, and when a dead
+    node's work is taken over."""
+
+    concurrency: int = Field(default=4, ge=1, le=64)  # jobs (crawls of one host each) one node runs at a time
+    plan_every: Annotated[PositiveDuration, AfterValidator(_cron_period)] = timedelta(seconds=5)  # planning, dispatch
+    heartbeat: PositiveDuration = timedelta(seconds=10)  # how often a node's worker says it is alive
+    stall_window: PositiveDuration = timedelta(seconds=30)  # a worker silent this long is dead: its jobs run again
+
+    @field_validator("stall_window")
+    @classmethod
+    def _longer_than_heartbeat(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        heartbeat = info.data.get("heartbeat")
+        if heartbeat is not None and value <= heartbeat:
+            raise ValueError(f"must be longer than daemon.cluster.heartbeat ({format_duration(heartbeat)})")
+        return value
+
+
 class DaemonConfig(_Model):
     """``labourwatch run``: how often its jobs run, how it stops, and where it reports its health."""
+
+    # single: one process does everything (SQLite or PostgreSQL); cluster: every node shares the work through the
+    # job engine on PostgreSQL (issue 18; labourwatch run --cluster)
+    mode: Literal["single", "cluster"] = "single"
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
 
     poll_every: PositiveDuration = timedelta(seconds=30)  # how often the poll job looks for sources that are due
     revisit_every: PositiveDuration = timedelta(minutes=2)  # how often the revisit job re-checks articles that are due

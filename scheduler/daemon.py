@@ -98,6 +98,7 @@ class Daemon:
         self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         self._install(self._plan(self.settings))
         self.scheduler.start()
+        await self._start_engine()
         self.health.scheduler_running(True)
         self._install_signals(loop)
         # The workers (and the semantic model) come up while the health endpoint starts and the first poll waits.
@@ -142,6 +143,13 @@ class Daemon:
                    "start-up: closed %d crawl run(s) left running by a process that did not finish them "
                    "(marked aborted)", closed)
 
+    async def _start_engine(self) -> None:
+        """Start what runs jobs besides the scheduler: nothing for one node (cluster mode's engine worker)."""
+
+    async def _stop_engine(self) -> None:
+        """Stop what ``_start_engine`` started, its running jobs finished or abandoned within the shutdown bound
+        (crawls have been told to stop)."""
+
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop)
@@ -154,6 +162,7 @@ class Daemon:
         self.scheduler.pause()
         # Crawls stop at once and cleanly; sends in flight finish (each is bounded by alerts.timeout).
         self.jobs.stop_crawls.set()
+        await self._stop_engine()
         running = {task for task in self._running if not task.done()}
         if running:
             _, pending = await asyncio.wait(running, timeout=self.settings.daemon.shutdown_timeout.total_seconds())

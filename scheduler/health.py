@@ -124,6 +124,9 @@ class Health:
         self._database_ok: bool | None = None
         self._database_error: str | None = None
         self._database_checked_at: datetime | None = None
+        # Cluster mode's engine worker: None on a single node, else whether it is taking jobs, and its last error.
+        self._engine_running: bool | None = None
+        self._engine_error: str | None = None
 
     def expect(self, job: str, trigger: BaseTrigger) -> None:
         """``job`` runs on ``trigger`` from now on (a new schedule restarts its stall reference; the same one
@@ -169,6 +172,10 @@ class Health:
         """Whether the scheduler is running."""
         self._scheduler_running = running
 
+    def engine_running(self, running: bool, error: str | None = None) -> None:
+        """Cluster mode: whether this node's engine worker is taking jobs (with why not)."""
+        self._engine_running, self._engine_error = running, None if running else error
+
     def stopping(self) -> None:
         """The daemon is shutting down: health says so from now on."""
         self._stopping = True
@@ -179,6 +186,8 @@ class Health:
         reasons = ["the daemon is stopping"] if self._stopping else []
         if not self._scheduler_running:
             reasons.append("the scheduler is not running")
+        if self._engine_running is False:
+            reasons.append(f"the cluster engine worker is not running: {self._engine_error or 'stopped'}")
         for job, state in sorted(self.jobs.items()):
             reasons.extend(self._job_reasons(job, state, now))
         if self._database_ok is False:
@@ -227,6 +236,8 @@ class Health:
             "started_at": _iso(self.started_at),
             "now": _iso(self.clock()),
             "scheduler_running": self._scheduler_running,
+            "engine_worker": None if self._engine_running is None else {"running": self._engine_running,
+                                                                        "error": self._engine_error},
             "database": {"ok": self._database_ok, "error": self._database_error,
                          "checked_at": _iso(self._database_checked_at)},
             "jobs": {job: self._job_snapshot(state) for job, state in sorted(self.jobs.items())},

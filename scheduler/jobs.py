@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from alerts.dispatch import Dispatcher
 from alerts.routes import Router
-from crawler.runner import CrawlReport, run_crawl
+from analysis.urls import politeness_key
+from crawler.runner import KEY_RECHECKS, CrawlReport, run_crawl
 from crawler.types import SourceSpec
 from db import offtopic, polls
 from db import repository as repo
@@ -130,43 +131,83 @@ class Jobs:
             worked = True
         return worked
 
-    async def _poll_once(self) -> bool:
+    async def _due(self) -> list[tuple[str, datetime | None]]:
+        """The enabled sources due now (and, when that would not poll them noticeably early, within the batch
+        window), with their due times."""
         settings = self.settings
         now = self.clock()
         due = await asyncio.to_thread(self.db.in_read, polls.due_sources, now + settings.daemon.batch_window,
                                       settings.enabled)
         # A source due within the batch window joins this crawl, unless that would poll it noticeably early.
-        due = [(source_id, at) for source_id, at in due
-               if at is None or at <= now + min(settings.daemon.batch_window, interval(settings.enabled[source_id],
-                                                                                      at) / 10)]
+        return [(source_id, at) for source_id, at in due
+                if at is None or at <= now + min(settings.daemon.batch_window, interval(settings.enabled[source_id],
+                                                                                       at) / 10)]
+
+    async def _poll_once(self) -> bool:
+        due = await self._due()
         if not due:
             return False
-        specs = [settings.enabled[source_id] for source_id, _ in due]
         async with self.crawl_lock:
             if self.stop_crawls.is_set():
                 return False  # the daemon began stopping while this poll waited for the other crawl
-            # Lag is measured when the poll really starts, after any wait for a revisit crawl.
-            started = self.clock()
-            late = []
-            for spec, (_, at) in zip(specs, due, strict=True):
-                lag = max(0.0, (started - at).total_seconds()) if at is not None else 0.0
-                self.metrics.poll_started(lag)
-                if at is not None and started - at > interval(spec, at):
-                    # A whole regular poll went by without this source being fetched.
-                    self.metrics.poll_missed()
-                    late.append(f"{spec.id} {lag:.0f}s")
-            if late:
-                # One line per poll: after an outage every source is late, and a line each would flood the log.
-                logger.warning("%d source(s) polled late, a scheduled poll was missed: %s", len(late),
-                               ", ".join(late[:MAX_LATE_NAMED]) + (", …" if len(late) > MAX_LATE_NAMED else ""))
-            try:
-                report = await run_crawl(
-                    self.db, specs, settings.crawl, settings.topic, rechecks=False, trigger="daemon",
-                    router=self.router, failing_after=settings.alerts.failing_after, stop=self.stop_crawls)
-            finally:
-                # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
-                await asyncio.to_thread(self._after_poll, due, started)
+            await self._poll(due)
+        return True
+
+    async def _poll(self, due: list[tuple[str, datetime | None]], recheck_key: str | None = None) -> None:
+        """Crawl the ``due`` sources (and, with ``recheck_key``, that key's due re-checks), count their lag and
+        reschedule them."""
+        settings = self.settings
+        specs = [settings.enabled[source_id] for source_id, _ in due]
+        # Lag is measured when the poll really starts, after any wait for a revisit crawl.
+        started = self.clock()
+        late = []
+        for spec, (_, at) in zip(specs, due, strict=True):
+            lag = max(0.0, (started - at).total_seconds()) if at is not None else 0.0
+            self.metrics.poll_started(lag)
+            if at is not None and started - at > interval(spec, at):
+                # A whole regular poll went by without this source being fetched.
+                self.metrics.poll_missed()
+                late.append(f"{spec.id} {lag:.0f}s")
+        if late:
+            # One line per poll: after an outage every source is late, and a line each would flood the log.
+            logger.warning("%d source(s) polled late, a scheduled poll was missed: %s", len(late),
+                           ", ".join(late[:MAX_LATE_NAMED]) + (", …" if len(late) > MAX_LATE_NAMED else ""))
+        try:
+            report = await run_crawl(
+                self.db, specs, settings.crawl, settings.topic, rechecks=recheck_key is not None,
+                trigger="daemon", router=self.router, failing_after=settings.alerts.failing_after,
+                stop=self.stop_crawls, recheck_key=recheck_key)
+        finally:
+            # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
+            await asyncio.to_thread(self._after_poll, due, started)
         self._observe("poll", report)
+
+    # --- cluster mode: one job per politeness key ------------------------------------------------
+
+    def due_keys(self) -> set[str]:
+        """The politeness keys (``analysis.urls.politeness_key``) with a source or a re-check due: one crawl
+        job each. Blocking: call in a thread."""
+        settings = self.settings
+        now = self.clock()
+        with self.db.read() as session:
+            due = polls.due_sources(session, now + settings.daemon.batch_window, settings.enabled)
+            rechecks = repo.due_rechecks(session, now, KEY_RECHECKS)
+        return ({politeness_key(settings.enabled[source_id].url) for source_id, _ in due}
+                | {politeness_key(url) for _, url, _, _ in rechecks})
+
+    async def crawl_key(self, key: str) -> bool:
+        """Crawl the sources and re-checks of politeness key ``key`` that are due now, in one crawl, without the
+        node's crawl lock (the job engine runs one job per key at a time across the cluster). False when nothing
+        of the key was due: another node's job did it first, or the job was queued twice."""
+        if self.stop_crawls.is_set():
+            return False
+        enabled = self.settings.enabled
+        due = [(source_id, at) for source_id, at in await self._due() if politeness_key(enabled[source_id].url) == key]
+        if not due:
+            rows = await asyncio.to_thread(self.db.in_read, repo.due_rechecks, self.clock(), KEY_RECHECKS)
+            if not any(politeness_key(url) == key for _, url, _, _ in rows):
+                return False
+        await self._poll(due, recheck_key=key)
         return True
 
     async def revisit(self) -> bool:

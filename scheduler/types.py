@@ -14,6 +14,17 @@ from crawler.types import CrawlOptions, SourceSpec
 
 
 @dataclass(frozen=True)
+class ClusterOptions:
+    """Cluster mode's job engine on one node: concurrent jobs, the planning period, the worker's heartbeat and
+    the stall window after which a silent worker's jobs run again elsewhere."""
+
+    concurrency: int = 4
+    plan_every: timedelta = timedelta(seconds=5)
+    heartbeat: timedelta = timedelta(seconds=10)
+    stall_window: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
 class DaemonOptions:
     """Job intervals, the shutdown bound, the source backoff cap, the health endpoint and retention."""
 
@@ -30,6 +41,9 @@ class DaemonOptions:
     keep_sent: timedelta = timedelta(days=90)
     # Sources due this soon after a poll starts join it: one batched crawl instead of several back to back.
     batch_window: timedelta = timedelta(seconds=2)
+    # "cluster": the work is shared with other nodes through the job engine on PostgreSQL (scheduler/cluster.py).
+    mode: str = "single"
+    cluster: ClusterOptions = field(default_factory=ClusterOptions)
 
 
 @dataclass(frozen=True)

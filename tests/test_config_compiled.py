@@ -41,7 +41,7 @@ BASE: dict[str, Any] = {
         {"name": "later", "urls": ["mailto://user:pass@example.org?to=desk@example.org"], "mode": "digest",
          "cron": "0 7 * * *"},
     ]},
-    "daemon": {},
+    "daemon": {"cluster": {}},
     "web": {"login_limits": {}},
     "logging": {},
 }
@@ -100,6 +100,9 @@ COMPILED: dict[str, tuple[Any, str]] = {
     "daemon.listen": ("localhost", "daemon.listen: "),
     "daemon.keep_errors": ("0s", "daemon.keep_errors: must be longer than 0s"),
     "daemon.keep_sent": ("0s", "daemon.keep_sent: must be longer than 0s"),
+    "daemon.cluster.plan_every": ("7s", "daemon.cluster.plan_every: must divide a minute or an hour"),
+    "daemon.cluster.heartbeat": ("0s", "daemon.cluster.heartbeat: must be longer than 0s"),
+    "daemon.cluster.stall_window": ("5s", "daemon.cluster.stall_window: must be longer than daemon.cluster.heartbeat"),
     "web.listen": ("127.0.0.1:99999", "web.listen: "),
     "web.login_limits.address_window": ("0s", "web.login_limits.address_window: must be longer than 0s"),
     "web.login_limits.overall_window": ("1e400s", "web.login_limits.overall_window: "),
@@ -121,6 +124,7 @@ PLAIN = {
     "alerts.routes", "alerts.failing_after", "alerts.max_attempts",
     "web.token", "web.page_size", "logging.level", "logging.format",
     "web.login_limits", "web.login_limits.per_address", "web.login_limits.overall",  # bounded integers
+    "daemon.mode", "daemon.cluster", "daemon.cluster.concurrency",  # one of two words; a bounded integer
     "sources",
 }
 

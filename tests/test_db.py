@@ -16,9 +16,8 @@ from db import queries
 from db import repository as repo
 from db.engine import Database
 from db.errors import SchemaOutOfDateError
-from db.migrate import current_revision, head_revision, require_head, upgrade
+from db.migrate import current_revision, head_revision, include_name, require_head, upgrade
 from db.models import Article, ArticleVersion, Base, RawResponse, VersionDiffRow
-from db.search import include_name
 
 REVISIT = (timedelta(minutes=15), timedelta(hours=1))
 OPTIONS = repo.StoreOptions(revisit=REVISIT, keep_raw=True)

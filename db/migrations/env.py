@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from db.engine import make_engine
+from db.migrate import include_name
 from db.models import Base
-from db.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,7 +21,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            include_name=include_name,  # the search index objects are not models
+            include_name=include_name,  # the search index and job engine are not models
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import click
 from sqlalchemy.orm import Session
@@ -12,8 +12,8 @@ from db import claims as claim_store
 from db import repository as repo
 from labourwatch.config import Config, parse_listen
 from labourwatch.context import AppContext, pass_app
-from labourwatch.errors import ConfigError
-from scheduler.types import DaemonOptions, Settings
+from labourwatch.errors import ConfigError, LabourwatchError
+from scheduler.types import ClusterOptions, DaemonOptions, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,9 @@ def settings_of(config: Config) -> Settings:
     options = DaemonOptions(
         poll_every=daemon.poll_every, revisit_every=daemon.revisit_every, dispatch_every=daemon.dispatch_every,
         prune_cron=daemon.prune_cron, misfire_grace=daemon.misfire_grace, shutdown_timeout=daemon.shutdown_timeout,
-        max_backoff=daemon.max_backoff, stall_after=daemon.stall_after,
+        max_backoff=daemon.max_backoff, stall_after=daemon.stall_after, mode=daemon.mode,
+        cluster=ClusterOptions(concurrency=daemon.cluster.concurrency, plan_every=daemon.cluster.plan_every,
+                               heartbeat=daemon.cluster.heartbeat, stall_window=daemon.cluster.stall_window),
         listen=parse_listen(daemon.listen) if daemon.listen else None, keep_errors=daemon.keep_errors,
         keep_sent=daemon.keep_sent)
     return Settings(sources=tuple(config.sources), crawl=config.crawl_options, topic=config.topic,
@@ -71,13 +73,35 @@ def prepare(app: AppContext) -> Settings:
     return staged.settings
 
 
+def cluster_mode(app: AppContext, flag: bool) -> bool:
+    """Whether this run is a node of a cluster (``--cluster`` or ``daemon.mode: cluster``); ConfigError when the
+    database cannot hold one (SQLite)."""
+    if not flag and app.config.model.daemon.mode != "cluster":
+        return False
+    url = app.config.database_url
+    if not url.startswith("postgresql"):
+        raise ConfigError(["daemon.mode: cluster mode needs PostgreSQL, and database.url is "
+                           f"{url.split(':', 1)[0]}: the nodes share their work through the database. "
+                           "Use daemon.mode: single (without --cluster) for one node on SQLite"],
+                          str(app.config_file))
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError:
+        raise LabourwatchError("cluster mode needs its job engine: pip install 'labourwatch[cluster]'") from None
+    return True
+
+
 @click.command()
+@click.option("--cluster", is_flag=True,
+              help="Run as one node of a cluster on PostgreSQL (same as daemon.mode: cluster).")
 @pass_app
-def run(app: AppContext) -> None:
+def run(app: AppContext, cluster: bool) -> None:
     """Run the monitor: poll sources on their schedules, re-check articles, send alerts, until stopped.
 
     SIGTERM or SIGINT stop it cleanly (exit 0); SIGHUP reloads the config file. Health and metrics are
-    served on daemon.listen (GET /healthz, /metrics)."""
+    served on daemon.listen (GET /healthz, /metrics). With --cluster, every node started so on one PostgreSQL
+    database shares the work (README, Cluster mode)."""
+    clustered = cluster_mode(app, cluster)
     # Scrapy first: the asyncio reactor must be installed before anything else touches the event loop.
     from crawler import reactor
     from scheduler.daemon import Daemon
@@ -86,7 +110,14 @@ def run(app: AppContext) -> None:
     for warning in app.config.warnings:
         logger.warning("config: %s", warning)
     loop = reactor.ensure_reactor()
-    daemon = Daemon(app.database(), settings, lambda: stage_reload(app))
+    if clustered:
+        from scheduler.cluster import ClusterDaemon
+
+        settings = replace(settings, daemon=replace(settings.daemon, mode="cluster"))
+        daemon: Daemon = ClusterDaemon(app.database(), settings, lambda: stage_reload(app),
+                                       url=app.config.database_url)
+    else:
+        daemon = Daemon(app.database(), settings, lambda: stage_reload(app))
     try:
         loop.run_until_complete(daemon.run())
     finally:

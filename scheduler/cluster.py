@@ -1,0 +1,215 @@
+"""Cluster mode (``daemon.mode: cluster``, issue 18): several nodes share the daemon's work through Procrastinate,
+a job queue on the PostgreSQL database they already share.
+
+Every node runs the same process: the daemon of ``scheduler.daemon`` (its event loop and Scrapy's reactor, the
+extraction workers, the health endpoint), with no APScheduler jobs, and a Procrastinate worker on the same loop.
+The work units are Procrastinate jobs:
+
+- ``plan``, periodic every ``daemon.cluster.plan_every``: Procrastinate defers one job per fire time for the whole
+  cluster (its periodic defers are unique in the database). It hands the jobs of workers silent for longer than
+  the stall window back to the queue, then defers one ``crawl`` job per politeness key (host and port) with a
+  source or a re-check due, and one ``dispatch``.
+- ``crawl(key)``: the crawl of that key's due sources and re-checks, through the daemon's own poll code. Deferred
+  with the queueing lock ``crawl:<key>`` (a key waits in the queue once) and the lock ``crawl:<key>`` (a key's jobs
+  never run side by side, on one node or two).
+- ``dispatch``: the alert outbox and the digests that are due, under the lock ``dispatch`` (one node at a time).
+- ``prune``, periodic on ``daemon.prune_cron``: retention, and the engine's own finished jobs.
+
+A job that runs again is harmless: it reads what is due when it starts (a key's sources are rescheduled by the job
+that polled them), and the store keeps one row per URL, version and event key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from procrastinate import App, PsycopgConnector
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.jobs import Job, Status
+from sqlalchemy.engine import make_url
+
+from analysis.cron import every_cron
+from db.engine import Database, error_summary
+from scheduler.daemon import Daemon, Plan
+from scheduler.jobs import utcnow
+from scheduler.types import Settings, StagedConfig
+
+logger = logging.getLogger(__name__)
+QUEUE = "labourwatch"
+# Finished jobs of the engine older than this are deleted by the prune job (succeeded ones are deleted at once).
+KEEP_FINISHED_HOURS = 24 * 7
+RESTART_AFTER = 1.0  # seconds before a worker that stopped by itself is started again
+
+
+def engine_conninfo(url: str) -> str:
+    """The libpq connection string of a SQLAlchemy PostgreSQL URL (``postgresql+psycopg://…``), for the engine's
+    own connection pool."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def node_name() -> str:
+    """This node in the logs: host name and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class ClusterDaemon(Daemon):
+    """The daemon of one node of a cluster: the jobs come from the engine's queue, not from a local scheduler."""
+
+    def __init__(self, db: Database, settings: Settings, load: Callable[[], StagedConfig], *, url: str,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        """``url``: the SQLAlchemy URL of the PostgreSQL database (the engine opens its own pool on it)."""
+        super().__init__(db, settings, load, clock=clock)
+        self.options = settings.daemon.cluster
+        self.app = self._build_app(url)
+        self._worker: asyncio.Task[None] | None = None
+
+    # --- the engine ------------------------------------------------------------------------------
+
+    def _build_app(self, url: str) -> App:
+        """The Procrastinate app with this node's tasks; periodic tasks on the configured crons (a reload does not
+        change them: a restart does)."""
+        app = App(connector=PsycopgConnector(conninfo=engine_conninfo(url), min_size=1,
+                                             max_size=self.options.concurrency + 3))
+
+        @app.periodic(cron=every_cron(self.options.plan_every), periodic_id="plan", queueing_lock="plan")
+        @app.task(name="labourwatch.plan", queue=QUEUE)
+        async def plan(timestamp: int) -> None:
+            await self._runner("plan", self._plan_tick)()
+
+        @app.task(name="labourwatch.crawl", queue=QUEUE)
+        async def crawl(key: str) -> None:
+            await self._runner("crawl", lambda: self._crawl(key))()
+
+        @app.task(name="labourwatch.dispatch", queue=QUEUE)
+        async def dispatch() -> None:
+            assert self.jobs is not None
+            await self._runner("dispatch", self.jobs.dispatch)()
+
+        @app.periodic(cron=self.settings.daemon.prune_cron, periodic_id="prune", queueing_lock="prune", lock="prune")
+        @app.task(name="labourwatch.prune", queue=QUEUE)
+        async def prune(timestamp: int) -> None:
+            await self._runner("prune", self._prune)()
+
+        self._crawl_task, self._dispatch_task = crawl, dispatch
+        return app
+
+    async def _start_engine(self) -> None:
+        await self.app.open_async()
+        self._worker = asyncio.ensure_future(self._work())
+        options = self.options
+        logger.info("cluster node %s: engine worker started (%d concurrent jobs, planning every %ss, heartbeat "
+                    "%ss, stall window %ss)", node_name(), options.concurrency, options.plan_every.total_seconds(),
+                    options.heartbeat.total_seconds(), options.stall_window.total_seconds())
+
+    async def _work(self) -> None:
+        """Run the engine's worker until cancelled; one that stops by itself (a side task of it failed: its
+        database connection, say) is started again, so the node never goes on without taking jobs."""
+        options = self.options
+        while True:
+            self.health.engine_running(True)
+            try:
+                await self.app.run_worker_async(
+                    queues=[QUEUE], name=f"labourwatch {node_name()}", concurrency=options.concurrency,
+                    install_signal_handlers=False,  # the daemon's handlers stop the worker, with everything else
+                    update_heartbeat_interval=options.heartbeat.total_seconds(),
+                    stalled_worker_timeout=options.stall_window.total_seconds(),
+                    shutdown_graceful_timeout=self.settings.daemon.shutdown_timeout.total_seconds(),
+                    delete_jobs="successful")  # the job table keeps what is waiting, running or went wrong
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.error("cluster node %s: the engine worker failed (%s); starting it again in %ss", node_name(),
+                             error_summary(exc), RESTART_AFTER)
+                self.health.engine_running(False, error_summary(exc))
+            else:
+                logger.error("cluster node %s: the engine worker stopped by itself; starting it again in %ss",
+                             node_name(), RESTART_AFTER)
+                self.health.engine_running(False, "stopped by itself")
+            await asyncio.sleep(RESTART_AFTER)
+
+    async def _stop_engine(self) -> None:
+        if self._worker is not None:
+            # A cancelled worker stops fetching jobs and waits for its running ones (their crawls were told to
+            # stop) up to the shutdown bound, then unregisters from the database.
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+        await self.app.close_async()
+        logger.info("cluster node %s: engine worker stopped", node_name())
+
+    # --- the daemon's hooks ----------------------------------------------------------------------
+
+    def _plan(self, settings: Settings) -> Plan:
+        return []  # every job comes from the engine
+
+    async def _close_stale_runs(self) -> None:
+        # Other nodes may be crawling: a run left "running" here may be theirs.
+        logger.info("start-up: crawl runs left running are not closed in cluster mode (other nodes may own them)")
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    async def _plan_tick(self) -> bool:
+        """Hand stalled jobs back, defer a crawl per due politeness key and a dispatch; False when no key was
+        due."""
+        assert self.jobs is not None
+        await self._retry_stalled()
+        keys = await asyncio.to_thread(self.jobs.due_keys)
+        queued = 0
+        for key in sorted(keys):
+            if await _defer(self._crawl_task.configure(lock=f"crawl:{key}", queueing_lock=f"crawl:{key}"),
+                            key=key):
+                queued += 1
+        await _defer(self._dispatch_task.configure(lock="dispatch", queueing_lock="dispatch"))
+        if keys:
+            logger.info("plan: %d key(s) due, %d crawl job(s) deferred (the others were queued already)",
+                        len(keys), queued)
+        return bool(keys)
+
+    async def _crawl(self, key: str) -> bool:
+        assert self.jobs is not None
+        logger.info("crawl of %s on node %s", key, node_name())
+        return await self.jobs.crawl_key(key)
+
+    async def _prune(self) -> None:
+        assert self.jobs is not None
+        await self.jobs.prune()
+        await self.app.job_manager.delete_old_jobs(nb_hours=KEEP_FINISHED_HOURS, queue=QUEUE, include_failed=True,
+                                                   include_cancelled=True, include_aborted=True)
+
+    async def _retry_stalled(self) -> None:
+        """Jobs of workers silent for longer than the stall window (their node died) back to the queue, to run
+        again on a live node; their workers forgotten."""
+        manager = self.app.job_manager
+        window = self.options.stall_window.total_seconds()
+        for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=window):
+            try:
+                await manager.retry_job(job)
+            except ConnectorException:
+                # The key is queued already (the queueing lock allows one waiting job): that job does the work,
+                # and this one is closed so that it no longer holds the key's lock.
+                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                logger.warning("stalled job %s (%s) closed: the same work is queued already", job.id,
+                               _describe(job))
+            else:
+                logger.warning("stalled job %s (%s) of a silent node queued again", job.id, _describe(job))
+        await manager.prune_stalled_workers(window)
+
+
+def _describe(job: Job) -> str:
+    args = ", ".join(f"{name}={value}" for name, value in job.task_kwargs.items())
+    return f"{job.task_name}({args})"
+
+
+async def _defer(deferrer: Any, **kwargs: Any) -> bool:
+    """Defer a job; False when its queueing lock says the same job is waiting already."""
+    try:
+        await deferrer.defer_async(**kwargs)
+    except AlreadyEnqueued:
+        return False
+    return True

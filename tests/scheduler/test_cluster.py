@@ -1,0 +1,237 @@
+"""Cluster mode (issue 18): nodes started with ``labourwatch run --cluster`` on one PostgreSQL database share the
+fixture web's work through Procrastinate; SQLite is refused; a node killed mid-crawl has its work done by another."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, or_, select, text
+
+from alerts.send import KEY_HEADER
+from analysis.urls import politeness_key
+from bench.cluster_bench import write_config
+from db.engine import Database
+from db.migrate import upgrade
+from db.models import Article, Event, Source
+from labourwatch.cli import main
+from labourwatch.fixtureweb import FixtureWeb
+from tests.daemonproc import DaemonProcess
+from tests.databases import own_database_url
+from tests.receivers import HttpReceiver
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+EVERY = 4.0  # seconds between two polls of a source (bench.cluster_bench.write_config's default)
+
+
+@pytest.fixture(scope="module")
+def pg_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL database of this module's own, migrated (the engine's schema with it)."""
+    for url in own_database_url(request, tmp_path_factory.mktemp("cluster"), "postgresql", "cluster"):
+        db = Database(url)
+        upgrade(db)
+        db.dispose()
+        yield url
+
+
+def reset(url: str) -> None:
+    """Empty every table the daemon and the engine write (sources, articles, events, jobs…), keep the schema."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")).scalars()
+        connection.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def scalar(url: str, sql: str) -> Any:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+def node(folder: Path, url: str, sources: list[dict[str, Any]], **config: Any) -> DaemonProcess:
+    folder.mkdir()
+    daemon = DaemonProcess(folder / "config.yaml")
+    write_config(daemon.config, url, sources, daemon.port, **config)
+    return daemon
+
+
+@contextmanager
+def started(*nodes: DaemonProcess) -> Iterator[None]:
+    """Start the nodes side by side (each waits for its /healthz), stop them all (SIGTERM) at the end."""
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        starting = [pool.submit(n.start) for n in nodes]
+    try:
+        for future in starting:
+            future.result()
+        yield
+    finally:
+        for n in nodes:
+            if n.proc is not None:
+                n.stop()  # a node killed already: its exit status is read and its log closed
+
+
+def test_cluster_mode_refuses_sqlite_with_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    for args, mode in ((["run"], "cluster"), (["run", "--cluster"], "single")):
+        config = write_config(tmp_path / "config.yaml", "sqlite:///lw.db", [], 9, mode=mode)
+        monkeypatch.setattr(sys, "argv", ["labourwatch", "--config", str(config), *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code == 2
+        assert "cluster mode needs PostgreSQL" in capsys.readouterr().err
+        assert not (tmp_path / "lw.db").exists()  # refused before anything touched the database
+
+
+def fetches(web: FixtureWeb) -> dict[str, list[float]]:
+    """When each URL (site and path) was requested, robots.txt aside (every crawl of a host reads it once)."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for record in web.requests.records():
+        if record.path != "/robots.txt":
+            times[f"{record.site_id}{record.path}"].append(record.at.timestamp())
+    return times
+
+
+def polled_at_least(web: FixtureWeb, paths: set[str], count: int) -> bool:
+    times = fetches(web)
+    return all(len(times.get(path, ())) >= count for path in paths)
+
+
+def crawled_keys(daemon: DaemonProcess) -> list[str]:
+    return re.findall(r"crawl of (\S+) on node", daemon.output())
+
+
+def feed_paths(web: FixtureWeb) -> set[str]:
+    """The feeds of a fixture web as ``fetches`` names them."""
+    return {f"{s['id'].rsplit('-', 1)[0]}/{s['url'].split('/', 3)[3]}" for s in web.sources({"feed"})}
+
+
+def settled(url: str, since: datetime) -> bool:
+    """Every source polled and every article due for re-checks checked since ``since``."""
+    db = Database(url)
+    try:
+        with db.read() as session:
+            stale_sources = session.scalar(select(func.count()).select_from(Source).where(
+                or_(Source.last_success_at.is_(None), Source.last_success_at < since)))
+            stale_articles = session.scalar(select(func.count()).select_from(Article).where(
+                Article.next_check_at.is_not(None),
+                or_(Article.last_checked_at.is_(None), Article.last_checked_at < since)))
+        return stale_sources == 0 and stale_articles == 0
+    finally:
+        db.dispose()
+
+
+def recorded_events(url: str, web: FixtureWeb) -> Counter[tuple[str, str]]:
+    """Events as (type, what they are about): the article's URL with its site's origin spelled as the site's id
+    (two fixture webs serve the same sites on other ports), or the source."""
+    origins = {web.site_url(site_id): site_id for site_id in {s["id"].rsplit("-", 1)[0] for s in web.sources()}}
+    db = Database(url)
+    try:
+        with db.read() as session:
+            rows = session.execute(select(Event.type, Article.url, Event.source_id)
+                                   .outerjoin(Article, Article.id == Event.article_id)).all()
+    finally:
+        db.dispose()
+    events: Counter[tuple[str, str]] = Counter()
+    for kind, article_url, source_id in rows:
+        about = str(article_url or source_id)
+        for origin, site_id in origins.items():
+            about = about.replace(origin, site_id)
+        events[(kind, about)] += 1
+    return events
+
+
+def test_two_nodes_share_the_fixture_web_as_one_node_would(tmp_path: Path, pg_url: str) -> None:
+    reset(pg_url)
+    solo_url = f"sqlite:///{tmp_path / 'solo.db'}"
+    upgrade(Database(solo_url))
+    with FixtureWeb() as web, FixtureWeb() as solo_web, HttpReceiver() as receiver:
+        routes = [{"name": "desk", "urls": [receiver.url()], "events": ["new_article", "article_edited"]}]
+        first = node(tmp_path / "a", pg_url, web.sources({"feed"}), routes=routes)
+        second = node(tmp_path / "b", pg_url, web.sources({"feed"}), routes=routes)
+        # The baseline: today's single-node daemon on a copy of the same fixture web, at the same time.
+        solo = node(tmp_path / "solo", solo_url, solo_web.sources({"feed"}), mode="single")
+        feeds, solo_feeds = feed_paths(web), feed_paths(solo_web)
+        with started(first, second, solo):
+            first.wait_until(lambda: polled_at_least(web, feeds, 2) and polled_at_least(solo_web, solo_feeds, 2),
+                             60, "two polls of every feed")
+            since = datetime.now(UTC)
+            web.advance()  # new articles, an edit, a correction: events the nodes must record once each
+            solo_web.advance()
+            first.wait_until(lambda: settled(pg_url, since) and settled(solo_url, since), 60,
+                             "every source and article checked after the change")
+            first.wait_until(lambda: not scalar(pg_url, "SELECT count(*) FROM deliveries WHERE status != 'sent'"),
+                             30, "every delivery sent")
+            health = first.health()
+        assert first.returncode == 0 and second.returncode == 0
+        output = first.output() + second.output()
+        assert "Traceback" not in output, output[-5000:]
+        assert health is not None and health[0] == 200, health
+        assert health[1]["engine_worker"] == {"running": True, "error": None}, health
+        # The work was shared: both nodes crawled.
+        assert crawled_keys(first) and crawled_keys(second), (crawled_keys(first), crawled_keys(second))
+        # No URL fetched twice within a due period (feeds every 4 s, article re-checks every 3 s): a second fetch
+        # of one due poll would come within a second. A poll that started late is followed by one on the regular
+        # schedule, start to start (scheduler.schedule), which can be sooner than a period, never that soon.
+        for url, stamps in fetches(web).items():
+            gaps = [b - a for a, b in pairwise(sorted(stamps))]
+            assert not gaps or min(gaps) >= 1.0, (url, gaps)
+        # The same events as one node records, each once; each delivery sent once.
+        events, solo_events = recorded_events(pg_url, web), recorded_events(solo_url, solo_web)
+        # Except the baseline summary, which is one per crawl that polls sources for their baseline: one for the
+        # single node's first crawl of every source, one per host in the cluster (a known difference, README).
+        baselines, solo_baselines = events.pop(("baseline", "None")), solo_events.pop(("baseline", "None"))
+        assert (baselines, solo_baselines) == (len({politeness_key(s["url"]) for s in web.sources({"feed"})}), 1)
+        assert events == solo_events
+        assert any(kind == "article_edited" for kind, _ in events), events
+        keys = Counter(record.header(KEY_HEADER) for record in receiver.records)
+        assert keys and max(keys.values()) == 1, keys
+        assert scalar(pg_url, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'") == 0
+
+
+def test_a_killed_nodes_crawl_runs_again_on_the_other_node(tmp_path: Path, pg_url: str) -> None:
+    reset(pg_url)
+    with FixtureWeb(fault_delay=6.0) as web:
+        slow = [s for s in web.fault_sources() if s["id"] == "fault-slow"]
+        key = slow[0]["url"].split("/")[2]
+        nodes = [node(tmp_path / name, pg_url, slow, every="10m") for name in ("a", "b")]
+        with started(*nodes):
+            victim = nodes[0].wait_until(
+                lambda: next((n for n in nodes if key in crawled_keys(n)), None), 30, "a node crawling the slow feed")
+            survivor = nodes[1] if victim is nodes[0] else nodes[0]
+            assert victim.proc is not None
+            # Its robots.txt answered, the feed's request is on its way (the feed answers after 6 s).
+            victim.wait_until(lambda: any(r.path == "/robots.txt" for r in web.requests.records("fault")), 10,
+                              "the fault site's robots.txt fetched")
+            time.sleep(0.5)
+            os.kill(victim.proc.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            victim.proc.wait()
+            survivor.wait_until(lambda: key in crawled_keys(survivor), 30, "the other node crawling the slow feed")
+            rerun = time.monotonic() - killed
+            survivor.wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM sources WHERE last_success_at IS NOT NULL"),
+                                30, "the slow feed polled")
+        print(f"re-run on the other node {rerun:.1f}s after SIGKILL (stall window 8 s, heartbeat 1 s)")
+        assert ("stalled job" in survivor.output() and "of a silent node" in survivor.output()) or \
+            "closed: the same work is queued already" in survivor.output(), survivor.output()[-3000:]
+        # Fetched again after the kill; at most the killed node's request in flight besides (logged when the
+        # fixture server answers, if the killed node's socket was still there to answer).
+        stamps = fetches(web)["fault/faults/slow.xml"]
+        assert 1 <= len(stamps) <= 2 and max(stamps) > time.time() - (time.monotonic() - killed), stamps

@@ -1,0 +1,86 @@
+"""Cluster mode's parts, in process: periods as crons, politeness keys, the engine's schema and its migration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import procrastinate
+import pytest
+from alembic import command
+from sqlalchemy import inspect
+
+from analysis.cron import every_cron
+from analysis.urls import politeness_key
+from db.engine import Database
+from db.migrate import MIGRATIONS, alembic_config, current_revision, upgrade
+from scheduler.cluster import engine_conninfo
+from scheduler.health import Health
+
+
+@pytest.mark.parametrize(("every", "cron"), [
+    (timedelta(seconds=1), "* * * * * */1"), (timedelta(seconds=5), "* * * * * */5"),
+    (timedelta(seconds=30), "* * * * * */30"), (timedelta(minutes=1), "*/1 * * * *"),
+    (timedelta(minutes=15), "*/15 * * * *"), (timedelta(hours=1), "0 * * * *"),
+])
+def test_a_period_on_the_clock_grid_is_a_cron(every: timedelta, cron: str) -> None:
+    assert every_cron(every) == cron
+
+
+@pytest.mark.parametrize("every", [timedelta(seconds=7), timedelta(seconds=1.5), timedelta(seconds=90),
+                                   timedelta(minutes=7), timedelta(hours=2), timedelta(0)])
+def test_a_period_off_the_grid_is_refused(every: timedelta) -> None:
+    with pytest.raises(ValueError, match="must divide a minute or an hour"):
+        every_cron(every)
+
+
+@pytest.mark.parametrize(("url", "key"), [
+    ("https://Example.org/rss", "example.org:443"),
+    ("http://example.org/a?b=1", "example.org:80"),
+    ("http://example.org:8080/a", "example.org:8080"),
+    ("https://example.org:443/x", "example.org:443"),
+    ("http://[::1]:9000/feed", "[::1]:9000"),
+    ("ftp://example.org/x", "ftp://example.org/x"),
+    ("http://example.org:99999/x", "http://example.org:99999/x"),
+])
+def test_politeness_key_is_host_and_port(url: str, key: str) -> None:
+    assert politeness_key(url) == key
+
+
+def test_the_engine_connects_with_the_databases_credentials() -> None:
+    assert engine_conninfo("postgresql+psycopg://lw:s%40cret@db.example:5433/labourwatch") == \
+        "postgresql://lw:s%40cret@db.example:5433/labourwatch"
+
+
+def test_the_vendored_schema_is_the_installed_engines() -> None:
+    installed = Path(procrastinate.__file__).with_name("sql") / "schema.sql"
+    assert (MIGRATIONS / "procrastinate_schema.sql").read_bytes() == installed.read_bytes()
+
+
+def test_the_engine_schema_comes_and_goes_with_migration_0012(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        upgrade(db)
+        engine_tables = {t for t in inspect(db.engine).get_table_names() if t.startswith("procrastinate_")}
+        if db.engine.dialect.name == "postgresql":
+            assert {"procrastinate_jobs", "procrastinate_workers", "procrastinate_periodic_defers"} <= engine_tables
+        else:
+            assert engine_tables == set()  # SQLite: the revision changes nothing
+        command.downgrade(alembic_config(db), "0011")
+        assert current_revision(db) == "0011"
+        assert not [t for t in inspect(db.engine).get_table_names() if t.startswith("procrastinate_")]
+        upgrade(db)  # and back: nothing the downgrade left behind is in the way
+        assert current_revision(db) == "0012"
+    finally:
+        db.dispose()
+
+
+def test_health_reports_the_engine_worker_of_a_cluster_node_only() -> None:
+    health = Health(timedelta(minutes=10))
+    health.scheduler_running(True)
+    assert health.snapshot()["engine_worker"] is None and health.reasons() == []  # a single node has none
+    health.engine_running(True)
+    assert health.snapshot()["engine_worker"] == {"running": True, "error": None} and health.reasons() == []
+    health.engine_running(False, "ConnectorException: Database error.")
+    assert health.snapshot()["engine_worker"] == {"running": False, "error": "ConnectorException: Database error."}
+    assert health.reasons() == ["the cluster engine worker is not running: ConnectorException: Database error."]
