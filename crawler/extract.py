@@ -1,6 +1,6 @@
 """Article extraction: main text with trafilatura, metadata and the canonical URL from the page head.
 
-CPU-bound; callers run it in a worker thread, never on the event loop.
+CPU-bound; the crawl runs it in its extraction worker processes (a thread with `workers: 0`), never on the event loop.
 """
 
 from __future__ import annotations

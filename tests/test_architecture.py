@@ -1,4 +1,4 @@
-"""The import direction of ARCHITECTURE.md, and documentation that keeps up with the code."""
+"""The import direction of docs/architecture.md, no import cycles, and documentation that keeps up with the code."""
 
 from __future__ import annotations
 
