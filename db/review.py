@@ -161,10 +161,9 @@ def queue(session: Session, page: int = 1, page_size: int = 50, *, scan_batch: i
     repeats met so far."""
     page = max(1, page)
     start = (page - 1) * page_size
-    shown, skipped, exhausted = _scan(session, start + page_size, scan_batch)
+    shown, skipped, exhausted, queued = _scan(session, start + page_size, scan_batch)
     wanted = _representatives(session, shown[start:start + page_size])
-    total = (len(shown) if exhausted
-             else int(session.scalar(select(func.count()).select_from(_groups())) or 0) - skipped)
+    total = len(shown) if exhausted else queued - skipped
     grouped = _groups({article_id for article_id, _ in wanted.values()})
     query = (select(ClaimMatchRow, grouped.c.copies, ArticleVersion.number, ArticleVersion.fetched_at,
                     Article.title, Source.name, KnownClaim.text)
@@ -194,26 +193,31 @@ def queue(session: Session, page: int = 1, page_size: int = 50, *, scan_batch: i
                       page, page_size)
 
 
-def _scan(session: Session, wanted: int, first_batch: int) -> tuple[list[tuple[int, int, int | None]], int, bool]:
+def _scan(session: Session, wanted: int,
+          first_batch: int) -> tuple[list[tuple[int, int, int | None]], int, bool, int]:
     """The queue's first ``wanted`` entries (more if a batch holds more), in order, read in growing SQL pages:
     (match id, article id, candidate or None) each, a candidate's entry at its newest queued sighting; how many
     queued sentences were left out on the way (further sightings of a listed candidate, sightings of a decided
-    one), and whether the reading reached the queue's end."""
+    one), whether the reading reached the queue's end, and how many sentences are queued in all."""
     grouped = _groups()
-    ordered = (select(ClaimMatchRow.id, ClaimMatchRow.article_id, ClaimMatchRow.sentence, ClaimMatchRow.label)
+    # The count of all queued sentences comes with every row (a window over the grouping the ordering needs
+    # anyway): counting them in a query of its own grouped the whole queue a second time.
+    ordered = (select(ClaimMatchRow.id, ClaimMatchRow.article_id, ClaimMatchRow.sentence, ClaimMatchRow.label,
+                      func.count().over())
                .join(grouped, grouped.c.id == ClaimMatchRow.id)
                .join(ArticleVersion, ArticleVersion.id == ClaimMatchRow.version_id)
                .order_by(ArticleVersion.fetched_at.desc(), ClaimMatchRow.id.desc()))
     shown: list[tuple[int, int, int | None]] = []
     listed: set[int] = set()
-    skipped, offset, batch = 0, 0, max(2 * wanted, first_batch)
+    skipped, offset, batch, queued = 0, 0, max(2 * wanted, first_batch), 0
     while True:
         rows = session.execute(ordered.offset(offset).limit(batch)).all()
         offset += len(rows)
-        owners = candidate_store.candidates_of(session, [(a, sentence) for _, a, sentence, label in rows
+        queued = int(rows[0][4]) if rows else queued
+        owners = candidate_store.candidates_of(session, [(a, sentence) for _, a, sentence, label, _ in rows
                                                          if label == "new"])
         decided = candidate_store.decided_candidates(session, owners.values())
-        for match_id, article_id, sentence, _ in rows:
+        for match_id, article_id, sentence, _, _ in rows:
             candidate = owners.get((article_id, sentence))
             if candidate is None:
                 shown.append((match_id, article_id, None))
@@ -223,9 +227,9 @@ def _scan(session: Session, wanted: int, first_batch: int) -> tuple[list[tuple[i
                 listed.add(candidate)
                 shown.append((match_id, article_id, candidate))
         if len(rows) < batch:
-            return shown, skipped, True
+            return shown, skipped, True, queued
         if len(shown) > wanted:
-            return shown, skipped, False
+            return shown, skipped, False, queued
         batch *= 2
 
 
