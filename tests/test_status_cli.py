@@ -71,7 +71,7 @@ def _dispose_cli_databases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             super().__init__(url, **engine_kwargs)
             opened.append(self)
 
-    monkeypatch.setattr("labourwatch.cli.Database", TrackedDatabase)
+    monkeypatch.setattr("labourwatch.context.Database", TrackedDatabase)
     yield
     for db in opened:
         db.dispose()
