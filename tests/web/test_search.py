@@ -8,11 +8,14 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import lxml.html
 import pytest
 import yaml
 from alembic import command
+from jsonschema import Draft202012Validator
 from sqlalchemy import delete, select, text
 from starlette.testclient import TestClient
 
@@ -25,7 +28,15 @@ from db import repository as repo
 from db.engine import Database
 from db.migrate import alembic_config, current_revision, upgrade
 from db.models import Article, ArticleVersion
-from db.search import MARK_END, MARK_START, ParsedQuery, SearchQueryError, parse_query, search_articles
+from db.search import (
+    MARK_END,
+    MARK_START,
+    ParsedQuery,
+    SearchPage,
+    SearchQueryError,
+    parse_query,
+    search_articles,
+)
 from labourwatch.fixtureweb import FixtureWeb
 from tests.crawler.helpers import crawl, specs
 from tests.databases import own_database_url
@@ -147,7 +158,7 @@ def test_marks_are_made_after_escaping_and_always_balanced() -> None:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """The fixture news web (English, Korean, Russian) crawled, advanced and crawled again, plus one article
-    whose title and text carry markup, stored by the repository."""
+    whose title and text carry markup and a Chinese and a Japanese one, stored by the repository."""
     for url in own_database_url(request, tmp_path_factory.mktemp("search"), request.param, "search"):
         db = Database(url)
         upgrade(db)
@@ -160,6 +171,11 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             web.advance()
             assert crawl(db, sources).status == "ok"
         store(db, "https://hostile.example/a/1", HOSTILE_TITLE, HOSTILE_TEXT)
+        # Chinese and Japanese: the words inside runs of characters that the index keeps whole.
+        store(db, "https://zh.example/a/1", "朝鲜劳工在俄罗斯", "据报道，数千名朝鲜劳工被派往俄罗斯远东地区的建筑工地。",
+              language="zh")
+        store(db, "https://ja.example/a/1", "ロシアで働く北朝鮮の労働者",
+              "北朝鮮の労働者数千人がロシア極東の建設現場に派遣されたと報じられた。", language="ja")
         yield db
         db.dispose()
 
@@ -353,3 +369,90 @@ def test_a_broad_query_ranks_and_counts_the_newest_matches_only(seeded: Database
     assert [hit.rank for hit in capped.hits] == sorted((hit.rank for hit in capped.hits), reverse=True)
     with TestClient(create_app(seeded, WebOptions(page_size=50))) as client:
         assert f"{len(every)} articles" in client.get("/search", params={"q": "workers"}).text
+
+
+# --- cross-language search and the API --------------------------------------------------------------------------
+
+def every_hit(db: Database, query: str, **options: Any) -> SearchPage:
+    with db.read() as session:
+        return search_articles(session, query, page_size=1000, **options)
+
+
+def test_cross_language_search_adds_the_lexicon_words_and_says_so(seeded: Database, client: TestClient) -> None:
+    off, on = every_hit(seeded, "workers"), every_hit(seeded, "workers", cross_language=True)
+    assert off.also_searched == () and off.total == len(off.hits)
+    assert {"노동자*", "рабоч*", "劳工", "労働者"} <= set(on.also_searched)
+    found_off, found_on = {h.article_id for h in off.hits}, {h.article_id for h in on.hits}
+    assert found_off < found_on
+    languages = {v.article_id: v.language for v in latest_versions(seeded)}
+    assert {languages[i] for i in found_off} == {"en"}
+    # Korean words with particles attached (노동자가), Russian forms (рабочие, рабочих), Chinese and Japanese words
+    # inside runs of characters: each language's articles that carry them are found.
+    unspaced = [t for t in on.also_searched if re.fullmatch(r"[\u3040-\u30ff\u4e00-\u9fff]+", t)]
+    wanted = (having_prefix(seeded, "노동자") | having_prefix(seeded, "рабоч")
+              | {v.article_id for v in latest_versions(seeded)
+                 if v.language in ("zh", "ja") and any(t in v.title + v.text for t in unspaced)})
+    assert {"ko", "ru", "zh", "ja"} <= {languages[i] for i in wanted} and wanted <= found_on
+    assert all(MARK_START in h.title + h.snippet for h in on.hits)
+    # The page: off by default, marked when on, the added terms listed.
+    page_off = client.get("/search", params={"q": "workers"}).text
+    page_on = client.get("/search", params={"q": "workers", "xlang": "1"}).text
+    assert "Also searched" not in page_off and 'name="xlang" value="1" checked' not in page_off
+    also = lxml.html.fromstring(page_on).cssselect("p.search-also")[0].text_content()
+    assert also.startswith("Also searched (other languages):") and "노동자*" in also and "労働者" in also
+    assert 'name="xlang" value="1" checked' in page_on
+    # Excluding a word excludes its other-language words too.
+    without = {h.article_id for h in every_hit(seeded, "workers -пхеньян", cross_language=True).hits}
+    texts = {v.article_id: f"{v.title} {v.text}".casefold() for v in latest_versions(seeded)}
+    named = {i for i, body in texts.items() if any(w in body for w in ("pyongyang", "пхеньян", "평양", "平壤"))}
+    assert found_on & named and without == found_on - named
+
+
+def api_ids(client: TestClient, params: dict[str, str]) -> tuple[list[int], dict[str, Any]]:
+    response = client.get("/api/search", params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return [item["article_id"] for item in body["items"]], body
+
+
+@pytest.mark.parametrize("params", [
+    {"q": "workers"}, {"q": "workers", "xlang": "1"}, {"q": "рабочих", "lang": "ru"}, {"q": '"north korean" -china'},
+    {"q": "seafoo*"}, {"q": "노동"}, {"q": "quillmarsh"},
+])
+def test_the_api_returns_what_the_page_shows(client: TestClient, params: dict[str, str]) -> None:
+    page = client.get("/search", params=params).text
+    ids, body = api_ids(client, params)
+    assert ids and ids == article_ids(page)
+    assert f"{body['total']} article" in lxml.html.fromstring(page).cssselect("p.search-count")[0].text_content()
+    document = client.get("/api/openapi.json").json()
+    validator = Draft202012Validator({"$ref": "#/components/schemas/SearchResults",
+                                      "components": document["components"]},
+                                     format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert not list(validator.iter_errors(body))
+    for item, hit in zip(body["items"], hits(page), strict=True):
+        assert MARK_START not in item["title"] + item["snippet"]
+        assert lxml.html.fromstring(item["snippet_html"]).text_content() == item["snippet"]
+        assert "<mark>" in item["title_html"] + item["snippet_html"]
+        shown, given = lxml.html.fromstring(hit["title"]), lxml.html.fromstring(f"<p>{item['title_html']}</p>")
+        assert shown.text_content() == given.text_content() == item["title"]
+        assert [m.text for m in shown.cssselect("mark")] == [m.text for m in given.cssselect("mark")]
+
+
+def test_api_pages_follow_next_and_hostile_text_stays_escaped(seeded: Database) -> None:
+    with TestClient(create_app(seeded, WebOptions(page_size=50))) as client:
+        every, _ = api_ids(client, {"q": "workers", "xlang": "1", "limit": "500"})
+        seen: list[int] = []
+        url = "/api/search?q=workers&xlang=1&limit=7"
+        while url:
+            ids, body = api_ids(client, dict(parse_qsl(urlsplit(url).query)))
+            assert len(ids) <= 7 and body["page_size"] == 7
+            seen += ids
+            url = body["next"]
+        assert len(seen) > 7 and seen == every
+        _, hostile = api_ids(client, {"q": "quillmarsh"})
+        [item] = hostile["items"]
+        assert "<script>" in item["title"] and "&lt;script&gt;" in item["title_html"]
+        assert "<script>" not in item["title_html"] + item["snippet_html"]
+        assert client.get("/api/search").status_code == 400
+        assert client.get("/api/search", params={"q": "workers", "limit": "0"}).status_code == 400
+        assert "search" in client.get("/api/openapi.json").json()["paths"]["/api/search"]["get"]["summary"].lower()
