@@ -449,10 +449,10 @@ def _search_postgresql(session: Session, parsed: ParsedQuery, filters: SearchFil
     tsquery = pg_tsquery(parsed)
     matches = _PG_VECTOR.op("@@")(tsquery)
     newest = select(ArticleVersion.id).where(matches).order_by(ArticleVersion.id.desc())
-    # The stored vector is read, not computed: ranking the newest matches costs a column read each.
-    rank = func.ts_rank(_PG_VECTOR, tsquery)
-    ranked = (select(ArticleVersion.id.label("version_id"), rank.label("rank")).where(matches)
-              .order_by(ArticleVersion.id.desc()).limit(window.recent))
+    # ts_rank reads each row's stored vector again: computed for the newest matches only, after the limit.
+    recent = newest.limit(window.recent).subquery("newest")
+    ranked = (select(recent.c.id.label("version_id"), func.ts_rank(_PG_VECTOR, tsquery).label("rank"))
+              .join(ArticleVersion, ArticleVersion.id == recent.c.id))
     total, page = _ranked_page(session, _candidates(ranked, unspaced), filters, window)
     more = session.execute(newest.limit(1).offset(window.recent)).first() is not None
     if not page:
