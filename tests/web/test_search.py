@@ -1,5 +1,6 @@
-"""Search: migration 0005's index (backfill, triggers) and /search over a crawled fixture web, on SQLite and
-PostgreSQL: English, Korean and Russian words, ranking, marks, hostile text escaped, bad queries, pages."""
+"""Search: migrations 0005 and 0012 (backfill, triggers, the stored tsvector) and /search and /api/search over a
+crawled fixture web, on SQLite and PostgreSQL: English, Korean and Russian words and their other forms, prefixes,
+cross-language search, ranking, marks, hostile text escaped, bad queries, pages."""
 
 from __future__ import annotations
 
