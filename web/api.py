@@ -317,9 +317,9 @@ def openapi_document(server: str) -> dict[str, Any]:
 
 
 def endpoints() -> list[dict[str, Any]]:
-    """The endpoints for the ``/api`` page: path, summary, parameter names, a link when there is no path id."""
+    """The endpoints for the ``/api`` page: path, summary, parameter names, a link when no parameter is required."""
     return [{"path": path, "summary": summary, "parameters": [p["name"] for p in parameters if p["in"] == "query"],
-             "link": None if "{" in path else path, "media": response[0]}
+             "link": None if "{" in path or any(p["required"] for p in parameters) else path, "media": response[0]}
             for path, summary, parameters, response in ENDPOINTS]
 
 
