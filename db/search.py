@@ -305,6 +305,10 @@ def _contains(term: str) -> ColumnElement[bool]:
                ArticleVersion.text.icontains(text, autoescape=True))
 
 
+# Languages written without spaces between words: the index keeps their runs of characters whole.
+UNSPACED_LANGUAGES = ("zh", "ja")
+
+
 def _unspaced(parsed: ParsedQuery, filters: SearchFilters) -> Select[int] | None:
     """The latest Chinese and Japanese versions that contain, for every group, one of its Chinese or Japanese
     terms, and no excluded term: what a cross-language query finds in those languages. None when a group has no
@@ -319,9 +323,6 @@ def _unspaced(parsed: ParsedQuery, filters: SearchFilters) -> Select[int] | None
     conditions += [not_(_contains(t)) for t in parsed.excluded]
     return _latest_versions(select(ArticleVersion.id), filters).where(
         ArticleVersion.language.in_(UNSPACED_LANGUAGES), *conditions)
-
-
-UNSPACED_LANGUAGES = ("zh", "ja")
 
 
 def _candidates(fulltext: Select[int, float], unspaced: Select[int] | None) -> Subquery:
