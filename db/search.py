@@ -319,7 +319,12 @@ def _unspaced(parsed: ParsedQuery, filters: SearchFilters) -> Select[int] | None
     groups = [[t for t in group if unspaced(t)] for group in parsed.groups]
     if not all(groups) or (filters.language and filters.language not in UNSPACED_LANGUAGES):
         return None
-    conditions = [or_(*(_contains(t) for t in group)) for group in groups]
+    # Chinese and Japanese have no case: a plain LIKE, without lowering the whole text for every term.
+    def contains(term: str) -> ColumnElement[bool]:
+        return or_(ArticleVersion.title.contains(term, autoescape=True),
+                   ArticleVersion.text.contains(term, autoescape=True))
+
+    conditions = [or_(*(contains(t) for t in group)) for group in groups]
     conditions += [not_(_contains(t)) for t in parsed.excluded]
     return _latest_versions(select(ArticleVersion.id), filters).where(
         ArticleVersion.language.in_(UNSPACED_LANGUAGES), *conditions)
