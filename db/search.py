@@ -28,7 +28,6 @@ from sqlalchemy import (
     ColumnClause,
     ColumnElement,
     Integer,
-    Row,
     Select,
     Subquery,
     and_,
@@ -343,17 +342,19 @@ def _candidates(fulltext: Select[int, float], unspaced: Select[int] | None) -> S
 
 
 def _ranked_page(session: Session, recent: Subquery, filters: SearchFilters,
-                 window: Window) -> tuple[int, list[Row[int, float, int]]]:
+                 window: Window) -> tuple[int, list[tuple[int, float, int]]]:
     """How many candidates are latest versions within the filters, and this page of them, best first."""
     def matching(*columns: Any) -> Select[Any]:
         query = select(*columns).select_from(recent).join(ArticleVersion, ArticleVersion.id == recent.c.version_id)
         return _latest_versions(query, filters)
 
-    total = session.execute(matching(func.count())).scalar_one()
-    page = session.execute(matching(ArticleVersion.id, recent.c.rank, recent.c.indexed)
+    # The count comes with the page (a window over the same rows), so the candidates are found and ranked once;
+    # a page past the end has no row to carry it, and is counted apart.
+    rows = session.execute(matching(ArticleVersion.id, recent.c.rank, recent.c.indexed, func.count().over())
                            .order_by(recent.c.rank.desc(), ArticleVersion.article_id.desc())
                            .limit(window.limit).offset(window.offset)).all()
-    return total, list(page)
+    total = rows[0][3] if rows else session.execute(matching(func.count())).scalar_one()
+    return total, [(vid, rank, indexed) for vid, rank, indexed, _ in rows]
 
 
 def _marked_by_substring(session: Session, parsed: ParsedQuery, version_ids: list[int]) -> dict[int, tuple[str, str]]:
