@@ -402,6 +402,8 @@ def test_cross_language_search_adds_the_lexicon_words_and_says_so(seeded: Databa
     also = lxml.html.fromstring(page_on).cssselect("p.search-also")[0].text_content()
     assert also.startswith("Also searched (other languages):") and "노동자*" in also and "労働者" in also
     assert 'name="xlang" value="1" checked' in page_on
+    unknown = client.get("/search", params={"q": "quillmarsh", "xlang": "1"}).text
+    assert "the lexicon has no other words" in unknown and len(article_ids(unknown)) == 1
     # Excluding a word excludes its other-language words too.
     without = {h.article_id for h in every_hit(seeded, "workers -пхеньян", cross_language=True).hits}
     texts = {v.article_id: f"{v.title} {v.text}".casefold() for v in latest_versions(seeded)}
