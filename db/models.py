@@ -204,7 +204,8 @@ class ArticleVersion(Base):
     byline: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    language: Mapped[str | None] = mapped_column(String(16))
+    # Indexed for the cross-language search, which reads the Chinese and Japanese versions by substring.
+    language: Mapped[str | None] = mapped_column(String(16), index=True)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
 

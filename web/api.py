@@ -1,4 +1,4 @@
-"""Routes of the web UI: the read-only JSON API under ``/api/`` (events, articles, claims, claim matches), its
+"""Routes of the web UI: the read-only JSON API under ``/api/`` (events, articles, claims, claim matches, search), its
 OpenAPI 3.1 document (written here as data, next to the handlers it describes) and the ``/api`` page.
 
 Lists are newest first, ``limit`` items at a time; ``next`` is the URL of the following page (a ``cursor``
@@ -19,9 +19,11 @@ from db import export
 from db.browse_lists import SOURCE_SORTS
 from db.events import EVENT_TYPES
 from db.export import LABELS
+from db.search import MARK_END, MARK_START, SearchHit, SearchQueryError
 from db.status import HEALTHS
 from web import browse_pages, filters
 from web.deps import options, read, render
+from web.search import LANGUAGES, marked, run_search, search_link, search_request
 
 MAX_LIMIT = 500
 
@@ -105,6 +107,42 @@ async def matches(request: Request) -> Response:
     return _page(request, await read(request, export.matches_before, query, limit, before), limit)
 
 
+def _unmarked(value: str) -> str:
+    return value.replace(MARK_START, "").replace(MARK_END, "")
+
+
+def hit_json(hit: SearchHit) -> dict[str, object]:
+    """One hit for the API: plain title and snippet, and the same as escaped HTML with ``<mark>`` matches."""
+    return {"article_id": hit.article_id, "version_id": hit.version_id, "version": hit.version,
+            "title": _unmarked(hit.title), "snippet": _unmarked(hit.snippet), "title_html": str(marked(hit.title)),
+            "snippet_html": str(marked(hit.snippet)), "url": hit.url, "source_id": hit.source_id,
+            "language": hit.language, "published_at": hit.published_at.isoformat() if hit.published_at else None,
+            "fetched_at": hit.fetched_at.isoformat(), "rank": hit.rank}
+
+
+async def search(request: Request) -> Response:
+    """``/api/search``: the page's search as JSON (same parameters; ``limit`` sets the page size)."""
+    wanted = search_request(request)
+    if not wanted.query:
+        raise HTTPException(400, "`q` is required: the words to search for.")
+    page_size = _limit(request)
+    try:
+        result = await run_search(request, wanted, page_size)
+    except SearchQueryError as exc:
+        raise HTTPException(400, f"bad query: {exc}") from exc
+
+    def link(page: int) -> str:
+        return search_link(wanted, page, "/api/search") + (f"&limit={page_size}" if request.query_params.get("limit")
+                                                     else "")
+
+    return JSONResponse({
+        "query": result.query, "total": result.total, "more": result.more, "page": result.page,
+        "pages": result.pages, "page_size": result.page_size, "mode": result.mode,
+        "also_searched": list(result.also_searched), "items": [hit_json(hit) for hit in result.hits],
+        "next": str(request.base_url).rstrip("/") + link(result.page + 1) if result.has_next else None,
+    })
+
+
 async def openapi(request: Request) -> Response:
     """``/api/openapi.json``: the OpenAPI 3.1 document of this API."""
     return JSONResponse(openapi_document(str(request.base_url).rstrip("/")))
@@ -160,6 +198,11 @@ MATCH = _object(id=INT, label={"enum": list(LABELS)}, claim_id=_or_null(STR), co
                 sentence=STR, old_values=STRS, new_values=STRS, reasons=STRS, on_subject=BOOL, article_id=INT,
                 version_id=INT, version=INT, sentence_index=INT, source_id=_or_null(STR), url=STR,
                 title=_or_null(STR), fetched_at=TIME, matched_at=TIME, claims_digest=STR)
+SEARCH_HIT = _object(article_id=INT, version_id=INT, version=INT, title=STR, snippet=STR,
+                     title_html={**STR, "description": "the title as escaped HTML, matches in <mark>"},
+                     snippet_html={**STR, "description": "the snippet as escaped HTML, matches in <mark>"},
+                     url=STR, source_id=_or_null(STR), language=_or_null(STR), published_at=_or_null(TIME),
+                     fetched_at=TIME, rank=NUM)
 SCHEMAS = {
     "Event": EVENT, "EventList": _list("Event"), "Article": _object(**ARTICLE_FIELDS),
     "ArticleDetail": _object(**ARTICLE_FIELDS, versions={"type": "array", "items": _ref("Version")},
@@ -170,6 +213,12 @@ SCHEMAS = {
     "ClaimDetail": _object(**CLAIM_FIELDS, match_counts=_object(corroborates=INT, updates=INT),
                            matches={"type": "array", "items": _ref("Match")}),
     "Error": _object(error=STR, status=INT),
+    "SearchHit": SEARCH_HIT,
+    "SearchResults": _object(query=STR, total=INT, more=BOOL, page=INT, pages=INT, page_size=INT,
+                             mode={"enum": ["fulltext", "substring"]}, also_searched=STRS,
+                             items={"type": "array", "items": _ref("SearchHit")},
+                             next={"type": ["string", "null"], "format": "uri",
+                                   "description": "the next page, or null"}),
 }
 
 
@@ -201,6 +250,15 @@ SOURCE_FILTERS = [_param("health", "source health", {"enum": list(HEALTHS)}),
 MATCH_FILTERS = [_param("claim", "claim id"), _param("label", "the matcher's label", {"enum": list(LABELS)}),
                  _param("article", "article id", INT),
                  _param("all", "also new-claim sentences not about North Korean workers", BOOL)]
+SEARCH_PARAMS = [
+    {**_param("q", 'the query: words (all must match), "a phrase", OR between two terms, -word to exclude, '
+                   "word* for a prefix"), "required": True},
+    _param("lang", "only articles in this language", {"enum": list(LANGUAGES)}), _param("source", "source id"),
+    _param("xlang", "also search each term's words in the other languages (the multilingual lexicon)",
+           {"enum": ["1", "0"]}),
+    _param("page", "result page, from 1", {"type": "integer", "minimum": 1}),
+    _param("limit", f"results per page, 1–{MAX_LIMIT} (default: the UI's page size)",
+           {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})]
 BOM_PARAM = [_param("bom", "1 (default): start with a UTF-8 byte-order mark, so Excel reads UTF-8; 0: none",
                     {"enum": ["0", "1"]})]
 FEED_LIMIT = [_param("limit", "entries, 1–200 (default 50)", INT)]
@@ -228,6 +286,8 @@ ENDPOINTS: list[tuple[str, str, list[dict[str, Any]], tuple[str, str | None]]] =
      [_param("id", "claim id", where="path")], ("application/json", "ClaimDetail")),
     ("/api/matches", "Claim matches with provenance, newest first", MATCH_FILTERS + PAGE,
      ("application/json", "MatchList")),
+    ("/api/search", "Full-text search over the articles' latest versions, best first (the /search page as JSON)",
+     SEARCH_PARAMS, ("application/json", "SearchResults")),
     ("/api/openapi.json", "This document", [], ("application/json", None)),
     *_exports("events", "All matching events", EVENT_FILTERS),
     *_exports("claims", "The known claims", [_param("status", "claim status", {"enum": ["active", "retired"]})]),
@@ -279,9 +339,9 @@ def openapi_document(server: str) -> dict[str, Any]:
 
 
 def endpoints() -> list[dict[str, Any]]:
-    """The endpoints for the ``/api`` page: path, summary, parameter names, a link when there is no path id."""
+    """The endpoints for the ``/api`` page: path, summary, parameter names, a link when no parameter is required."""
     return [{"path": path, "summary": summary, "parameters": [p["name"] for p in parameters if p["in"] == "query"],
-             "link": None if "{" in path else path, "media": response[0]}
+             "link": None if "{" in path or any(p["required"] for p in parameters) else path, "media": response[0]}
             for path, summary, parameters, response in ENDPOINTS]
 
 
@@ -295,4 +355,5 @@ routes: list[BaseRoute] = [
     Route("/api/claims", claims, name="api_claims"),
     Route("/api/claims/{id:str}", claim, name="api_claim"),
     Route("/api/matches", matches, name="api_matches"),
+    Route("/api/search", search, name="api_search"),
 ]

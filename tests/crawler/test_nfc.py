@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from analysis.text import content_hash
 from db.engine import Database
@@ -75,7 +75,10 @@ def test_text_stored_decomposed_is_migrated_in_place_and_an_nfc_refetch_is_uncha
         session.execute(update(ArticleVersion).values(title=nfd(version.title), text=nfd(version.text)))
         session.execute(update(Article).values(title=nfd(TITLE)))
     command.downgrade(alembic_config(db), "0007")
-    assert found(db, "노동자") == []  # decomposed text escapes an NFC query
+    # Decomposed text escapes an NFC query (today's search needs the head's index: the text is asked directly).
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(ArticleVersion).where(
+            ArticleVersion.text.contains("노동자"))) == 0
 
     upgrade(db)
     assert current_revision(db) == ScriptDirectory.from_config(alembic_config(db)).get_current_head()

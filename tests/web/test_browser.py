@@ -272,6 +272,7 @@ def test_hostile_article_content_stays_text_on_every_page_that_shows_it(page: Pa
              ("/articles?source=hostile-rss", (HOSTILE_SCRIPT, HOSTILE_TABLE)),
              ("/diffs?source=hostile-rss", (HOSTILE_SCRIPT, HOSTILE_TABLE)), ("/sources", ()),
              ("/search?q=shipyards+Primorye", (HOSTILE_SCRIPT,)),
+             ("/search?q=shipyard*+Primorye&xlang=1", (HOSTILE_SCRIPT,)),
              *((f"/claims/{claim_id}", ()) for claim_id in hostile_claims)]
     shown_on_claim_pages = set()
     for url, shown in pages:
