@@ -1,7 +1,7 @@
 """Crash safety of the crawl: the daemon killed with SIGKILL mid-crawl, again and again, on a web that changes
 between restarts (new articles, edited figures, corrections, headlines), then run to the end, leaves every
 article whole or absent, no orphan row, no duplicate event and no alert lost; checked directly in the database
-by short runs of ``bench/crawl_kill_bench.py`` (8 kills on SQLite, 3 on PostgreSQL)."""
+by short runs of ``bench/crawl_kill_bench.py`` (5 kills on SQLite, 3 on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -54,9 +54,9 @@ def assert_whole(f: dict[str, Any], kills: int) -> None:
 
 
 def test_daemon_sigkilled_mid_crawl_leaves_every_article_whole_or_absent_on_sqlite() -> None:
-    figures = kill_run(8)
+    figures = kill_run(5)
     assert figures["plan"]["database"] == "sqlite" and figures["integrity_check"] == "ok"
-    assert_whole(figures, 8)
+    assert_whole(figures, 5)
 
 
 def test_daemon_sigkilled_mid_crawl_leaves_every_article_whole_or_absent_on_postgresql(pg_database: str) -> None:
