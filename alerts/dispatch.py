@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerts.render import Message, render_digest, render_event
@@ -35,6 +35,7 @@ from alerts.types import AlertOptions, RouteSpec
 from analysis.cron import next_fire
 from db import events, outbox
 from db.engine import Database
+from db.models import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +43,6 @@ _HOURLY = "0 * * * *"
 # A pass's sends end within this share of its lease; the rest of the lease is margin for recording the last
 # outcomes (and for clocks that differ a little between dispatchers).
 _LEASE_SHARE = 0.8
-
-
-def utcnow() -> datetime:
-    """The current time (UTC)."""
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -36,8 +36,8 @@ from sqlalchemy.engine import make_url
 
 from analysis.cron import every_cron
 from db.engine import Database, error_summary
+from db.models import utcnow
 from scheduler.daemon import Daemon, Plan
-from scheduler.jobs import utcnow
 from scheduler.types import Settings, StagedConfig
 
 logger = logging.getLogger(__name__)

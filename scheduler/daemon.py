@@ -32,9 +32,10 @@ from crawler import workers
 from crawler.runner import preload
 from db import repository as repo
 from db.engine import Database, database_unavailable, error_summary
+from db.models import utcnow
 from scheduler.health import Health
 from scheduler.http import ObservabilityServer, off_loop
-from scheduler.jobs import Jobs, utcnow
+from scheduler.jobs import Jobs
 from scheduler.looplag import watch_loop_lag
 from scheduler.metrics import Metrics
 from scheduler.types import Settings, StagedConfig

@@ -24,6 +24,7 @@ from crawler.types import SourceSpec
 from db import offtopic, polls
 from db import repository as repo
 from db.engine import Database
+from db.models import utcnow
 from scheduler.metrics import Metrics
 from scheduler.schedule import first_poll, interval, next_poll
 from scheduler.types import Settings
@@ -41,11 +42,6 @@ class Wiring:
     settings: Settings
     dispatcher: Dispatcher
     router: Router
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
 
 
 class Jobs:
