@@ -186,8 +186,6 @@ def _record(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
                               code=error.code, message=error.message, severity=error.severity, at=now)
         events.record_events(session, drafts, outcome.router, now)
         repo.finish_run(session, outcome.run_id, outcome.status, dict(ledger.counts), len(ledger.errors))
-        if outcome.options.raw_retention is not None and outcome.status != ABORTED:
-            repo.prune_raw(session, now - outcome.options.raw_retention)
 
 
 # Runs this process could not close, not even as aborted (the database was away): (run id, stats, errors),

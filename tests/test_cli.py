@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +76,20 @@ def test_full_cycle_through_the_cli(config_file: Path, web: FixtureWeb) -> None:
     everything = as_json(lw(config_file, "articles", "list", "--all", "--format", "json"))
     assert len(everything) == len(web.articles())
 
+    # Raw evidence older than crawl.raw_retention (365 days by default) goes after a crawl run from the CLI (the
+    # daemon's prune job does it for the crawls it runs): one response made 400 days old is gone, the others stay.
+    state = config_file.parent / "state" / "lw.db"
+    with contextlib.closing(sqlite3.connect(state)) as connection, connection:
+        raw_before = connection.execute("SELECT count(*) FROM raw_responses").fetchone()[0]
+        connection.execute("UPDATE raw_responses SET fetched_at = ? WHERE id = (SELECT min(id) FROM raw_responses)",
+                           ((datetime.now(UTC) - timedelta(days=400)).isoformat(sep=" "),))
     change = web.advance()
     lw(config_file, "crawl")
+    with contextlib.closing(sqlite3.connect(state)) as connection:
+        raw_after = connection.execute("SELECT count(*) FROM raw_responses WHERE fetched_at < ?",
+                                       ((datetime.now(UTC) - timedelta(days=1)).isoformat(sep=" "),)).fetchone()[0]
+        raw_kept = connection.execute("SELECT count(*) FROM raw_responses").fetchone()[0]
+    assert raw_after == 0 and raw_kept >= raw_before - 1 > 0
     diffs = as_json(lw(config_file, "diffs", "list", "--format", "json"))
     assert {d["url"] for d in diffs} == set(change.edited)
     assert {"id", "article_id", "url", "added", "removed", "created_at"} <= set(diffs[0])

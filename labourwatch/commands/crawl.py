@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -99,6 +100,11 @@ def crawl(app: AppContext, source_ids: tuple[str, ...], dry_run: bool, no_rechec
                 router=Router(config.routes), failing_after=config.alert_options.failing_after))
     finally:
         reactor.shutdown()
+    retention = config.crawl_options.raw_retention
+    if not dry_run and retention is not None:
+        # The daemon's daily prune job does this for crawls it runs; a crawl run from cron has no daemon.
+        with database.write() as session:
+            repo.prune_raw(session, datetime.now(UTC) - retention)
     # Failing sources are recorded on the sources (see 'sources list'), not an error of the command:
     # a monitor run on a bad network day has still done its job.
     _summary(report, fmt, dry_run)
