@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 import yaml
 
 from labourwatch.fixtureweb import FixtureWeb
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -126,3 +129,36 @@ def test_missing_ids_are_clean_errors(config_file: Path) -> None:
     lw(config_file, "db", "upgrade")
     result = lw(config_file, "diffs", "show", "999", check=False)
     assert result.returncode == 1 and "no diff 999" in result.stderr and "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _served_scheme(config: Path, *flags: str) -> str:
+    """The scheme the web UI believes a request forwarded as https came in with (from its OpenAPI servers URL)."""
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "labourwatch", "--config", str(config), "web", "--listen",
+                                f"127.0.0.1:{port}", *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def document() -> Any:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/openapi.json",
+                                             headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    return json.load(response)
+            except OSError:
+                return None
+        found = wait_until(document, 30, "the web UI to answer")
+        return str(found["servers"][0]["url"]).split(":", 1)[0]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_web_takes_the_scheme_from_a_trusted_proxy_only_when_told_to(config_file: Path) -> None:
+    lw(config_file, "db", "upgrade")
+    assert _served_scheme(config_file) == "http"  # a client's own X-Forwarded-Proto is not believed
+    assert _served_scheme(config_file, "--proxy-headers") == "https"

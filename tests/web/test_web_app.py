@@ -48,3 +48,13 @@ def test_static_css_is_served_with_the_same_headers(client: TestClient) -> None:
     response = client.get("/static/style.css")
     assert response.status_code == 200 and "text/css" in response.headers["content-type"]
     assert response.headers["content-security-policy"] == CSP
+
+
+def test_pages_link_their_stylesheets_from_the_site_root_never_by_absolute_url(sqlite_database: Database) -> None:
+    # An absolute http:// URL is mixed content on a page a TLS proxy serves over https: the browser drops the CSS.
+    with TestClient(create_app(sqlite_database), base_url="http://labourwatch.internal:8080") as client:
+        page = client.get("/").text
+    assert 'href="/static/style.css"' in page and "http://labourwatch.internal" not in page
+    # Mounted below a path by the proxy (ASGI root_path): the links follow it.
+    with TestClient(create_app(sqlite_database), root_path="/lw") as client:
+        assert 'href="/lw/static/style.css"' in client.get("/").text
