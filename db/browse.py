@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from db import claims, copies, queries
 from db.background import BACKGROUND_ARTICLES, background_sentences
-from db.browse_views import claim_amount, claim_value, diff_view, figure_history, figure_text
+from db.browse_views import claim_amount, claim_value, diff_view, figure_history, figure_text, sentence_groups
 from db.events import EVENT_TYPES, event_dict
 from db.models import ArticleCopy, ArticleVersion, ClaimMatchRow, Event, KnownClaim, Source
 from db.status import FAILING, event_counts, events_per_day, source_health_report
@@ -152,7 +152,8 @@ def event_view(session: Session, event_id: int) -> dict[str, Any] | None:
 
 def article_view(session: Session, article_id: int, *, show_background: bool = True) -> dict[str, Any] | None:
     """One article: its metadata, its versions oldest first (each but the first with its diff views), the
-    claim sentences its versions matched (each flagged ``background`` when its outlet printed it in
+    claim sentences its versions matched (``sentences``: one row per sentence in groups, see
+    :func:`db.browse_views.sentence_groups`; each flagged ``background`` when its outlet printed it in
     ``BACKGROUND_ARTICLES`` or more articles; those left out unless ``show_background``, ``background_count`` and
     ``hidden_background`` saying how many there are and how many were left out), the original it copies
     (``copy_of``) and the other articles of its story (``also_published_by``: the original, then the copies);
@@ -171,9 +172,11 @@ def article_view(session: Session, article_id: int, *, show_background: bool = T
     for match in matches:
         match["background"] = match["sentence"] in background
     shown = [m for m in matches if show_background or not m["background"]]
-    article["matches"] = shown
-    article["background_count"] = sum(1 for m in matches if m["background"])
-    article["hidden_background"] = len(matches) - len(shown)
+    article["sentences"] = sentence_groups(shown)
+    # Sentences, not stored rows: every version matches its sentences anew.
+    background_count = len({m["sentence"] for m in matches if m["background"]})
+    article["background_count"] = background_count
+    article["hidden_background"] = 0 if show_background else background_count
     article["background_articles"] = BACKGROUND_ARTICLES
     names = source_names(session)
     article["source_name"] = names.get(article["source_id"] or "", article["source_id"])

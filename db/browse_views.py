@@ -13,6 +13,7 @@ from itertools import zip_longest
 from typing import Any
 
 from analysis.claims.quantities import extract_quantities
+from analysis.claims.quotes import attribution_only
 from analysis.claims.units import UnitError, unit_text
 from analysis.text import normalise_text, split_sentences
 
@@ -101,6 +102,51 @@ def diff_view(before_text: str, after_text: str, diff: dict[str, Any]) -> dict[s
         inline += [{"kind": "removed", "parts": p} for p in removed] + [{"kind": "added", "parts": p} for p in added]
         rows += [{"kind": tag, "before": b, "after": a} for b, a in zip_longest(removed, added)]
     return {**diff, "title_changed": "title" in diff["changed"], "inline": inline, "rows": rows}
+
+
+# --- an article's claim sentences ---------------------------------------------------------------------
+
+def version_spans(numbers: Sequence[int]) -> str:
+    """Version numbers as runs: ``[1, 2, 3, 5]`` is "v1–v3, v5"."""
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(f"v{run[0]}" if len(run) == 1 else f"v{run[0]}–v{run[-1]}" for run in runs)
+
+
+# The article page's groups of claim sentences, in the order shown.
+SENTENCE_GROUPS = ("subject", "other", "quotes")
+
+
+def sentence_groups(matches: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """An article's stored matches (oldest version first) as one row per sentence, grouped by
+    ``SENTENCE_GROUPS``: about North Korean workers, the rest, and quotes and attributions (a sentence whose
+    newest verdict is ``new`` and that is :func:`attribution_only`). Each row is the sentence's newest match
+    with ``versions`` (the numbers it appeared in) and ``version_spans`` ("v1–v3"); rows keep the order in
+    which the sentences first appeared."""
+    rows: dict[str, dict[str, Any]] = {}
+    for match in matches:
+        row = rows.get(match["sentence"])
+        versions = [*row["versions"], match["version"]] if row else [match["version"]]
+        # Every version matches its sentences anew: the newest version's verdict (its surest, if it has two).
+        if row is None or (match["version"], match["confidence"]) > (row["version"], row["confidence"]):
+            row = dict(match)
+        row["versions"] = sorted(set(versions))
+        rows[match["sentence"]] = row
+    groups: dict[str, list[dict[str, Any]]] = {name: [] for name in SENTENCE_GROUPS}
+    for row in rows.values():
+        row["version_spans"] = version_spans(row["versions"])
+        if row["label"] == "new" and attribution_only(row["sentence"]):
+            groups["quotes"].append(row)
+        elif row["label"] != "new" or row["on_subject"]:
+            # A sentence matched to a known claim is on the claim's subject; the gate decided ``on_subject``.
+            groups["subject"].append(row)
+        else:
+            groups["other"].append(row)
+    return groups
 
 
 # --- figure history ----------------------------------------------------------------------------------
