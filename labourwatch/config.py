@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from alerts.types import NEWSROOM_EVENT_TYPES, AlertOptions, RouteSpec, file_destination
 from analysis.claims.model import Claim, ClaimDataError, claims_from_yaml_data
@@ -28,7 +29,9 @@ from labourwatch.errors import ConfigError
 from labourwatch.schema import (
     ConfigModel,
     DaemonConfig,
+    Loc,
     NestedProblemsError,
+    cross_field_problems,
     parse_listen,
 )
 from labourwatch.yamlsafe import YamlInputError, check_yaml_limits, decode_utf8, load_yaml, load_yaml_file
@@ -39,6 +42,10 @@ __all__ = ["CONFIG_ENV", "Config", "ConfigModel", "DaemonConfig", "load_config",
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "LABOURWATCH_CONFIG"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Sections only some commands use: an unset ${ENV} reference in them does not fail loading; the setting is left
+# out (its default applies) and the commands that use the section refuse to start (Config.require).
+DEFERRED_SECTIONS = ("web",)
+_UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,15 @@ class Config:
     written_urls: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
     # The known claims of ``claims.file``, read and checked at load (None when the config names none).
     known_claims: tuple[Claim, ...] | None = field(default=None, repr=False)
+    # Unset ${ENV} references in DEFERRED_SECTIONS: (path, variable name).
+    unresolved: tuple[tuple[str, str], ...] = ()
+
+    def require(self, section: str, user: str) -> None:
+        """Raise ConfigError naming each unset ${ENV} reference in ``section`` (``user``: what needs it)."""
+        missing = [f"{where}: environment variable {name} is not set ({user} needs it)"
+                   for where, name in self.unresolved if where.split(".")[0] == section]
+        if missing:
+            raise ConfigError(missing, str(self.path) if self.path else "config")
 
     @property
     def database_url(self) -> str:
@@ -92,7 +108,8 @@ class Config:
     @property
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not what the user wants (shown by check-config, logged by run)."""
-        found = []
+        found = [f"{where}: environment variable {name} is not set; `labourwatch {where.split('.')[0]}` will refuse "
+                 "to start until it is" for where, name in self.unresolved]
         routes = self.routes
         unrouted = [kind for kind in OPS_EVENT_TYPES if routes and not any(kind in r.events for r in routes)]
         if unrouted:
@@ -156,7 +173,8 @@ class Config:
 
     @property
     def web_options(self) -> WebOptions:
-        """The web UI's settings."""
+        """The web UI's settings; ConfigError when a ${ENV} reference in ``web`` is unset."""
+        self.require("web", "the web UI")
         web = self.model.web
         host, port = parse_listen(web.listen)
         limits = web.login_limits
@@ -210,11 +228,18 @@ def parse_config(text: str, file: Path | None = None, environ: dict[str, str] | 
         raise ConfigError([f"{name}: the top level must be a mapping of sections"], name)
     secrets: set[str] = set()
     problems: list[str] = []
-    resolved = _resolve_env(raw, (), os.environ if environ is None else environ, secrets, problems)
+    unresolved: list[tuple[str, str]] = []
+    resolved = _resolve_env(raw, (), os.environ if environ is None else environ, secrets, problems, unresolved)
+    invalid: set[Loc] = set()
     try:
         model = ConfigModel.model_validate(resolved)
     except ValidationError as exc:
-        problems.extend(_describe(exc))
+        errors = exc.errors(include_url=False)
+        problems.extend(_describe(errors))
+        invalid = {_error_loc(error) for error in errors}
+    # Run on what validated even when something did not, so that no problem waits for another to be fixed.
+    problems.extend(f"{format_path(where)}: {problem}"
+                    for where, problem in cross_field_problems(resolved, invalid).items())
     if problems:
         raise ConfigError(problems, name)
     base = file.resolve().parent if file else Path.cwd()
@@ -224,7 +249,7 @@ def parse_config(text: str, file: Path | None = None, environ: dict[str, str] | 
         raise ConfigError(problems, name)
     return Config(model=model, path=file.resolve() if file else None, secrets=frozenset(secrets), file_urls=file_urls,
                   written_urls=_written_urls(raw),
-                  known_claims=known_claims)
+                  known_claims=known_claims, unresolved=tuple(unresolved))
 
 
 def read_claims(path: Path) -> list[Claim]:
@@ -289,13 +314,19 @@ def _written_urls(raw: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(str(url) for url in route.get("urls") or ()) for route in routes)
 
 
-def _resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: set[str], problems: list[str]) -> Any:
+def _resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: set[str], problems: list[str],
+                 unresolved: list[tuple[str, str]]) -> Any:
+    """``value`` with its ${ENV} references resolved; an unset one is a problem, or in DEFERRED_SECTIONS is
+    recorded in ``unresolved`` and its key left out (``_UNSET``)."""
     if isinstance(value, dict):
-        return {k: _resolve_env(v, (*path, k), environ, secrets, problems) for k, v in value.items()}
+        resolved = {k: _resolve_env(v, (*path, k), environ, secrets, problems, unresolved) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _UNSET}
     if isinstance(value, list):
-        return [_resolve_env(v, (*path, i), environ, secrets, problems) for i, v in enumerate(value)]
+        return [_resolve_env(v, (*path, i), environ, secrets, problems, unresolved) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
+    deferred = bool(path) and path[0] in DEFERRED_SECTIONS and all(isinstance(p, str) for p in path)
+    unset: list[str] = []
 
     def substitute(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
@@ -306,10 +337,15 @@ def _resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets:
             return found
         if default is not None:
             return default
-        problems.append(f"{format_path(path)}: environment variable {name} is not set")
+        unset.append(name)
         return ""
 
-    return _ENV_REF.sub(substitute, value)
+    found = _ENV_REF.sub(substitute, value)
+    if unset and deferred:
+        unresolved.extend((format_path(path), name) for name in unset)
+        return _UNSET
+    problems.extend(f"{format_path(path)}: environment variable {name} is not set" for name in unset)
+    return found
 
 
 def format_path(loc: tuple[str | int, ...]) -> str:
@@ -320,9 +356,14 @@ def format_path(loc: tuple[str | int, ...]) -> str:
     return out or "(top level)"
 
 
-def _describe(exc: ValidationError) -> Iterator[str]:
-    for error in exc.errors(include_url=False):
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+def _error_loc(error: ErrorDetails) -> Loc:
+    """Where a pydantic error lies in the config data (without pydantic's validator-function steps)."""
+    return tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+
+
+def _describe(errors: list[ErrorDetails]) -> Iterator[str]:
+    for error in errors:
+        loc = _error_loc(error)
         cause = error.get("ctx", {}).get("error")
         if isinstance(cause, NestedProblemsError):
             for where, problem in cause.problems.items():

@@ -316,12 +316,6 @@ class RouteConfig(_Model):
             raise ValueError("a route needs 'urls' or an 'apprise_config' file")
         return self
 
-    @model_validator(mode="after")
-    def _digest_needs_cron(self) -> RouteConfig:
-        if self.mode == "digest" and not self.cron:
-            raise ValueError("a digest route needs a 'cron' (when to send, e.g. '0 8 * * *')")
-        return self
-
 
 class AlertsConfig(_Model):
     """Where alerts go, and how hard delivery tries."""
@@ -343,14 +337,6 @@ class AlertsConfig(_Model):
         if self.lease <= self.timeout:
             raise NestedProblemsError({("lease",): f"{format_duration(self.lease)} is too short: it must be longer "
                                                    f"than the send timeout ({format_duration(self.timeout)})"})
-        return self
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> AlertsConfig:
-        names = [route.name for route in self.routes]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"route names must be unique: {', '.join(duplicates)}")
         return self
 
 
@@ -460,23 +446,52 @@ class ConfigModel(_Model):
     web: WebConfig = Field(default_factory=WebConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
-    @model_validator(mode="after")
-    def _unique_source_ids(self) -> ConfigModel:
-        seen: set[str] = set()
-        for source in self.sources:
-            if source.id in seen:
-                raise ValueError(f"duplicate source id {source.id!r}")
-            seen.add(source.id)
-        return self
 
-    @model_validator(mode="after")
-    def _route_sources_exist(self) -> ConfigModel:
-        # A route filtered on a source id that no source has would never send anything, silently.
-        known = {source.id for source in self.sources}
-        problems: dict[tuple[str | int, ...], str] = {
-            ("alerts", "routes", index, "sources"): f"no source with id {', '.join(map(repr, missing))}"
-            for index, route in enumerate(self.alerts.routes)
-            if (missing := [name for name in route.sources if name not in known])}
-        if problems:
-            raise NestedProblemsError(problems)
-        return self
+Loc = tuple[str | int, ...]
+
+
+def cross_field_problems(data: dict[str, Any], invalid: set[Loc]) -> dict[Loc, str]:
+    """Checks that relate several entries (unique source ids and route names, a digest route's cron, the source
+    ids a route names), run on the resolved config data whether the rest validated or not: a value is used when
+    no schema error lies at or under its path (``invalid``: the locations of those errors), so every problem is
+    reported in one pass. Pydantic runs a model's "after" validators only when all of its fields validated,
+    which is why these are not validators."""
+    def validated(loc: Loc) -> bool:
+        return not any(bad[:len(loc)] == loc for bad in invalid)
+
+    problems: dict[Loc, str] = {}
+    sources = data.get("sources", [])
+    ids: dict[str, int] = {}
+    every_id_usable = isinstance(sources, list)
+    for index, source in enumerate(sources if isinstance(sources, list) else ()):
+        value = source.get("id") if isinstance(source, dict) else None
+        if not (isinstance(value, str) and validated(("sources", index, "id"))):
+            every_id_usable = False
+        elif value in ids:
+            problems[("sources", index, "id")] = f"duplicate source id {value!r} (also sources[{ids[value]}].id)"
+        else:
+            ids[value] = index
+    alerts = data.get("alerts")
+    routes = alerts.get("routes") if isinstance(alerts, dict) else None
+    names: dict[str, int] = {}
+    for index, route in enumerate(routes if isinstance(routes, list) else ()):
+        if not isinstance(route, dict):
+            continue
+        where: Loc = ("alerts", "routes", index)
+        name = route.get("name")
+        if isinstance(name, str) and validated((*where, "name")):
+            if name in names:
+                problems[(*where, "name")] = f"duplicate route name {name!r} (also alerts.routes[{names[name]}].name)"
+            else:
+                names[name] = index
+        mode, cron = route.get("mode", "immediate"), route.get("cron")
+        if mode == "digest" and validated((*where, "mode")) and not cron:  # a bad cron has its own error
+            problems[where] = "a digest route needs a 'cron' (when to send, e.g. '0 8 * * *')"
+        wanted = route.get("sources")
+        # A route filtered on a source id that no source has would never send anything, silently; unknown only
+        # when every source's id could be read.
+        if every_id_usable and isinstance(wanted, list) and validated((*where, "sources")):
+            missing = [source_id for source_id in wanted if source_id not in ids]
+            if missing:
+                problems[(*where, "sources")] = f"no source with id {', '.join(map(repr, missing))}"
+    return problems

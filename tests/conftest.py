@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -101,6 +103,32 @@ def sqlite_database(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Database]
     db = Database(f"sqlite:///{tmp_path / 'test.db'}")
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def in_process_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """For tests that run the CLI in this process (click's CliRunner): the logging set-up and the databases a
+    command leaves behind are undone afterwards."""
+    # The CLI configures the root logger for the process (a handler on the stream CliRunner swaps in and then
+    # closes); put pytest's handlers and every level back so later tests log as before.
+    root = logging.getLogger()
+    handlers, levels = root.handlers[:], {name: logging.getLogger(name).level
+                                          for name in [None, *logging.root.manager.loggerDict]}
+    # The CLI opens its Database for the life of the process; in-process, close what each test opened.
+    opened: list[Database] = []
+
+    class TrackedDatabase(Database):
+        def __init__(self, url: str, **engine_kwargs: Any) -> None:
+            super().__init__(url, **engine_kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr("labourwatch.context.Database", TrackedDatabase)
+    yield
+    for db in opened:
+        db.dispose()
+    root.handlers[:] = handlers
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

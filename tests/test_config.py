@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from db.engine import Database
+from labourwatch.cli import cli
 from labourwatch.config import load_config, parse_config
 from labourwatch.errors import ConfigError
 from labourwatch.units import format_duration, parse_duration, parse_size
@@ -72,7 +76,58 @@ sources:
   - {id: a, kind: feed, url: "https://example.org/rss"}
   - {id: a, kind: feed, url: "https://example.org/rss2"}
 """)
-    assert any("duplicate source id 'a'" in p for p in problems)
+    assert problems == ["sources[1].id: duplicate source id 'a' (also sources[0].id)"]
+
+
+def test_every_independent_problem_is_reported_in_one_pass() -> None:
+    # Schema errors, a duplicate id and a digest route without cron used to come in three rounds of fixes.
+    problems = problems_of("""
+sources:
+  - {id: a, kind: feed, url: "https://example.org/rss"}
+  - {id: b, kind: rss, url: "https://example.org/b"}
+  - {id: c, kind: feed, url: "ftp://example.org/c"}
+  - {id: a, kind: feed, url: "https://example.org/rss2", every: soon}
+alerts:
+  routes:
+    - {name: d, urls: ["json://x"], mode: digest, events: [nope]}
+    - {name: e, urls: ["json://y"], sources: [a, zz]}
+web: {page_size: 1}
+""")
+    assert len(problems) == 8, problems
+    starts = ["sources[1].kind: unknown kind 'rss'", "sources[2].url: only http(s) URLs", "sources[3].every:",
+              "alerts.routes[0].events: unknown event type(s) 'nope'", "web.page_size:",
+              "sources[3].id: duplicate source id 'a' (also sources[0].id)",
+              "alerts.routes[0]: a digest route needs a 'cron'", "alerts.routes[1].sources: no source with id 'zz'"]
+    for start in starts:
+        assert sum(p.startswith(start) for p in problems) == 1, (start, problems)
+
+
+def test_cross_checks_skip_values_that_did_not_validate() -> None:
+    # An invalid id is reported once, by its own check: not as a duplicate, nor as an unknown route source.
+    problems = problems_of("""
+sources:
+  - {id: "A!", kind: feed, url: "https://example.org/rss"}
+  - {id: "A!", kind: feed, url: "https://example.org/rss2"}
+alerts: {routes: [{name: r, urls: ["json://x"], sources: ["A!"], mode: digest, cron: "61 * * * *"}]}
+""")
+    assert [p.split(":")[0] for p in problems] == ["sources[0].id", "sources[1].id", "alerts.routes[0].cron"], problems
+
+
+def test_unset_web_variable_is_deferred_to_the_web_ui() -> None:
+    config = parse_config("web: {token: '${LW_TEST_TOKEN}'}\nsources: []\n", environ={})
+    assert config.model.web.token is None and config.unresolved == (("web.token", "LW_TEST_TOKEN"),)
+    assert ("web.token: environment variable LW_TEST_TOKEN is not set; `labourwatch web` will refuse to start "
+            "until it is") in config.warnings
+    with pytest.raises(ConfigError) as caught:
+        config.web_options  # noqa: B018 - the property is what refuses
+    assert caught.value.problems == [
+        "web.token: environment variable LW_TEST_TOKEN is not set (the web UI needs it)"]
+    config.require("database", "crawl")  # other sections have nothing unresolved
+
+
+def test_set_web_variable_is_resolved_and_redacted() -> None:
+    config = parse_config("web: {token: '${LW_TEST_TOKEN}'}\n", environ={"LW_TEST_TOKEN": "tok-s3cret"})
+    assert config.web_options.token == "tok-s3cret" and "tok-s3cret" in config.secrets and not config.unresolved
 
 
 def test_env_references_are_resolved_and_remembered_as_secrets() -> None:
@@ -138,7 +193,6 @@ def test_check_config_exits_2_with_every_problem_and_no_traceback(tmp_path: Path
 def test_check_config_accepts_env_variable_for_path(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("sources:\n  - {id: x, kind: feed, url: 'https://e.org/rss'}\n")
-    import os
     result = run_cli("check-config", cwd=tmp_path, env={**os.environ, "LABOURWATCH_CONFIG": str(good)})
     assert result.returncode == 0, result.stderr
     assert "1 sources" in result.stdout
@@ -157,7 +211,8 @@ def test_missing_config_file_is_a_clean_error(tmp_path: Path) -> None:
     ('[{name: a, urls: ["json://x"], mode: digest, cron: "61 8 * * *"}]', "alerts.routes[0].cron: not a"),
     ('[{name: a, urls: ["slack-webhook"]}]', "alerts.routes[0].urls[0]: apprise cannot use this URL"),
     ('[{name: a, urls: []}]', "alerts.routes[0]: a route needs 'urls' or an 'apprise_config'"),
-    ('[{name: a, urls: ["json://x"]}, {name: a, urls: ["json://y"]}]', "alerts: route names must be"),
+    ('[{name: a, urls: ["json://x"]}, {name: a, urls: ["json://y"]}]',
+     "alerts.routes[1].name: duplicate route name 'a' (also alerts.routes[0].name)"),
     ('[{name: a, urls: ["json://x"], rate_limit: 0}]', "alerts.routes[0].rate_limit:"),
 ])
 def test_bad_alert_routes_are_reported_with_their_path(routes: str, expected: str) -> None:
@@ -238,3 +293,19 @@ def test_a_config_without_known_claims_is_a_warning(tmp_path: Path) -> None:
     assert "warning: claims.file: claims.yaml holds no active claims" in done.stderr
     shipped = Path(__file__).resolve().parents[1] / "config.yaml"
     assert not [w for w in load_config(shipped).warnings if w.startswith("claims.")]
+
+
+def test_unset_web_token_stops_only_the_web_ui(tmp_path: Path, sqlite_database: Database, in_process_cli: None,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LW_UNSET_TOKEN", raising=False)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: '{sqlite_database.url}'}}\nweb: {{token: '${{LW_UNSET_TOKEN}}'}}\n")
+    listed = CliRunner().invoke(cli, ["--config", str(config), "claims", "list"])
+    assert listed.exit_code == 0 and "(nothing to show)" in listed.output, (listed.output, listed.exception)
+    checked = CliRunner().invoke(cli, ["--config", str(config), "check-config"])
+    assert checked.exit_code == 0 and "warning: web.token: environment variable LW_UNSET_TOKEN" in checked.stderr
+    # End to end: the exit code and message main() makes of the refusal, with no traceback.
+    served = run_cli("--config", str(config), "web", "--listen", "127.0.0.1:0",
+                     env={k: v for k, v in os.environ.items() if k != "LW_UNSET_TOKEN"})
+    assert served.returncode == 2 and "Traceback" not in served.stderr
+    assert "web.token: environment variable LW_UNSET_TOKEN is not set (the web UI needs it)" in served.stderr

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,32 +47,8 @@ class Spec:
 
 
 @pytest.fixture(autouse=True)
-def _keep_logging() -> Iterator[None]:
-    # The CLI configures the root logger for the process (a handler on the stream CliRunner swaps in and then
-    # closes); put pytest's handlers and every level back so later tests log as before.
-    root = logging.getLogger()
-    handlers, levels = root.handlers[:], {name: logging.getLogger(name).level
-                                          for name in [None, *logging.root.manager.loggerDict]}
-    yield
-    root.handlers[:] = handlers
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
-
-
-@pytest.fixture(autouse=True)
-def _dispose_cli_databases(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # The CLI opens its Database for the life of the process; in-process, close what each test opened.
-    opened: list[Database] = []
-
-    class TrackedDatabase(Database):
-        def __init__(self, url: str, **engine_kwargs: Any) -> None:
-            super().__init__(url, **engine_kwargs)
-            opened.append(self)
-
-    monkeypatch.setattr("labourwatch.context.Database", TrackedDatabase)
-    yield
-    for db in opened:
-        db.dispose()
+def _in_process(in_process_cli: None) -> None:
+    """Every test here runs the CLI in this process."""
 
 
 @pytest.fixture
