@@ -187,12 +187,13 @@ def test_two_nodes_share_the_fixture_web_as_one_node_would(tmp_path: Path, pg_ur
         assert health[1]["engine_worker"] == {"running": True, "error": None}, health
         # The work was shared: both nodes crawled.
         assert crawled_keys(first) and crawled_keys(second), (crawled_keys(first), crawled_keys(second))
-        # No URL fetched twice within a due period (feeds every 4 s, article re-checks every 3 s): a second fetch
-        # of one due poll would come within a second. A poll that started late is followed by one on the regular
-        # schedule, start to start (scheduler.schedule), which can be sooner than a period, never that soon.
+        # No URL fetched twice for one due poll (feeds every 4 s, article re-checks every 3 s): two nodes running the
+        # same poll would fetch within a round trip of each other. A poll that started late is followed by the next
+        # on the regular schedule, start to start (scheduler.schedule), so on a loaded machine two polls can come
+        # closer than a period (0.79 s was seen with the suite in three processes), never within 0.3 s.
         for url, stamps in fetches(web).items():
             gaps = [b - a for a, b in pairwise(sorted(stamps))]
-            assert not gaps or min(gaps) >= 1.0, (url, gaps)
+            assert not gaps or min(gaps) >= 0.3, (url, gaps)
         # The same events as one node records, each once; each delivery sent once.
         events, solo_events = recorded_events(pg_url, web), recorded_events(solo_url, solo_web)
         # Except the baseline summary, which is one per crawl that polls sources for their baseline: one for the
