@@ -17,7 +17,9 @@ from tests.crawler.helpers import FAST, crawl, specs
 from tests.crawler.hostile_xml import GZIP_LIMIT, SENTINEL_PATH, SENTINEL_TEXT, corpus
 from tests.crawler.newssite import news_site
 
-CORPUS_OPTIONS = replace(FAST, max_size=GZIP_LIMIT, max_articles_per_source=2)
+# A download timeout of 10 s, not 2: a crawl of the whole corpus at once on a loaded CI machine had one response
+# take longer than 2 s (no case is about timeouts).
+CORPUS_OPTIONS = replace(FAST, max_size=GZIP_LIMIT, max_articles_per_source=2, timeout=10.0)
 
 
 @pytest.fixture
