@@ -30,6 +30,11 @@ LABELS = ("corroborates", "updates", "new")
 HISTORY_LIMIT = 200
 
 
+def in_window(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    """``since <= column < until`` as SQL conditions (either end left open when None)."""
+    return ([column >= since] if since is not None else []) + ([column < until] if until is not None else [])
+
+
 @dataclass(frozen=True)
 class EventFilter:
     """Which events to list: any of ``types`` (all when empty), of one source, about one claim, created in
@@ -50,11 +55,7 @@ class EventFilter:
             conditions.append(Event.source_id == self.source_id)
         if self.claim_id:
             conditions.append(Event.claim_id == self.claim_id)
-        if self.since is not None:
-            conditions.append(Event.created_at >= self.since)
-        if self.until is not None:
-            conditions.append(Event.created_at < self.until)
-        return conditions
+        return conditions + in_window(Event.created_at, self.since, self.until)
 
 
 @dataclass(frozen=True)

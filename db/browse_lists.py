@@ -15,14 +15,9 @@ from sqlalchemy import ColumnElement, String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from db import queries
-from db.browse import COUNT_CAP, filter_choices, source_names
+from db.browse import COUNT_CAP, filter_choices, in_window, source_names
 from db.models import Article, VersionDiffRow
 from db.status import HEALTHS, source_health_report
-
-
-def in_window(column: Any, since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
-    """``since <= column < until`` as SQL conditions (either end left open when None)."""
-    return ([column >= since] if since is not None else []) + ([column < until] if until is not None else [])
 
 
 @dataclass(frozen=True)
