@@ -13,6 +13,7 @@ is seeded by constants here, so sketches stored by one process compare with thos
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def _mix(values: Hashes) -> Hashes:
     return values ^ (values >> np.uint64(31))
 
 
+@functools.lru_cache(maxsize=1 << 15)  # a language's common words recur in every text: hashed once (<= ~6 MB)
 def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
 

@@ -190,10 +190,14 @@ def _candidate_query(literal: bool) -> Select[int, str | None, str | None, str, 
     mine = select(Article.first_seen_at).where(Article.id == article_id).scalar_subquery()
     earlier = or_(Article.first_seen_at < mine, and_(Article.first_seen_at == mine, Article.id < article_id))
     other_source = or_(source_id.is_(None), Article.source_id.is_(None), Article.source_id != source_id)
-    ranked = (select(ArticleSketch.article_id).join(Article, Article.id == ArticleSketch.article_id)
-              .where(shared, earlier, other_source)
-              .group_by(ArticleSketch.article_id).having(func.count() >= MIN_SHARED_BANDS)
-              .order_by(func.count().desc(), ArticleSketch.article_id).limit(MAX_CANDIDATES).subquery())
+    # Grouped before the join: most rows sharing a band (a boilerplate paragraph) belong to articles sharing only
+    # that one, and each joined row cost an article look-up. The count is the article's own, so filtering after
+    # grouping keeps the same candidates.
+    sharing = (select(ArticleSketch.article_id, func.count().label("bands")).where(shared)
+               .group_by(ArticleSketch.article_id).having(func.count() >= MIN_SHARED_BANDS).subquery())
+    ranked = (select(sharing.c.article_id).join(Article, Article.id == sharing.c.article_id)
+              .where(earlier, other_source)
+              .order_by(sharing.c.bands.desc(), sharing.c.article_id).limit(MAX_CANDIDATES).subquery())
     return (select(Article.id, Article.source_id, Article.title, Article.canonical_url, Article.first_seen_at,
                    ArticleVersion.id.label("version_id"), ArticleVersion.content_hash, ArticleCopy.original_id)
             .join(ranked, ranked.c.article_id == Article.id)
