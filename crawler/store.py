@@ -199,9 +199,10 @@ class CrawlStore:
         if stored.version_id is None or stored.action not in ("new", "changed"):
             return story.ChangeContext()
         matches, now = processed.matches, page.fetched_at
-        original = copies.link_copy(session, stored.article_id, page.source_id, processed.doc.text, now,
-                                    processed.sketch, processed.doc.canonical_url,
-                                    (stored.version_id, processed.content_hash))
+        known = None if processed.sketch is None else copies.Stored(
+            processed.sketch, processed.doc.canonical_url, (stored.version_id, processed.content_hash),
+            new=stored.action == "new")
+        original = copies.link_copy(session, stored.article_id, page.source_id, processed.doc.text, now, known)
         repeated = background.record_sentences(session, page.source_id, stored.article_id,
                                                [(m.index, m.sentence) for m in matches], now)
         grouped = candidates.group_new_claims(

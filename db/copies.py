@@ -72,32 +72,43 @@ class Publication:
     first_seen_at: datetime
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What the crawl's store knows already about the text it links (each saves a statement or a sketch)."""
+
+    sketch: nearcopy.TextSketch  # the text's sketch, made by the crawl's workers
+    url: str  # the article's canonical URL
+    version: tuple[int, str]  # the stored version of the text: (id, content hash); its shingles are kept
+    new: bool = False  # the article was inserted in this transaction: it has no sketch, link or copies yet
+
+
 def link_copy(session: Session, article_id: int, source_id: str | None, text: str, now: datetime,
-              found: nearcopy.TextSketch | None = None, url: str | None = None,
-              version: tuple[int, str] | None = None) -> CopyOf | None:
+              stored: Stored | None = None) -> CopyOf | None:
     """Sketch ``text`` (the article's current text) and link the article to the original it copies, if any.
 
     Replaces the article's stored sketch; looks among earlier articles (by first sighting, then id) of other sources
     sharing a band for those whose latest text is similar enough; links the article to the earliest of them (to its
     original, if that one is a copy itself) and re-points the article's own copies there. An article that no longer
-    copies anything loses its link. Calling it again for the same article and text changes nothing. ``found`` is the
-    text's sketch where it was made already (``nearcopy.sketch(text)``); ``url`` the article's canonical URL where
-    the caller knows it (else it is read); ``version`` the stored version of ``text`` (id, content hash), whose
-    shingles are then kept for the articles that come after it."""
-    found = found if found is not None else nearcopy.sketch(text)  # sketched by the crawl's workers, as a rule
-    if version is not None and found.sketched:
-        _keep_shingles({version: found.shingles})
+    copies anything loses its link. Calling it again for the same article and text changes nothing. ``stored``: what
+    the crawl's store knows already (the sketch, the URL, the version; whether the article is new)."""
+    found = stored.sketch if stored is not None else nearcopy.sketch(text)
+    new = stored is not None and stored.new
+    if stored is not None and found.sketched:
+        _keep_shingles({stored.version: found.shingles})
     # Core statements: this runs in the crawl's store transaction, once per stored version.
     connection = session.connection()
-    connection.execute(_DELETE_SKETCH, {"article_id": article_id})
+    if not new:
+        connection.execute(_DELETE_SKETCH, {"article_id": article_id})
     if found.sketched:
         connection.execute(_INSERT_SKETCH, [{"article_id": article_id, "band": band, "value": value}
                                             for band, value in enumerate(found.bands)])
+    url = stored.url if stored is not None else None
     original = _original(session, article_id, source_id, found, url) if found.sketched else None
     if original is None:
-        connection.execute(_DELETE_COPY, {"article_id": article_id})
+        if not new:
+            connection.execute(_DELETE_COPY, {"article_id": article_id})
         return None
-    _record(session, article_id, original, now)
+    _record(session, article_id, original, now, repoint=not new)
     return original
 
 
@@ -216,13 +227,15 @@ def _candidates(session: Session, article_id: int, source_id: str | None, bands:
     return list(session.execute(query, {"article_id": article_id, "source_id": source_id, **values}))
 
 
-def _record(session: Session, article_id: int, original: CopyOf, now: datetime) -> None:
-    """Link ``article_id`` to ``original`` (replacing an earlier link) and re-point the article's own copies."""
+def _record(session: Session, article_id: int, original: CopyOf, now: datetime, *, repoint: bool = True) -> None:
+    """Link ``article_id`` to ``original`` (replacing an earlier link) and, with ``repoint``, re-point the
+    article's own copies (a new article has none)."""
     connection = session.connection()
     connection.execute(_upsert_copy(connection.dialect.name),
                        {"article_id": article_id, "original_id": original.article_id,
                         "similarity": original.similarity, "detected_at": now})
-    connection.execute(_REPOINT_COPIES, {"copied": article_id, "root": original.article_id})
+    if repoint:
+        connection.execute(_REPOINT_COPIES, {"copied": article_id, "root": original.article_id})
 
 
 _REPOINT_COPIES = (update(ArticleCopy).where(ArticleCopy.original_id == bindparam("copied"))
