@@ -31,12 +31,13 @@ async def choices(request: Request, *, languages: bool | None = None) -> Choices
     return Choices.of(await read(request, browse_lists.choices, languages=wanted))
 
 
-def _pager(path: str, request: Request, keys: tuple[str, ...], page: dict[str, Any]) -> dict[str, str | None]:
-    # Previous and next pages keep the filters and the order.
+def _pager(path: str, request: Request, keys: tuple[str, ...], page: dict[str, Any]) -> dict[str, Any]:
+    # Previous and next pages keep the filters and the order (the pager macro of ``_pages/lists.html``).
     params = filters.kept(request.query_params, (*keys, "sort", "dir"))
     number = page["page"]
     return {"prev": filters.link(path, [*params, ("page", number - 1)]) if number > 1 else None,
-            "next": filters.link(path, [*params, ("page", number + 1)]) if page["has_next"] else None}
+            "next": filters.link(path, [*params, ("page", number + 1)]) if page["has_next"] else None,
+            "number": number, "first": None}
 
 
 async def _list_page(request: Request, name: str, keys: tuple[str, ...], sorts: dict[str, str], default: str,

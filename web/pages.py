@@ -51,12 +51,12 @@ async def events(request: Request) -> Response:
         "page": page, "choices": choices, "selected": {
             "types": query.types, "source": query.source_id or "", "claim": query.claim_id or ""},
         "params": params,
-        "filtered": bool(shown), "paged": before is not None or after is not None,
-        "newer_link": _link(params, after=page.newer) if page.newer is not None else None,
-        "older_link": _link(params, before=page.older) if page.older is not None else None,
+        "filtered": bool(shown),
+        "pager": {"prev": _link(params, after=page.newer) if page.newer is not None else None,
+                  "next": _link(params, before=page.older) if page.older is not None else None,
+                  "number": None, "first": _link(params) if before is not None or after is not None else None},
         "alternates": filters.alternates(shown, csv="/export/events.csv", json="/export/events.json",
-                                         atom="/feeds/events.atom"),
-        "first_link": _link(params)})
+                                         atom="/feeds/events.atom")})
 
 
 async def event(request: Request) -> Response:
