@@ -211,11 +211,20 @@ def _claim_row(row: KnownClaim, counts: dict[str, int]) -> dict[str, Any]:
             "updated_at": row.updated_at.isoformat()}
 
 
-def claim_rows(session: Session) -> list[dict[str, Any]]:
-    """Every known claim in id order, with its figures as text and how many sentences matched it (by label)."""
+# The claims list's sortable columns (keys of its rows) and their first direction when a header is clicked.
+CLAIM_SORTS = {"id": "asc", "text": "asc", "source": "asc", "status": "asc", "matches": "desc"}
+
+
+def claim_rows(session: Session, sort: str = "id", descending: bool = False) -> list[dict[str, Any]]:
+    """Every known claim, with its figures as text and how many sentences matched it (by label), in the order of
+    ``sort`` (a key of ``CLAIM_SORTS``; ties in id order the same way, empty values last). Known claims are a
+    curated file's worth: sorted here."""
     counts = _match_counts(session)
-    return [_claim_row(row, counts.get(row.id, dict.fromkeys(LABELS, 0)))
+    rows = [_claim_row(row, counts.get(row.id, dict.fromkeys(LABELS, 0)))
             for row in session.scalars(select(KnownClaim).order_by(KnownClaim.id))]
+    present = [row for row in rows if row[sort] not in (None, "")]
+    return [*sorted(present, key=lambda row: (row[sort], row["id"]), reverse=descending),
+            *(row for row in rows if row[sort] in (None, ""))]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Read-side queries of the browse lists: articles, sources and edits (diffs), filtered, sorted and paged for
-the pages, in id order for the exports and newest first for the feeds.
+the pages (and events sorted by a column), in id order for the exports and newest first for the feeds.
 
 Rows are those of the CLI's ``db.queries`` (``labourwatch articles|diffs|sources list``) with the source's
 display name added. Page queries are bounded by the page; counts stop at ``COUNT_CAP``.
@@ -15,8 +15,9 @@ from sqlalchemy import ColumnElement, String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from db import queries
-from db.browse import COUNT_CAP, filter_choices, in_window, source_names
-from db.models import Article, VersionDiffRow
+from db.browse import COUNT_CAP, EventFilter, filter_choices, in_window, source_names
+from db.events import event_dict
+from db.models import Article, Event, VersionDiffRow
 from db.status import HEALTHS, source_health_report
 
 
@@ -80,6 +81,7 @@ class DiffFilter:
 ARTICLE_SORTS = {"first_seen": "desc", "published": "desc", "title": "asc", "source": "asc", "language": "asc",
                  "score": "desc", "versions": "desc", "id": "desc"}
 DIFF_SORTS = {"figures": "desc", "created": "desc", "article": "desc", "title": "asc", "source": "asc"}
+EVENT_SORTS = {"created": "desc", "type": "asc", "source": "asc", "title": "asc", "claim": "asc"}
 SOURCE_SORTS = {"health": "asc", "id": "asc", "kind": "asc", "last_poll": "desc", "next_poll": "asc",
                 "failures": "desc", "items": "desc", "last_error": "desc"}
 _ARTICLE_COLUMNS: dict[str, Any] = {
@@ -89,6 +91,12 @@ _ARTICLE_COLUMNS: dict[str, Any] = {
 _DIFF_COLUMNS: dict[str, Any] = {
     "figures": figures_changed(), "created": VersionDiffRow.created_at, "article": VersionDiffRow.article_id,
     "title": VersionDiffRow.title_after, "source": Article.source_id}
+
+# Events by "created" go by id, as the newest-first keyset pages do (``db.browse.event_page``), so oldest first is
+# newest first reversed: created_at is the time its writer was handed (a crawl's clock), which need not follow ids.
+_EVENT_COLUMNS: dict[str, Any] = {
+    "created": Event.id, "type": Event.type, "source": Event.source_id, "title": Event.title,
+    "claim": Event.claim_id}
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,17 @@ def articles_after(session: Session, filters: ArticleFilter, after: int, limit: 
 def last_article_id(session: Session) -> int:
     """The newest article's id (0 when there is none): an export stops there."""
     return int(session.scalar(select(func.max(Article.id))) or 0)
+
+
+def event_sorted_page(session: Session, filters: EventFilter, listing: Listing) -> dict[str, Any]:
+    """A page of events (``event_dict`` rows with ``source_name``) in the listing's order: the events page
+    sorted by a column; newest first it pages by key instead (``db.browse.event_page``)."""
+    where = filters.where()
+    query = select(Event).where(*where).order_by(*_order(_EVENT_COLUMNS[listing.sort], listing.descending, Event.id))
+    page = _page(session, query, select(Event.id).where(*where), listing)
+    names = source_names(session)
+    page["rows"] = [_named(event_dict(event), names) for event, in page.pop("found")]
+    return page
 
 
 def _diffs() -> Any:

@@ -1,51 +1,41 @@
-"""Load, validate and resolve ``config.yaml``: the only module that reads the config file and the environment.
+"""Load, validate and resolve ``config.yaml`` into a ``Config``, the values the other packages take: with its
+modules, the only code that reads the config file and the environment.
 
-Every problem is collected and reported with its path (``sources[3].kind: unknown kind 'rss' …``); secrets
-are written as ``${ENV_NAME}`` (or ``${ENV_NAME:-default}``) references and resolved here, at load. The shape
-and the value checks live in ``labourwatch.schema``; the files a config names (the known-claims file, apprise
-config files) are read and checked here too, so a loaded Config holds nothing that can fail later.
+Every problem is collected and reported with its path (``sources[3].kind: unknown kind 'rss' …``,
+``labourwatch.config_problems``). Secrets are written as ``${ENV_NAME}`` (or ``${ENV_NAME:-default}``) references,
+resolved at load (``labourwatch.config_env``). The shape, the value checks and the checks across fields live in
+``labourwatch.schema``; the files a config names (the known-claims file, apprise config files) are read and checked
+at load too (``labourwatch.config_files``), so a loaded Config holds nothing that can fail later.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import ValidationError
 
 from alerts.types import NEWSROOM_EVENT_TYPES, AlertOptions, RouteSpec, file_destination
-from analysis.claims.model import Claim, ClaimDataError, claims_from_yaml_data
+from analysis.claims.model import Claim
 from analysis.relevance import DEFAULT_TOPIC
 from analysis.types import Topic, TopicTerms
 from crawler.types import CrawlOptions, SourceSpec
 from db.events import OPS_EVENT_TYPES
+from labourwatch.config_env import resolve_env, written_urls
+from labourwatch.config_files import apprise_config_urls, known_claims, read_claims
+from labourwatch.config_problems import describe, error_loc, format_path, model_of
 from labourwatch.errors import ConfigError
-from labourwatch.schema import (
-    ConfigModel,
-    DaemonConfig,
-    Loc,
-    NestedProblemsError,
-    cross_field_problems,
-    parse_listen,
-)
-from labourwatch.yamlsafe import YamlInputError, check_yaml_limits, decode_utf8, load_yaml, load_yaml_file
+from labourwatch.schema import ConfigModel, DaemonConfig, Loc, cross_field_problems, parse_listen
+from labourwatch.yamlsafe import YamlInputError, decode_utf8, load_yaml
 from web.types import ThrottleRules, WebOptions
 
-__all__ = ["CONFIG_ENV", "Config", "ConfigModel", "DaemonConfig", "load_config", "parse_config", "parse_listen"]
+__all__ = ["CONFIG_ENV", "Config", "ConfigError", "ConfigModel", "DaemonConfig", "config_path", "format_path",
+           "load_config", "model_of", "parse_config", "parse_listen", "read_claims"]
 
 DEFAULT_CONFIG = "config.yaml"
 CONFIG_ENV = "LABOURWATCH_CONFIG"
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-# Sections only some commands use: an unset ${ENV} reference in them does not fail loading; the setting is left
-# out (its default applies) and the commands that use the section refuse to start (Config.require).
-DEFERRED_SECTIONS = ("web",)
-_UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -229,173 +219,24 @@ def parse_config(text: str, file: Path | None = None, environ: dict[str, str] | 
     secrets: set[str] = set()
     problems: list[str] = []
     unresolved: list[tuple[str, str]] = []
-    resolved = _resolve_env(raw, (), os.environ if environ is None else environ, secrets, problems, unresolved)
+    resolved = resolve_env(raw, (), os.environ if environ is None else environ, secrets, problems, unresolved)
     invalid: set[Loc] = set()
     try:
         model = ConfigModel.model_validate(resolved)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        problems.extend(_describe(errors))
-        invalid = {_error_loc(error) for error in errors}
+        problems.extend(describe(errors))
+        invalid = {error_loc(error) for error in errors}
     # Run on what validated even when something did not, so that no problem waits for another to be fixed.
     problems.extend(f"{format_path(where)}: {problem}"
                     for where, problem in cross_field_problems(resolved, invalid).items())
     if problems:
         raise ConfigError(problems, name)
     base = file.resolve().parent if file else Path.cwd()
-    file_urls = _apprise_config_urls(model, base, secrets, problems)
-    known_claims = _known_claims(model, base, problems)
+    file_urls = apprise_config_urls(model, base, secrets, problems)
+    claims = known_claims(model, base, problems)
     if problems:
         raise ConfigError(problems, name)
     return Config(model=model, path=file.resolve() if file else None, secrets=frozenset(secrets), file_urls=file_urls,
-                  written_urls=_written_urls(raw),
-                  known_claims=known_claims, unresolved=tuple(unresolved))
-
-
-def read_claims(path: Path) -> list[Claim]:
-    """The claims of a known_claims.yaml file; ValueError saying what is wrong (cannot read, not UTF-8, not
-    YAML, aliases or nesting past the limits of ``labourwatch.yamlsafe``, not claims data)."""
-    data = load_yaml_file(path)  # YamlInputError, a ValueError: cannot read, not UTF-8, not valid or too big
-    try:
-        return claims_from_yaml_data(data)
-    except ClaimDataError as exc:
-        raise ValueError(f"{path}: {exc}") from exc
-
-
-def _known_claims(model: ConfigModel, base: Path, problems: list[str]) -> tuple[Claim, ...] | None:
-    """The configured claims file, read and checked now: matching against a stale or broken set is worse
-    than refusing to start."""
-    if not model.claims.file:
-        return None
-    try:
-        return tuple(read_claims((base / model.claims.file).resolve()))
-    except ValueError as exc:
-        problems.append(f"claims.file: {exc}")
-        return None
-
-
-def _apprise_config_urls(model: ConfigModel, base: Path, secrets: set[str],
-                         problems: list[str]) -> dict[str, tuple[str, ...]]:
-    """The destination URLs of routes that name an apprise config file (filtered by the route's tags)."""
-    found: dict[str, tuple[str, ...]] = {}
-    for index, route in enumerate(model.alerts.routes):
-        if not route.apprise_config:
-            continue
-        where = f"alerts.routes[{index}].apprise_config"
-        path = (base / route.apprise_config).resolve()
-        if not path.is_file():
-            problems.append(f"{where}: {path} does not exist")
-            continue
-        try:  # apprise parses the file with PyYAML's own loader: refuse alias bombs and deep nesting first
-            check_yaml_limits(decode_utf8(path.read_bytes(), str(path)), str(path))
-        except (OSError, YamlInputError) as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        import apprise  # only configs that use this pay for importing apprise
-
-        loaded = apprise.AppriseConfig()
-        targets = apprise.Apprise()
-        if not loaded.add(str(path)) or not targets.add(loaded):
-            problems.append(f"{where}: apprise cannot read {path}")
-            continue
-        urls = tuple(dict.fromkeys(server.url(privacy=False) for server in targets.find(tag=route.tags or "all")))
-        if not urls:
-            tags = f" with tag(s) {', '.join(route.tags)}" if route.tags else ""
-            problems.append(f"{where}: no URLs{tags} in {path}")
-            continue
-        secrets.update(urls)  # they may hold tokens and passwords; keep them out of logs
-        found[route.name] = urls
-    return found
-
-
-def _written_urls(raw: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
-    """Each route's ``urls`` as the file writes them (before ${ENV} resolution), by route position."""
-    routes = (raw.get("alerts") or {}).get("routes") or []
-    return tuple(tuple(str(url) for url in route.get("urls") or ()) for route in routes)
-
-
-def _resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: set[str], problems: list[str],
-                 unresolved: list[tuple[str, str]]) -> Any:
-    """``value`` with its ${ENV} references resolved; an unset one is a problem, or in DEFERRED_SECTIONS is
-    recorded in ``unresolved`` and its key left out (``_UNSET``)."""
-    if isinstance(value, dict):
-        resolved = {k: _resolve_env(v, (*path, k), environ, secrets, problems, unresolved) for k, v in value.items()}
-        return {k: v for k, v in resolved.items() if v is not _UNSET}
-    if isinstance(value, list):
-        return [_resolve_env(v, (*path, i), environ, secrets, problems, unresolved) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
-        return value
-    deferred = bool(path) and path[0] in DEFERRED_SECTIONS and all(isinstance(p, str) for p in path)
-    unset: list[str] = []
-
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in environ:
-            found = str(environ[name])
-            if found:
-                secrets.add(found)
-            return found
-        if default is not None:
-            return default
-        unset.append(name)
-        return ""
-
-    found = _ENV_REF.sub(substitute, value)
-    if unset and deferred:
-        unresolved.extend((format_path(path), name) for name in unset)
-        return _UNSET
-    problems.extend(f"{format_path(path)}: environment variable {name} is not set" for name in unset)
-    return found
-
-
-def format_path(loc: tuple[str | int, ...]) -> str:
-    """``("sources", 3, "kind")`` → ``sources[3].kind``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _error_loc(error: ErrorDetails) -> Loc:
-    """Where a pydantic error lies in the config data (without pydantic's validator-function steps)."""
-    return tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-
-
-def _describe(errors: list[ErrorDetails]) -> Iterator[str]:
-    for error in errors:
-        loc = _error_loc(error)
-        cause = error.get("ctx", {}).get("error")
-        if isinstance(cause, NestedProblemsError):
-            for where, problem in cause.problems.items():
-                yield f"{format_path((*loc, *where))}: {problem}"
-            continue
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            known = _known_keys(loc[:-1])
-            message = f"unknown key (known: {', '.join(known)})" if known else "unknown key"
-        yield f"{format_path(loc)}: {message}"
-
-
-def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
-    model: Any = ConfigModel
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field_info = model.model_fields.get(part) if hasattr(model, "model_fields") else None
-        if field_info is None:
-            return []
-        model = model_of(field_info.annotation)
-        if model is None:
-            return []
-    return sorted(model.model_fields) if hasattr(model, "model_fields") else []
-
-
-def model_of(annotation: Any) -> Any:
-    """The pydantic model inside a field's annotation (``list[SourceConfig] | None`` → SourceConfig), or None."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = model_of(arg)
-        if found is not None:
-            return found
-    return None
+                  written_urls=written_urls(raw),
+                  known_claims=claims, unresolved=tuple(unresolved))

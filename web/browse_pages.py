@@ -31,14 +31,6 @@ async def choices(request: Request, *, languages: bool | None = None) -> Choices
     return Choices.of(await read(request, browse_lists.choices, languages=wanted))
 
 
-def _pager(path: str, request: Request, keys: tuple[str, ...], page: dict[str, Any]) -> dict[str, str | None]:
-    # Previous and next pages keep the filters and the order.
-    params = filters.kept(request.query_params, (*keys, "sort", "dir"))
-    number = page["page"]
-    return {"prev": filters.link(path, [*params, ("page", number - 1)]) if number > 1 else None,
-            "next": filters.link(path, [*params, ("page", number + 1)]) if page["has_next"] else None}
-
-
 async def _list_page(request: Request, name: str, keys: tuple[str, ...], sorts: dict[str, str], default: str,
                      wanted: Any, page_of: Callable[[Session, Any, Listing], dict[str, Any]],
                      **context: Any) -> Response:
@@ -50,7 +42,7 @@ async def _list_page(request: Request, name: str, keys: tuple[str, ...], sorts: 
     page = await read(request, page_of, wanted, listing)
     shown = filters.kept(params, keys)
     return render(request, f"{name}.html", {
-        "page": page, "params": params, "filtered": bool(shown), "pager": _pager(path, request, keys, page),
+        "page": page, "params": params, "filtered": bool(shown), "pager": filters.pages(path, params, keys, page),
         "sorting": filters.sorting(path, params, keys, order, sorts),
         "alternates": filters.alternates(shown, csv=f"/export/{name}.csv", json=f"/export/{name}.json",
                                          atom=f"/feeds/{name}.atom"), **context})

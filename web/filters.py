@@ -277,6 +277,16 @@ class Sorting:
         return "descending" if self.current.descending else "ascending"
 
 
+def pages(path: str, params: QueryParams, keys: Iterable[str], page: Mapping[str, Any]) -> dict[str, Any]:
+    """The pager of a list at ``path`` in numbered pages (``page`` as ``db.browse_lists`` returns it): previous
+    and next links keeping the filters (``keys``) and the order, and the page's number."""
+    shown = kept(params, (*keys, "sort", "dir"))
+    number = page["page"]
+    return {"prev": link(path, [*shown, ("page", number - 1)]) if number > 1 else None,
+            "next": link(path, [*shown, ("page", number + 1)]) if page["has_next"] else None,
+            "number": number, "first": None}
+
+
 def sorting(path: str, params: QueryParams, keys: Iterable[str], current: Sort,
             columns: Mapping[str, str]) -> Sorting:
     """The header links of a sortable list at ``path``: its filters (``keys``) and page kept."""

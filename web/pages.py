@@ -6,13 +6,17 @@ a bad filter is a 400 page saying what to fix, an unknown id a 404 page.
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from db import browse
+from db import browse, browse_lists
+from db.browse import CLAIM_SORTS, EventFilter
+from db.browse_lists import EVENT_SORTS, Listing
 from db.events import CLAIM_CORROBORATED, CLAIM_UPDATED, NEW_CLAIM
 from db.models import utcnow
 from web import charts, filters
@@ -32,31 +36,52 @@ def _key(params: QueryParams, key: str) -> int | None:
 
 
 def _link(params: QueryParams, **page: int) -> str:
-    # The filters as given, plus the page key: a next/previous link keeps every filter.
-    return filters.link("/events", [*filters.kept(params, EVENT_KEYS), *page.items()])
+    # The filters and order as given, plus the page key: a next/previous link keeps every filter.
+    return filters.link("/events", [*filters.kept(params, (*EVENT_KEYS, "sort", "dir")), *page.items()])
 
 
-async def events(request: Request) -> Response:
-    """``/events``: events newest first, filtered by type, source, claim and dates, in keyset pages."""
+async def _newest_first(request: Request, query: EventFilter) -> dict[str, Any]:
+    # Newest first, the events page goes by keyset pages (``before``/``after``): a page stays put while events
+    # arrive.
     params = request.query_params
-    choices = await read(request, browse.filter_choices)
-    query = filters.event_filter(params, Choices.of(choices))
-    shown = filters.kept(params, EVENT_KEYS)
     before, after = _key(params, "before"), _key(params, "after")
     if before is not None and after is not None:
         raise HTTPException(400, "Give `before` or `after`, not both.")
     page = await read(request, browse.event_page, query, limit=options(request).page_size, before=before,
                       after=after)
+    return {"page": page, "newest_first": True, "pager": {
+        "prev": _link(params, after=page.newer) if page.newer is not None else None,
+        "next": _link(params, before=page.older) if page.older is not None else None,
+        "number": None, "first": _link(params) if before is not None or after is not None else None}}
+
+
+async def _sorted(request: Request, query: EventFilter, order: filters.Sort) -> dict[str, Any]:
+    # Sorted by another column (or paged by number), numbered pages as on the other lists.
+    params = request.query_params
+    if any(params.get(key) for key in ("before", "after")):
+        raise HTTPException(400, "`before` and `after` page the events newest first: with `sort`, `dir` or "
+                                 "`page` give `page` only.")
+    listing = Listing(order.column, order.descending, filters.page_number(params), options(request).page_size)
+    page = await read(request, browse_lists.event_sorted_page, query, listing)
+    return {"page": page, "newest_first": False, "pager": filters.pages("/events", params, EVENT_KEYS, page)}
+
+
+async def events(request: Request) -> Response:
+    """``/events``: events filtered by type, source, claim and dates; newest first in keyset pages, or sorted by
+    a column of its allow-list (``sort``, ``dir``) in numbered pages (``page``)."""
+    params = request.query_params
+    choices = await read(request, browse.filter_choices)
+    query = filters.event_filter(params, Choices.of(choices))
+    order = filters.sort_order(params, EVENT_SORTS, "created")
+    shown = filters.kept(params, EVENT_KEYS)
+    newest = order == filters.Sort("created", True) and not params.get("page")
     return render(request, "events.html", {
-        "page": page, "choices": choices, "selected": {
-            "types": query.types, "source": query.source_id or "", "claim": query.claim_id or ""},
-        "params": params,
-        "filtered": bool(shown), "paged": before is not None or after is not None,
-        "newer_link": _link(params, after=page.newer) if page.newer is not None else None,
-        "older_link": _link(params, before=page.older) if page.older is not None else None,
+        **(await _newest_first(request, query) if newest else await _sorted(request, query, order)),
+        "choices": choices, "params": params, "filtered": bool(shown),
+        "selected": {"types": query.types, "source": query.source_id or "", "claim": query.claim_id or ""},
+        "sorting": filters.sorting("/events", params, EVENT_KEYS, order, EVENT_SORTS),
         "alternates": filters.alternates(shown, csv="/export/events.csv", json="/export/events.json",
-                                         atom="/feeds/events.atom"),
-        "first_link": _link(params)})
+                                         atom="/feeds/events.atom")})
 
 
 async def event(request: Request) -> Response:
@@ -92,11 +117,15 @@ async def article(request: Request) -> Response:
 
 
 async def claims(request: Request) -> Response:
-    """``/claims``: the known claims with their figures and match counts."""
+    """``/claims``: the known claims with their figures and match counts, sorted by a column of its allow-list
+    (``sort``, ``dir``; by id at first)."""
+    params = request.query_params
+    order = filters.sort_order(params, CLAIM_SORTS, "id")
     # Claims change through events: the Atom equivalent is the feed of their updates and corroborations.
     atom = [("type", CLAIM_UPDATED), ("type", CLAIM_CORROBORATED), ("type", NEW_CLAIM)]
     return render(request, "claims.html", {
-        "claims": await read(request, browse.claim_rows),
+        "claims": await read(request, browse.claim_rows, order.column, order.descending),
+        "sorting": filters.sorting("/claims", params, (), order, CLAIM_SORTS),
         "alternates": filters.alternates([], csv="/export/claims.csv", json="/export/claims.json",
                                          atom="/feeds/events.atom", atom_filters=atom)})
 

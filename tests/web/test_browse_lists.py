@@ -1,6 +1,7 @@
-"""The browse lists (``/articles``, ``/diffs``, ``/sources``) and the one filter vocabulary of pages, exports,
-feeds and the API, over a crawled fixture web (SQLite and PostgreSQL): filters, column sorting, 400s on every
-kind of route, the CSV byte-order mark, alternate links, diff anchors, hostile text escaped."""
+"""The browse lists (``/articles``, ``/diffs``, ``/sources``; the sorting of ``/events`` and ``/claims``) and the
+one filter vocabulary of pages, exports, feeds and the API, over a crawled fixture web (SQLite and PostgreSQL):
+filters, column sorting, 400s on every kind of route, the CSV byte-order mark, alternate links, diff anchors,
+hostile text escaped."""
 
 from __future__ import annotations
 
@@ -153,6 +154,12 @@ def test_one_vocabulary_for_pages_exports_feeds_and_the_api(browse: Browse) -> N
     ("/diffs?article=abc", "text/html", "`article` must be an article id"),
     ("/sources?health=great", "text/html", "Unknown health &#39;great&#39;"),
     ("/sources?sort=name", "text/html", "Unknown sort column"),
+    ("/events?sort=summary", "text/html", "Unknown sort column &#39;summary&#39;; known: created, type"),
+    ("/events?dir=up", "text/html", "Unknown sort direction &#39;up&#39;"),
+    ("/events?sort=type&before=5", "text/html", "`before` and `after` page the events newest first"),
+    ("/events?sort=type&page=0", "text/html", "`page` must be a page number from 1"),
+    ("/claims?sort=figures", "text/html", "Unknown sort column &#39;figures&#39;; known: id, text"),
+    ("/claims?dir=sideways", "text/html", "Unknown sort direction"),
     ("/review?state=closed", "text/html", "Unknown state &#39;closed&#39;; known: open, done"),
     ("/review?page=x", "text/html", "`page` must be a page number from 1"),
     ("/claims/K01?page=0", "text/html", "`page` must be a page number from 1"),
@@ -220,6 +227,82 @@ def test_sources_list_failing_first_and_sorts_by_column(browse: Browse) -> None:
     exported = client.get("/export/sources.csv?sort=id&dir=desc")
     assert csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))).fieldnames is not None
     assert [r["id"] for r in csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")))] == every[::-1]
+
+
+def _runs(values: list[str]) -> list[str]:
+    # The values in order with each run of equal ones as one: a list sorted by a column has each value once.
+    return [value for i, value in enumerate(values) if i == 0 or values[i - 1] != value]
+
+
+def test_events_sort_by_column_in_numbered_pages_keeping_filters(browse: Browse) -> None:
+    client = browse.client
+    with browse.db.read() as session:
+        types = {row.id: row.type for row in session.execute(select(Event.id, Event.type))}
+        claims = {row.id: row.claim_id for row in session.execute(select(Event.id, Event.claim_id))}
+    # Every event once, in runs of one type (whatever the database's collation), reversed by dir=desc.
+    by_type = all_pages(client, "/events?sort=type", "data-event-id")
+    assert sorted(by_type) == sorted(types)
+    runs = _runs([types[i] for i in by_type])
+    assert len(runs) == len(set(runs)) > 1
+    by_type_desc = all_pages(client, "/events?sort=type&dir=desc", "data-event-id")
+    assert _runs([types[i] for i in by_type_desc]) == runs[::-1]
+    # Ties in id order, the same direction as the column.
+    first = [i for i in by_type if types[i] == runs[0]]
+    assert first == sorted(first)
+    # Filters kept over the pages: only claim events, by claim, empty claims last.
+    with_claims = all_pages(client, "/events?type=claim_corroborated&type=claim_updated&sort=claim",
+                            "data-event-id")
+    assert with_claims and {types[i] for i in with_claims} <= {"claim_corroborated", "claim_updated"}
+    assert sorted(with_claims) == sorted(i for i, t in types.items() if t in ("claim_corroborated", "claim_updated"))
+    named = [claims[i] for i in with_claims]
+    assert None not in named[:len([c for c in named if c])]
+    # The page: numbered, its count without "newest first", headers with aria-sort whose links keep filters
+    # and page, the pager keeping filters and order, the filter form keeping the order.
+    html = ok(client, "/events?type=new_article&sort=type&page=2")
+    assert "newest first" not in html and '<span class="muted">page 2</span>' in html
+    assert re.search(r'<th aria-sort="ascending"><a class="sort" href="[^"]+">Type ▲', html)
+    when = unescape(re.search(r'href="([^"]+)">When<', html).group(1))  # type: ignore[union-attr]
+    assert when == "/events?type=new_article&page=2&sort=created&dir=desc"
+    previous = unescape(re.search(r'<a rel="prev" href="([^"]+)"', html).group(1))  # type: ignore[union-attr]
+    assert previous == "/events?type=new_article&sort=type&page=1"
+    assert '<input type="hidden" name="sort" value="type">' in html
+    assert {types[i] for i in ids(html, "data-event-id")} == {"new_article"}
+
+
+def test_events_newest_first_stay_in_keyset_pages(browse: Browse) -> None:
+    client = browse.client
+    html = ok(client, "/events?type=new_article")
+    assert "newest first" in html and '<th aria-sort="descending"><a class="sort" href="/events?type=new_article' \
+        '&amp;sort=created&amp;dir=asc">When ▼' in html
+    older = unescape(re.search(r'<a rel="next" href="([^"]+)"', html).group(1))  # type: ignore[union-attr]
+    assert re.fullmatch(r"/events\?type=new_article&before=\d+", older)
+    newest = all_pages(client, "/events?type=new_article", "data-event-id")
+    assert newest == sorted(newest, reverse=True)
+    # Oldest first is a sort like any other: numbered pages, the same events the other way round.
+    oldest = all_pages(client, "/events?type=new_article&sort=created&dir=asc", "data-event-id")
+    assert oldest == newest[::-1]
+    # The dashboard's table of latest events has plain headers.
+    dashboard = ok(client, "/").split('id="latest-events"')[1]
+    assert "<th>When</th><th>Type</th>" in dashboard and 'class="sort"' not in dashboard
+
+
+def test_claims_sort_by_column(browse: Browse) -> None:
+    client = browse.client
+
+    def listed(path: str) -> list[tuple[str, int]]:
+        return [(claim, int(matches)) for claim, matches in re.findall(
+            r'data-claim="([^"]+)".*?data-matches="(\d+)"', ok(client, path), re.S)]
+
+    by_id = listed("/claims")
+    assert [c for c, _ in by_id] == sorted(c for c, _ in by_id) and len(by_id) > 3
+    assert listed("/claims?sort=id&dir=desc") == by_id[::-1]
+    by_matches = listed("/claims?sort=matches")
+    assert by_matches == sorted(by_id, key=lambda row: (row[1], row[0]), reverse=True)
+    assert by_matches != by_id and by_matches[0][1] > by_matches[-1][1]
+    html = ok(client, "/claims?sort=matches")
+    assert '<th aria-sort="descending" class="num"><a class="sort" href="/claims?sort=matches&amp;dir=asc">' \
+           "Matches ▼" in html
+    assert '<th aria-sort="none"><a class="sort" href="/claims?sort=id&amp;dir=asc">Claim</a></th>' in html
 
 
 # --- diffs and anchors ----------------------------------------------------------------------------------
