@@ -23,7 +23,7 @@ from analysis.relevance import DEFAULT_TOPIC
 from analysis.types import Topic, TopicTerms
 from crawler.types import CrawlOptions, SourceSpec
 from db.events import OPS_EVENT_TYPES
-from labourwatch.config_env import resolve_env, written_urls
+from labourwatch.config_env import DEFERRED_USERS, resolve_env, written_urls
 from labourwatch.config_files import apprise_config_urls, known_claims, read_claims
 from labourwatch.config_problems import describe, error_loc, format_path, model_of
 from labourwatch.errors import ConfigError
@@ -52,7 +52,7 @@ class Config:
     written_urls: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
     # The known claims of ``claims.file``, read and checked at load (None when the config names none).
     known_claims: tuple[Claim, ...] | None = field(default=None, repr=False)
-    # Unset ${ENV} references in DEFERRED_SECTIONS: (path, variable name).
+    # Unset ${ENV} references where they are deferred (the web section, alert URLs): (path, variable name).
     unresolved: tuple[tuple[str, str], ...] = ()
 
     def require(self, section: str, user: str) -> None:
@@ -95,11 +95,17 @@ class Config:
             for r, as_written in zip(self.model.alerts.routes, written, strict=True)
         ]
 
+    def routes_to_send(self, user: str) -> list[RouteSpec]:
+        """The routes, for a command that sends alerts (``user``: what it is); ConfigError naming each alert URL
+        whose ${ENV} reference is unset (other commands take ``routes``, whose URLs may then be empty)."""
+        self.require("alerts", user)
+        return self.routes
+
     @property
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not what the user wants (shown by check-config, logged by run)."""
-        found = [f"{where}: environment variable {name} is not set; `labourwatch {where.split('.')[0]}` will refuse "
-                 "to start until it is" for where, name in self.unresolved]
+        found = [f"{where}: environment variable {name} is not set; {DEFERRED_USERS[where.split('.')[0]]} will "
+                 "refuse to start until it is" for where, name in self.unresolved]
         routes = self.routes
         unrouted = [kind for kind in OPS_EVENT_TYPES if routes and not any(kind in r.events for r in routes)]
         if unrouted:

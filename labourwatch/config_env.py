@@ -13,7 +13,19 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Sections only some commands use: an unset ${ENV} reference in them does not fail loading; the setting is left
 # out (its default applies) and the commands that use the section refuse to start (Config.require).
 DEFERRED_SECTIONS = ("web",)
+# The commands that need each deferred part (for the warning that check-config and run show).
+DEFERRED_USERS = {"web": "`labourwatch web`",
+                  "alerts": "`labourwatch run`, `labourwatch alerts test` and `labourwatch alerts dispatch`"}
 UNSET = object()
+
+
+def _deferred(path: tuple[str | int, ...]) -> bool:
+    """Whether an unset ${ENV} reference at ``path`` waits for a command that uses it."""
+    if path and path[0] in DEFERRED_SECTIONS and all(isinstance(part, str) for part in path):
+        return True
+    # An alert destination's URL (its secret): only sending needs it. A crawl routes events to destinations named
+    # by their URLs as written, and every other command reads no destination at all.
+    return len(path) == 5 and path[:2] == ("alerts", "routes") and path[3] == "urls"
 
 
 def written_urls(raw: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
@@ -24,8 +36,9 @@ def written_urls(raw: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
 
 def resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: set[str], problems: list[str],
                 unresolved: list[tuple[str, str]]) -> Any:
-    """``value`` with its ${ENV} references resolved; an unset one is a problem, or in DEFERRED_SECTIONS is
-    recorded in ``unresolved`` and its key left out (``UNSET``)."""
+    """``value`` with its ${ENV} references resolved; an unset one is a problem, or where it is deferred
+    (``_deferred``) is recorded in ``unresolved``: a setting's key is left out (``UNSET``), an alert URL left empty
+    (the commands that send refuse to start, ``Config.require("alerts")``)."""
     if isinstance(value, dict):
         resolved = {k: resolve_env(v, (*path, k), environ, secrets, problems, unresolved) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not UNSET}
@@ -33,7 +46,7 @@ def resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: 
         return [resolve_env(v, (*path, i), environ, secrets, problems, unresolved) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
-    deferred = bool(path) and path[0] in DEFERRED_SECTIONS and all(isinstance(p, str) for p in path)
+    deferred = _deferred(path)
     unset: list[str] = []
 
     def substitute(match: re.Match[str]) -> str:
@@ -51,6 +64,6 @@ def resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: 
     found = _ENV_REF.sub(substitute, value)
     if unset and deferred:
         unresolved.extend((format_path(path), name) for name in unset)
-        return UNSET
+        return UNSET if path[0] in DEFERRED_SECTIONS else ""  # a URL keeps its place: destinations go by position
     problems.extend(f"{format_path(path)}: environment variable {name} is not set" for name in unset)
     return found

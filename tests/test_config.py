@@ -142,8 +142,28 @@ def test_env_references_are_resolved_and_remembered_as_secrets() -> None:
 
 
 def test_missing_env_reference_is_a_problem_with_its_path() -> None:
-    problems = problems_of('alerts: {routes: [{name: n, urls: ["${NOPE_NOT_SET}"]}]}')
-    assert problems == ["alerts.routes[0].urls[0]: environment variable NOPE_NOT_SET is not set"]
+    problems = problems_of('sources: [{id: a, kind: feed, url: "https://example.org/rss", name: "${NOPE_NOT_SET}"}]')
+    assert problems == ["sources[0].name: environment variable NOPE_NOT_SET is not set"]
+
+
+def test_unset_alert_url_variable_is_deferred_to_the_commands_that_send() -> None:
+    config = parse_config('alerts: {routes: [{name: n, urls: ["json://ok.example/a", "json://${NOPE_NOT_SET}/b"]},'
+                          ' {name: m, urls: ["${NOPE_TOO}"]}]}\nsources: []\n', environ={})
+    assert config.unresolved == (("alerts.routes[0].urls[1]", "NOPE_NOT_SET"), ("alerts.routes[1].urls[0]", "NOPE_TOO"))
+    # Each URL keeps its place, named as written: a crawl routes events to its destination all the same.
+    [first, second] = config.routes
+    assert first.urls == ("json://ok.example/a", "") and first.written == ("json://ok.example/a",
+                                                                          "json://${NOPE_NOT_SET}/b")
+    assert second.urls == ("",) and second.written == ("${NOPE_TOO}",)
+    assert ("alerts.routes[0].urls[1]: environment variable NOPE_NOT_SET is not set; `labourwatch run`, "
+            "`labourwatch alerts test` and `labourwatch alerts dispatch` will refuse to start until it is"
+            ) in config.warnings
+    with pytest.raises(ConfigError) as caught:
+        config.routes_to_send("alerts test")
+    assert caught.value.problems == [
+        "alerts.routes[0].urls[1]: environment variable NOPE_NOT_SET is not set (alerts test needs it)",
+        "alerts.routes[1].urls[0]: environment variable NOPE_TOO is not set (alerts test needs it)"]
+    config.require("web", "the web UI")  # nothing of the web section is unresolved
 
 
 def test_yaml_syntax_error_names_line() -> None:
@@ -293,6 +313,23 @@ def test_a_config_without_known_claims_is_a_warning(tmp_path: Path) -> None:
     assert "warning: claims.file: claims.yaml holds no active claims" in done.stderr
     shipped = Path(__file__).resolve().parents[1] / "config.yaml"
     assert not [w for w in load_config(shipped).warnings if w.startswith("claims.")]
+
+
+def test_unset_alert_url_stops_only_the_commands_that_send(tmp_path: Path, sqlite_database: Database,
+                                                           in_process_cli: None) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LW_UNSET_HOOK"}
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: '{sqlite_database.url}'}}\n"
+                      "alerts: {routes: [{name: desk, urls: ['json://${LW_UNSET_HOOK}/hook']}]}\n")
+    for command in (["claims", "list"], ["status"], ["check-config"]):
+        done = CliRunner(env={"LW_UNSET_HOOK": None}).invoke(cli, ["--config", str(config), *command])
+        assert done.exit_code == 0, (command, done.output, done.exception)
+    checked = CliRunner(env={"LW_UNSET_HOOK": None}).invoke(cli, ["--config", str(config), "check-config"])
+    assert "warning: alerts.routes[0].urls[0]: environment variable LW_UNSET_HOOK is not set" in checked.stderr
+    for command in (["alerts", "test"], ["alerts", "dispatch"], ["run"]):
+        refused = run_cli("--config", str(config), *command, env=env)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, (command, refused.stderr)
+        assert "alerts.routes[0].urls[0]: environment variable LW_UNSET_HOOK is not set" in refused.stderr, command
 
 
 def test_unset_web_token_stops_only_the_web_ui(tmp_path: Path, sqlite_database: Database, in_process_cli: None,

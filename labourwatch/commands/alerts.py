@@ -32,9 +32,10 @@ def alerts() -> None:
 @pass_app
 def alerts_test(app: AppContext, route_name: str | None) -> None:
     """Send a test message to every destination (of one route); print the result per destination."""
-    routes = [r for r in app.config.routes if route_name is None or r.name == route_name]
+    configured = app.config.routes_to_send("alerts test")
+    routes = [r for r in configured if route_name is None or r.name == route_name]
     if not routes:
-        known = ", ".join(r.name for r in app.config.routes) or "none configured"
+        known = ", ".join(r.name for r in configured) or "none configured"
         raise click.UsageError(f"no route {route_name!r} (routes: {known})" if route_name else
                                "no alert routes configured (alerts.routes in the config)")
     options = app.config.alert_options
@@ -82,7 +83,8 @@ def alerts_list(app: AppContext, status: str | None, route: str | None, event_id
 def alerts_dispatch(app: AppContext, fmt: str) -> None:
     """Send what is due now (immediate deliveries, digests whose time has come) and exit."""
     config = app.config
-    report = asyncio.run(Dispatcher(app.database(), config.routes, config.alert_options).dispatch())
+    report = asyncio.run(Dispatcher(app.database(), config.routes_to_send("alerts dispatch"),
+                                    config.alert_options).dispatch())
     if fmt == "json":
         print_json(vars(report))
         return

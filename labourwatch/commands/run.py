@@ -30,7 +30,8 @@ def settings_of(config: Config) -> Settings:
         listen=parse_listen(daemon.listen) if daemon.listen else None, keep_errors=daemon.keep_errors,
         keep_sent=daemon.keep_sent)
     return Settings(sources=tuple(config.sources), crawl=config.crawl_options, topic=config.topic,
-                    routes=tuple(config.routes), alerts=config.alert_options, daemon=options)
+                    routes=tuple(config.routes_to_send("the daemon, which sends alerts")),
+                    alerts=config.alert_options, daemon=options)
 
 
 @dataclass(frozen=True)
