@@ -37,7 +37,7 @@ def written_urls(raw: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
 def resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: set[str], problems: list[str],
                 unresolved: list[tuple[str, str]]) -> Any:
     """``value`` with its ${ENV} references resolved; an unset one is a problem, or where it is deferred
-    (``_deferred``) is recorded in ``unresolved``: a setting's key is left out (``UNSET``), an alert URL left empty
+    (``_deferred``) is recorded in ``unresolved``: a setting's key is left out (``UNSET``), an alert URL kept as written
     (the commands that send refuse to start, ``Config.require("alerts")``)."""
     if isinstance(value, dict):
         resolved = {k: resolve_env(v, (*path, k), environ, secrets, problems, unresolved) for k, v in value.items()}
@@ -64,6 +64,7 @@ def resolve_env(value: Any, path: tuple[str | int, ...], environ: Any, secrets: 
     found = _ENV_REF.sub(substitute, value)
     if unset and deferred:
         unresolved.extend((format_path(path), name) for name in unset)
-        return UNSET if path[0] in DEFERRED_SECTIONS else ""  # a URL keeps its place: destinations go by position
+        # A URL stays as written: its destination is the same one (named by the URL as written), never sent to.
+        return UNSET if path[0] in DEFERRED_SECTIONS else value
     problems.extend(f"{format_path(path)}: environment variable {name} is not set" for name in unset)
     return found

@@ -73,7 +73,9 @@ def _topic_term(value: str) -> str:
 
 
 def _apprise_url(value: str) -> str:
-    if value:  # empty: an unset ${ENV} reference, reported as such already
+    if not value.strip():
+        raise ValueError("must be an apprise URL, not empty")
+    if "${" not in value:  # else an unset ${ENV} reference, which the loader reports or defers (config_env)
         apprise_target(value)  # parsed by apprise as the dispatcher will, never sent
     return value
 

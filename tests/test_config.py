@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from alerts.routes import Router, route_destinations
 from db.engine import Database
+from db.events import EventDraft
 from labourwatch.cli import cli
 from labourwatch.config import load_config, parse_config
 from labourwatch.errors import ConfigError
@@ -146,15 +148,21 @@ def test_missing_env_reference_is_a_problem_with_its_path() -> None:
     assert problems == ["sources[0].name: environment variable NOPE_NOT_SET is not set"]
 
 
+def test_an_empty_alert_url_is_a_problem() -> None:
+    problems = problems_of('alerts: {routes: [{name: n, urls: ["json://ok.example/a", " "]}]}')
+    assert [p for p in problems if p.startswith("alerts.routes[0].urls[1]")] == [
+        "alerts.routes[0].urls[1]: must be an apprise URL, not empty"], problems
+
+
 def test_unset_alert_url_variable_is_deferred_to_the_commands_that_send() -> None:
     config = parse_config('alerts: {routes: [{name: n, urls: ["json://ok.example/a", "json://${NOPE_NOT_SET}/b"]},'
                           ' {name: m, urls: ["${NOPE_TOO}"]}]}\nsources: []\n', environ={})
     assert config.unresolved == (("alerts.routes[0].urls[1]", "NOPE_NOT_SET"), ("alerts.routes[1].urls[0]", "NOPE_TOO"))
-    # Each URL keeps its place, named as written: a crawl routes events to its destination all the same.
+    # Each URL stays as written, its destination named so: a crawl routes events to it all the same.
     [first, second] = config.routes
-    assert first.urls == ("json://ok.example/a", "") and first.written == ("json://ok.example/a",
-                                                                          "json://${NOPE_NOT_SET}/b")
-    assert second.urls == ("",) and second.written == ("${NOPE_TOO}",)
+    assert first.urls == first.written == ("json://ok.example/a", "json://${NOPE_NOT_SET}/b")
+    assert second.urls == second.written == ("${NOPE_TOO}",)
+    assert [len(route_destinations(route)) for route in config.routes] == [2, 1]
     assert ("alerts.routes[0].urls[1]: environment variable NOPE_NOT_SET is not set; `labourwatch run`, "
             "`labourwatch alerts test` and `labourwatch alerts dispatch` will refuse to start until it is"
             ) in config.warnings
@@ -326,6 +334,10 @@ def test_unset_alert_url_stops_only_the_commands_that_send(tmp_path: Path, sqlit
         assert done.exit_code == 0, (command, done.output, done.exception)
     checked = CliRunner(env={"LW_UNSET_HOOK": None}).invoke(cli, ["--config", str(config), "check-config"])
     assert "warning: alerts.routes[0].urls[0]: environment variable LW_UNSET_HOOK is not set" in checked.stderr
+    # A crawl records the event's delivery to that destination: the daemon, given the secret, sends it.
+    draft = EventDraft(type="story", key="k", title="t", summary="s")
+    assert [(t.route, t.label) for t in Router(load_config(config, environ={}).routes)(draft)] == [
+        ("desk", "json://${lw_unset_hook}")]  # the label, redacted as every destination's (host only)
     for command in (["alerts", "test"], ["alerts", "dispatch"], ["run"]):
         refused = run_cli("--config", str(config), *command, env=env)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr, (command, refused.stderr)
