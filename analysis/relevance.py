@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from bisect import bisect_left, bisect_right
@@ -181,6 +182,17 @@ class TopicMatcher:
         lowered = text.lower()
         hidden = _merge_spans([(start, end) for start, end, _ in _find_spans(text, lowered, self._exclude)])
         return _find_mentions(text, lowered, self._dprk, hidden), _find_mentions(text, lowered, self._labour, hidden)
+
+    def within(self, text: str) -> TopicMatcher:
+        """This matcher with only the terms whose needle occurs in ``text``: for judging parts of ``text`` (its
+        sentences) one by one, each then looks for the handful of terms the text holds, not for all of them. The
+        same answers for any part, since a term found in a part has its needle in the whole."""
+        lowered = text.lower()
+        narrowed = copy.copy(self)
+        narrowed._dprk, narrowed._labour, narrowed._exclude = (
+            tuple(term for term in terms if term.needle in lowered)
+            for terms in (self._dprk, self._labour, self._exclude))
+        return narrowed
 
     def groups_in(self, text: str) -> frozenset[str]:
         """Which term groups ``text`` mentions: ``"dprk"``, ``"labour"``, both or neither."""

@@ -61,7 +61,7 @@ def match_article(text: str, topic: TopicMatcher, matcher: ClaimMatcher, title: 
     verdict says so; such a sentence is a candidate even without a topic term of its own.
     """
     sentences = split_sentences(text)
-    on_topic = dict(_on_topic(sentences, topic))  # the text split once
+    on_topic = dict(_on_topic(sentences, topic.within(text)))  # the text split once; its terms looked for once
     context = article_context(list(on_topic.values()), title)
     candidates: list[tuple[int, str, str | None]] = []
     for index, sentence in enumerate(sentences):

@@ -227,3 +227,28 @@ def test_a_korean_term_in_hanja_counts_only_in_korean_text() -> None:
     assert not score_relevance("", "北京的建筑工人上街抗议工资拖欠。", topic).relevant
     assert not score_relevance("", "北海道の労働者が賃上げを求めた。", topic).relevant
     assert score_relevance("", "在俄罗斯的朝鲜工人超过一万人。", topic).relevant
+
+
+def test_a_matcher_within_a_text_judges_its_sentences_as_the_whole_matcher_does() -> None:
+    # The fixture web's articles in all five languages, on and off the topic: each sentence gets the same groups
+    # from the matcher narrowed to its article's terms as from the full one.
+    from datetime import UTC, datetime
+
+    from analysis.text import split_sentences
+    from labourwatch.fixtureweb.content import make_article
+
+    matcher, published = matcher_for(DEFAULT_TOPIC), datetime(2026, 1, 1, tzinfo=UTC)
+    checked = found = 0
+    for language in ("en", "ko", "ru", "zh", "ja"):
+        for index in range(12):
+            article = make_article(f"site-{language}", language, index, index % 3 != 0, index, published)
+            text = "\n".join([article.title, article.standfirst, *article.paragraphs()])
+            narrowed = matcher.within(text)
+            for sentence in split_sentences(text):
+                groups = matcher.groups_in(sentence)
+                assert narrowed.groups_in(sentence) == groups, sentence
+                checked, found = checked + 1, found + bool(groups)
+    assert checked > 500 and 0 < found < checked  # sentences with and without topic terms were compared
+    # Narrowed to a text without the terms, it finds none; the full matcher is unchanged by narrowing.
+    assert matcher.within("Weather in Lisbon.").groups_in("North Korean workers") == frozenset()
+    assert matcher.groups_in("North Korean workers") == frozenset({"dprk", "labour"})
