@@ -7,21 +7,23 @@ from collections import Counter
 
 from analysis.claims.numwords import words_to_digits
 from analysis.figures import find_numbers, number_value
-from analysis.text import normalise_text, split_sentences
+from analysis.text import normalise_text, split_sentence_lines
 from analysis.types import VersionDiff
 
 
-def _sentences(text: str) -> tuple[list[str], list[str]]:
-    """The sentences of ``text`` and their normalised forms, leaving out sentences that normalise to
-    nothing (timestamp lines, stray punctuation), which the content hash ignores too."""
+def _sentences(text: str) -> tuple[list[str], list[str], list[int]]:
+    """The sentences of ``text``, their normalised forms and the lines they are on, leaving out sentences that
+    normalise to nothing (timestamp lines, stray punctuation), which the content hash ignores too."""
     originals: list[str] = []
     normalised: list[str] = []
-    for sentence in split_sentences(text):
+    lines: list[int] = []
+    for line, sentence in split_sentence_lines(text):
         key = normalise_text(sentence)
         if key:
             originals.append(sentence)
             normalised.append(key)
-    return originals, normalised
+            lines.append(line)
+    return originals, normalised, lines
 
 
 def _figure_key(token: str) -> float | str:
@@ -55,13 +57,15 @@ def diff_versions(old_title: str, old_text: str, new_title: str, new_text: str) 
     Sentences are compared in normalised form, so re-punctuation and re-spacing are not changes;
     ``added`` and ``removed`` carry the sentences as written.
     """
-    old_sentences, old_keys = _sentences(old_text)
-    new_sentences, new_keys = _sentences(new_text)
+    old_sentences, old_keys, old_at = _sentences(old_text)
+    new_sentences, new_keys, new_at = _sentences(new_text)
     # Lines for the unified diff: a sentence equal to its counterpart up to normalisation is shown in
     # its current form on both sides, so the diff lists exactly the added and removed sentences.
     old_lines = list(old_sentences)
     added: list[str] = []
     removed: list[str] = []
+    added_lines: list[int] = []
+    removed_lines: list[int] = []
     matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -69,6 +73,8 @@ def diff_versions(old_title: str, old_text: str, new_title: str, new_text: str) 
         else:
             removed.extend(old_sentences[i1:i2])
             added.extend(new_sentences[j1:j2])
+            removed_lines.extend(old_at[i1:i2])
+            added_lines.extend(new_at[j1:j2])
     title_changed = normalise_text(old_title) != normalise_text(new_title)
     shown_old_title = old_title if title_changed else new_title
     figures_before = _unmatched_figures(_numbers(old_sentences), _numbers(new_sentences))
@@ -82,6 +88,8 @@ def diff_versions(old_title: str, old_text: str, new_title: str, new_text: str) 
         figures_changed=bool(figures_before or figures_after),
         figures_before=figures_before,
         figures_after=figures_after,
+        added_lines=tuple(added_lines),
+        removed_lines=tuple(removed_lines),
     )
 
 

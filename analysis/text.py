@@ -207,10 +207,16 @@ def _split_paragraph(paragraph: str) -> list[str]:
 
 def split_sentences(text: str) -> list[str]:
     """Split ``text`` into stripped, non-empty sentences in order; every line break ends a sentence."""
-    sentences: list[str] = []
-    for paragraph in text.splitlines():
+    return [sentence for _, sentence in split_sentence_lines(text)]
+
+
+def split_sentence_lines(text: str) -> list[tuple[int, str]]:
+    """The sentences of ``split_sentences`` with the index of the line (of ``text.splitlines()``) each is on:
+    a document's page or paragraph is found from it (``analysis.positions``)."""
+    sentences: list[tuple[int, str]] = []
+    for line, paragraph in enumerate(text.splitlines()):
         for sentence in _split_paragraph(paragraph):
             stripped = sentence.strip()
             if stripped:
-                sentences.append(stripped)
+                sentences.append((line, stripped))
     return sentences

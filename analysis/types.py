@@ -7,6 +7,16 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class TextPositions:
+    """Where a document's text lines were in the document: ``unit`` is ``page`` (PDF) or ``paragraph`` (DOCX), and
+    ``starts[n]`` the index of the first line (of ``text.splitlines()``) of unit n + 1, ascending (a page without
+    text starts where the next one does). ``analysis.positions`` reads them."""
+
+    unit: str
+    starts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class ArticleDoc:
     """What extraction found on one article page."""
 
@@ -18,6 +28,7 @@ class ArticleDoc:
     published: datetime | None = None
     modified: datetime | None = None
     language: str | None = None
+    positions: TextPositions | None = None  # a document's pages or paragraphs; None for a web page
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,10 @@ class VersionDiff:
     figures_changed: bool
     figures_before: tuple[str, ...] = field(default=())
     figures_after: tuple[str, ...] = field(default=())
+    # The line (of the text's ``splitlines()``) each added sentence is on in the new text, each removed one in
+    # the old: a document's page or paragraph is found from it.
+    added_lines: tuple[int, ...] = field(default=())
+    removed_lines: tuple[int, ...] = field(default=())
 
     @property
     def changed_parts(self) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """Browser bench: a listing source and its article pages crawled without a browser, and rendered in headless
 Chromium (``render: browser``) with 1 and with 4 browser pages; and a crawl whose config has a ``render: browser``
-source that the crawl does not poll (the cost of the feature when no source of a crawl uses it).
+source that the crawl does not poll (the cost of the feature when no source of a crawl uses it); and the two
+browser variants without the guard-checking proxy every browser connection goes through (its cost).
 
 Run from the repository root (needs /usr/bin/chromium; no network, all traffic is 127.0.0.1):
 
@@ -48,6 +49,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no browser, a render source elsewhere in the config": {"render": False, "pages": 2, "others": ["elsewhere"]},
     "browser, 1 page": {"render": True, "pages": 1, "others": []},
     "browser, 4 pages": {"render": True, "pages": 4, "others": []},
+    # The guard-checking proxy (crawler/browser_proxy.py) left out: what it costs.
+    "browser, 1 page, no proxy": {"render": True, "pages": 1, "others": [], "proxy": False},
+    "browser, 4 pages, no proxy": {"render": True, "pages": 4, "others": [], "proxy": False},
 }
 SETTLE = 2.0
 
@@ -99,6 +103,10 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
         browser_sources=frozenset(rendered | set(config["others"])), browser_pages=int(config["pages"]),
     )
     source = SourceSpec(id="site", kind="listing", url=config["url"], options={"link_selector": "a.story"})
+    if not config.get("proxy", True):
+        from crawler.browser_handler import BrowserDownloadHandler
+
+        BrowserDownloadHandler.proxied = False
     preload()
     started = time.perf_counter()
     report = reactor.run(run_crawl(db, [source], replace(options), DEFAULT_TOPIC, trigger="bench",

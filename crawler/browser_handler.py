@@ -25,6 +25,7 @@ from scrapy.http import Response
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler.browser import BLOCKED_RESOURCES, browser_event
+from crawler.browser_proxy import GuardProxy
 from crawler.procstat import command_line, descendants, pss_bytes
 from crawler.resolver import AddressGuard, BlockedAddressError
 
@@ -47,6 +48,9 @@ def browser_memory() -> int:
 class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """The download handler of a crawl with ``render: browser`` sources (installed by crawler/browser.py)."""
 
+    # Off only where the proxy's cost is measured (bench/browser_bench.py) and where a test shows what it prevents.
+    proxied = True
+
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         settings = crawler.settings
@@ -60,6 +64,12 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         # method, since the answer needs this crawl's guard.
         self.abort_request = self._abort
         self.crawler_signals = crawler.signals
+        # Every connection the browser opens goes through this proxy, which resolves, checks and pins each host
+        # with the same guard (crawler/browser_proxy.py): Chromium resolves no name and preconnects nowhere else.
+        # Playwright sends loopback through it too (it drops Chromium's implicit loopback bypass).
+        self.proxy = GuardProxy(self.guard, self._proxy_refused)
+        if self.proxied:
+            self.config.launch_options = {**self.config.launch_options, "proxy": {"server": self.proxy.url}}
         self.peak_memory = 0
         self._sources: dict[Page, str | None] = {}  # each open page's source, for the requests it makes
         self._rendering: dict[Request, str | None] = {}  # each request being rendered, with its source
@@ -73,6 +83,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         # usually fetches its links after the load event.
         request.meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
         request.meta["playwright_page_init_callback"] = self._init_page
+        await self.proxy.start()
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.ensure_future(self._watch_memory())
         self._rendering[request] = request.meta.get("lw_source")
@@ -125,6 +136,11 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
             return True  # the browser would not reach it either; not resolving it again is safer
         return False
 
+    def _proxy_refused(self, url: str, message: str) -> None:
+        # The proxy sees connections, not pages: the source is known only while one source's pages render.
+        sources = set(self._rendering.values())
+        self._report(sources.pop() if len(sources) == 1 else None, url, "browser_blocked", message)
+
     def _report(self, source_id: str | None, url: str, code: str, message: str) -> None:
         self.stats.inc_value(f"labourwatch/{code}")
         logger.info("source %s: %s", source_id, message)
@@ -134,6 +150,7 @@ class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if self._watcher is not None:
             self._watcher.cancel()
         await super().close()
+        await self.proxy.close()
 
     async def _watch_memory(self) -> None:
         """While the browser is in use, check its memory every second (reading /proc costs a few ms, in a thread)."""

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from analysis.language import guess_language
+from analysis.positions import PAGE, PARAGRAPH, of_lines
 from analysis.text import to_nfc
-from analysis.types import ArticleDoc
+from analysis.types import ArticleDoc, TextPositions
 from analysis.urls import canonicalise_url
 from crawler.extract import MIN_TEXT_CHARS, ExtractionError
 
@@ -82,21 +83,35 @@ def sniff(body: bytes) -> str | None:
 def extract_document(body: bytes, url: str, kind: str, *, max_pages: int = DEFAULT_MAX_PAGES,
                      max_size: int = 10 * 1024 * 1024, language_hint: str | None = None) -> ArticleDoc:
     """Text and metadata of a PDF or DOCX ``body``; streams or parts that inflate past ``max_size`` bytes, PDFs of
-    more than ``max_pages`` pages, encrypted, malformed and textless files raise ExtractionError with a code."""
+    more than ``max_pages`` pages, encrypted, malformed and textless files raise ExtractionError with a code.
+    The text's positions say which page (PDF) or paragraph (DOCX) each of its lines is on."""
     if kind == PDF:
-        title, created, modified, text = _pdf(body, max_pages, max_size)
+        title, created, modified, units = _pdf(body, max_pages, max_size)
+        text, positions = _assemble(PAGE, units, "\n\n")  # a blank line between pages: a page break ends a paragraph
     elif kind == DOCX:
-        title, created, modified, text = _docx(body, max_size)
+        title, created, modified, units = _docx(body, max_size)
+        text, positions = _assemble(PARAGRAPH, units, "\n")
     else:
         raise ValueError(f"unknown document kind {kind!r}")
-    text = to_nfc(text.strip())
     if len(text) < MIN_TEXT_CHARS:
         raise ExtractionError(f"the {kind.upper()} has no text layer (a scan?)", NO_TEXT)
     title = to_nfc(" ".join((title or "").split())) or _first_line(text)
     own = canonicalise_url(url)
     return ArticleDoc(url=url, canonical_url=own, title=title, text=text, published=created,
                       modified=modified if modified != created else None,
-                      language=language_hint or guess_language(title + "\n" + text))
+                      language=language_hint or guess_language(title + "\n" + text), positions=positions)
+
+
+def _assemble(unit: str, units: list[str], separator: str) -> tuple[str, TextPositions]:
+    """The text of a document's pages or paragraphs (each already whitespace-collapsed lines), joined by
+    ``separator``, in NFC, with where each one starts; a unit without text adds no line."""
+    parts = [to_nfc(part.strip()) for part in units]
+    kept = [part for part in parts if part]
+    text = separator.join(kept)
+    gap = separator.count("\n") - 1  # the blank lines a separator adds, counted with the unit before it
+    last = max((number for number, part in enumerate(parts) if part), default=-1)
+    counts = [len(part.splitlines()) + (gap if part and number < last else 0) for number, part in enumerate(parts)]
+    return text, of_lines(unit, counts)
 
 
 def _first_line(text: str) -> str:
@@ -142,7 +157,8 @@ def _page_text(page: pypdf.PageObject) -> str:
     return _unwrap(page.extract_text() or "")
 
 
-def _pdf(body: bytes, max_pages: int, max_size: int) -> tuple[str | None, datetime | None, datetime | None, str]:
+def _pdf(body: bytes, max_pages: int, max_size: int) -> tuple[str | None, datetime | None, datetime | None,
+                                                             list[str]]:
     import pypdf
     from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
@@ -160,8 +176,7 @@ def _pdf(body: bytes, max_pages: int, max_size: int) -> tuple[str | None, dateti
             if count > max_pages:
                 raise ExtractionError(f"the PDF has {count} pages, more than crawl.document_max_pages "
                                       f"({max_pages})", DOCUMENT_TOO_MANY_PAGES)
-            # Pages apart by a blank line: a page break ends a paragraph.
-            text = "\n\n".join(_page_text(page) for page in reader.pages)
+            pages = [_page_text(page) for page in reader.pages]
             meta = reader.metadata
             title = meta.title if meta else None
             created = _pdf_date(meta.creation_date) if meta else None
@@ -176,10 +191,10 @@ def _pdf(body: bytes, max_pages: int, max_size: int) -> tuple[str | None, dateti
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,
             UnicodeError, ZeroDivisionError) as exc:  # what a broken file makes pypdf's parser raise
         raise ExtractionError(f"not a readable PDF: {type(exc).__name__}: {exc}", DOCUMENT_MALFORMED) from exc
-    return title if isinstance(title, str) else None, created, modified, text
+    return title if isinstance(title, str) else None, created, modified, pages
 
 
-def _docx(body: bytes, max_size: int) -> tuple[str | None, datetime | None, datetime | None, str]:
+def _docx(body: bytes, max_size: int) -> tuple[str | None, datetime | None, datetime | None, list[str]]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -199,4 +214,5 @@ def _docx(body: bytes, max_size: int) -> tuple[str | None, datetime | None, date
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, OSError, AttributeError,
             etree.XMLSyntaxError) as exc:  # a missing or damaged part
         raise ExtractionError(f"not a readable DOCX: {type(exc).__name__}: {exc}", DOCUMENT_MALFORMED) from exc
-    return title, _pdf_date(created), _pdf_date(modified), "\n".join(p for p in paragraphs if p)
+    # Paragraphs are numbered as the text has them: empty ones (spacing) are not counted.
+    return title, _pdf_date(created), _pdf_date(modified), [p for p in paragraphs if p]

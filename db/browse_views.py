@@ -86,8 +86,12 @@ def _parts(sentence: str, figures: Sequence[str]) -> list[dict[str, Any]]:
 def diff_view(before_text: str, after_text: str, diff: dict[str, Any]) -> dict[str, Any]:
     """A stored diff (a ``queries.diff_rows`` row) with the two versions' texts aligned sentence by sentence:
     ``inline`` is the new text with removed sentences put back where they were, ``rows`` pairs the two
-    versions for a side-by-side view; each sentence is a list of parts, changed figures flagged."""
+    versions for a side-by-side view; each sentence is a list of parts, changed figures flagged, and each removed
+    or added one has its ``position`` in a document ("p. 3", or None), from the diff's stored positions (which
+    follow its sentences in this order)."""
     old, new = _sentences(before_text), _sentences(after_text)
+    removed_at = iter(diff.get("removed_positions") or ())
+    added_at = iter(diff.get("added_positions") or ())
     inline: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     matcher = difflib.SequenceMatcher(None, [k for _, k in old], [k for _, k in new], autojunk=False)
@@ -97,10 +101,13 @@ def diff_view(before_text: str, after_text: str, diff: dict[str, Any]) -> dict[s
                 inline.append({"kind": "same", "parts": _parts(after, ())})
                 rows.append({"kind": "same", "before": _parts(before, ()), "after": _parts(after, ())})
             continue
-        removed = [_parts(s, diff["figures_before"]) for s, _ in old[i1:i2]]
-        added = [_parts(s, diff["figures_after"]) for s, _ in new[j1:j2]]
-        inline += [{"kind": "removed", "parts": p} for p in removed] + [{"kind": "added", "parts": p} for p in added]
-        rows += [{"kind": tag, "before": b, "after": a} for b, a in zip_longest(removed, added)]
+        removed = [(_parts(s, diff["figures_before"]), next(removed_at, None)) for s, _ in old[i1:i2]]
+        added = [(_parts(s, diff["figures_after"]), next(added_at, None)) for s, _ in new[j1:j2]]
+        inline += ([{"kind": "removed", "parts": p, "position": at} for p, at in removed]
+                   + [{"kind": "added", "parts": p, "position": at} for p, at in added])
+        rows += [{"kind": tag, "before": b[0] if b else None, "before_position": b[1] if b else None,
+                  "after": a[0] if a else None, "after_position": a[1] if a else None}
+                 for b, a in zip_longest(removed, added)]
     return {**diff, "title_changed": "title" in diff["changed"], "inline": inline, "rows": rows}
 
 

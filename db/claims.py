@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from analysis import positions
 from analysis.claims.model import Claim, Figure
 from analysis.claims.sentences import SentenceMatch
 from db.models import Article, ArticleVersion, ClaimMatchRow, KnownClaim, Review, utcnow
@@ -133,7 +134,8 @@ def match_rows(session: Session, *, claim_id: str | None = None, label: str | No
     ``off_subject=False`` leaves out new-claim sentences that are not about North Korean workers."""
     order = ((ArticleVersion.fetched_at, ClaimMatchRow.version_id) if oldest_first
              else (ArticleVersion.fetched_at.desc(), ClaimMatchRow.version_id.desc()))
-    query = (select(ClaimMatchRow, ArticleVersion.number, ArticleVersion.fetched_at, Article.title)
+    query = (select(ClaimMatchRow, ArticleVersion.number, ArticleVersion.fetched_at, Article.title,
+                    ArticleVersion.position_unit)
              .join(ArticleVersion, ArticleVersion.id == ClaimMatchRow.version_id)
              .join(Article, Article.id == ClaimMatchRow.article_id)
              .order_by(*order, ClaimMatchRow.sentence_index))
@@ -151,17 +153,20 @@ def match_rows(session: Session, *, claim_id: str | None = None, label: str | No
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
-    return [match_dict(row, number, fetched_at, title) for row, number, fetched_at, title in session.execute(query)]
+    return [match_dict(*row) for row in session.execute(query)]
 
 
-def match_dict(row: ClaimMatchRow, number: int, fetched_at: datetime, title: str | None) -> dict[str, Any]:
-    """One stored verdict with its provenance, JSON-able (``claims matches``, the exports and the API)."""
+def match_dict(row: ClaimMatchRow, number: int, fetched_at: datetime, title: str | None,
+               position_unit: str | None = None) -> dict[str, Any]:
+    """One stored verdict with its provenance, JSON-able (``claims matches``, the exports and the API);
+    ``position`` is where a document's sentence is ("p. 3", "¶ 12"; None for a web page's)."""
     return {
         "id": row.id, "label": row.label, "claim_id": row.claim_id, "confidence": round(row.confidence, 3),
         "score": round(row.score, 3), "sentence": row.sentence, "old_values": row.old_values,
         "new_values": row.new_values, "reasons": row.reasons, "on_subject": row.on_subject,
         "article_id": row.article_id, "version_id": row.version_id, "version": number,
-        "sentence_index": row.sentence_index, "source_id": row.source_id, "url": row.url, "title": title,
+        "sentence_index": row.sentence_index, "position": positions.label(position_unit, row.position),
+        "source_id": row.source_id, "url": row.url, "title": title,
         "fetched_at": _iso(fetched_at), "matched_at": _iso(row.matched_at), "claims_digest": row.claims_digest,
     }
 
@@ -177,6 +182,8 @@ class StoredVersion:
     text: str
     fetched_at: datetime
     title: str = ""
+    position_unit: str | None = None
+    position_starts: list[Any] | None = None
 
 
 def count_versions(session: Session, article_ids: Sequence[int] | None = None) -> int:
@@ -194,7 +201,8 @@ def iter_versions(session: Session, article_ids: Sequence[int] | None = None,
     last = 0
     while True:
         query = (select(ArticleVersion.id, ArticleVersion.article_id, Article.source_id, ArticleVersion.url,
-                        ArticleVersion.text, ArticleVersion.fetched_at, ArticleVersion.title)
+                        ArticleVersion.text, ArticleVersion.fetched_at, ArticleVersion.title,
+                        ArticleVersion.position_unit, ArticleVersion.position_starts)
                  .join(Article, Article.id == ArticleVersion.article_id)
                  .where(Article.relevant.is_(True), ArticleVersion.id > last)
                  .order_by(ArticleVersion.id).limit(batch))
@@ -225,7 +233,8 @@ def replace_matches(session: Session, version: StoredVersion, matches: Sequence[
         .where(ClaimMatchRow.version_id == version.id))}
     conn.execute(delete(ClaimMatchRow).where(ClaimMatchRow.version_id == version.id))
     if matches:
-        insert_matches(conn, version.id, version.article_id, version.source_id, version.url, matches, digest, at)
+        insert_matches(conn, version.id, version.article_id, version.source_id, version.url, matches, digest, at,
+                       positions.loaded(version.position_unit, version.position_starts))
     changed = sum(1 for m in matches if before.get(m.index) != (m.match.label, m.match.claim_id))
     removed = len(set(before) - {m.index for m in matches})
     return Replaced(len(matches), changed, removed)

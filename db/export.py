@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from db import claims, copies
+from db import claims, copies, queries
 from db.browse import LABELS, EventFilter
 from db.browse_lists import ArticleFilter
 from db.events import event_dict
@@ -106,8 +106,9 @@ class MatchQuery:
         return conditions
 
 
-def _matches(query: MatchQuery) -> Select[ClaimMatchRow, int, datetime, str | None]:
-    return (select(ClaimMatchRow, ArticleVersion.number, ArticleVersion.fetched_at, Article.title)
+def _matches(query: MatchQuery) -> Select[ClaimMatchRow, int, datetime, str | None, str | None]:
+    return (select(ClaimMatchRow, ArticleVersion.number, ArticleVersion.fetched_at, Article.title,
+                   ArticleVersion.position_unit)
             .join(ArticleVersion, ArticleVersion.id == ClaimMatchRow.version_id)
             .join(Article, Article.id == ClaimMatchRow.article_id)
             .where(*query.where()))
@@ -159,7 +160,7 @@ def _diff_dict(diff: VersionDiffRow) -> dict[str, Any]:
     return {"id": diff.id, "from_version_id": diff.from_version_id, "changed": diff.changed,
             "title_before": diff.title_before, "title_after": diff.title_after, "added": diff.added,
             "removed": diff.removed, "figures_before": diff.figures_before, "figures_after": diff.figures_after,
-            "unified": diff.unified, "created_at": _iso(diff.created_at)}
+            **queries.diff_positions(diff), "unified": diff.unified, "created_at": _iso(diff.created_at)}
 
 
 def article(session: Session, article_id: int) -> dict[str, Any] | None:

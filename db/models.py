@@ -208,6 +208,10 @@ class ArticleVersion(Base):
     language: Mapped[str | None] = mapped_column(String(16), index=True)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # A document's pages (PDF) or paragraphs (DOCX): the unit, and the first line of ``text`` of each
+    # (analysis.positions); None for a web page and for versions stored before migration 0014.
+    position_unit: Mapped[str | None] = mapped_column(String(16))
+    position_starts: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
     article: Mapped[Article] = relationship(back_populates="versions")
 
@@ -246,6 +250,9 @@ class VersionDiffRow(Base):
     changed: Mapped[list[Any]] = mapped_column(default=list)
     figures_before: Mapped[list[Any]] = mapped_column(default=list)
     figures_after: Mapped[list[Any]] = mapped_column(default=list)
+    # Where the removed and added sentences were in a document (analysis.positions.diff_positions): the units
+    # and the numbers, parallel to ``removed`` and ``added``; None when neither version is a document's.
+    positions: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)
 
 
@@ -284,6 +291,8 @@ class ClaimMatchRow(Base):
     url: Mapped[URL]
     sentence_index: Mapped[int] = mapped_column(Integer)
     sentence: Mapped[str] = mapped_column(Text)
+    # The page or paragraph of a document the sentence is on (its unit is the version's position_unit).
+    position: Mapped[int | None] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(16), index=True)
     claim_id: Mapped[str | None] = mapped_column(ForeignKey("claims.id", ondelete="SET NULL"), index=True)
     confidence: Mapped[float] = mapped_column(Float)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis import positions
 from db import rawbody
 from db.models import Article, ArticleUrl, ArticleVersion, FetchError, RawResponse, Source, VersionDiffRow
 
@@ -94,12 +95,19 @@ def article_detail(session: Session, article_id: int) -> dict[str, Any] | None:
     return row
 
 
+def diff_positions(diff: VersionDiffRow) -> dict[str, list[str | None]]:
+    """Where a diff's sentences are in a document, as lists parallel to its ``added`` and ``removed`` sentences:
+    "p. 3", "¶ 12", or None (a web page's sentence, or a diff stored before positions were)."""
+    return {"added_positions": positions.diff_labels(diff.positions, "added", len(diff.added)),
+            "removed_positions": positions.diff_labels(diff.positions, "removed", len(diff.removed))}
+
+
 def diff_row(diff: VersionDiffRow, article: Article) -> dict[str, Any]:
     """A diff's list row with its article's URL and source, as ``diffs list`` and the web UI show it."""
     return {
         "id": diff.id, "article_id": diff.article_id, "url": article.canonical_url, "source_id": article.source_id,
         "title": diff.title_after, "title_before": diff.title_before, "changed": diff.changed,
-        "added": diff.added, "removed": diff.removed, "figures_before": diff.figures_before,
+        "added": diff.added, "removed": diff.removed, **diff_positions(diff), "figures_before": diff.figures_before,
         "figures_after": diff.figures_after, "from_version_id": diff.from_version_id,
         "to_version_id": diff.to_version_id, "created_at": _iso(diff.created_at),
     }

@@ -16,8 +16,9 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from analysis import positions as pos
 from analysis.claims.sentences import SentenceMatch
-from analysis.types import ArticleDoc, Relevance, VersionDiff
+from analysis.types import ArticleDoc, Relevance, TextPositions, VersionDiff
 from db import offtopic, rawbody
 from db.models import (
     Article,
@@ -304,11 +305,16 @@ def _insert_version(conn: Connection, article_id: int, number: int, fetch: Artic
     # unit of work's bookkeeping cost more than the inserts themselves.
     # Statements are built once and given their values at execution, so SQLAlchemy reuses the compiled form.
     doc, raw = fetch.doc, fetch.raw
-    version_id: int = conn.execute(_INSERT_VERSION, dict(
+    values = dict(
         article_id=article_id, number=number, fetched_at=raw.fetched_at, url=raw.url, title=doc.title,
         byline=doc.byline, published_at=doc.published, modified_at=doc.modified, language=doc.language,
         text=doc.text, content_hash=fetch.content_hash,
-    )).scalar_one()
+    )
+    if doc.positions is not None:
+        # Named only for a document: a web page's row is written as before migration 0014 (NULL), and the
+        # migration tests store pages under older schemas with this code.
+        values.update(position_unit=doc.positions.unit, position_starts=list(doc.positions.starts))
+    version_id: int = conn.execute(_INSERT_VERSION, values).scalar_one()
     if options.keep_raw:
         headers = {k: v for k, v in raw.headers.items() if k.lower() in _KEPT_HEADERS}
         stored, compression = rawbody.pack(raw.body)
@@ -319,16 +325,20 @@ def _insert_version(conn: Connection, article_id: int, number: int, fetch: Artic
         ))
     if fetch.matches and fetch.claims_digest:
         insert_matches(conn, version_id, article_id, fetch.source_id, raw.url, fetch.matches, fetch.claims_digest,
-                       raw.fetched_at)
+                       raw.fetched_at, doc.positions)
     return version_id
 
 
 def insert_matches(conn: Connection, version_id: int, article_id: int, source_id: str | None, url: str,
-                   matches: Sequence[SentenceMatch], digest: str, at: datetime) -> None:
-    """Store the claim verdicts on one version's sentences (the caller removed any earlier ones)."""
+                   matches: Sequence[SentenceMatch], digest: str, at: datetime,
+                   positions: TextPositions | None = None) -> None:
+    """Store the claim verdicts on one version's sentences (the caller removed any earlier ones), each with its
+    page or paragraph when the version is a document's (``positions``)."""
     conn.execute(_INSERT_MATCH, [
         {"version_id": version_id, "article_id": article_id, "source_id": source_id, "url": url,
-         "sentence_index": m.index, "sentence": m.sentence, "label": m.match.label, "claim_id": m.match.claim_id,
+         "sentence_index": m.index, "sentence": m.sentence,
+         "position": pos.at_line(positions, m.line) if positions and m.line is not None else None,
+         "label": m.match.label, "claim_id": m.match.claim_id,
          "confidence": m.match.confidence, "score": m.match.score, "old_values": list(m.match.old_values),
          "new_values": list(m.match.new_values), "reasons": list(m.match.reasons), "on_subject": m.on_subject,
          "claims_digest": digest, "matched_at": at}
@@ -382,6 +392,9 @@ def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: S
         removed=list(diff.removed), unified=diff.unified, changed=list(diff.changed_parts),
         figures_before=list(diff.figures_before), figures_after=list(diff.figures_after), created_at=now,
     )
+    where = pos.diff_positions(diff, pos.loaded(previous.position_unit, previous.position_starts), fetch.doc.positions)
+    if where is not None:  # a web page's diff is written as before migration 0014, as its version is
+        row.positions = where
     session.add(row)
     session.flush()
     # A changed article is alive: start the decaying schedule again.

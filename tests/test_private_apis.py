@@ -130,3 +130,8 @@ def test_scrapy_playwright_still_offers_the_hooks_the_browser_handler_uses() -> 
         f"{where} no longer restarts a disconnected browser. {fix}"
     assert inspect.iscoroutinefunction(Handler.download_request) and inspect.iscoroutinefunction(Handler.close), \
         f"{where}: download_request and close are no longer coroutines. {fix}"
+    # The browser is launched with self.config.launch_options as they are at launch: the handler adds the proxy.
+    from scrapy_playwright.provider import PlaywrightBrowserProvider
+
+    assert "launch(**self.config.launch_options)" in inspect.getsource(PlaywrightBrowserProvider), \
+        f"{where} no longer launches with config.launch_options read at launch. {fix}"

@@ -49,7 +49,7 @@ ARTICLE_COLUMNS = ("id", "source_id", "source_name", "title", "url", "language",
                    "next_check_at", "gone_at")
 DIFF_COLUMNS = ("id", "article_id", "from_version_id", "to_version_id", "created_at", "source_id", "source_name",
                 "url", "title_before", "title", "changed", "figures_changed", "figures_before", "figures_after",
-                "added", "removed")
+                "added", "removed", "added_positions", "removed_positions")
 SOURCE_COLUMNS = ("id", "name", "kind", "url", "enabled", "health", "last_polled_at", "next_poll_at",
                   "last_success_at", "consecutive_failures", "last_error_code", "last_error", "last_error_at",
                   "items_last_run", "new_last_run", "not_modified_last_run")
@@ -57,8 +57,8 @@ SOURCE_COLUMNS = ("id", "name", "kind", "url", "enabled", "health", "last_polled
 # Russian and "→" as mojibake. Other readers skip it; ``bom=0`` leaves it out.
 BOM = "\ufeff".encode()
 MATCH_COLUMNS = ("id", "label", "claim_id", "confidence", "score", "sentence", "old_values", "new_values",
-                 "reasons", "on_subject", "article_id", "version_id", "version", "sentence_index", "source_id",
-                 "url", "title", "fetched_at", "matched_at", "claims_digest")
+                 "reasons", "on_subject", "article_id", "version_id", "version", "sentence_index", "position",
+                 "source_id", "url", "title", "fetched_at", "matched_at", "claims_digest")
 
 
 # --- CSV and JSON -----------------------------------------------------------------------------------------

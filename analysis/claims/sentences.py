@@ -16,7 +16,7 @@ from analysis.claims.context import about_dprk_workers, article_context, read_in
 from analysis.claims.matcher import ClaimMatch, ClaimMatcher, analyse
 from analysis.claims.model import Claim
 from analysis.relevance import TopicMatcher
-from analysis.text import split_sentences
+from analysis.text import split_sentence_lines, split_sentences
 
 # Shorter than this is a caption or a fragment ("Photo: AP"); longer is a paragraph the sentence
 # splitter could not break, which no claim resembles. Characters, not words: Korean, Chinese and
@@ -40,6 +40,7 @@ class SentenceMatch:
     match: ClaimMatch
     on_subject: bool
     figures: tuple[str, ...] = ()  # the amounts, dates and years the sentence states, as written
+    line: int | None = None  # the line of the text it is on (a document's page or paragraph is found from it)
 
 
 def claim_sentences(text: str, topic: TopicMatcher) -> list[tuple[int, str]]:
@@ -60,7 +61,8 @@ def match_article(text: str, topic: TopicMatcher, matcher: ClaimMatcher, title: 
     wages", "these labourers") is matched as the reader understands it (:mod:`analysis.claims.context`), and its
     verdict says so; such a sentence is a candidate even without a topic term of its own.
     """
-    sentences = split_sentences(text)
+    split = split_sentence_lines(text)
+    sentences = [sentence for _, sentence in split]
     on_topic = dict(_on_topic(sentences, topic.within(text)))  # the text split once; its terms looked for once
     context = article_context(list(on_topic.values()), title)
     candidates: list[tuple[int, str, str | None]] = []
@@ -77,7 +79,7 @@ def match_article(text: str, topic: TopicMatcher, matcher: ClaimMatcher, title: 
         figures = tuple(quantity.text for quantity in analyse(sentence).side.quantities)
         if read_as is not None:
             verdict = replace(verdict, reasons=(*verdict.reasons, f"{CONTEXT_REASON}: {read_as}"))
-        found.append(SentenceMatch(index, sentence, verdict, verdict.label != "new" or about, figures))
+        found.append(SentenceMatch(index, sentence, verdict, verdict.label != "new" or about, figures, split[index][0]))
     return found
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+from crawler import browser, resolver
+from crawler.browser_handler import BrowserDownloadHandler
 from crawler.procstat import command_line, descendants
 from crawler.types import CrawlOptions
 from db.engine import Database
@@ -24,6 +26,7 @@ from labourwatch.errors import ConfigError
 from tests.crawler.docserver import DocServer, doc_server
 from tests.crawler.helpers import FAST, crawl
 from tests.crawler.pagesite import article_html, rss
+from tests.crawler.test_pinning import METADATA, FakeDNS
 
 CHROMIUM = Path("/usr/bin/chromium")
 # CI installs Chromium: there a missing browser fails these tests instead of skipping them.
@@ -56,11 +59,11 @@ def add_articles(web: DocServer, count: int) -> list[str]:
 
 
 class Listener:
-    """A TCP port on 127.0.0.1 that counts the connections it accepts (an internal service a page must not reach);
-    with ``hold``, it keeps them open without a word (a resource that never finishes loading)."""
+    """A TCP port on 127.0.0.1 (or ``host``, ``port``) that counts the connections it accepts (an internal service a
+    page must not reach); with ``hold``, it keeps them open without a word (a resource that never finishes loading)."""
 
-    def __init__(self, hold: bool = False) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, hold: bool = False, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.socket = socket.create_server((host, port))
         self.socket.settimeout(0.2)
         self.port = self.socket.getsockname()[1]
         self.accepted = 0
@@ -213,9 +216,6 @@ try {{ new WebSocket("ws://[::ffff:127.0.0.1]:{internal.port}/ws"); }} catch (e)
             stored = {(row.source_id, row.code) for row in session.query(FetchError).all()}
         assert ("scripted", "browser_blocked") in stored
 
-    @pytest.mark.xfail(strict=True, reason="known gap: Chromium preconnects (a TCP connection, no request sent) to a "
-                       "subframe's host before the routing refuses its request; a guard-checking local proxy would "
-                       "close it")
     def test_a_refused_subframe_is_never_connected(self, sqlite_database: Database) -> None:
         internal = Listener()
         try:
@@ -229,6 +229,57 @@ try {{ new WebSocket("ws://[::ffff:127.0.0.1]:{internal.port}/ws"); }} catch (e)
             internal.close()
         assert any(e.code == "browser_blocked" and e.url.endswith("/frame") for e in report.ledger.errors)
         assert internal.accepted == 0
+
+    def test_a_name_is_fetched_at_the_address_the_guard_checked_not_where_chromium_resolves_it(
+            self, sqlite_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        # DNS rebinding: the guard's lookup answers 127.0.0.1, Chromium's own resolver would answer 127.0.0.2.
+        monkeypatch.setattr(resolver, "LOOKUP", FakeDNS({"rebind.test": [["127.0.0.1"]]}))
+        monkeypatch.setattr(browser, "CHROMIUM_ARGS", (*browser.CHROMIUM_ARGS,
+                                                       "--host-resolver-rules=MAP rebind.test 127.0.0.2"))
+        checked = Listener()
+        elsewhere = Listener(host="127.0.0.2", port=checked.port)
+        try:
+            with doc_server() as web:
+                add_articles(web, 1)
+                fetch = f'<script>fetch("http://rebind.test:{checked.port}/data", {{mode: "no-cors"}})</script>'
+                web.documents["/"] = (SCRIPTED_LISTING.replace("</body>", fetch + "</body>").encode(), HTML)
+                sources, options = configured(web, listing(web, render="browser"))
+                crawl(sqlite_database, sources, options)
+                proxied = (checked.accepted, elsewhere.accepted)
+                # The control: without the proxy, Chromium connects where its own resolver says.
+                monkeypatch.setattr(BrowserDownloadHandler, "proxied", False)
+                crawl(sqlite_database, sources, options)
+        finally:
+            checked.close()
+            elsewhere.close()
+        assert proxied[0] >= 1 and proxied[1] == 0
+        assert elsewhere.accepted >= 1
+
+    def test_a_name_that_resolves_to_a_refused_address_is_never_connected(
+            self, sqlite_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        # The guard's lookup answers the metadata address; Chromium's own would answer a port that counts.
+        monkeypatch.setattr(resolver, "LOOKUP", FakeDNS({"metadata.test": [[METADATA]]}))
+        monkeypatch.setattr(browser, "CHROMIUM_ARGS", (*browser.CHROMIUM_ARGS,
+                                                       "--host-resolver-rules=MAP metadata.test 127.0.0.2"))
+        internal = Listener(host="127.0.0.2")
+        try:
+            with doc_server() as web:
+                add_articles(web, 1)
+                target = f"http://metadata.test:{internal.port}"
+                extra = (f'<iframe src="{target}/frame"></iframe><script>fetch("{target}/latest/meta-data/", '
+                         '{mode: "no-cors"}).catch(() => {})</script>')
+                web.documents["/"] = (SCRIPTED_LISTING.replace("<body>", "<body>" + extra).encode(), HTML)
+                sources, options = configured(web, listing(web, render="browser"))
+                report = crawl(sqlite_database, sources, options)
+                proxied = internal.accepted
+                monkeypatch.setattr(BrowserDownloadHandler, "proxied", False)
+                crawl(sqlite_database, sources, options)
+        finally:
+            internal.close()
+        refused = sorted(e.url for e in report.ledger.errors if (e.source_id, e.code) == ("scripted", "browser_blocked"))
+        assert refused == [f"{target}/frame", f"{target}/latest/meta-data/"], report.ledger.errors
+        assert proxied == 0
+        assert internal.accepted >= 1  # the control: without the proxy, Chromium preconnects to the frame's host
 
     def test_a_page_that_never_finishes_loading_times_out(self, sqlite_database: Database) -> None:
         hanging = Listener(hold=True)

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from analysis.cron import every_cron
 from analysis.urls import politeness_key
 from db.engine import Database
-from db.migrate import MIGRATIONS, alembic_config, current_revision, upgrade
+from db.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade
 from scheduler.cluster import engine_conninfo
 from scheduler.health import Health
 
@@ -70,7 +70,7 @@ def test_the_engine_schema_comes_and_goes_with_migration_0012(db_url: str) -> No
         assert current_revision(db) == "0011"
         assert not [t for t in inspect(db.engine).get_table_names() if t.startswith("procrastinate_")]
         upgrade(db)  # and back: nothing the downgrade left behind is in the way
-        assert current_revision(db) == "0013"
+        assert current_revision(db) == head_revision()
     finally:
         db.dispose()
 

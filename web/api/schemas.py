@@ -30,6 +30,9 @@ def _list(item: str) -> dict[str, Any]:
 STR, INT, NUM, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time"}
 STRS = {"type": "array", "items": STR}
+POSITION = {"type": ["string", "null"], "description": 'where a document\'s sentence is: "p. 3" (PDF page), "¶ 12" '
+            "(DOCX paragraph), null for a web page's"}
+POSITIONS = {"type": "array", "items": POSITION, "description": "parallel to the sentences"}
 EVENT = _object(id=INT, type={"enum": list(EVENT_TYPES)}, key=STR, created_at=TIME, source_id=_or_null(STR),
                 article_id=_or_null(INT), version_id=_or_null(INT), claim_id=_or_null(STR), url=_or_null(STR),
                 title=STR, summary=STR, details={"type": "object"}, importance=INT)
@@ -38,7 +41,8 @@ ARTICLE_FIELDS: dict[str, dict[str, Any]] = dict(
     published_at=_or_null(TIME), relevant=BOOL, relevance_score=NUM, matched_terms=STRS, version_count=INT,
     first_seen_at=TIME, last_checked_at=_or_null(TIME))
 DIFF = _object(id=INT, from_version_id=INT, changed=STRS, title_before=_or_null(STR), title_after=_or_null(STR),
-               added=STRS, removed=STRS, figures_before=STRS, figures_after=STRS, unified=STR, created_at=TIME)
+               added=STRS, removed=STRS, added_positions=POSITIONS, removed_positions=POSITIONS, figures_before=STRS,
+               figures_after=STRS, unified=STR, created_at=TIME)
 VERSION = _object(id=INT, number=INT, fetched_at=TIME, url=STR, title=STR, byline=_or_null(STR),
                   published_at=_or_null(TIME), modified_at=_or_null(TIME), language=_or_null(STR),
                   content_hash=STR, text=STR, diff=_or_null(ref("Diff")))
@@ -51,7 +55,7 @@ CLAIM_FIELDS: dict[str, dict[str, Any]] = dict(
     approx=BOOL, status={"enum": ["active", "retired"]}, created_at=TIME, updated_at=TIME)
 MATCH = _object(id=INT, label={"enum": list(LABELS)}, claim_id=_or_null(STR), confidence=NUM, score=NUM,
                 sentence=STR, old_values=STRS, new_values=STRS, reasons=STRS, on_subject=BOOL, article_id=INT,
-                version_id=INT, version=INT, sentence_index=INT, source_id=_or_null(STR), url=STR,
+                version_id=INT, version=INT, sentence_index=INT, position=POSITION, source_id=_or_null(STR), url=STR,
                 title=_or_null(STR), fetched_at=TIME, matched_at=TIME, claims_digest=STR)
 SEARCH_HIT = _object(article_id=INT, version_id=INT, version=INT, title=STR, snippet=STR,
                      title_html={**STR, "description": "the title as escaped HTML, matches in <mark>"},
