@@ -20,6 +20,7 @@ from analysis.types import Topic
 from analysis.urls import politeness_key
 from crawler.browser import needs_browser
 from crawler.ledger import ARTICLES_FAILING, GONE_ERRORS, CrawlLedger, SourceResult, http_status
+from crawler.memory import release_free_memory
 from crawler.settings import scrapy_settings
 from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
@@ -303,6 +304,9 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     if run_id is not None:
         await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(run_id, status, failing, options, sources,
                                                                        router, failing_after, baseline))
+    # The crawl's pages and responses are freed now (they lived in _crawl): hand their pages back to the system,
+    # or the daemon keeps its busiest crawl's size for good.
+    await asyncio.to_thread(release_free_memory)
     seconds = time.perf_counter() - started
     _log(run_id, status, seconds, ledger, failing)
     return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)
