@@ -3,6 +3,9 @@
 One request per connection (``Connection: close``), GET and HEAD only, no request bodies. A client gets
 ``read_timeout`` seconds to send its request line and headers (at most ``MAX_HEAD`` bytes), so a slow or
 stuck client costs a socket for seconds, never a thread; no error in a handler ever reaches the loop.
+
+Not uvicorn (which serves the web UI): it has no deadline for receiving a request, and its ``Server.serve`` takes
+over the signals the daemon handles (docs/architecture.md, "Key decisions").
 """
 
 from __future__ import annotations
