@@ -44,6 +44,14 @@ class Wiring:
     router: Router
 
 
+def describe_due(due: list[tuple[str, datetime | None]]) -> str:
+    """Sources and their due times for a log line: ``due <id>@<ISO time> …`` (``never`` for a source with no due
+    time), or ``re-checks only``."""
+    if not due:
+        return "re-checks only"
+    return "due " + " ".join(f"{source_id}@{at.isoformat() if at is not None else 'never'}" for source_id, at in due)
+
+
 class Jobs:
     """The job bodies and the state they share: settings, metrics, the crawl lock and the stop signal."""
 
@@ -191,18 +199,32 @@ class Jobs:
         return ({politeness_key(settings.enabled[source_id].url) for source_id, _ in due}
                 | {politeness_key(url) for _, url, _, _ in rechecks})
 
-    async def crawl_key(self, key: str) -> bool:
+    async def crawl_key(self, key: str, job: str = "") -> bool:
         """Crawl the sources and re-checks of politeness key ``key`` that are due now, in one crawl, without the
         node's crawl lock (the job engine runs one job per key at a time across the cluster). False when nothing
-        of the key was due: another node's job did it first, or the job was queued twice."""
+        of the key was due: another node's job did it first, or the job was queued twice.
+
+        Logs one line per crawl naming ``job`` (the engine's job and node) and each source's due time: one due
+        poll of a source is one (source, due time) pair, so a poll run twice shows as the same pair twice."""
         if self.stop_crawls.is_set():
             return False
         enabled = self.settings.enabled
         due = [(source_id, at) for source_id, at in await self._due() if politeness_key(enabled[source_id].url) == key]
+        if due:
+            # The database decides who polls: a source whose due time another job moved since it was read (the
+            # same poll running elsewhere, or done already) is left out, whatever the engine's lock did.
+            lease = self.clock() + self.settings.daemon.cluster.stall_window
+            taken = set(await asyncio.to_thread(self.db.in_write, polls.claim_polls, due, lease))
+            if len(taken) < len(due):
+                logger.info("crawl of %s (%s): %d due poll(s) taken by another job: %s", key, job,
+                            len(due) - len(taken), describe_due([d for d in due if d[0] not in taken]))
+            due = [(source_id, at) for source_id, at in due if source_id in taken]
         if not due:
             rows = await asyncio.to_thread(self.db.in_read, repo.due_rechecks, self.clock(), KEY_RECHECKS)
             if not any(politeness_key(url) == key for _, url, _, _ in rows):
+                logger.debug("crawl of %s (%s): nothing due", key, job)
                 return False
+        logger.info("crawl of %s (%s): %s", key, job, describe_due(due))
         await self._poll(due, recheck_key=key)
         return True
 
