@@ -84,10 +84,13 @@ def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> tuple[i
     """Record the run; its id, and which of ``sources`` this crawl polls for their baseline (never polled
     successfully before, and their config asks for one)."""
     _close_unclosed(db)
-    with db.write() as session:
+
+    def work(session: Session) -> tuple[int, frozenset[str]]:
         repo.sync_sources(session, sources, disable_missing=False)
         baseline = frozenset(polls.first_polls(session, [s.id for s in sources if s.baseline]))
         return repo.start_run(session, trigger, [s.id for s in sources]), baseline
+
+    return db.in_write(work)
 
 
 def _status(ledger: CrawlLedger, failing: Mapping[str, str]) -> str:
@@ -178,7 +181,8 @@ def _record_rechecks(session: Session, ledger: CrawlLedger, revisit: Sequence[ti
 def _record(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
     """The end-of-crawl transaction: source health, re-check schedules, errors, events and the run."""
     now = datetime.now(UTC)
-    with db.write() as session:
+
+    def work(session: Session) -> None:
         drafts = _record_sources(session, ledger, outcome, now)
         _record_rechecks(session, ledger, outcome.options.revisit, now)
         for error in ledger.errors:
@@ -186,6 +190,8 @@ def _record(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
                               code=error.code, message=error.message, severity=error.severity, at=now)
         events.record_events(session, drafts, outcome.router, now)
         repo.finish_run(session, outcome.run_id, outcome.status, dict(ledger.counts), len(ledger.errors))
+
+    db.in_write(work)  # run again when PostgreSQL aborts it for a race with another writer (db.retries)
 
 
 # Runs this process could not close, not even as aborted (the database was away): (run id, stats, errors),

@@ -84,8 +84,7 @@ class Jobs:
     def schedule_new_sources(self) -> None:
         """``schedule_sources`` for the current settings, in a transaction of its own. Blocking: call in a
         thread."""
-        with self.db.write() as session:
-            self.schedule_sources(session, self.settings.enabled)
+        self.db.in_write(self.schedule_sources, self.settings.enabled)
 
     def schedule_sources(self, session: Session, enabled: Mapping[str, SourceSpec]) -> None:
         """Give every enabled source a next poll time: never-scheduled ones now (spread by their jitter),
@@ -102,21 +101,21 @@ class Jobs:
                 when[source_id] = now + interval(spec, now)
         polls.set_next_polls(session, when)
 
-    def _after_poll(self, due: list[tuple[str, datetime | None]], started: datetime) -> None:
+    def _after_poll(self, session: Session, due: list[tuple[str, datetime | None]], started: datetime) -> None:
+        """Each polled source's next poll, on its schedule from its due time (with backoff when it failed)."""
         enabled = self.settings.enabled
-        with self.db.write() as session:
-            failures = polls.failures(session, [source_id for source_id, _ in due])
-            when = {}
-            for source_id, at in due:
-                spec = enabled.get(source_id)
-                if spec is None:
-                    continue
-                # The schedule runs from the due time, so time spent waiting for another crawl is not added
-                # to every later poll; after a long outage it restarts from now.
-                base = at if at is not None and started - at < interval(spec, at) else started
-                when[source_id] = next_poll(spec, base, failures.get(source_id, 0), self.settings.daemon.max_backoff,
-                                            self.rand)
-            polls.set_next_polls(session, when)
+        failures = polls.failures(session, [source_id for source_id, _ in due])
+        when = {}
+        for source_id, at in due:
+            spec = enabled.get(source_id)
+            if spec is None:
+                continue
+            # The schedule runs from the due time, so time spent waiting for another crawl is not added
+            # to every later poll; after a long outage it restarts from now.
+            base = at if at is not None and started - at < interval(spec, at) else started
+            when[source_id] = next_poll(spec, base, failures.get(source_id, 0), self.settings.daemon.max_backoff,
+                                        self.rand)
+        polls.set_next_polls(session, when)
 
     def next_due(self) -> datetime | None:
         """The earliest next poll of an enabled source. Blocking: call in a thread."""
@@ -183,7 +182,7 @@ class Jobs:
                 stop=self.stop_crawls, recheck_key=recheck_key)
         finally:
             # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
-            await asyncio.to_thread(self._after_poll, due, started)
+            await asyncio.to_thread(self.db.in_write, self._after_poll, due, started)
         self._observe("poll", report)
 
     # --- cluster mode: one job per politeness key ------------------------------------------------

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy.orm import Session
 
-from db import status
+from db import retries, status
 from db.engine import Database
 from db.events import EVENT_TYPES
 from db.models import Delivery, Event, utcnow
@@ -89,6 +89,7 @@ class Metrics:
         started.set(time.time())
         self._max_lag = 0.0
         self._prefill()
+        self.registry.register(RetryCollector())
         if db is not None:
             self.registry.register(DatabaseCollector(db))
 
@@ -167,6 +168,21 @@ class Metrics:
     def render(self) -> bytes:
         """The text exposition of every metric. Blocking (it queries the database): run it in a thread."""
         return generate_latest(self.registry)
+
+
+class RetryCollector:
+    """This process's transactions run again after PostgreSQL aborted them for a race (``db.retries``)."""
+
+    def describe(self) -> Iterable[Metric]:
+        return self.collect()
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily("labourwatch_db_retries", "Transactions run again after PostgreSQL aborted "
+                                     "them for a race with another (deadlock, serialization failure)",
+                                     labels=["reason"])
+        for reason, count in sorted(retries.COUNTS.snapshot().items()):
+            family.add_metric([reason], count)
+        return [family]
 
 
 class DatabaseCollector:
