@@ -114,6 +114,7 @@ class _Outcome:
     router: Router | None
     failing_after: int
     baseline: frozenset[str] = frozenset()
+    stopped: bool = False  # ``stop`` was set: a source that had not answered was cut off, it did not fail
 
 
 def _source_drafts(session: Session, outcome: _Outcome, result: SourceResult, now: datetime) -> list[EventDraft]:
@@ -143,12 +144,12 @@ def _health_events(session: Session, outcome: _Outcome, source_id: str, failures
 
 
 def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, now: datetime) -> list[EventDraft]:
-    """Source health of the crawl and the events it makes: polled sources (in an aborted crawl only those that
-    answered), then sources not polled whose article pages failed systematically."""
+    """Source health of the crawl and the events it makes: polled sources (in an aborted or stopped crawl only those
+    that answered), then sources not polled whose article pages failed systematically."""
     drafts = []
     for result in ledger.sources.values():
-        if result.ok is None and outcome.status == ABORTED:
-            continue  # the crawl broke before this source answered: not the source's failure
+        if result.ok is None and (outcome.status == ABORTED or outcome.stopped):
+            continue  # the crawl broke or was stopped before this source answered: not the source's failure
         drafts += _source_drafts(session, outcome, result, now)
         # Validators make the next crawl skip what did not change: kept only when every article the source led to
         # was stored, and never from a crawl cut short, where a document (a child sitemap) may have been fetched
@@ -279,7 +280,8 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     key.
 
     Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
-    are stored, and the sources that did not answer are recorded as such. A crawl that raises or is
+    are stored, and the sources that did not answer are left as they were (cut off, not failed: the caller puts
+    their poll back). A crawl that raises or is
     cancelled is recorded as ``aborted`` with what it had (see ``_record_sources``), then the error goes on."""
     started = time.perf_counter()
     run_id, baseline = (None, frozenset[str]()) if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
@@ -299,8 +301,9 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     failing = ledger.judge_articles()
     status = _status(ledger, failing)
     if run_id is not None:
-        await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(run_id, status, failing, options, sources,
-                                                                       router, failing_after, baseline))
+        await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(
+            run_id, status, failing, options, sources, router, failing_after, baseline,
+            stopped=stop is not None and stop.is_set()))
     seconds = time.perf_counter() - started
     _log(run_id, status, seconds, ledger, failing)
     return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)

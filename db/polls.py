@@ -55,6 +55,15 @@ def set_next_polls(session: Session, when: Mapping[str, datetime]) -> None:
         session.execute(update(Source).where(Source.id == source_id).values(next_poll_at=at))
 
 
+def not_polled_since(session: Session, ids: Iterable[str], since: datetime) -> list[str]:
+    """Which of ``ids`` have no poll recorded at or after ``since``."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    return list(session.scalars(select(Source.id).where(
+        Source.id.in_(wanted), or_(Source.last_polled_at.is_(None), Source.last_polled_at < since))))
+
+
 def claim_polls(session: Session, due: Sequence[tuple[str, datetime | None]], until: datetime) -> list[str]:
     """Take the due polls ``due`` ((source id, due time) as ``due_sources`` read them): move each source's next
     poll to ``until``, where it is still at that due time. Returns the ids taken, which the caller polls; a

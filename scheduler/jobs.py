@@ -102,13 +102,22 @@ class Jobs:
         polls.set_next_polls(session, when)
 
     def _after_poll(self, session: Session, due: list[tuple[str, datetime | None]], started: datetime) -> None:
-        """Each polled source's next poll, on its schedule from its due time (with backoff when it failed)."""
+        """Each polled source's next poll, on its schedule from its due time (with backoff when it failed). When the
+        daemon is stopping, a source the stopped crawl did not poll (no answer recorded since ``started``) goes
+        back to its due time instead: the next crawl, on this node after a restart or on another node of a
+        cluster, polls it, and the poll is neither lost nor counted as a failure."""
         enabled = self.settings.enabled
         failures = polls.failures(session, [source_id for source_id, _ in due])
+        cut_off = set(polls.not_polled_since(session, [source_id for source_id, _ in due], started)) \
+            if self.stop_crawls.is_set() else set()
         when = {}
         for source_id, at in due:
             spec = enabled.get(source_id)
             if spec is None:
+                continue
+            if source_id in cut_off:
+                if at is not None:
+                    when[source_id] = at
                 continue
             # The schedule runs from the due time, so time spent waiting for another crawl is not added
             # to every later poll; after a long outage it restarts from now.

@@ -256,3 +256,43 @@ def test_a_killed_nodes_crawl_runs_again_on_the_other_node(tmp_path: Path, pg_ur
         # fixture server answers, if the killed node's socket was still there to answer).
         stamps = fetches(web)["fault/faults/slow.xml"]
         assert 1 <= len(stamps) <= 2 and max(stamps) > time.time() - (time.monotonic() - killed), stamps
+
+
+def due_of(daemon: DaemonProcess, source_id: str) -> list[tuple[str, str]]:
+    """The (due time, job) of each poll of ``source_id`` the node logged."""
+    return [(at, job) for source, at, job in recorded_polls(daemon) if source == source_id]
+
+
+def test_sigterm_on_a_node_puts_its_cut_off_poll_back_and_runs_nothing_twice(tmp_path: Path, pg_url: str) -> None:
+    reset(pg_url)
+    with FixtureWeb(fault_delay=6.0) as web:
+        slow = [s for s in web.fault_sources() if s["id"] == "fault-slow"]
+        key = slow[0]["url"].split("/")[2]
+        nodes = [node(tmp_path / name, pg_url, slow, every="10m", shutdown_timeout="3s") for name in ("a", "b")]
+        with started(*nodes):
+            victim = nodes[0].wait_until(
+                lambda: next((n for n in nodes if due_of(n, "fault-slow")), None), 30, "a node polling the slow feed")
+            survivor = nodes[1] if victim is nodes[0] else nodes[0]
+            victim.wait_until(lambda: any(r.path == "/robots.txt" for r in web.requests.records("fault")), 10,
+                              "the fault site's robots.txt fetched")
+            time.sleep(0.5)  # the feed's request is on its way (it answers after 6 s)
+            [(due, job)] = due_of(victim, "fault-slow")
+            stopping = time.monotonic()
+            assert victim.stop(timeout=30) == 0
+            took = time.monotonic() - stopping
+            # The cut-off poll is not a failure of the source (the other node's poll takes 6 s: not done yet).
+            assert scalar(pg_url, "SELECT consecutive_failures FROM sources WHERE id = 'fault-slow'") == 0
+            again = survivor.wait_until(lambda: due_of(survivor, "fault-slow"), 15, "the other node polling it again")
+            survivor.wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM sources WHERE last_success_at IS NOT "
+                                                       "NULL"), 30, "the slow feed polled")
+        print(f"SIGTERM: node stopped in {took:.1f}s (shutdown_timeout 3 s); the other node polled the cut-off poll "
+              f"(due {due}) again")
+        assert took < 3 + 5, took
+        # The same due poll, in a new job of the other node: the stopped job was not handed back as stalled, and
+        # no job of the stopped node failed, was aborted or is left running.
+        assert again[0][0] == due and again[0][1] != job, (again, due, job)
+        assert "stalled job" not in survivor.output()
+        assert scalar(pg_url, "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('doing', 'failed', "
+                              "'aborted')") == 0
+        assert "Traceback" not in victim.output() + survivor.output()
+        assert len(due_of(survivor, "fault-slow")) == 1  # polled once more, then on its 10-minute schedule
