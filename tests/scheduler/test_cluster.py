@@ -267,7 +267,6 @@ def test_sigterm_on_a_node_puts_its_cut_off_poll_back_and_runs_nothing_twice(tmp
     reset(pg_url)
     with FixtureWeb(fault_delay=6.0) as web:
         slow = [s for s in web.fault_sources() if s["id"] == "fault-slow"]
-        key = slow[0]["url"].split("/")[2]
         nodes = [node(tmp_path / name, pg_url, slow, every="10m", shutdown_timeout="3s") for name in ("a", "b")]
         with started(*nodes):
             victim = nodes[0].wait_until(
