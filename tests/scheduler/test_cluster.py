@@ -29,7 +29,7 @@ from labourwatch.cli import main
 from labourwatch.fixtureweb import FixtureWeb
 from tests.daemonproc import DaemonProcess
 from tests.databases import own_database_url
-from tests.receivers import HttpReceiver
+from tests.receivers import HttpReceiver, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 EVERY = 4.0  # seconds between two polls of a source (bench.cluster_bench.write_config's default)
@@ -191,6 +191,11 @@ def test_two_nodes_share_the_fixture_web_as_one_node_would(tmp_path: Path, pg_ur
             first.wait_until(lambda: not scalar(pg_url, "SELECT count(*) FROM deliveries WHERE status != 'sent'"),
                              30, "every delivery sent")
             health = first.health()
+            # Figures for the README's sizing notes (shown with -s): connections of both nodes, the job table.
+            connections = scalar(pg_url, "SELECT count(*) - 1 FROM pg_stat_activity WHERE datname = current_database()")
+            jobs = scalar(pg_url, "SELECT count(*) FROM procrastinate_jobs")
+            dead = scalar(pg_url, "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'procrastinate_jobs'")
+            print(f"2 nodes: {connections} database connections; procrastinate_jobs {jobs} rows, {dead} dead tuples")
         assert first.returncode == 0 and second.returncode == 0
         output = first.output() + second.output()
         assert "Traceback" not in output, output[-5000:]
@@ -267,7 +272,13 @@ def test_sigterm_on_a_node_puts_its_cut_off_poll_back_and_runs_nothing_twice(tmp
     reset(pg_url)
     with FixtureWeb(fault_delay=6.0) as web:
         slow = [s for s in web.fault_sources() if s["id"] == "fault-slow"]
-        nodes = [node(tmp_path / name, pg_url, slow, every="10m", shutdown_timeout="3s") for name in ("a", "b")]
+        # The second node is one by its command line (as the systemd template unit starts it): a single-mode
+        # config with another listen address, `run --cluster --listen`.
+        flagged = DaemonProcess(tmp_path / "b" / "config.yaml")
+        (tmp_path / "b").mkdir()
+        write_config(flagged.config, pg_url, slow, free_port(), every="10m", shutdown_timeout="3s", mode="single")
+        flagged.args = ("--cluster", "--listen", f"127.0.0.1:{flagged.port}")
+        nodes = [node(tmp_path / "a", pg_url, slow, every="10m", shutdown_timeout="3s"), flagged]
         with started(*nodes):
             victim = nodes[0].wait_until(
                 lambda: next((n for n in nodes if due_of(n, "fault-slow")), None), 30, "a node polling the slow feed")

@@ -84,3 +84,15 @@ def test_health_reports_the_engine_worker_of_a_cluster_node_only() -> None:
     health.engine_running(False, "ConnectorException: Database error.")
     assert health.snapshot()["engine_worker"] == {"running": False, "error": "ConnectorException: Database error."}
     assert health.reasons() == ["the cluster engine worker is not running: ConnectorException: Database error."]
+
+
+def test_run_refuses_a_listen_address_that_is_not_host_and_port(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from labourwatch.cli import cli
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: 'sqlite:///{tmp_path / 'lw.db'}'}}\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "--listen", "9464"])
+    assert result.exit_code == 2 and "not host:port: '9464'" in result.output, result.output
+    assert not (tmp_path / "lw.db").exists()
