@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,17 @@ def describe_due(due: list[tuple[str, datetime | None]]) -> str:
     if not due:
         return "re-checks only"
     return "due " + " ".join(f"{source_id}@{at.isoformat() if at is not None else 'never'}" for source_id, at in due)
+
+
+# A crawl's log line in cluster mode (``Jobs.crawl_key``): its job, node and each source's due time.
+_CRAWL_LINE = re.compile(r"crawl of \S+ \((job \d+ on node \S+)\): due (.*)$", re.MULTILINE)
+
+
+def logged_polls(log: str) -> list[tuple[str, str, str]]:
+    """The polls a node's log records, as (source id, due time as logged, job and node): one due poll is one
+    (source id, due time) pair, so a pair found twice across the nodes' logs is one poll run twice."""
+    return [(source_id, at, job) for job, due in _CRAWL_LINE.findall(log)
+            for source_id, _, at in (entry.rpartition("@") for entry in due.split())]
 
 
 class Jobs:

@@ -27,6 +27,7 @@ from db.migrate import upgrade
 from db.models import Article, Event, Source
 from labourwatch.cli import main
 from labourwatch.fixtureweb import FixtureWeb
+from scheduler.jobs import logged_polls
 from tests.daemonproc import DaemonProcess
 from tests.databases import own_database_url
 from tests.receivers import HttpReceiver, free_port
@@ -119,13 +120,7 @@ def crawled_keys(daemon: DaemonProcess) -> list[str]:
 
 def recorded_polls(*nodes: DaemonProcess) -> list[tuple[str, str, str]]:
     """Every poll of a source the nodes logged: (source id, its due time, the engine's job and node)."""
-    polls = []
-    for daemon in nodes:
-        for job, due in re.findall(r"crawl of \S+ \((job \d+ on node \S+)\): due (.*)$", daemon.output(), re.M):
-            for entry in due.split():
-                source, at = entry.rsplit("@", 1)
-                polls.append((source, at, job))
-    return polls
+    return [poll for daemon in nodes for poll in logged_polls(daemon.output())]
 
 
 def feed_paths(web: FixtureWeb) -> dict[str, str]:
