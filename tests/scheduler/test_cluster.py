@@ -292,7 +292,7 @@ def test_sigterm_on_a_node_puts_its_cut_off_poll_back_and_runs_nothing_twice(tmp
                                                        "NULL"), 30, "the slow feed polled")
         print(f"SIGTERM: node stopped in {took:.1f}s (shutdown_timeout 3 s); the other node polled the cut-off poll "
               f"(due {due}) again")
-        assert took < 3 + 5, took
+        assert took < 3 + 10, took  # the jobs' bound, then the engine, reactor and workers (4.9-6.6 s seen loaded)
         # The same due poll, in a new job of the other node: the stopped job was not handed back as stalled, and
         # no job of the stopped node failed, was aborted or is left running.
         assert again[0][0] == due and again[0][1] != job, (again, due, job)
