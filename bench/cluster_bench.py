@@ -10,6 +10,8 @@ articles), and the fixture server's request log gives the figures:
 - fetches of one URL less than a second apart: a second fetch of one due poll shows so, and so does a poll on
   schedule right after one that started late (the schedule runs start to start, ``scheduler.schedule``): the
   single-node daemon (``single``, the baseline) shows how many of the second kind the load makes;
+- polls run twice: (source, due time) pairs found more than once in the nodes' logs (one due poll run twice);
+  fetches less than a second apart with none run twice are late polls followed by their successors;
 - polls late: how many feed polls came more than two periods after the one before.
 
 Loopback only, bounded, stops by itself. Run from the repository root:
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
@@ -33,6 +36,7 @@ from db.engine import Database
 from db.migrate import upgrade
 from labourwatch.fixtureweb import FixtureWeb
 from labourwatch.fixtureweb.sites import SiteSpec
+from scheduler.jobs import logged_polls
 from tests.daemonproc import DaemonProcess
 
 CLAIMS = Path(__file__).resolve().parents[1] / "tests" / "analysis" / "claims" / "data" / "known_claims.yaml"
@@ -102,6 +106,7 @@ def measure(run: str, sites: int, every: float, seconds: float, folder: Path, co
         finally:
             for daemon in daemons:
                 daemon.stop()
+        polls = Counter((source, at) for daemon in daemons for source, at, _ in logged_polls(daemon.output()))
         times: dict[str, list[float]] = {}
         for record in web.requests.records():
             if record.path != "/robots.txt":
@@ -118,6 +123,8 @@ def measure(run: str, sites: int, every: float, seconds: float, folder: Path, co
         f"{name}_article_fetches_per_minute": round(pages / minutes, 1),
         f"{name}_fetches_under_1s_apart": sum(1 for g in gaps.values() for gap in g if gap < 1.0),
         f"{name}_examples": sorted({url for url, g in gaps.items() if any(gap < 1.0 for gap in g)})[:3],
+        # One due poll run more than once across the nodes (the cluster's crawl lines name each due time).
+        f"{name}_polls_run_twice": None if run == "single" else sum(1 for count in polls.values() if count > 1),
         f"{name}_feed_polls_late": sum(1 for url, g in gaps.items() if url.endswith("/rss.xml")
                                        for gap in g[1:] if gap > 2 * every),
     }

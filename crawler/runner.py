@@ -86,10 +86,13 @@ def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> tuple[i
     """Record the run; its id, and which of ``sources`` this crawl polls for their baseline (never polled
     successfully before, and their config asks for one)."""
     _close_unclosed(db)
-    with db.write() as session:
+
+    def work(session: Session) -> tuple[int, frozenset[str]]:
         repo.sync_sources(session, sources, disable_missing=False)
         baseline = frozenset(polls.first_polls(session, [s.id for s in sources if s.baseline]))
         return repo.start_run(session, trigger, [s.id for s in sources]), baseline
+
+    return db.in_write(work)
 
 
 def _status(ledger: CrawlLedger, failing: Mapping[str, str]) -> str:
@@ -113,6 +116,7 @@ class _Outcome:
     router: Router | None
     failing_after: int
     baseline: frozenset[str] = frozenset()
+    stopped: bool = False  # ``stop`` was set: a source that had not answered was cut off, it did not fail
 
 
 def _source_drafts(session: Session, outcome: _Outcome, result: SourceResult, now: datetime) -> list[EventDraft]:
@@ -142,12 +146,12 @@ def _health_events(session: Session, outcome: _Outcome, source_id: str, failures
 
 
 def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, now: datetime) -> list[EventDraft]:
-    """Source health of the crawl and the events it makes: polled sources (in an aborted crawl only those that
-    answered), then sources not polled whose article pages failed systematically."""
+    """Source health of the crawl and the events it makes: polled sources (in an aborted or stopped crawl only those
+    that answered), then sources not polled whose article pages failed systematically."""
     drafts = []
     for result in ledger.sources.values():
-        if result.ok is None and outcome.status == ABORTED:
-            continue  # the crawl broke before this source answered: not the source's failure
+        if result.ok is None and (outcome.status == ABORTED or outcome.stopped):
+            continue  # the crawl broke or was stopped before this source answered: not the source's failure
         drafts += _source_drafts(session, outcome, result, now)
         # Validators make the next crawl skip what did not change: kept only when every article the source led to
         # was stored, and never from a crawl cut short, where a document (a child sitemap) may have been fetched
@@ -180,7 +184,8 @@ def _record_rechecks(session: Session, ledger: CrawlLedger, revisit: Sequence[ti
 def _record(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
     """The end-of-crawl transaction: source health, re-check schedules, errors, events and the run."""
     now = datetime.now(UTC)
-    with db.write() as session:
+
+    def work(session: Session) -> None:
         drafts = _record_sources(session, ledger, outcome, now)
         _record_rechecks(session, ledger, outcome.options.revisit, now)
         for error in ledger.errors:
@@ -188,6 +193,8 @@ def _record(db: Database, ledger: CrawlLedger, outcome: _Outcome) -> None:
                               code=error.code, message=error.message, severity=error.severity, at=now)
         events.record_events(session, drafts, outcome.router, now)
         repo.finish_run(session, outcome.run_id, outcome.status, dict(ledger.counts), len(ledger.errors))
+
+    db.in_write(work)  # run again when PostgreSQL aborts it for a race with another writer (db.retries)
 
 
 # Runs this process could not close, not even as aborted (the database was away): (run id, stats, errors),
@@ -282,7 +289,8 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     key.
 
     Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
-    are stored, and the sources that did not answer are recorded as such. A crawl that raises or is
+    are stored, and the sources that did not answer are left as they were (cut off, not failed: the caller puts
+    their poll back). A crawl that raises or is
     cancelled is recorded as ``aborted`` with what it had (see ``_record_sources``), then the error goes on."""
     started = time.perf_counter()
     run_id, baseline = (None, frozenset[str]()) if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
@@ -302,8 +310,9 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     failing = ledger.judge_articles()
     status = _status(ledger, failing)
     if run_id is not None:
-        await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(run_id, status, failing, options, sources,
-                                                                       router, failing_after, baseline))
+        await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(
+            run_id, status, failing, options, sources, router, failing_after, baseline,
+            stopped=stop is not None and stop.is_set()))
     # The crawl's pages and responses are freed now (they lived in _crawl): hand their pages back to the system,
     # or the daemon keeps its busiest crawl's size for good.
     await asyncio.to_thread(release_free_memory)

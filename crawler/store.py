@@ -165,8 +165,8 @@ class CrawlStore:
 
     def _store_batch(self, batch: list[_Job]) -> list[PageResult | Exception]:
         try:
-            with self.db.write() as session:
-                return [self._store_one(session, job) for job in batch]
+            # Run again when PostgreSQL aborts it for a race with another writer (db.retries).
+            return self.db.in_write(lambda session: [self._store_one(session, job) for job in batch])
         except Exception as exc:  # handed to the page's own caller, which records it on the source
             if len(batch) == 1:
                 return [exc]

@@ -12,6 +12,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.retries import retrying
+
 BUSY_TIMEOUT_MS = 30_000
 # SQLite's primary result codes that say the database cannot be used right now, not that a statement is wrong:
 # BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL (sqlite3 raises OperationalError for "no such table"
@@ -144,9 +146,14 @@ class Database:
             return func(session, *args, **kwargs)
 
     def in_write(self, func: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``func(session, *args, **kwargs)`` in one write transaction."""
-        with self.write() as session:
-            return func(session, *args, **kwargs)
+        """``func(session, *args, **kwargs)`` in one write transaction; run again in a new one when PostgreSQL
+        aborts it for a race with another (deadlock, serialization failure: ``db.retries``), so ``func`` must do
+        all its work on the session (nothing outside the database that a rollback would not undo)."""
+        def transaction() -> T:
+            with self.write() as session:
+                return func(session, *args, **kwargs)
+
+        return retrying(transaction)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

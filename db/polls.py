@@ -55,6 +55,30 @@ def set_next_polls(session: Session, when: Mapping[str, datetime]) -> None:
         session.execute(update(Source).where(Source.id == source_id).values(next_poll_at=at))
 
 
+def not_polled_since(session: Session, ids: Iterable[str], since: datetime) -> list[str]:
+    """Which of ``ids`` have no poll recorded at or after ``since``."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    return list(session.scalars(select(Source.id).where(
+        Source.id.in_(wanted), or_(Source.last_polled_at.is_(None), Source.last_polled_at < since))))
+
+
+def claim_polls(session: Session, due: Sequence[tuple[str, datetime | None]], until: datetime) -> list[str]:
+    """Take the due polls ``due`` ((source id, due time) as ``due_sources`` read them): move each source's next
+    poll to ``until``, where it is still at that due time. Returns the ids taken, which the caller polls; a
+    source missing is one whose poll another job took (or did) since it was read, and must not be polled again.
+    ``until`` is a lease: the poll reschedules the source when it ends, and a poll that never ends (its node
+    died) leaves the source due again at ``until``."""
+    taken = []
+    for source_id, at in due:
+        unchanged = Source.next_poll_at.is_(None) if at is None else Source.next_poll_at == at
+        result = session.execute(update(Source).where(Source.id == source_id, unchanged).values(next_poll_at=until))
+        if getattr(result, "rowcount", 0):
+            taken.append(source_id)
+    return taken
+
+
 def prune(session: Session, *, errors_before: datetime, sent_before: datetime) -> dict[str, int]:
     """Retention: delete crawl errors and finished runs older than ``errors_before`` and sent or dead
     deliveries older than ``sent_before``. Events (the history researchers read) are kept."""

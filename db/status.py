@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from db.cluster_status import cluster_report
 from db.events import EVENT_TYPES
 from db.models import Article, CrawlRun, Delivery, Event, Source
 from db.outbox import DEAD, FAILED, PENDING, STATUSES
@@ -146,8 +147,10 @@ def source_health_report(session: Session, now: datetime) -> dict[str, Any]:
             "last_run": _last_run(session)}
 
 
-def status_report(session: Session, now: datetime, *, error_limit: int = 10) -> dict[str, Any]:
-    """Everything ``labourwatch status`` shows, as JSON-able data (timestamps as ISO strings)."""
+def status_report(session: Session, now: datetime, *, error_limit: int = 10,
+                  stall_window: timedelta | None = None) -> dict[str, Any]:
+    """Everything ``labourwatch status`` shows, as JSON-able data (timestamps as ISO strings); ``cluster`` is
+    None on SQLite (``db.cluster_status``, its nodes silent for longer than ``stall_window`` marked)."""
     health = source_health_report(session, now)
     return {
         "generated_at": health["generated_at"],
@@ -158,6 +161,7 @@ def status_report(session: Session, now: datetime, *, error_limit: int = 10) -> 
         "recent_errors": recent_errors(session, None, error_limit),
         "last_run": health["last_run"],
         "events_24h": {kind: day for kind, (day, _) in event_counts(session, now).items()},
+        "cluster": cluster_report(session, now, stall_window),
     }
 
 

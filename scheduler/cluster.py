@@ -31,6 +31,7 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job, Status
 from sqlalchemy.engine import make_url
 
@@ -82,9 +83,9 @@ class ClusterDaemon(Daemon):
         async def plan(timestamp: int) -> None:
             await self._runner("plan", self._plan_tick)()
 
-        @app.task(name="labourwatch.crawl", queue=QUEUE)
-        async def crawl(key: str) -> None:
-            await self._runner("crawl", lambda: self._crawl(key))()
+        @app.task(name="labourwatch.crawl", queue=QUEUE, pass_context=True)
+        async def crawl(context: JobContext, key: str) -> None:
+            await self._runner("crawl", lambda: self._crawl(key, context.job.id))()
 
         @app.task(name="labourwatch.dispatch", queue=QUEUE)
         async def dispatch() -> None:
@@ -171,10 +172,9 @@ class ClusterDaemon(Daemon):
                         len(keys), queued)
         return bool(keys)
 
-    async def _crawl(self, key: str) -> bool:
+    async def _crawl(self, key: str, job_id: int | None) -> bool:
         assert self.jobs is not None
-        logger.info("crawl of %s on node %s", key, node_name())
-        return await self.jobs.crawl_key(key)
+        return await self.jobs.crawl_key(key, job=f"job {job_id} on node {node_name()}")
 
     async def _prune(self) -> None:
         assert self.jobs is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,25 @@ class Wiring:
     router: Router
 
 
+def describe_due(due: list[tuple[str, datetime | None]]) -> str:
+    """Sources and their due times for a log line: ``due <id>@<ISO time> …`` (``never`` for a source with no due
+    time), or ``re-checks only``."""
+    if not due:
+        return "re-checks only"
+    return "due " + " ".join(f"{source_id}@{at.isoformat() if at is not None else 'never'}" for source_id, at in due)
+
+
+# A crawl's log line in cluster mode (``Jobs.crawl_key``): its job, node and each source's due time.
+_CRAWL_LINE = re.compile(r"crawl of \S+ \((job \d+ on node \S+)\): due (.*)$", re.MULTILINE)
+
+
+def logged_polls(log: str) -> list[tuple[str, str, str]]:
+    """The polls a node's log records, as (source id, due time as logged, job and node): one due poll is one
+    (source id, due time) pair, so a pair found twice across the nodes' logs is one poll run twice."""
+    return [(source_id, at, job) for job, due in _CRAWL_LINE.findall(log)
+            for source_id, _, at in (entry.rpartition("@") for entry in due.split())]
+
+
 class Jobs:
     """The job bodies and the state they share: settings, metrics, the crawl lock and the stop signal."""
 
@@ -76,8 +96,7 @@ class Jobs:
     def schedule_new_sources(self) -> None:
         """``schedule_sources`` for the current settings, in a transaction of its own. Blocking: call in a
         thread."""
-        with self.db.write() as session:
-            self.schedule_sources(session, self.settings.enabled)
+        self.db.in_write(self.schedule_sources, self.settings.enabled)
 
     def schedule_sources(self, session: Session, enabled: Mapping[str, SourceSpec]) -> None:
         """Give every enabled source a next poll time: never-scheduled ones now (spread by their jitter),
@@ -94,21 +113,30 @@ class Jobs:
                 when[source_id] = now + interval(spec, now)
         polls.set_next_polls(session, when)
 
-    def _after_poll(self, due: list[tuple[str, datetime | None]], started: datetime) -> None:
+    def _after_poll(self, session: Session, due: list[tuple[str, datetime | None]], started: datetime) -> None:
+        """Each polled source's next poll, on its schedule from its due time (with backoff when it failed). When the
+        daemon is stopping, a source the stopped crawl did not poll (no answer recorded since ``started``) goes
+        back to its due time instead: the next crawl, on this node after a restart or on another node of a
+        cluster, polls it, and the poll is neither lost nor counted as a failure."""
         enabled = self.settings.enabled
-        with self.db.write() as session:
-            failures = polls.failures(session, [source_id for source_id, _ in due])
-            when = {}
-            for source_id, at in due:
-                spec = enabled.get(source_id)
-                if spec is None:
-                    continue
-                # The schedule runs from the due time, so time spent waiting for another crawl is not added
-                # to every later poll; after a long outage it restarts from now.
-                base = at if at is not None and started - at < interval(spec, at) else started
-                when[source_id] = next_poll(spec, base, failures.get(source_id, 0), self.settings.daemon.max_backoff,
-                                            self.rand)
-            polls.set_next_polls(session, when)
+        failures = polls.failures(session, [source_id for source_id, _ in due])
+        cut_off = set(polls.not_polled_since(session, [source_id for source_id, _ in due], started)) \
+            if self.stop_crawls.is_set() else set()
+        when = {}
+        for source_id, at in due:
+            spec = enabled.get(source_id)
+            if spec is None:
+                continue
+            if source_id in cut_off:
+                if at is not None:
+                    when[source_id] = at
+                continue
+            # The schedule runs from the due time, so time spent waiting for another crawl is not added
+            # to every later poll; after a long outage it restarts from now.
+            base = at if at is not None and started - at < interval(spec, at) else started
+            when[source_id] = next_poll(spec, base, failures.get(source_id, 0), self.settings.daemon.max_backoff,
+                                        self.rand)
+        polls.set_next_polls(session, when)
 
     def next_due(self) -> datetime | None:
         """The earliest next poll of an enabled source. Blocking: call in a thread."""
@@ -175,7 +203,7 @@ class Jobs:
                 stop=self.stop_crawls, recheck_key=recheck_key)
         finally:
             # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
-            await asyncio.to_thread(self._after_poll, due, started)
+            await asyncio.to_thread(self.db.in_write, self._after_poll, due, started)
         self._observe("poll", report)
 
     # --- cluster mode: one job per politeness key ------------------------------------------------
@@ -191,18 +219,32 @@ class Jobs:
         return ({politeness_key(settings.enabled[source_id].url) for source_id, _ in due}
                 | {politeness_key(url) for _, url, _, _ in rechecks})
 
-    async def crawl_key(self, key: str) -> bool:
+    async def crawl_key(self, key: str, job: str = "") -> bool:
         """Crawl the sources and re-checks of politeness key ``key`` that are due now, in one crawl, without the
         node's crawl lock (the job engine runs one job per key at a time across the cluster). False when nothing
-        of the key was due: another node's job did it first, or the job was queued twice."""
+        of the key was due: another node's job did it first, or the job was queued twice.
+
+        Logs one line per crawl naming ``job`` (the engine's job and node) and each source's due time: one due
+        poll of a source is one (source, due time) pair, so a poll run twice shows as the same pair twice."""
         if self.stop_crawls.is_set():
             return False
         enabled = self.settings.enabled
         due = [(source_id, at) for source_id, at in await self._due() if politeness_key(enabled[source_id].url) == key]
+        if due:
+            # The database decides who polls: a source whose due time another job moved since it was read (the
+            # same poll running elsewhere, or done already) is left out, whatever the engine's lock did.
+            lease = self.clock() + self.settings.daemon.cluster.stall_window
+            taken = set(await asyncio.to_thread(self.db.in_write, polls.claim_polls, due, lease))
+            if len(taken) < len(due):
+                logger.info("crawl of %s (%s): %d due poll(s) taken by another job: %s", key, job,
+                            len(due) - len(taken), describe_due([d for d in due if d[0] not in taken]))
+            due = [(source_id, at) for source_id, at in due if source_id in taken]
         if not due:
             rows = await asyncio.to_thread(self.db.in_read, repo.due_rechecks, self.clock(), KEY_RECHECKS)
             if not any(politeness_key(url) == key for _, url, _, _ in rows):
+                logger.debug("crawl of %s (%s): nothing due", key, job)
                 return False
+        logger.info("crawl of %s (%s): %s", key, job, describe_due(due))
         await self._poll(due, recheck_key=key)
         return True
 

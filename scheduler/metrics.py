@@ -16,7 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy.orm import Session
 
-from db import status
+from db import retries, status
+from db.cluster_status import cluster_report
 from db.engine import Database
 from db.events import EVENT_TYPES
 from db.models import Delivery, Event, utcnow
@@ -89,6 +90,7 @@ class Metrics:
         started.set(time.time())
         self._max_lag = 0.0
         self._prefill()
+        self.registry.register(RetryCollector())
         if db is not None:
             self.registry.register(DatabaseCollector(db))
 
@@ -169,6 +171,21 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+class RetryCollector:
+    """This process's transactions run again after PostgreSQL aborted them for a race (``db.retries``)."""
+
+    def describe(self) -> Iterable[Metric]:
+        return self.collect()
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily("labourwatch_db_retries", "Transactions run again after PostgreSQL aborted "
+                                     "them for a race with another (deadlock, serialization failure)",
+                                     labels=["reason"])
+        for reason, count in sorted(retries.COUNTS.snapshot().items()):
+            family.add_metric([reason], count)
+        return [family]
+
+
 class DatabaseCollector:
     """Metrics read from the database at scrape time; ``labourwatch_database_up`` is 0 when that failed."""
 
@@ -204,6 +221,30 @@ class DatabaseCollector:
         for health, count in status.health_counts(session).items():
             sources.add_metric([health], count)
         due.add_metric([], status.due_rechecks_count(session, now))
-        return [events, deliveries, sources, due]
+        return [events, deliveries, sources, due, *self._cluster(session, now)]
+
+    def _cluster(self, session: Session | None, now: datetime | None) -> list[Metric]:
+        """On PostgreSQL, the cluster as ``db.cluster_status`` reads it (the same figures as ``status``)."""
+        if self.db.engine.dialect.name != "postgresql":
+            return []
+        nodes = GaugeMetricFamily("labourwatch_cluster_nodes", "Cluster nodes (engine workers) registered")
+        heartbeat = GaugeMetricFamily("labourwatch_cluster_heartbeat_age_seconds",
+                                      "Seconds since each cluster node's last heartbeat", labels=["worker"])
+        jobs = GaugeMetricFamily("labourwatch_cluster_jobs", "Cluster jobs by state", labels=["state"])
+        locked = GaugeMetricFamily("labourwatch_cluster_locked_keys", "Keys whose cluster job is running")
+        deadlocks = CounterMetricFamily("labourwatch_db_deadlocks", "Deadlocks PostgreSQL detected in this database "
+                                        "(each aborted a transaction, which was run again)")
+        families = [nodes, heartbeat, jobs, locked, deadlocks]
+        report = cluster_report(session, now) if session is not None and now is not None else None
+        if report is None:
+            return families
+        nodes.add_metric([], len(report["nodes"]))
+        for node in report["nodes"]:
+            heartbeat.add_metric([str(node["worker_id"])], node["heartbeat_age_seconds"])
+        for state, count in report["jobs"].items():
+            jobs.add_metric([state], count)
+        locked.add_metric([], len(report["locked_keys"]))
+        deadlocks.add_metric([], report["deadlocks"])
+        return families
 
 

@@ -37,8 +37,11 @@ def run_tree(args: list[str], timeout: float) -> subprocess.CompletedProcess[str
 class DaemonProcess:
     """A running daemon with a config file; ``port`` serves /healthz and /metrics."""
 
-    def __init__(self, config: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: Path, port: int | None = None, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> None:
+        """``args``: options of ``run`` (``--cluster``, ``--listen``…)."""
         self.config = config
+        self.args = args
         self.env = env or {}
         self.port = port or free_port()
         self.proc: subprocess.Popen[str] | None = None
@@ -50,7 +53,7 @@ class DaemonProcess:
         """Start and wait until /healthz answers (any status); AssertionError if it exits first."""
         self._handle = self.log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "labourwatch", "--config", str(self.config), "run"],
+            [sys.executable, "-m", "labourwatch", "--config", str(self.config), "run", *self.args],
             stdout=self._handle, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "COLUMNS": "200", **self.env})
         deadline = time.monotonic() + wait

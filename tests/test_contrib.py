@@ -20,11 +20,11 @@ UNIT = CONTRIB / "labourwatch.service"
 BINARY = "/opt/labourwatch/.venv/bin/labourwatch"
 
 
-def unit() -> configparser.ConfigParser:
+def unit(path: Path = UNIT) -> configparser.ConfigParser:
     # systemd units are INI-like: keep key case, no %-interpolation ($MAINPID), tolerate repeated keys.
     parser = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",), comment_prefixes=("#", ";"))
     parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read_string(UNIT.read_text(encoding="utf-8"))
+    parser.read_string(path.read_text(encoding="utf-8"))
     return parser
 
 
@@ -112,3 +112,35 @@ def test_the_service_guide_uses_existing_commands() -> None:
                 break
             command = command.commands[word]
         assert command is not cli, f"`labourwatch {words}` in README (Running as a service) is not a command"
+
+
+# --- the cluster node's template unit ------------------------------------------------------------------------
+
+TEMPLATE = CONTRIB / "labourwatch@.service"
+
+
+def template() -> configparser.ConfigParser:
+    return unit(TEMPLATE)
+
+
+def test_the_template_unit_runs_a_cluster_node_on_its_instance_port() -> None:
+    section = template()["Service"]
+    assert shlex.split(section["ExecStart"]) == [BINARY, "run", "--cluster", "--listen", "127.0.0.1:%i"]
+    assert "ExecStartPre" not in section  # nodes starting together must not migrate side by side
+
+
+def test_the_template_unit_is_the_service_unit_in_everything_else() -> None:
+    """User, environment, stop, restart and hardening: the same as labourwatch.service's."""
+    node, single = template()["Service"], service()
+    differ = {key for key in set(node) | set(single) if node.get(key) != single.get(key)}
+    assert differ == {"ExecStart", "ExecStartPre", "TimeoutStartSec"}, differ
+    assert template()["Install"]["WantedBy"] == unit()["Install"]["WantedBy"]
+    assert template()["Unit"]["After"] == unit()["Unit"]["After"]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_analyze_verify_an_instance_of_the_template(tmp_path: Path) -> None:
+    copy = tmp_path / "labourwatch@9464.service"
+    copy.write_text(TEMPLATE.read_text(encoding="utf-8").replace(BINARY, shutil.which("true") or "/bin/true"))
+    result = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "labourwatch@" not in result.stderr, result.stderr

@@ -16,6 +16,7 @@ from db import review as review_store
 from db.engine import Database
 from db.events import DeliveryTarget, EventDraft, record_events
 from db.models import Article, ArticleVersion, ClaimMatchRow, Delivery, Event, KnownClaim, Source
+from scheduler.metrics import Metrics
 from tests.waiting import wait_until
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -335,3 +336,69 @@ def test_two_daemons_adding_the_same_new_source_at_once_both_succeed(
     run_both(first, second)
     with database.read() as session:
         assert session.scalars(select(Source.id)).all() == ["new-outlet"]
+
+
+# --- transactions PostgreSQL aborts for a race: run again, counted -------------------------------------------
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite serialises writes: it cannot deadlock
+def test_two_writers_deadlocking_on_the_same_articles_end_with_one_row_each_and_a_counted_retry(
+        database: Database, engines: tuple[Database, Database]) -> None:
+    """Two nodes store the same two new articles (and their events) in opposite orders, each in one transaction:
+    each holds the article the other wants next, PostgreSQL aborts one of them (deadlock), and ``in_write`` runs
+    that one again, which finds both of the other's rows."""
+    from datetime import timedelta
+
+    from analysis.diff import diff_versions
+    from db import repository as repo
+    from db.retries import COUNTS
+
+    options = repo.StoreOptions(revisit=(timedelta(hours=1),), keep_raw=True)
+    pages = [_fetch(f"https://news.example/a/{name}", NEW) for name in ("shipyards", "kazan")]
+    barrier = threading.Barrier(2, timeout=30)
+    before = COUNTS.snapshot()
+
+    def writer(db: Database, order: list[Any]) -> Callable[[], list[str]]:
+        runs = []
+
+        def transaction(session: Any) -> list[str]:
+            runs.append(1)
+            first = repo.store_article(session, order[0], options, diff_versions)
+            if len(runs) == 1:
+                barrier.wait()  # both hold their first article, uncommitted: now each asks for the other's
+            second = repo.store_article(session, order[1], options, diff_versions)
+            record_events(session, [EventDraft("new_article", f"new_article:{o.article_id}", "t", "s")
+                                    for o in (first, second)], router, NOW)
+            return [first.action, second.action]
+
+        return lambda: [*db.in_write(transaction), f"runs={len(runs)}"]
+
+    results = run_both(writer(engines[0], pages), writer(engines[1], pages[::-1]))
+    # One ran once and stored both; the other was aborted, ran again, and found both stored.
+    assert sorted(results) == [["new", "new", "runs=1"], ["unchanged", "unchanged", "runs=2"]], results
+    after = COUNTS.snapshot()
+    assert after["deadlock"] - before["deadlock"] == 1 and after["serialization_failure"] == \
+        before["serialization_failure"]
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 2
+        assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 2
+    assert counts(database) == (2, 4)  # one event per article, its deliveries once
+    # /metrics of the process shows the count.
+    body = Metrics().render().decode()
+    assert f'labourwatch_db_retries_total{{reason="deadlock"}} {float(after["deadlock"])}' in body
+
+
+def test_a_transaction_failing_for_another_reason_runs_once() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from db.retries import COUNTS, retrying
+
+    runs = []
+    before = COUNTS.snapshot()
+
+    def transaction() -> None:
+        runs.append(1)
+        raise IntegrityError("INSERT …", {}, Exception("duplicate key"))
+
+    with pytest.raises(IntegrityError):
+        retrying(transaction)
+    assert runs == [1] and COUNTS.snapshot() == before

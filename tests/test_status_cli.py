@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from analysis.diff import diff_versions
 from analysis.text import content_hash
@@ -25,6 +26,7 @@ from db.models import Delivery, Source
 from db.status import status_report
 from labourwatch.cli import cli
 from labourwatch.config import read_claims
+from scheduler.metrics import Metrics
 
 OPTIONS = repo.StoreOptions(revisit=(timedelta(minutes=15), timedelta(hours=1)), keep_raw=False)
 
@@ -294,3 +296,67 @@ def test_check_fails_and_says_why(config: Path, database: Database, now: datetim
     assert expected in result.stderr
     report = as_json(result)  # stdout stays one JSON document
     assert len(report["problems"]) == 1 and report["problems"][0] in result.stderr
+
+
+# --- cluster mode ------------------------------------------------------------------------------------------
+
+def cluster_rows(url: str) -> tuple[int, int]:
+    """Through the engine's own API on the test database: two nodes (workers), one of them silent for a minute;
+    four crawl jobs deferred with their keys' locks, two of them running on the live node. The two worker ids."""
+    from procrastinate import App, PsycopgConnector
+
+    from scheduler.cluster import QUEUE, engine_conninfo
+
+    async def build() -> tuple[int, int]:
+        app = App(connector=PsycopgConnector(conninfo=engine_conninfo(url)))
+
+        @app.task(name="labourwatch.crawl", queue=QUEUE)
+        async def crawl(key: str) -> None:
+            """Never run here."""
+
+        async with app.open_async():
+            live, silent = await app.job_manager.register_worker(), await app.job_manager.register_worker()
+            for key in ("a.example:443", "b.example:443", "c.example:443", "d.example:443"):
+                await crawl.configure(lock=f"crawl:{key}", queueing_lock=f"crawl:{key}").defer_async(key=key)
+            for _ in range(2):
+                assert await app.job_manager.fetch_job(queues=[QUEUE], worker_id=live) is not None
+        return live, silent
+
+    live, silent = asyncio.run(build())
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '60 seconds' "
+                                "WHERE id = :id"), {"id": silent})
+    engine.dispose()
+    return live, silent
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_cluster_in_status_and_metrics(config: Path, database: Database, db_url: str) -> None:
+    live, silent = cluster_rows(db_url)
+    cluster = as_json(status(config, "--format", "json"))["cluster"]
+    nodes = {node["worker_id"]: node for node in cluster["nodes"]}
+    assert set(nodes) == {live, silent}
+    assert nodes[live]["running_jobs"] == 2 and not nodes[live]["silent"] and nodes[live]["heartbeat_age_seconds"] < 30
+    assert nodes[silent]["running_jobs"] == 0 and nodes[silent]["silent"]  # the default stall window is 30 s
+    assert nodes[silent]["heartbeat_age_seconds"] >= 60
+    assert cluster["jobs"] == {"todo": 2, "doing": 2, "succeeded": 0, "failed": 0, "cancelled": 0, "aborted": 0}
+    assert cluster["locked_keys"] == [{"key": "crawl:a.example:443", "worker_id": live},
+                                      {"key": "crawl:b.example:443", "worker_id": live}]
+    assert isinstance(cluster["deadlocks"], int)
+    out = status(config).stdout
+    assert "cluster nodes: 2:" in out and "SILENT" in out and "cluster jobs: todo 2, doing 2" in out
+    assert "cluster keys locked: 2: crawl:a.example:443" in out
+    body = Metrics(database).render().decode()
+    for sample in ("labourwatch_cluster_nodes 2.0", 'labourwatch_cluster_jobs{state="doing"} 2.0',
+                   'labourwatch_cluster_jobs{state="todo"} 2.0', "labourwatch_cluster_locked_keys 2.0",
+                   f'labourwatch_cluster_heartbeat_age_seconds{{worker="{live}"}}', "labourwatch_db_deadlocks_total"):
+        assert sample in body, body
+
+
+def test_no_cluster_on_sqlite(tmp_path: Path, sqlite_database: Database) -> None:
+    path = tmp_path / "sqlite.yaml"
+    path.write_text(yaml.safe_dump({"database": {"url": sqlite_database.url}}))
+    report = as_json(status(path, "--format", "json"))
+    assert report["cluster"] is None and "cluster" not in status(path).stdout
+    assert "labourwatch_cluster" not in Metrics(sqlite_database).render().decode()

@@ -92,11 +92,23 @@ def cluster_mode(app: AppContext, flag: bool) -> bool:
     return True
 
 
+def _listen(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    try:
+        return parse_listen(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 @click.command()
 @click.option("--cluster", is_flag=True,
               help="Run as one node of a cluster on PostgreSQL (same as daemon.mode: cluster).")
+@click.option("--listen", metavar="HOST:PORT", callback=_listen,
+              help="Serve /healthz and /metrics here instead of on daemon.listen (one port per node when several "
+                   "nodes run on one machine: the systemd template unit passes its instance name).")
 @pass_app
-def run(app: AppContext, cluster: bool) -> None:
+def run(app: AppContext, cluster: bool, listen: tuple[str, int] | None) -> None:
     """Run the monitor: poll sources on their schedules, re-check articles, send alerts, until stopped.
 
     SIGTERM or SIGINT stop it cleanly (exit 0); SIGHUP reloads the config file. Health and metrics are
@@ -108,6 +120,8 @@ def run(app: AppContext, cluster: bool) -> None:
     from scheduler.daemon import Daemon
 
     settings = prepare(app)
+    if listen is not None:
+        settings = replace(settings, daemon=replace(settings.daemon, listen=listen))
     for warning in app.config.warnings:
         logger.warning("config: %s", warning)
     loop = reactor.ensure_reactor()

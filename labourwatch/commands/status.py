@@ -20,6 +20,7 @@ _SOURCE_COLUMNS = [
     ("consecutive_failures", "fails", None), ("last_poll", "last poll (UTC)", None),
     ("next_poll", "next poll (UTC)", None), ("last_error", "last error", 60),
 ]
+_LOCKED_SHOWN = 10  # locked keys named in the table (JSON has them all)
 _ERROR_COLUMNS = [("at", "at (UTC)", None), ("source_id", "source", None), ("code", "code", None),
                   ("message", "message", 70)]
 
@@ -54,6 +55,22 @@ def _last_run_line(run: dict[str, Any] | None) -> str:
             f"{finished}, {run['error_count']} error(s); {_counts(run['stats'])}")
 
 
+def _cluster_lines(cluster: dict[str, Any] | None) -> list[str]:
+    """The cluster as a few lines; none on SQLite, or on PostgreSQL when no node ever ran."""
+    if cluster is None or not (cluster["nodes"] or any(cluster["jobs"].values())):
+        return []
+    nodes = "; ".join(
+        f"worker {n['worker_id']} heartbeat {_when(n['last_heartbeat'])} ({n['heartbeat_age_seconds']:.0f} s ago"
+        f"{', SILENT' if n['silent'] else ''}), {n['running_jobs']} running" for n in cluster["nodes"]) or "none"
+    locked = cluster["locked_keys"]
+    keys = ", ".join(f"{k['key']} (worker {k['worker_id']})" for k in locked[:_LOCKED_SHOWN])
+    more = f", … {len(locked) - _LOCKED_SHOWN} more" if len(locked) > _LOCKED_SHOWN else ""
+    return [f"cluster nodes: {len(cluster['nodes'])}: {nodes}",
+            f"cluster jobs: {_counts(cluster['jobs'])}",
+            f"cluster keys locked: {len(locked)}{': ' + keys + more if locked else ''}",
+            f"deadlocks (PostgreSQL, retried): {cluster['deadlocks']}"]
+
+
 def _print_table(report: dict[str, Any]) -> None:
     print_rows(_source_table_rows(report), _SOURCE_COLUMNS, "table",
                title=f"sources ({_counts(report['health_counts'])})")
@@ -67,6 +84,8 @@ def _print_table(report: dict[str, Any]) -> None:
     for line in (f"deliveries: {statuses}{waiting}", f"re-checks due now: {rechecks['due']}{upcoming}",
                  f"events in the last 24 h: {_counts(report['events_24h'])}", _last_run_line(report["last_run"])):
         out.print(Text(line))  # Text, not markup: error codes and stats names are shown as written
+    for line in _cluster_lines(report["cluster"]):
+        out.print(Text(line))
     if report["recent_errors"]:
         errors = [{**error, "at": _when(error["at"])} for error in report["recent_errors"]]
         print_rows(errors, _ERROR_COLUMNS, "table", title="recent errors")
@@ -84,10 +103,12 @@ def _print_table(report: dict[str, Any]) -> None:
 @pass_app
 def status(app: AppContext, fmt: str, error_limit: int, check: bool) -> None:
     """How the monitor is doing: source health worst first, outbox, re-checks, the last run, recent events and
-    errors. JSON keys: sources, health_counts, rechecks, deliveries, recent_errors, last_run, events_24h,
+    errors, and on PostgreSQL the cluster (nodes and heartbeats, jobs by state, keys locked, deadlocks). JSON keys:
+    sources, health_counts, rechecks, deliveries, recent_errors, last_run, events_24h, cluster (null on SQLite),
     problems, known_claims, warnings (a database without known claims)."""
     with app.database().read() as session:
-        report = status_queries.status_report(session, datetime.now(UTC), error_limit=error_limit)
+        report = status_queries.status_report(session, datetime.now(UTC), error_limit=error_limit,
+                                              stall_window=app.config.model.daemon.cluster.stall_window)
         claims = claim_queries.active_claim_count(session)
     problems = status_queries.check_problems(report)
     warnings = [] if claims else [claim_queries.NO_CLAIMS_WARNING]

@@ -84,3 +84,28 @@ def test_health_reports_the_engine_worker_of_a_cluster_node_only() -> None:
     health.engine_running(False, "ConnectorException: Database error.")
     assert health.snapshot()["engine_worker"] == {"running": False, "error": "ConnectorException: Database error."}
     assert health.reasons() == ["the cluster engine worker is not running: ConnectorException: Database error."]
+
+
+def test_run_refuses_a_listen_address_that_is_not_host_and_port(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from labourwatch.cli import cli
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database: {{url: 'sqlite:///{tmp_path / 'lw.db'}'}}\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "run", "--listen", "9464"])
+    assert result.exit_code == 2 and "not host:port: '9464'" in result.output, result.output
+    assert not (tmp_path / "lw.db").exists()
+
+
+def test_a_crawl_line_names_each_due_poll_and_reads_back() -> None:
+    from datetime import UTC, datetime
+
+    from scheduler.jobs import describe_due, logged_polls
+
+    at = datetime(2026, 12, 4, 0, 24, 21, 383468, tzinfo=UTC)
+    line = ("2026-12-04 00:24:25,278 INFO    scheduler.jobs: crawl of 127.0.0.1:43633 (job 24 on node vm:21082): "
+            + describe_due([("hanbit-rss", at), ("odd@id", None)]))
+    others = "crawl of 127.0.0.1:1 (job 25 on node vm:1): re-checks only\ncrawl 7: ok in 0.3s {}"
+    assert logged_polls(f"{line}\n{others}\n") == [("hanbit-rss", at.isoformat(), "job 24 on node vm:21082"),
+                                                   ("odd@id", "never", "job 24 on node vm:21082")]

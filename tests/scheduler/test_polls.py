@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -71,3 +73,28 @@ def test_prune_deletes_old_errors_runs_and_sent_deliveries_but_keeps_events(data
         # The old pending delivery stays: only sent or dead ones are pruned. Events are history: all kept.
         assert sorted(session.scalars(select(Delivery.status))) == ["pending", "pending"]
         assert len(event_store.event_rows(session)) == 3
+
+
+def test_a_due_poll_is_taken_once_by_two_racing_nodes(database: Database) -> None:
+    """Two nodes read the same due time of a source; the first to move it polls, the second finds it moved (on
+    PostgreSQL the second waits for the first's transaction, then sees the row changed)."""
+    with database.write() as session:
+        repo.sync_sources(session, specs("a", "b", "new"))
+        polls.set_next_polls(session, {"a": NOW, "b": NOW})
+    lease = NOW + timedelta(seconds=30)
+    due = [("a", NOW), ("b", NOW), ("new", None)]
+    other = Database(database.url) if database.engine.dialect.name == "postgresql" else None
+    with database.write() as first:
+        assert polls.claim_polls(first, due, lease) == ["a", "b", "new"]
+        if other is not None:  # a second connection claims while the first's transaction is open
+            with ThreadPoolExecutor(1) as pool:
+                second = pool.submit(other.in_write, polls.claim_polls, due, lease)
+                time.sleep(0.3)
+                assert not second.done()  # waiting on the first's row locks
+                first.commit()
+                assert second.result(timeout=10) == []
+            other.dispose()
+    with database.write() as session:
+        assert polls.claim_polls(session, due, lease) == []  # read before the first took them: none left
+        assert sorted(polls.due_sources(session, lease, ["a", "b", "new"])) == [("a", lease), ("b", lease), ("new", lease)]
+        assert polls.claim_polls(session, [("a", lease)], lease + timedelta(seconds=30)) == ["a"]  # lease ran out
