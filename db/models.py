@@ -104,6 +104,16 @@ class HttpValidator(Base):
     updated_at: Mapped[Timestamp] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class PolitenessKey(Base):
+    """When a crawl of a politeness key (host and port) last ended, as cluster nodes see it: the next crawl of the
+    key, on whichever node, starts no sooner than the crawl's request delay after it (``db.politeness``)."""
+
+    __tablename__ = "politeness_keys"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_crawl_at: Mapped[Timestamp]
+
+
 class CrawlRun(Base):
     """One crawl pass: which sources, what it found, and what went wrong."""
 

@@ -22,6 +22,7 @@ that polled them), and the store keeps one row per URL, version and event key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -36,6 +37,7 @@ from procrastinate.jobs import Job, Status
 from sqlalchemy.engine import make_url
 
 from analysis.cron import every_cron
+from db import politeness
 from db.engine import Database, error_summary
 from db.models import utcnow
 from scheduler.daemon import Daemon, Plan
@@ -173,8 +175,20 @@ class ClusterDaemon(Daemon):
         return bool(keys)
 
     async def _crawl(self, key: str, job_id: int | None) -> bool:
+        """The crawl of ``key``, no sooner than the request delay after its last crawl ended on any node (a crawl
+        keeps the delay between its own requests; the hand-over between nodes must too)."""
         assert self.jobs is not None
-        return await self.jobs.crawl_key(key, job=f"job {job_id} on node {node_name()}")
+        delay = self.settings.crawl.delay
+        if delay > 0:
+            wait = await asyncio.to_thread(self.db.in_read, politeness.seconds_to_wait, key, delay, self.clock())
+            if wait > 0:
+                logger.debug("crawl of %s waits %.2f s: its last crawl ended less than %g s ago", key, wait, delay)
+                with contextlib.suppress(TimeoutError):  # set: the node stops, and the crawl then does nothing
+                    await asyncio.wait_for(self.jobs.stop_crawls.wait(), wait)
+        crawled = await self.jobs.crawl_key(key, job=f"job {job_id} on node {node_name()}")
+        if crawled and delay > 0:
+            await asyncio.to_thread(self.db.in_write, politeness.crawl_ended, key, self.clock())
+        return crawled
 
     async def _prune(self) -> None:
         assert self.jobs is not None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, func, or_, select, text
 
 from alerts.send import KEY_HEADER
@@ -26,7 +27,7 @@ from db.engine import Database
 from db.migrate import upgrade
 from db.models import Article, Event, Source
 from labourwatch.cli import main
-from labourwatch.fixtureweb import FixtureWeb
+from labourwatch.fixtureweb import FixtureWeb, SiteSpec
 from scheduler.jobs import logged_polls
 from tests.daemonproc import DaemonProcess
 from tests.databases import own_database_url
@@ -301,3 +302,37 @@ def test_sigterm_on_a_node_puts_its_cut_off_poll_back_and_runs_nothing_twice(tmp
                               "'aborted')") == 0
         assert "Traceback" not in victim.output() + survivor.output()
         assert len(due_of(survivor, "fault-slow")) == 1  # polled once more, then on its 10-minute schedule
+
+
+DELAY = 1.0  # crawl.delay of the next test: a crawl waits 0.5-1.5 of it between its own requests to a host
+
+
+def test_the_request_delay_holds_across_crawls_of_a_key_on_two_nodes(tmp_path: Path, pg_url: str) -> None:
+    # Two sites polled every 2 s while a crawl of one (robots.txt, its feed, four articles, 1 s apart) takes
+    # longer: the next crawl of the key is queued meanwhile and starts on either node as the last one ends. Each
+    # crawl reads robots.txt first, at once; without the wait across crawls it came milliseconds after the last
+    # crawl's last request.
+    reset(pg_url)
+    specs = [SiteSpec(f"site{n}", f"Site {n}", sitemap=False, listing=False, articles=4) for n in range(2)]
+    with FixtureWeb(specs) as web:
+        # One job at a time per node: the two keys are due together, so both nodes crawl and the keys change hands.
+        nodes = [node(tmp_path / name, pg_url, web.sources({"feed"}), every="2s", concurrency=1) for name in "ab"]
+        for daemon in nodes:
+            config = yaml.safe_load(daemon.config.read_text())
+            config["crawl"]["delay"] = f"{DELAY:g}s"
+            daemon.config.write_text(yaml.safe_dump(config))
+        with started(*nodes):
+            nodes[0].wait_until(lambda: len(set(crawled_keys(nodes[0]) + crawled_keys(nodes[1]))) == 2
+                                and len(crawled_keys(nodes[0]) + crawled_keys(nodes[1])) >= 8, 90,
+                                "four crawls of each key")
+        requests: dict[str, list[float]] = defaultdict(list)
+        for record in web.requests.records():
+            requests[record.site_id].append(record.at.timestamp())
+    assert all(n.returncode == 0 for n in nodes), [n.output()[-3000:] for n in nodes]
+    handed_over = sum(1 for n in nodes if crawled_keys(n))
+    assert handed_over == 2, "both nodes crawled"
+    for site, times in requests.items():
+        gaps = [b - a for a, b in zip(sorted(times), sorted(times)[1:], strict=False)]
+        assert len(gaps) >= 8, (site, gaps)
+        # The least gap a crawl keeps between its own requests (Scrapy's jitter), less the timer's slack.
+        assert min(gaps) >= 0.5 * DELAY - 0.05, (site, [round(gap, 2) for gap in gaps])
