@@ -82,7 +82,8 @@ def _known_claims(db: Database) -> KnownClaims | None:
     return KnownClaims.of(active) if active else None
 
 
-def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> tuple[int, frozenset[str]]:
+def _start(db: Database, sources: Sequence[SourceSpec], trigger: str,
+           owner: str | None = None) -> tuple[int, frozenset[str]]:
     """Record the run; its id, and which of ``sources`` this crawl polls for their baseline (never polled
     successfully before, and their config asks for one)."""
     _close_unclosed(db)
@@ -90,7 +91,7 @@ def _start(db: Database, sources: Sequence[SourceSpec], trigger: str) -> tuple[i
     def work(session: Session) -> tuple[int, frozenset[str]]:
         repo.sync_sources(session, sources, disable_missing=False)
         baseline = frozenset(polls.first_polls(session, [s.id for s in sources if s.baseline]))
-        return repo.start_run(session, trigger, [s.id for s in sources]), baseline
+        return repo.start_run(session, trigger, [s.id for s in sources], owner=owner), baseline
 
     return db.in_write(work)
 
@@ -277,7 +278,7 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
                     trigger: str = "cli", on_progress: Callable[[str], None] | None = None,
                     match_claims: bool = True, router: Router | None = None,
                     failing_after: int = 3, stop: asyncio.Event | None = None,
-                    recheck_key: str | None = None) -> CrawlReport:
+                    recheck_key: str | None = None, owner: str | None = None) -> CrawlReport:
     """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop.
 
     With ``match_claims``, the claim sentences of every new version are matched against the active known
@@ -286,14 +287,16 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     makes a ``source_failing`` event, and ``source_recovered`` when it works again. A source whose article
     pages mostly fail (``PageTally.systematic``) fails with ``articles_failing``. With ``recheck_key``, only the
     due re-checks of that politeness key (``analysis.urls.politeness_key``) are made: cluster mode's crawl of one
-    key.
+    key. ``owner`` is recorded with the run (cluster mode: the engine's job), so that the run can be closed if the
+    process running it dies (``repository.abort_runs_of``).
 
     Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
     are stored, and the sources that did not answer are left as they were (cut off, not failed: the caller puts
     their poll back). A crawl that raises or is
     cancelled is recorded as ``aborted`` with what it had (see ``_record_sources``), then the error goes on."""
     started = time.perf_counter()
-    run_id, baseline = (None, frozenset[str]()) if dry_run else await asyncio.to_thread(_start, db, sources, trigger)
+    run_id, baseline = ((None, frozenset[str]()) if dry_run
+                        else await asyncio.to_thread(_start, db, sources, trigger, owner))
     ledger = CrawlLedger(on_progress=on_progress)
     try:
         with crawling():  # the extraction workers are not stopped for being idle while the crawl runs

@@ -465,10 +465,11 @@ def classify_article(session: Session, canonical_url: str, content_hash: str) ->
 
 # --- crawl runs, errors, retention ---------------------------------------------------------------
 
-def start_run(session: Session, trigger: str, source_ids: Sequence[str]) -> int:
-    """Open a crawl-run record; returns its id."""
-    run = CrawlRun(trigger=trigger, status="running", sources=list(source_ids), stats={}, error_count=0,
-                   started_at=utcnow())
+def start_run(session: Session, trigger: str, source_ids: Sequence[str], owner: str | None = None) -> int:
+    """Open a crawl-run record; returns its id. ``owner`` (kept in its stats until it finishes) names what runs it
+    where another process may have to close it (``abort_runs_of``)."""
+    run = CrawlRun(trigger=trigger, status="running", sources=list(source_ids),
+                   stats={"owner": owner} if owner else {}, error_count=0, started_at=utcnow())
     session.add(run)
     session.flush()
     return run.id
@@ -478,6 +479,15 @@ def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any]
     """Close a crawl-run record with its stats."""
     session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
         status=status, stats=stats, error_count=error_count, finished_at=utcnow()))
+
+
+def abort_runs_of(session: Session, owner: str, now: datetime) -> int:
+    """Close the runs of ``owner`` still ``running`` as ``aborted`` (finished ``now``): its process died, and its
+    work is handed to another (cluster mode: a stalled job); returns how many."""
+    result = session.execute(update(CrawlRun).where(CrawlRun.status == "running",
+                                                    CrawlRun.stats["owner"].as_string() == owner)
+                             .values(status="aborted", finished_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def abort_stale_runs(session: Session, now: datetime) -> int:

@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from analysis.cron import every_cron
 from db import politeness
+from db import repository as repo
 from db.engine import Database, error_summary
 from db.models import utcnow
 from scheduler.daemon import Daemon, Plan
@@ -185,7 +186,7 @@ class ClusterDaemon(Daemon):
                 logger.debug("crawl of %s waits %.2f s: its last crawl ended less than %g s ago", key, wait, delay)
                 with contextlib.suppress(TimeoutError):  # set: the node stops, and the crawl then does nothing
                     await asyncio.wait_for(self.jobs.stop_crawls.wait(), wait)
-        crawled = await self.jobs.crawl_key(key, job=f"job {job_id} on node {node_name()}")
+        crawled = await self.jobs.crawl_key(key, job=f"job {job_id} on node {node_name()}", owner=f"job {job_id}")
         if crawled and delay > 0:
             await asyncio.to_thread(self.db.in_write, politeness.crawl_ended, key, self.clock())
         return crawled
@@ -202,6 +203,10 @@ class ClusterDaemon(Daemon):
         manager = self.app.job_manager
         window = self.options.stall_window.total_seconds()
         for job in await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=window):
+            # The crawl run the silent node opened for the job will never be closed by it.
+            closed = await asyncio.to_thread(self.db.in_write, repo.abort_runs_of, f"job {job.id}", self.clock())
+            if closed:
+                logger.warning("closed %d crawl run(s) of stalled job %s as aborted", closed, job.id)
             try:
                 await manager.retry_job(job)
             except ConnectorException:

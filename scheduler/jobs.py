@@ -177,7 +177,8 @@ class Jobs:
             await self._poll(due)
         return True
 
-    async def _poll(self, due: list[tuple[str, datetime | None]], recheck_key: str | None = None) -> None:
+    async def _poll(self, due: list[tuple[str, datetime | None]], recheck_key: str | None = None,
+                    owner: str | None = None) -> None:
         """Crawl the ``due`` sources (and, with ``recheck_key``, that key's due re-checks), count their lag and
         reschedule them."""
         settings = self.settings
@@ -200,7 +201,7 @@ class Jobs:
             report = await run_crawl(
                 self.db, specs, settings.crawl, settings.topic, rechecks=recheck_key is not None,
                 trigger="daemon", router=self.router, failing_after=settings.alerts.failing_after,
-                stop=self.stop_crawls, recheck_key=recheck_key)
+                stop=self.stop_crawls, recheck_key=recheck_key, owner=owner)
         finally:
             # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
             await asyncio.to_thread(self.db.in_write, self._after_poll, due, started)
@@ -219,13 +220,14 @@ class Jobs:
         return ({politeness_key(settings.enabled[source_id].url) for source_id, _ in due}
                 | {politeness_key(url) for _, url, _, _ in rechecks})
 
-    async def crawl_key(self, key: str, job: str = "") -> bool:
+    async def crawl_key(self, key: str, job: str = "", owner: str | None = None) -> bool:
         """Crawl the sources and re-checks of politeness key ``key`` that are due now, in one crawl, without the
         node's crawl lock (the job engine runs one job per key at a time across the cluster). False when nothing
         of the key was due: another node's job did it first, or the job was queued twice.
 
         Logs one line per crawl naming ``job`` (the engine's job and node) and each source's due time: one due
-        poll of a source is one (source, due time) pair, so a poll run twice shows as the same pair twice."""
+        poll of a source is one (source, due time) pair, so a poll run twice shows as the same pair twice.
+        ``owner`` is recorded with the crawl run (the engine's job: its runs are closed if the job is handed over)."""
         if self.stop_crawls.is_set():
             return False
         enabled = self.settings.enabled
@@ -245,7 +247,7 @@ class Jobs:
                 logger.debug("crawl of %s (%s): nothing due", key, job)
                 return False
         logger.info("crawl of %s (%s): %s", key, job, describe_due(due))
-        await self._poll(due, recheck_key=key)
+        await self._poll(due, recheck_key=key, owner=owner)
         return True
 
     async def revisit(self) -> bool:

@@ -17,7 +17,7 @@ from db import repository as repo
 from db.engine import Database
 from db.errors import SchemaOutOfDateError
 from db.migrate import current_revision, head_revision, include_name, require_head, upgrade
-from db.models import Article, ArticleVersion, Base, RawResponse, VersionDiffRow
+from db.models import Article, ArticleVersion, Base, CrawlRun, RawResponse, VersionDiffRow
 
 REVISIT = (timedelta(minutes=15), timedelta(hours=1))
 OPTIONS = repo.StoreOptions(revisit=REVISIT, keep_raw=True)
@@ -182,3 +182,18 @@ def test_the_head_read_from_the_migration_files_is_alembics() -> None:
     from db.migrate import MIGRATIONS, head_revision
 
     assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def test_the_runs_of_an_owner_that_died_are_closed_and_no_others(database: Database) -> None:
+    now = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+    with database.write() as session:
+        dead = repo.start_run(session, "daemon", ["a"], owner="job 17")
+        alive = repo.start_run(session, "daemon", ["b"], owner="job 18")
+        cli = repo.start_run(session, "cli", ["c"])
+        finished = repo.start_run(session, "daemon", ["d"], owner="job 17")
+        repo.finish_run(session, finished, "ok", {"items": 1}, 0)
+    assert database.in_write(repo.abort_runs_of, "job 17", now) == 1
+    assert database.in_write(repo.abort_runs_of, "job 17", now) == 0  # again: nothing left to close
+    with database.read() as session:
+        states = dict(session.execute(select(CrawlRun.id, CrawlRun.status)).all())
+    assert states == {dead: "aborted", alive: "running", cli: "running", finished: "ok"}

@@ -257,6 +257,11 @@ def test_a_killed_nodes_crawl_runs_again_on_the_other_node(tmp_path: Path, pg_ur
         # fixture server answers, if the killed node's socket was still there to answer).
         stamps = fetches(web)["fault/faults/slow.xml"]
         assert 1 <= len(stamps) <= 2 and max(stamps) > time.time() - (time.monotonic() - killed), stamps
+        # The run the killed node opened (it was fetching the feed) was closed with its stalled job; every other run
+        # was finished by its node.
+        assert "closed 1 crawl run(s) of stalled job" in survivor.output(), survivor.output()[-3000:]
+        assert scalar(pg_url, "SELECT count(*) FROM crawl_runs WHERE status = 'running'") == 0
+        assert scalar(pg_url, "SELECT count(*) FROM crawl_runs WHERE status = 'aborted'") == 1
 
 
 def due_of(daemon: DaemonProcess, source_id: str) -> list[tuple[str, str]]:
