@@ -343,7 +343,10 @@ def write_config(path: Path, config: SoakConfig, sources: list[dict[str, str]], 
                   "per_domain_concurrency": 16, "revisit": config.revisit, "max_feed_age": None, **idle},
         "daemon": {"poll_every": duration(config.poll_every), "revisit_every": duration(config.every),
                    "shutdown_timeout": duration(config.shutdown_timeout), "listen": f"127.0.0.1:{port}"},
-        "alerts": {"routes": [{"name": "soak", "urls": [hook]}]},
+        # copies: true — the generated web's articles repeat template text across outlets, and whether a new one is
+        # linked as a copy of another outlet's depends on crawl order (a run was seen with every new article linked:
+        # no story sent); the soak measures delivery, not copy detection (bench/copies_bench.py does).
+        "alerts": {"routes": [{"name": "soak", "urls": [hook], "copies": True}]},
         "sources": [{**source, "every": duration(config.every), "jitter": "0s"} for source in sources],
     }, sort_keys=False))
     return path
