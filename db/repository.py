@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Executable, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from analysis import positions as pos
@@ -484,16 +484,17 @@ def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any]
 def abort_runs_of(session: Session, owner: str, now: datetime) -> int:
     """Close the runs of ``owner`` still ``running`` as ``aborted`` (finished ``now``): its process died, and its
     work is handed to another (cluster mode: a stalled job); returns how many."""
-    result = session.execute(update(CrawlRun).where(CrawlRun.status == "running",
-                                                    CrawlRun.stats["owner"].as_string() == owner)
-                             .values(status="aborted", finished_at=now))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return _abort_running(session, now, CrawlRun.stats["owner"].as_string() == owner)
 
 
 def abort_stale_runs(session: Session, now: datetime) -> int:
     """Close every run still ``running`` as ``aborted`` (finished ``now``): left by a process that died
     mid-crawl. Only safe when no crawl can be running, such as at daemon start; returns how many."""
-    result = session.execute(update(CrawlRun).where(CrawlRun.status == "running")
+    return _abort_running(session, now)
+
+
+def _abort_running(session: Session, now: datetime, *where: ColumnElement[bool]) -> int:
+    result = session.execute(update(CrawlRun).where(CrawlRun.status == "running", *where)
                              .values(status="aborted", finished_at=now))
     return int(getattr(result, "rowcount", 0) or 0)
 
