@@ -122,6 +122,7 @@ class _Outcome:
     failing_after: int
     baseline: frozenset[str] = frozenset()
     stopped: bool = False  # ``stop`` was set: a source that had not answered was cut off, it did not fail
+    key: str | None = None  # a cluster's crawl of one politeness key: its baselines are summarised by the plan
 
 
 def _source_drafts(session: Session, outcome: _Outcome, result: SourceResult, now: datetime) -> list[EventDraft]:
@@ -171,7 +172,10 @@ def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, no
             drafts += _health_events(session, outcome, source_id, failures, ARTICLES_FAILING, reason, now)
     # A baseline is taken when the source's poll succeeded; one that failed is polled for its baseline again.
     taken = [r.source_id for r in ledger.sources.values() if r.ok and r.source_id in outcome.baseline]
-    if taken:
+    if taken and outcome.key is not None:
+        # One summary for the baselines the cluster's crawls take together, as a single daemon's one crawl makes.
+        polls.baselines_taken(session, taken, outcome.run_id)
+    elif taken:
         names = {s.id: s.name for s in outcome.sources}
         drafts.append(story.baseline_draft(outcome.run_id, polls.baseline_counts(session, taken, names)))
     return drafts
@@ -312,7 +316,7 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
         failing = ledger.judge_articles()
         if run_id is not None:
             await _record_aborted(db, ledger, _Outcome(run_id, ABORTED, failing, options, sources, router,
-                                                       failing_after, baseline))
+                                                       failing_after, baseline, key=key))
         _log(run_id, key, f"{ABORTED} ({type(exc).__name__})", time.perf_counter() - started, ledger, failing)
         raise
     failing = ledger.judge_articles()
@@ -320,7 +324,7 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     if run_id is not None:
         await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(
             run_id, status, failing, options, sources, router, failing_after, baseline,
-            stopped=stop is not None and stop.is_set()))
+            stopped=stop is not None and stop.is_set(), key=key))
     # The crawl's pages and responses are freed now (they lived in _crawl): hand their pages back to the system,
     # or the daemon keeps its busiest crawl's size for good.
     await asyncio.to_thread(release_free_memory)

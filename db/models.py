@@ -91,6 +91,9 @@ class Source(Base):
     not_modified_last_run: Mapped[bool] = mapped_column(Boolean, default=False)
     # Child documents found last time (sitemap index children), re-visited when the parent answers 304.
     follow_urls: Mapped[list[Any]] = mapped_column(default=list)
+    # Cluster mode: the crawl run that took this source's baseline, until the cluster's one summary of the baselines
+    # taken together (``db.polls.unreported_baselines``) reports it.
+    baseline_run_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class HttpValidator(Base):

@@ -22,7 +22,7 @@ from alerts.routes import Router
 from analysis.urls import politeness_key
 from crawler.runner import KEY_RECHECKS, CrawlReport, run_crawl
 from crawler.types import SourceSpec
-from db import offtopic, pending, polls
+from db import events, offtopic, pending, polls, story
 from db import repository as repo
 from db.engine import Database
 from db.models import utcnow
@@ -224,6 +224,26 @@ class Jobs:
         """The politeness keys with a re-check or a pending page due."""
         rechecks = repo.due_rechecks(session, now, KEY_RECHECKS)
         return {politeness_key(url) for _, url, _, _ in rechecks} | pending.due_keys(session, now)
+
+    def report_baselines(self) -> int:
+        """The one summary of the baselines a cluster's crawls took (each key's crawl takes its own sources'), once
+        none of the sources polled for a baseline is still awaiting its first poll: what a single daemon's first
+        crawl reports. The number of sources reported. Blocking: call in a thread."""
+        settings = self.settings
+        now = self.clock()
+        waiting = [source_id for source_id, spec in settings.enabled.items() if spec.baseline]
+
+        def work(session: Session) -> int:
+            runs = polls.unreported_baselines(session)
+            if not runs or polls.awaiting_baseline(session, waiting, now + settings.daemon.cluster.stall_window):
+                return 0
+            names = {source_id: spec.name for source_id, spec in settings.enabled.items()}
+            counts = polls.baseline_counts(session, sorted(runs), names)
+            events.record_events(session, [story.baseline_draft(min(runs.values()), counts)], self.router, now)
+            polls.baselines_reported(session, list(runs))
+            return len(runs)
+
+        return self.db.in_write(work)
 
     async def crawl_key(self, key: str, job: str = "", owner: str | None = None) -> bool:
         """Crawl the sources and re-checks of politeness key ``key`` that are due now, in one crawl, without the

@@ -1,4 +1,5 @@
-"""article pages found on another politeness key than their crawl's, for cluster nodes
+"""article pages found on another politeness key than their crawl's, and baselines not yet summarised, for
+cluster nodes
 
 Revision ID: 0016
 Revises: 0015
@@ -11,8 +12,12 @@ crawl of its key may take it (``not_before``, a lease while a crawl fetches it) 
 A crawl of that key fetches it and deletes the row in the transaction that stores the article. Single-node daemons
 never write it.
 
-Downgrade: the table dropped (article pages found and not fetched yet are found again by their source's next poll
-that reads its document whole).
+And ``sources.baseline_run_id``: in cluster mode, the crawl run that took the source's baseline, until the plan
+reports the baselines of the cluster's first polls in one summary event (a single daemon reports each crawl's at its
+end, and never sets it).
+
+Downgrade: the table and the column dropped (article pages found and not fetched yet are found again by their
+source's next poll that reads its document whole; baselines not yet summarised are not).
 """
 from __future__ import annotations
 
@@ -46,8 +51,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('url', name=op.f('pk_pending_articles')),
     )
     op.create_index('ix_pending_articles_key_not_before', 'pending_articles', ['key', 'not_before'], unique=False)
+    with op.batch_alter_table('sources') as batch:
+        batch.add_column(sa.Column('baseline_run_id', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('sources') as batch:
+        batch.drop_column('baseline_run_id')
     op.drop_index('ix_pending_articles_key_not_before', table_name='pending_articles')
     op.drop_table('pending_articles')
