@@ -379,6 +379,11 @@ async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOpti
         await store.wait_idle(timeout=5.0)
         # Waits for the writer thread to store the last pages: off the loop.
         await asyncio.to_thread(store.close)
+    if stop is not None and stop.is_set() and plan.pending and not dry_run:
+        # Stopped (its node is shutting down): the pages it took and did not store are due again now, for the next
+        # crawl of the key on any node, rather than when their lease ends.
+        await asyncio.to_thread(db.in_write, pending.release, [page.url for page in plan.pending],
+                                datetime.now(UTC))
     _count_statuses(ledger, crawler.stats.get_stats() if crawler.stats else {})
 
 

@@ -4,7 +4,8 @@ A node's crawl holds one key (host and port) across the cluster; an article a fe
 fetched by a crawl of B's key, never by A's, so two nodes never hit B at once. A's crawl records the page here, in
 a transaction of its own before it moves on; a crawl of B's key takes it (a lease, so a node that dies leaves it
 due again), fetches it, and deletes it in the transaction that stores the article. A page that fails is taken
-again when its lease ends, longer each time, and dropped after ``MAX_ATTEMPTS``.
+again when its lease ends, longer each time, and dropped after ``MAX_ATTEMPTS``; a crawl stopped with the node
+gives back those it did not store at once.
 """
 
 from __future__ import annotations
@@ -98,6 +99,15 @@ def take(session: Session, rows: Sequence[tuple[Pending, int]], now: datetime) -
         if getattr(result, "rowcount", 0):
             taken.append(page)
     return taken
+
+
+def release(session: Session, urls: Sequence[str], now: datetime) -> None:
+    """A stopped crawl gives back the pages at ``urls`` it took (those it stored are gone already): due at ``now``,
+    the attempt not counted."""
+    for start in range(0, len(urls), 500):
+        session.execute(update(PendingArticle).where(PendingArticle.url.in_(list(urls[start:start + 500])),
+                                                     PendingArticle.attempts > 0)
+                        .values(not_before=now, attempts=PendingArticle.attempts - 1))
 
 
 def done(session: Session, urls: Iterable[str]) -> None:

@@ -74,6 +74,18 @@ def test_a_crawl_takes_pages_under_a_lease_that_a_dead_node_lets_run_out(databas
     assert count(database) == 0
 
 
+def test_a_stopped_crawl_gives_back_the_pages_it_did_not_store(database: Database) -> None:
+    seeded(database)
+    database.in_write(pending.add, [page("1"), page("2")], T0)
+    with database.read() as session:
+        rows = pending.due(session, T0, key=B)
+    assert len(database.in_write(pending.take, rows, T0)) == 2
+    database.in_write(pending.done, [page("1").url])  # stored before the crawl was stopped
+    database.in_write(pending.release, [page("1").url, page("2").url], T0 + timedelta(seconds=5))
+    with database.read() as session:
+        assert pending.due(session, T0 + timedelta(seconds=5), key=B) == [(page("2"), 0)]
+
+
 def test_a_page_stored_meanwhile_is_not_taken_but_forgotten(database: Database) -> None:
     seeded(database)
     database.in_write(pending.add, [page("1"), page("2")], T0)
