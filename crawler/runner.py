@@ -360,7 +360,8 @@ async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOpti
     claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
     store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router, baseline=baseline)
     # The browser's handler only for a crawl with pages to render: any other crawl never starts Playwright.
-    browser = needs_browser(options, [s.id for s in plan.sources] + [r.source_id for r in plan.rechecks])
+    browser = needs_browser(options, [s.id for s in plan.sources] + [r.source_id for r in plan.rechecks]
+                            + [page.source_id for page in plan.pending])
     runner = AsyncCrawlerRunner(scrapy_settings(options, browser=browser))
     crawler = runner.create_crawler(MonitorSpider)
     watcher = asyncio.ensure_future(_stop_when_set(stop, runner)) if stop is not None else None
