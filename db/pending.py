@@ -67,7 +67,7 @@ def due_keys(session: Session, now: datetime) -> set[str]:
 
 def due(session: Session, now: datetime, *, key: str | None = None, source_ids: Sequence[str] | None = None,
         limit: int = 500) -> list[tuple[Pending, int]]:
-    """Pages due at ``now`` (of ``key``, of ``source_ids``, when given), found first first, with the attempts
+    """Pages due at ``now`` (of ``key``, of ``source_ids``, when given), the earliest found first, with the attempts
     they had."""
     query = (select(PendingArticle).where(PendingArticle.not_before <= now)
              .order_by(PendingArticle.discovered_at, PendingArticle.url).limit(limit))
