@@ -147,6 +147,12 @@ class CrawlLedger:
         if article_id is not None:
             self.failed_rechecks[article_id] = code
 
+    def articles_deferred(self, source_id: str, count: int) -> None:
+        """``count`` new article pages of a polled source were left, durably, to the crawl of their own politeness
+        key (``db.pending``): an outcome for this crawl, so they do not keep its validators from being saved."""
+        self.counts["articles_deferred"] += count
+        self.tally(source_id).new_finished += count
+
     def article_abandoned(self, source_id: str | None, url: str, message: str) -> None:
         """A page the crawl stopped before storing: a warning, and no outcome, so its source's validators are
         not saved and the page comes again next poll."""

@@ -35,6 +35,8 @@ class FetchedPage:
     article_id: int | None = None
     previous_hash: str | None = None  # a re-check's stored content hash: unchanged text is not matched again
     document: DocumentFetch | None = None  # a PDF or DOCX: extracted from ``body``, not from ``text``
+    pending: bool = False  # found by a crawl of another politeness key (``db.pending``): its row goes when stored
+    baseline: bool = False  # found by its source's baseline poll (a pending page): stored without story alerts
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
 from crawler.workers import crawling
-from db import candidates, events, polls, story
+from db import candidates, events, pending, polls, story
 from db import claims as claim_queries
 from db import repository as repo
 from db.engine import Database
@@ -58,20 +58,24 @@ KEY_RECHECKS = 5000
 
 
 def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, rechecks: bool,
-          restrict_rechecks: bool, recheck_key: str | None = None) -> CrawlPlan:
+          restrict_rechecks: bool, key: str | None = None, dry_run: bool = False) -> CrawlPlan:
     now = datetime.now(UTC)
+    restrict = [s.id for s in sources] if restrict_rechecks else None
     with db.read() as session:
-        due = repo.due_rechecks(session, now, KEY_RECHECKS if recheck_key is not None else 500,
-                                source_ids=[s.id for s in sources] if restrict_rechecks else None) \
+        due = repo.due_rechecks(session, now, KEY_RECHECKS if key is not None else 500, source_ids=restrict) \
             if rechecks else []
-        if recheck_key is not None:
-            due = [row for row in due if politeness_key(row[1]) == recheck_key][:500]
+        if key is not None:
+            due = [row for row in due if politeness_key(row[1]) == key][:500]
+        # Pages found on another key are fetched with the re-checks (a single daemon's crawl takes any key's: those
+        # a cluster left behind).
+        found = pending.due(session, now, key=key, source_ids=restrict) if rechecks else []
         urls = [s.url for s in sources] + [url for _, url, _, _ in due]
         follow = {s.id: list(row.follow_urls or []) for s in sources
                   if (row := session.get(Source, s.id)) is not None}
         validators = repo.validators_for(session, urls)
+    taken = db.in_write(pending.take, found, now) if found and not dry_run else [page for page, _ in found]
     return CrawlPlan(sources=list(sources), rechecks=[Recheck(*row) for row in due],
-                     validators=validators, follow_urls=follow)
+                     validators=validators, follow_urls=follow, key=key, pending=taken)
 
 
 def _known_claims(db: Database) -> KnownClaims | None:
@@ -118,6 +122,7 @@ class _Outcome:
     failing_after: int
     baseline: frozenset[str] = frozenset()
     stopped: bool = False  # ``stop`` was set: a source that had not answered was cut off, it did not fail
+    key: str | None = None  # a cluster's crawl of one politeness key: its baselines are summarised by the plan
 
 
 def _source_drafts(session: Session, outcome: _Outcome, result: SourceResult, now: datetime) -> list[EventDraft]:
@@ -167,7 +172,10 @@ def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, no
             drafts += _health_events(session, outcome, source_id, failures, ARTICLES_FAILING, reason, now)
     # A baseline is taken when the source's poll succeeded; one that failed is polled for its baseline again.
     taken = [r.source_id for r in ledger.sources.values() if r.ok and r.source_id in outcome.baseline]
-    if taken:
+    if taken and outcome.key is not None:
+        # One summary for the baselines the cluster's crawls take together, as a single daemon's one crawl makes.
+        polls.baselines_taken(session, taken, outcome.run_id)
+    elif taken:
         names = {s.id: s.name for s in outcome.sources}
         drafts.append(story.baseline_draft(outcome.run_id, polls.baseline_counts(session, taken, names)))
     return drafts
@@ -278,17 +286,18 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
                     trigger: str = "cli", on_progress: Callable[[str], None] | None = None,
                     match_claims: bool = True, router: Router | None = None,
                     failing_after: int = 3, stop: asyncio.Event | None = None,
-                    recheck_key: str | None = None, owner: str | None = None) -> CrawlReport:
+                    key: str | None = None, owner: str | None = None) -> CrawlReport:
     """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop.
 
     With ``match_claims``, the claim sentences of every new version are matched against the active known
     claims in the database and stored with it. Every stored change is recorded as an event, with one
     delivery per destination that ``router`` picks; a source that fails ``failing_after`` times in a row
     makes a ``source_failing`` event, and ``source_recovered`` when it works again. A source whose article
-    pages mostly fail (``PageTally.systematic``) fails with ``articles_failing``. With ``recheck_key``, only the
-    due re-checks of that politeness key (``analysis.urls.politeness_key``) are made: cluster mode's crawl of one
-    key. ``owner`` is recorded with the run (cluster mode: the engine's job), so that the run can be closed if the
-    process running it dies (``repository.abort_runs_of``).
+    pages mostly fail (``PageTally.systematic``) fails with ``articles_failing``. With ``key``, cluster mode's crawl
+    of one politeness key (``analysis.urls.politeness_key``): only that key's due re-checks and pending pages are
+    fetched, and new article pages on other keys are left to their own key's crawl (``db.pending``). ``owner`` is
+    recorded with the run (cluster mode: the engine's job), so that the run can be closed if the process running it
+    dies (``repository.abort_runs_of``).
 
     Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
     are stored, and the sources that did not answer are left as they were (cut off, not failed: the caller puts
@@ -302,31 +311,33 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
         with crawling():  # the extraction workers are not stopped for being idle while the crawl runs
             await _crawl(db, sources, options, topic, ledger, rechecks=rechecks, restrict_rechecks=restrict_rechecks,
                          dry_run=dry_run, match_claims=match_claims, router=router, stop=stop, baseline=baseline,
-                         recheck_key=recheck_key)
+                         key=key)
     except BaseException as exc:
         failing = ledger.judge_articles()
         if run_id is not None:
             await _record_aborted(db, ledger, _Outcome(run_id, ABORTED, failing, options, sources, router,
-                                                       failing_after, baseline))
-        _log(run_id, f"{ABORTED} ({type(exc).__name__})", time.perf_counter() - started, ledger, failing)
+                                                       failing_after, baseline, key=key))
+        _log(run_id, key, f"{ABORTED} ({type(exc).__name__})", time.perf_counter() - started, ledger, failing)
         raise
     failing = ledger.judge_articles()
     status = _status(ledger, failing)
     if run_id is not None:
         await asyncio.to_thread(_record_or_abort, db, ledger, _Outcome(
             run_id, status, failing, options, sources, router, failing_after, baseline,
-            stopped=stop is not None and stop.is_set()))
+            stopped=stop is not None and stop.is_set(), key=key))
     # The crawl's pages and responses are freed now (they lived in _crawl): hand their pages back to the system,
     # or the daemon keeps its busiest crawl's size for good.
     await asyncio.to_thread(release_free_memory)
     seconds = time.perf_counter() - started
-    _log(run_id, status, seconds, ledger, failing)
+    _log(run_id, key, status, seconds, ledger, failing)
     return CrawlReport(run_id=run_id, status=status, seconds=seconds, ledger=ledger)
 
 
-def _log(run_id: int | None, status: str, seconds: float, ledger: CrawlLedger, failing: Mapping[str, str]) -> None:
-    logger.log(logging.INFO if status == "ok" else logging.WARNING, "crawl %s: %s in %.1fs %s", run_id, status,
-               seconds, dict(ledger.counts))
+def _log(run_id: int | None, key: str | None, status: str, seconds: float, ledger: CrawlLedger,
+         failing: Mapping[str, str]) -> None:
+    """The crawl's closing line: ``crawl <run>[ of <key>]: <status> in <seconds>s <counts>``."""
+    logger.log(logging.INFO if status == "ok" else logging.WARNING, "crawl %s%s: %s in %.1fs %s", run_id,
+               f" of {key}" if key is not None else "", status, seconds, dict(ledger.counts))
     for source_id, reason in failing.items():
         logger.error("source %s: %s", source_id, reason)
 
@@ -343,13 +354,14 @@ async def _record_aborted(db: Database, ledger: CrawlLedger, outcome: _Outcome) 
 async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic,
                  ledger: CrawlLedger, *, rechecks: bool, restrict_rechecks: bool, dry_run: bool, match_claims: bool,
                  router: Router | None, stop: asyncio.Event | None, baseline: frozenset[str],
-                 recheck_key: str | None = None) -> None:
+                 key: str | None = None) -> None:
     """Plan, run the spider until it ends (or ``stop`` is set), and close the store; fills ``ledger``."""
-    plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks, recheck_key)
+    plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks, key, dry_run)
     claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
     store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router, baseline=baseline)
     # The browser's handler only for a crawl with pages to render: any other crawl never starts Playwright.
-    browser = needs_browser(options, [s.id for s in plan.sources] + [r.source_id for r in plan.rechecks])
+    browser = needs_browser(options, [s.id for s in plan.sources] + [r.source_id for r in plan.rechecks]
+                            + [page.source_id for page in plan.pending])
     runner = AsyncCrawlerRunner(scrapy_settings(options, browser=browser))
     crawler = runner.create_crawler(MonitorSpider)
     watcher = asyncio.ensure_future(_stop_when_set(stop, runner)) if stop is not None else None
@@ -368,6 +380,11 @@ async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOpti
         await store.wait_idle(timeout=5.0)
         # Waits for the writer thread to store the last pages: off the loop.
         await asyncio.to_thread(store.close)
+    if stop is not None and stop.is_set() and plan.pending and not dry_run:
+        # Stopped (its node is shutting down): the pages it took and did not store are due again now, for the next
+        # crawl of the key on any node, rather than when their lease ends.
+        await asyncio.to_thread(db.in_write, pending.release, [page.url for page in plan.pending],
+                                datetime.now(UTC))
     _count_statuses(ledger, crawler.stats.get_stats() if crawler.stats else {})
 
 

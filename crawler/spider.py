@@ -14,7 +14,7 @@ from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from analysis.urls import canonicalise_url, is_http_url
+from analysis.urls import canonicalise_url, is_http_url, politeness_key
 from crawler.browser import browser_event, renders
 from crawler.documents import DocumentFetch, document_type, sniff
 from crawler.errors import classify_failure
@@ -23,6 +23,7 @@ from crawler.ledger import CrawlLedger
 from crawler.processing import FetchedPage
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
+from db.pending import Pending
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,16 @@ class Recheck:
 
 @dataclass
 class CrawlPlan:
-    """What one crawl pass fetches, with the validators known before it starts."""
+    """What one crawl pass fetches, with the validators known before it starts. A crawl of one politeness ``key``
+    (cluster mode) fetches the article pages its sources lead to on that key and leaves the others, durably, to
+    their own key's crawl, which fetches them as ``pending``."""
 
     sources: list[SourceSpec]
     rechecks: list[Recheck] = field(default_factory=list)
     validators: Validators = field(default_factory=dict)
     follow_urls: dict[str, list[str]] = field(default_factory=dict)
+    key: str | None = None
+    pending: list[Pending] = field(default_factory=list)
 
 
 def conditional_headers(validators: Validators, url: str) -> dict[str, str]:
@@ -75,7 +80,7 @@ class MonitorSpider(scrapy.Spider):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan, self.store, self.ledger, self.options = plan, store, ledger, options
-        self._queued: set[str] = set()
+        self._queued: set[str] = {page.url for page in plan.pending}
         self._per_source: dict[str, int] = {}
         # (source, URL) of every source document requested: a sitemap index that lists itself, or two
         # indexes listing each other, costs one fetch per document, never a fan-out.
@@ -110,6 +115,9 @@ class MonitorSpider(scrapy.Spider):
             headers = self._render(recheck.source_id, meta, conditional_headers(self.plan.validators, recheck.url))
             yield scrapy.Request(recheck.url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
                                  headers=headers, meta=meta)
+        for page in self.plan.pending:
+            yield self._article_request(page.source_id, page.url, page.language, page.title,
+                                        lw_pending=True, lw_baseline=page.baseline)
 
     def _document_request(self, spec: SourceSpec, url: str, depth: int, validators: Validators) -> scrapy.Request:
         self._documents.add((spec.id, url))
@@ -228,7 +236,7 @@ class MonitorSpider(scrapy.Spider):
                 links.setdefault(url, link)
         result.items += len(links)
         known = await self.store.known_urls(list(links) + [link.url for link in links.values()])
-        requests = []
+        requests, deferred = [], []
         for url, link in links.items():
             if url in known or link.url in known or url in self._queued:
                 continue
@@ -241,12 +249,24 @@ class MonitorSpider(scrapy.Spider):
             self._queued.add(url)
             self._per_source[spec.id] = self._per_source.get(spec.id, 0) + 1
             result.new += 1
-            meta: dict[str, Any] = {"lw_source": spec.id, "lw_discovered": url,
-                                    "lw_language": link.language or spec.language, "lw_title": link.title}
-            headers = self._render(spec.id, meta, {})
-            requests.append(scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
-                                           headers=headers, meta=meta))
+            key = politeness_key(url)
+            if self.plan.key is not None and key != self.plan.key:
+                deferred.append(Pending(url, key, spec.id, link.language or spec.language, link.title,
+                                        baseline=spec.id in self.store.baseline))
+                continue
+            requests.append(self._article_request(spec.id, url, link.language or spec.language, link.title))
+        if deferred:
+            await self.store.defer(deferred)
+            self.ledger.articles_deferred(spec.id, len(deferred))
         return requests
+
+    def _article_request(self, source_id: str | None, url: str, language: str | None, title: str | None,
+                         **meta: Any) -> scrapy.Request:
+        """The request of a new article page ``source_id`` led to (``meta``: more for the page's store)."""
+        meta |= {"lw_source": source_id, "lw_discovered": url, "lw_language": language, "lw_title": title}
+        headers = self._render(source_id, meta, {})
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
+                              headers=headers, meta=meta)
 
     async def parse_article(self, response: Response) -> AsyncIterator[FetchedPage]:
         """An article page: a 304 on a re-check only moves its schedule; anything else goes to the store."""
@@ -282,6 +302,7 @@ class MonitorSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC), language_hint=response.meta.get("lw_language"),
             link_title=response.meta.get("lw_title"), article_id=article_id,
             previous_hash=response.meta.get("lw_hash"), document=document,
+            pending=response.meta.get("lw_pending", False), baseline=response.meta.get("lw_baseline", False),
         )
 
     def _document_failed(self, spec: SourceSpec, depth: int, url: str, code: str, message: str) -> None:

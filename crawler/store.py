@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from analysis.types import Topic
 from crawler.processing import FetchedPage, ProcessedPage
 from crawler.types import CrawlOptions
 from crawler.workers import PageWorkers, default_workers
-from db import background, candidates, copies, events, story
+from db import background, candidates, copies, events, pending, story
 from db import repository as repo
 from db.engine import Database
 from db.events import Router
@@ -112,6 +113,12 @@ class CrawlStore:
         """Stored validators of the given URLs."""
         return await asyncio.to_thread(self.db.in_read, repo.validators_for, urls)
 
+    async def defer(self, pages: Sequence[pending.Pending]) -> None:
+        """Leave ``pages`` (found on other politeness keys) to the crawls of their keys: recorded durably before the
+        crawl goes on (``db.pending``)."""
+        if pages and not self.dry_run:
+            await asyncio.to_thread(self.db.in_write, pending.add, pages, datetime.now(UTC))
+
     async def store_page(self, page: FetchedPage) -> PageResult:
         """Extract, score and match one page in a worker process, then store it in the writer thread.
 
@@ -180,6 +187,8 @@ class CrawlStore:
         # Under the URL a re-check requests (where the article was found), not the canonical URL it names.
         repo.save_validators(session, page.discovered_url, page.headers.get("etag"),
                              page.headers.get("last-modified"))
+        if page.pending:  # stored: no crawl takes it again
+            pending.done(session, [page.discovered_url])
         # The events of this change commit with it: a crash can lose neither one without the other.
         drafts = story.change_events(events.StoredArticle(
             action=stored.action, article_id=stored.article_id, version_id=stored.version_id,
@@ -210,5 +219,6 @@ class CrawlStore:
             sentences=[m for m in matches if m.match.label == "new"], now=now, keys=dict(processed.claim_keys),
             new_article=stored.action == "new")
         return story.ChangeContext(
-            baseline=page.source_id in self.baseline, copy_of=copies.copy_dict(original) if original else None,
+            baseline=page.baseline or page.source_id in self.baseline,
+            copy_of=copies.copy_dict(original) if original else None,
             background=repeated.repeats, repeats=frozenset(i for i, g in grouped.items() if not g.alert))

@@ -91,6 +91,9 @@ class Source(Base):
     not_modified_last_run: Mapped[bool] = mapped_column(Boolean, default=False)
     # Child documents found last time (sitemap index children), re-visited when the parent answers 304.
     follow_urls: Mapped[list[Any]] = mapped_column(default=list)
+    # Cluster mode: the crawl run that took this source's baseline, until the cluster's one summary of the baselines
+    # taken together (``db.polls.unreported_baselines``) reports it.
+    baseline_run_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class HttpValidator(Base):
@@ -112,6 +115,24 @@ class PolitenessKey(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     last_crawl_at: Mapped[Timestamp]
+
+
+class PendingArticle(Base):
+    """An article page a cluster crawl found on another politeness key (host and port) than its own: what the
+    spider carried for it, kept until a crawl of its own key stores it (``db.pending``)."""
+
+    __tablename__ = "pending_articles"
+    __table_args__ = (Index("ix_pending_articles_key_not_before", "key", "not_before"),)
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)  # canonical, as the spider requests it
+    key: Mapped[str] = mapped_column(String(300))
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    language: Mapped[str | None] = mapped_column(String(16))  # the feed entry's language, else its source's
+    title: Mapped[str | None] = mapped_column(Text)  # the feed entry's title
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False)  # found by its source's baseline poll
+    discovered_at: Mapped[Timestamp]
+    not_before: Mapped[Timestamp]  # due from then: its discovery, or the end of a crawl's lease on it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # crawls that took it
 
 
 class CrawlRun(Base):

@@ -100,6 +100,36 @@ def first_polls(session: Session, source_ids: Sequence[str]) -> list[str]:
                                                         Source.last_success_at.is_(None))))
 
 
+def baselines_taken(session: Session, source_ids: Sequence[str], run_id: int) -> None:
+    """Record that crawl run ``run_id`` took the baselines of ``source_ids``, to be reported with the others taken
+    about the same time (cluster mode, where each politeness key's crawl takes its own sources')."""
+    if source_ids:
+        session.execute(update(Source).where(Source.id.in_(list(source_ids))).values(baseline_run_id=run_id))
+
+
+def unreported_baselines(session: Session) -> dict[str, int]:
+    """The sources whose baseline was taken and not reported yet, with the run that took it."""
+    rows = session.execute(select(Source.id, Source.baseline_run_id).where(Source.baseline_run_id.is_not(None)))
+    return {row[0]: row[1] for row in rows if row[1] is not None}
+
+
+def awaiting_baseline(session: Session, ids: Iterable[str], until: datetime) -> bool:
+    """Whether an enabled source among ``ids`` was never polled and is due by ``until`` (or being polled: its
+    poll's lease ends by then): the first poll of the sources it came with is not over."""
+    wanted = list(ids)
+    if not wanted:
+        return False
+    return session.scalar(select(func.count()).select_from(Source).where(
+        Source.enabled.is_(True), Source.id.in_(wanted), Source.last_polled_at.is_(None),
+        or_(Source.next_poll_at.is_(None), Source.next_poll_at <= until))) != 0
+
+
+def baselines_reported(session: Session, source_ids: Sequence[str]) -> None:
+    """The baselines of ``source_ids`` were reported."""
+    if source_ids:
+        session.execute(update(Source).where(Source.id.in_(list(source_ids))).values(baseline_run_id=None))
+
+
 def baseline_counts(session: Session, source_ids: Sequence[str],
                     names: Mapping[str, str | None]) -> list[dict[str, Any]]:
     """What the baseline of each of ``source_ids`` holds: its articles, those on the topic, its claim sentences."""

@@ -8,10 +8,12 @@ The work units are Procrastinate jobs:
 - ``plan``, periodic every ``daemon.cluster.plan_every``: Procrastinate defers one job per fire time for the whole
   cluster (its periodic defers are unique in the database). It hands the jobs of workers silent for longer than
   the stall window back to the queue, then defers one ``crawl`` job per politeness key (host and port) with a
-  source or a re-check due, and one ``dispatch``.
-- ``crawl(key)``: the crawl of that key's due sources and re-checks, through the daemon's own poll code. Deferred
-  with the queueing lock ``crawl:<key>`` (a key waits in the queue once) and the lock ``crawl:<key>`` (a key's jobs
-  never run side by side, on one node or two).
+  source, a re-check or a page found by another key's crawl due, and one ``dispatch``; once the crawls that took
+  sources' baselines are over, it reports those baselines in one summary (``Jobs.report_baselines``).
+- ``crawl(key)``: the crawl of that key's due sources, re-checks and pages other keys' crawls found on it (an
+  article a feed on host A links on host B is fetched by B's crawl: ``db.pending``), through the daemon's own poll
+  code. Deferred with the queueing lock ``crawl:<key>`` (a key waits in the queue once) and the lock ``crawl:<key>``
+  (a key's jobs never run side by side, on one node or two).
 - ``dispatch``: the alert outbox and the digests that are due, under the lock ``dispatch`` (one node at a time).
 - ``prune``, periodic on ``daemon.prune_cron``: retention, and the engine's own finished jobs.
 
@@ -159,8 +161,8 @@ class ClusterDaemon(Daemon):
     # --- jobs ------------------------------------------------------------------------------------
 
     async def _plan_tick(self) -> bool:
-        """Hand stalled jobs back, defer a crawl per due politeness key and a dispatch; False when no key was
-        due."""
+        """Hand stalled jobs back, defer a crawl per due politeness key and a dispatch, report the baselines the
+        crawls took once the first poll they came with is over; False when no key was due."""
         assert self.jobs is not None
         await self._retry_stalled()
         keys = await asyncio.to_thread(self.jobs.due_keys)
@@ -170,6 +172,9 @@ class ClusterDaemon(Daemon):
                             key=key):
                 queued += 1
         await _defer(self._dispatch_task.configure(lock="dispatch", queueing_lock="dispatch"))
+        reported = await asyncio.to_thread(self.jobs.report_baselines)
+        if reported:
+            logger.info("plan: the baselines of %d source(s) reported in one summary", reported)
         if keys:
             logger.info("plan: %d key(s) due, %d crawl job(s) deferred (the others were queued already)",
                         len(keys), queued)

@@ -22,7 +22,7 @@ from alerts.routes import Router
 from analysis.urls import politeness_key
 from crawler.runner import KEY_RECHECKS, CrawlReport, run_crawl
 from crawler.types import SourceSpec
-from db import offtopic, polls
+from db import events, offtopic, pending, polls, story
 from db import repository as repo
 from db.engine import Database
 from db.models import utcnow
@@ -47,9 +47,9 @@ class Wiring:
 
 def describe_due(due: list[tuple[str, datetime | None]]) -> str:
     """Sources and their due times for a log line: ``due <id>@<ISO time> …`` (``never`` for a source with no due
-    time), or ``re-checks only``."""
+    time), or ``article pages only`` (re-checks, pages found by other keys' crawls)."""
     if not due:
-        return "re-checks only"
+        return "article pages only"
     return "due " + " ".join(f"{source_id}@{at.isoformat() if at is not None else 'never'}" for source_id, at in due)
 
 
@@ -177,10 +177,10 @@ class Jobs:
             await self._poll(due)
         return True
 
-    async def _poll(self, due: list[tuple[str, datetime | None]], recheck_key: str | None = None,
+    async def _poll(self, due: list[tuple[str, datetime | None]], key: str | None = None,
                     owner: str | None = None) -> None:
-        """Crawl the ``due`` sources (and, with ``recheck_key``, that key's due re-checks), count their lag and
-        reschedule them."""
+        """Crawl the ``due`` sources (and, with ``key``, that key's due re-checks and pending pages, the key's crawl in
+        cluster mode), count their lag and reschedule them."""
         settings = self.settings
         specs = [settings.enabled[source_id] for source_id, _ in due]
         # Lag is measured when the poll really starts, after any wait for a revisit crawl.
@@ -199,9 +199,9 @@ class Jobs:
                            ", ".join(late[:MAX_LATE_NAMED]) + (", …" if len(late) > MAX_LATE_NAMED else ""))
         try:
             report = await run_crawl(
-                self.db, specs, settings.crawl, settings.topic, rechecks=recheck_key is not None,
+                self.db, specs, settings.crawl, settings.topic, rechecks=key is not None,
                 trigger="daemon", router=self.router, failing_after=settings.alerts.failing_after,
-                stop=self.stop_crawls, recheck_key=recheck_key, owner=owner)
+                stop=self.stop_crawls, key=key, owner=owner)
         finally:
             # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
             await asyncio.to_thread(self.db.in_write, self._after_poll, due, started)
@@ -210,15 +210,40 @@ class Jobs:
     # --- cluster mode: one job per politeness key ------------------------------------------------
 
     def due_keys(self) -> set[str]:
-        """The politeness keys (``analysis.urls.politeness_key``) with a source or a re-check due: one crawl
-        job each. Blocking: call in a thread."""
+        """The politeness keys (``analysis.urls.politeness_key``) with a source, a re-check or a pending page (found
+        by another key's crawl) due: one crawl job each. Blocking: call in a thread."""
         settings = self.settings
         now = self.clock()
         with self.db.read() as session:
             due = polls.due_sources(session, now + settings.daemon.batch_window, settings.enabled)
-            rechecks = repo.due_rechecks(session, now, KEY_RECHECKS)
-        return ({politeness_key(settings.enabled[source_id].url) for source_id, _ in due}
-                | {politeness_key(url) for _, url, _, _ in rechecks})
+            return {politeness_key(settings.enabled[source_id].url) for source_id, _ in due} | \
+                self._articles_due(session, now)
+
+    @staticmethod
+    def _articles_due(session: Session, now: datetime) -> set[str]:
+        """The politeness keys with a re-check or a pending page due."""
+        rechecks = repo.due_rechecks(session, now, KEY_RECHECKS)
+        return {politeness_key(url) for _, url, _, _ in rechecks} | pending.due_keys(session, now)
+
+    def report_baselines(self) -> int:
+        """The one summary of the baselines a cluster's crawls took (each key's crawl takes its own sources'), once
+        none of the sources polled for a baseline is still awaiting its first poll: what a single daemon's first
+        crawl reports. The number of sources reported. Blocking: call in a thread."""
+        settings = self.settings
+        now = self.clock()
+        waiting = [source_id for source_id, spec in settings.enabled.items() if spec.baseline]
+
+        def work(session: Session) -> int:
+            runs = polls.unreported_baselines(session)
+            if not runs or polls.awaiting_baseline(session, waiting, now + settings.daemon.cluster.stall_window):
+                return 0
+            names = {source_id: spec.name for source_id, spec in settings.enabled.items()}
+            counts = polls.baseline_counts(session, sorted(runs), names)
+            events.record_events(session, [story.baseline_draft(min(runs.values()), counts)], self.router, now)
+            polls.baselines_reported(session, list(runs))
+            return len(runs)
+
+        return self.db.in_write(work)
 
     async def crawl_key(self, key: str, job: str = "", owner: str | None = None) -> bool:
         """Crawl the sources and re-checks of politeness key ``key`` that are due now, in one crawl, without the
@@ -241,13 +266,11 @@ class Jobs:
                 logger.info("crawl of %s (%s): %d due poll(s) taken by another job: %s", key, job,
                             len(due) - len(taken), describe_due([d for d in due if d[0] not in taken]))
             due = [(source_id, at) for source_id, at in due if source_id in taken]
-        if not due:
-            rows = await asyncio.to_thread(self.db.in_read, repo.due_rechecks, self.clock(), KEY_RECHECKS)
-            if not any(politeness_key(url) == key for _, url, _, _ in rows):
-                logger.debug("crawl of %s (%s): nothing due", key, job)
-                return False
+        if not due and key not in await asyncio.to_thread(self.db.in_read, self._articles_due, self.clock()):
+            logger.debug("crawl of %s (%s): nothing due", key, job)
+            return False
         logger.info("crawl of %s (%s): %s", key, job, describe_due(due))
-        await self._poll(due, recheck_key=key, owner=owner)
+        await self._poll(due, key=key, owner=owner)
         return True
 
     async def revisit(self) -> bool:

@@ -31,15 +31,18 @@ def placeholder_origin(site_id: str) -> str:
     return f"http://{site_id}.fixture.invalid"
 
 
-def render_site(model: SiteModel, state: int) -> dict[str, tuple[str, str]]:
-    """Every resource of the site in ``state``: path (with ``?page=N`` for listings) → (body, content type)."""
+def render_site(model: SiteModel, state: int, feed_of: SiteModel | None = None) -> dict[str, tuple[str, str]]:
+    """Every resource of the site in ``state``: path (with ``?page=N`` for listings) → (body, content type). The
+    feeds list ``feed_of``'s articles at its addresses, when given (an aggregator)."""
     spec, base = model.spec, placeholder_origin(model.spec.id)
+    fed = feed_of or model
+    fed_base = placeholder_origin(fed.spec.id)
     out = {"/robots.txt": (robots_txt(model, base), TEXT), "/": (home_page(model), HTML)}
     out |= {f"/{key}.html": (info_page(model, key), HTML) for key in ("about", "contact", "privacy")}
     if spec.rss and spec.feed:
-        out["/rss.xml"] = (FEED_RENDERERS[spec.feed](model, base), FEED_TYPES[spec.feed])
+        out["/rss.xml"] = (FEED_RENDERERS[spec.feed](fed, fed_base), FEED_TYPES[spec.feed])
     if spec.atom:
-        out["/atom.xml"] = (atom(model, base), FEED_TYPES["atom"])
+        out["/atom.xml"] = (atom(fed, fed_base), FEED_TYPES["atom"])
     if spec.sitemap:
         out["/sitemap-index.xml"] = (sitemap_index(model, base), XML)
         out["/sitemap-news.xml"] = (sitemap_news(model, base), XML)
@@ -58,23 +61,27 @@ class Resource:
     body: str
     content_type: str
     changed: int
-    _served: tuple[str, Response] | None = field(default=None, repr=False)
+    _served: tuple[tuple[tuple[str, str], ...], Response] | None = field(default=None, repr=False)
 
-    def response(self, placeholder: str, origin: str) -> Response:
-        """The 200 response with the real origin substituted (built once per origin)."""
+    def response(self, origins: tuple[tuple[str, str], ...]) -> Response:
+        """The 200 response with the real origins substituted for their placeholders (built once per origins)."""
         served = self._served
-        if served is None or served[0] != origin:
-            body = self.body.replace(placeholder, origin).encode("utf-8")
-            served = (origin, entity(body, self.content_type, clock(self.changed)))
+        if served is None or served[0] != origins:
+            body = self.body
+            for placeholder, origin in origins:
+                body = body.replace(placeholder, origin)
+            served = (origins, entity(body.encode("utf-8"), self.content_type, clock(self.changed)))
             self._served = served  # a race here only builds the same response twice
         return served[1]
 
 
 class SiteResponder:
-    """Serves one site's rendered resources; ``update`` re-renders them for a new state."""
+    """Serves one site's rendered resources; ``update`` re-renders them for a new state. An aggregator's responder
+    has the responder of the site its feeds list (``feed_of``), whose origin its feeds name."""
 
-    def __init__(self, model: SiteModel) -> None:
+    def __init__(self, model: SiteModel, feed_of: SiteResponder | None = None) -> None:
         self.model = model
+        self.feed_of = feed_of
         self.placeholder = placeholder_origin(model.spec.id)
         self.origin = self.placeholder
         self._resources: dict[str, Resource] = {}
@@ -83,7 +90,8 @@ class SiteResponder:
         """Render every resource for ``state``, keeping the change state of those whose body is unchanged."""
         old = self._resources
         fresh: dict[str, Resource] = {}
-        for path, (body, content_type) in render_site(self.model, state).items():
+        fed = self.feed_of.model if self.feed_of is not None else None
+        for path, (body, content_type) in render_site(self.model, state, fed).items():
             previous = old.get(path)
             unchanged = previous is not None and previous.body == body
             fresh[path] = previous if previous is not None and unchanged else Resource(body, content_type, state)
@@ -103,7 +111,10 @@ class SiteResponder:
         resource = self._resources.get(key) if key else None
         if resource is None:
             return error_page(404, "Not found")
-        return resource.response(self.placeholder, self.origin)
+        origins: tuple[tuple[str, str], ...] = ((self.placeholder, self.origin),)
+        if self.feed_of is not None:
+            origins += ((self.feed_of.placeholder, self.feed_of.origin),)
+        return resource.response(origins)
 
     @staticmethod
     def _key(path: str, query: str) -> str | None:

@@ -38,6 +38,9 @@ class SiteSpec:
     articles: int = 10
     offtopic_every: int = 3
     robots: str = "allow"
+    # An aggregator: its feed lists the articles of the site with this id, at that site's addresses (a feed on one
+    # host whose articles are on another).
+    feed_of: str | None = None
 
     def __post_init__(self) -> None:
         problems = []

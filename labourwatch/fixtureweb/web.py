@@ -30,10 +30,16 @@ class FixtureWeb:
         reserved = {FAULT_SITE_ID} | {s.id for s in fault_specs}
         if len(set(ids)) != len(ids) or reserved & set(ids):
             raise ValueError(f"site ids must be unique and not one of {sorted(reserved)}: {ids}")
+        wrong = [s.id for s in specs if s.feed_of is not None and (s.feed_of not in ids or s.feed_of == s.id)]
+        if wrong:
+            raise ValueError(f"sites {wrong}: feed_of must name another site of the web")
         self.fault_delay = fault_delay
         self.requests = RequestLog()
         self._models = [SiteModel(spec) for spec in specs]
         self._responders = {m.spec.id: SiteResponder(m) for m in self._models}
+        for responder in self._responders.values():
+            if responder.model.spec.feed_of is not None:
+                responder.feed_of = self._responders[responder.model.spec.feed_of]
         self._fault_responders = {s.id: SiteResponder(SiteModel(s)) for s in fault_specs}
         for responder in (*self._responders.values(), *self._fault_responders.values()):
             responder.update(0)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from analysis.urls import politeness_key
 from crawler import browser, resolver
 from crawler.browser_handler import BrowserDownloadHandler
 from crawler.procstat import command_line, descendants
@@ -179,6 +180,32 @@ class TestRendered:
             relevant = session.query(Article).filter(Article.relevant.is_(True)).one()
             text = session.query(ArticleVersion).filter(ArticleVersion.article_id == relevant.id).one().text
         assert "50,000 North Korean workers" in text  # written by the page's script: only there once rendered
+
+    def test_a_page_found_on_another_key_is_rendered_by_its_keys_crawl(self, sqlite_database: Database) -> None:
+        # A cluster's crawl of the feed's host (127.0.0.1) leaves the page on another host (localhost, the same
+        # server) to that host's crawl, which renders it: its source asks for the browser.
+        story = article_html("Workers sent abroad", "a scripted page")
+        scripted = ("<html><head><title>Workers sent abroad</title></head><body><main id='m'></main><script>"
+                    f"document.getElementById('m').innerHTML = {json.dumps(story.split('<body>')[1])};"
+                    "</script></body></html>")
+        with doc_server() as web:
+            elsewhere = web.origin.replace("127.0.0.1", "localhost")
+            web.documents["/a/scripted.html"] = (scripted.encode(), HTML)
+            web.documents["/feed.xml"] = (rss([elsewhere + "/a/scripted.html"]).encode(), "application/rss+xml")
+            feed = {"id": "scripted", "kind": "feed", "url": web.origin + "/feed.xml", "render": "browser"}
+            sources, options = configured(web, feed)
+            found = crawl(sqlite_database, sources, options, key=politeness_key(web.origin))
+            assert found.ledger.counts["articles_deferred"] == 1 and web.hits["/a/scripted.html"] == 0
+            with BrowserWatch() as watch:
+                report = crawl(sqlite_database, [], options, key=politeness_key(elsewhere))
+        assert report.status == "ok", report.ledger.errors
+        assert report.ledger.counts["articles_fetched"] == 1 and any("chromium" in line for line in watch.seen)
+        with sqlite_database.read() as session:
+            from db.models import Article, ArticleVersion
+
+            relevant = session.query(Article).filter(Article.relevant.is_(True)).one()
+            text = session.query(ArticleVersion).filter(ArticleVersion.article_id == relevant.id).one().text
+        assert relevant.source_id == "scripted" and "50,000 North Korean workers" in text
 
     def test_a_pages_requests_to_refused_addresses_are_refused_recorded_and_never_connected(
             self, sqlite_database: Database) -> None:

@@ -200,6 +200,26 @@ def test_feedparser_reads_every_feed_format_cleanly() -> None:
             assert parsed.entries[0].title == fw.articles(source["id"].rsplit("-", 1)[0])[0].title
 
 
+def aggregator_sites() -> list[SiteSpec]:
+    """An aggregator whose feed lists another site's articles (on that site's host), and that site."""
+    return [SiteSpec("digest", "Labour Digest", feed="rss2", sitemap=False, listing=False, articles=0,
+                     feed_of="outlet"),
+            SiteSpec("outlet", "The Outlet", feed=None, sitemap=False, listing=False, articles=5)]
+
+
+def test_an_aggregators_feed_links_the_articles_of_another_site_on_its_host() -> None:
+    with FixtureWeb(aggregator_sites()) as fw:
+        assert [s["id"] for s in fw.sources()] == ["digest-rss"]
+        root = ET.fromstring(fetch(fw.sources()[0]["url"]).body)
+        links = [e.text.split("?")[0] for e in root.iter("link") if e.text and "/articles/" in e.text]
+        assert links == [a.url for a in fw.articles("outlet")]  # at the outlet's address, newest first
+        assert all(link.startswith(fw.site_url("outlet") + "/") for link in links)
+        assert all(fetch(link).status == 200 for link in links)
+        assert fw.articles("digest") == []
+    with pytest.raises(ValueError, match="feed_of must name another site"):
+        FixtureWeb([SiteSpec("digest", "Labour Digest", feed_of="nowhere")])
+
+
 def test_sitemaps_cover_every_article_once(any_web: FixtureWeb) -> None:
     web = any_web
     assert web.sources({"sitemap"})

@@ -3,6 +3,7 @@ fixture web's work through Procrastinate; SQLite is refused; a node killed mid-c
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import signal
@@ -164,6 +165,17 @@ def recorded_events(url: str, web: FixtureWeb) -> Counter[tuple[str, str]]:
     return events
 
 
+def baseline_summary(url: str) -> tuple[list[str], int]:
+    """The sources of the one baseline summary event, and the articles it counts."""
+    db = Database(url)
+    try:
+        with db.read() as session:
+            [details] = session.scalars(select(Event.details).where(Event.type == "baseline")).all()
+    finally:
+        db.dispose()
+    return sorted(s["source_id"] for s in details["sources"]), sum(s["articles"] for s in details["sources"])
+
+
 def test_two_nodes_share_the_fixture_web_as_one_node_would(tmp_path: Path, pg_url: str) -> None:
     reset(pg_url)
     solo_url = f"sqlite:///{tmp_path / 'solo.db'}"
@@ -217,11 +229,12 @@ def test_two_nodes_share_the_fixture_web_as_one_node_would(tmp_path: Path, pg_ur
                 print(f"{source_id}: fetch gaps {gaps} s, due times {[at[11:23] for at in polled]}")
         # The same events as one node records, each once; each delivery sent once.
         events, solo_events = recorded_events(pg_url, web), recorded_events(solo_url, solo_web)
-        # Except the baseline summary, which is one per crawl that polls sources for their baseline: one for the
-        # single node's first crawl of every source, one per host in the cluster (a known difference, README).
-        baselines, solo_baselines = events.pop(("baseline", "None")), solo_events.pop(("baseline", "None"))
-        assert (baselines, solo_baselines) == (len({politeness_key(s["url"]) for s in web.sources({"feed"})}), 1)
+        # The baseline summary too: one for the single node's first crawl of every source, one for the cluster's
+        # crawls of every host, once they are all over; of the same sources and articles.
         assert events == solo_events
+        assert events[("baseline", "None")] == 1, events
+        summary, solo_summary = baseline_summary(pg_url), baseline_summary(solo_url)
+        assert summary == solo_summary and summary[0] == sorted(feeds), (summary, solo_summary)
         assert any(kind == "article_edited" for kind, _ in events), events
         keys = Counter(record.header(KEY_HEADER) for record in receiver.records)
         assert keys and max(keys.values()) == 1, keys
@@ -341,3 +354,85 @@ def test_the_request_delay_holds_across_crawls_of_a_key_on_two_nodes(tmp_path: P
         assert len(gaps) >= 8, (site, gaps)
         # The least gap a crawl keeps between its own requests (Scrapy's jitter), less the timer's slack.
         assert min(gaps) >= 0.5 * DELAY - 0.05, (site, [round(gap, 2) for gap in gaps])
+
+
+def aggregator_web() -> FixtureWeb:
+    """An aggregator (``digest``) whose feed lists the five articles of ``outlet``, on the outlet's host; the
+    outlet has no source of its own, so its key is crawled for those pages only."""
+    return FixtureWeb([SiteSpec("digest", "Labour Digest", sitemap=False, listing=False, articles=0,
+                                feed_of="outlet"),
+                       SiteSpec("outlet", "The Outlet", feed=None, sitemap=False, listing=False, articles=5)])
+
+
+def no_rechecks(daemon: DaemonProcess) -> DaemonProcess:
+    """Re-checks an hour away: every request to the outlet during the test is a new article's."""
+    config = yaml.safe_load(daemon.config.read_text())
+    config["crawl"]["revisit"] = ["1h"]
+    daemon.config.write_text(yaml.safe_dump(config))
+    return daemon
+
+
+_CLOSED_CRAWL = re.compile(r"crawl \d+ of (\S+): \w+ in [\d.]+s (\{.*\})$", re.MULTILINE)
+
+
+def crawl_counts(*nodes: DaemonProcess) -> dict[str, Counter[str]]:
+    """The counters of the crawls the nodes ended, summed by politeness key."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for daemon in nodes:
+        for key, stats in _CLOSED_CRAWL.findall(daemon.output()):
+            counts[key].update(ast.literal_eval(stats))
+    return counts
+
+
+def outlet_fetches(web: FixtureWeb) -> Counter[str]:
+    return Counter(r.path for r in web.requests.records("outlet") if r.path.startswith("/articles/"))
+
+
+def test_articles_on_another_host_are_fetched_by_a_crawl_of_their_own_key(tmp_path: Path, pg_url: str) -> None:
+    reset(pg_url)
+    with aggregator_web() as web:
+        digest, outlet = politeness_key(web.site_url("digest")), politeness_key(web.site_url("outlet"))
+        nodes = [no_rechecks(node(tmp_path / name, pg_url, web.sources({"feed"}), every="2s")) for name in "ab"]
+        with started(*nodes):
+            nodes[0].wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM articles") == 5, 60, "5 articles stored")
+            # And the aggregator polled twice more after that: nothing found again, nothing fetched again.
+            polled = len(fetches(web)["digest/rss.xml"])
+            nodes[0].wait_until(lambda: len(fetches(web)["digest/rss.xml"]) >= polled + 2, 30, "two more polls")
+        assert all(n.returncode == 0 for n in nodes), [n.output()[-3000:] for n in nodes]
+        output = nodes[0].output() + nodes[1].output()
+        assert "Traceback" not in output, output[-5000:]
+    counts = crawl_counts(*nodes)
+    # The aggregator's crawls fetched no article: they left the outlet's five pages to the outlet's key, whose
+    # crawls (planned for those pages alone, on whichever node) fetched each of them.
+    assert counts[digest]["articles_deferred"] == 5 and counts[digest]["articles_fetched"] == 0, counts
+    assert counts[outlet]["articles_fetched"] == 5, counts
+    assert any(f"crawl of {outlet} (job" in n.output() and "article pages only" in n.output() for n in nodes)
+    # Each page fetched once, stored once, under the aggregator; nothing left pending.
+    assert sorted(outlet_fetches(web).values()) == [1] * 5
+    assert scalar(pg_url, "SELECT count(DISTINCT canonical_url) FROM articles WHERE source_id = 'digest-rss'") == 5
+    assert scalar(pg_url, "SELECT count(*) FROM pending_articles") == 0
+
+
+def test_a_node_killed_after_finding_pages_on_another_host_loses_none(tmp_path: Path, pg_url: str) -> None:
+    reset(pg_url)
+    with aggregator_web() as web:
+        # Planning every 5 s: the outlet's crawl comes at least a plan after the aggregator's found its pages.
+        cluster = {"concurrency": 2, "plan_every": "5s", "heartbeat": "1s", "stall_window": "8s"}
+        finder, fetcher = (no_rechecks(node(tmp_path / name, pg_url, web.sources({"feed"}), every="10m",
+                                            cluster=cluster)) for name in "ab")
+        with started(finder):
+            finder.wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM pending_articles") == 5, 30,
+                              "the aggregator's crawl leaving the outlet's pages", every=0.05)
+            assert finder.proc is not None
+            os.kill(finder.proc.pid, signal.SIGKILL)
+            finder.proc.wait()
+        # Killed between discovery and fetch: nothing of the outlet requested, no page taken by a crawl yet.
+        assert outlet_fetches(web) == Counter()
+        assert scalar(pg_url, "SELECT max(attempts) FROM pending_articles") == 0
+        with started(fetcher):
+            fetcher.wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM articles") == 5, 60,
+                               "the other node storing the outlet's 5 articles")
+            fetcher.wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM pending_articles") == 0, 10,
+                               "nothing left pending")
+        assert sorted(outlet_fetches(web).values()) == [1] * 5
+        assert crawl_counts(fetcher)[politeness_key(web.site_url("outlet"))]["articles_fetched"] == 5

@@ -98,3 +98,32 @@ def test_a_due_poll_is_taken_once_by_two_racing_nodes(database: Database) -> Non
         assert polls.claim_polls(session, due, lease) == []  # read before the first took them: none left
         assert sorted(polls.due_sources(session, lease, ["a", "b", "new"])) == [("a", lease), ("b", lease), ("new", lease)]
         assert polls.claim_polls(session, [("a", lease)], lease + timedelta(seconds=30)) == ["a"]  # lease ran out
+
+
+def test_a_clusters_baselines_wait_for_the_first_polls_they_came_with(database: Database) -> None:
+    # Three sources polled for their baseline by three crawls (one per host, as a cluster's keys); a fourth's first
+    # poll is a day away (a cron source): it is not waited for.
+    with database.write() as session:
+        repo.sync_sources(session, specs("a", "b", "c", "later"))
+        polls.set_next_polls(session, {"a": NOW, "b": NOW, "c": NOW + timedelta(seconds=30),
+                                       "later": NOW + timedelta(days=1)})
+    until = NOW + timedelta(minutes=1)
+    ids = ["a", "b", "c", "later"]
+    with database.write() as session:
+        repo.record_source_result(session, "a", ok=True, at=NOW, items=3, new=3, not_modified=False)
+        polls.baselines_taken(session, ["a"], 7)
+    with database.read() as session:
+        assert polls.unreported_baselines(session) == {"a": 7}
+        assert polls.awaiting_baseline(session, ids, until)  # b is due, c leased: their first polls go on
+    with database.write() as session:
+        repo.record_source_result(session, "b", ok=True, at=NOW, items=1, new=1, not_modified=False)
+        polls.baselines_taken(session, ["b"], 8)
+        repo.record_source_result(session, "c", ok=False, at=NOW, items=0, new=0, not_modified=False,
+                                    error_code="http_503", error="x")
+    with database.read() as session:
+        assert not polls.awaiting_baseline(session, ids, until)  # c answered (it failed), later is a day off
+        assert polls.unreported_baselines(session) == {"a": 7, "b": 8}
+    with database.write() as session:
+        polls.baselines_reported(session, ["a", "b"])
+    with database.read() as session:
+        assert polls.unreported_baselines(session) == {}
