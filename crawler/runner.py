@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.exceptions import DownloadCancelledError
 from sqlalchemy.orm import Session
+from twisted.python.failure import Failure
 
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
@@ -270,7 +272,31 @@ def preload() -> None:
 
 async def _stop_when_set(stop: asyncio.Event, runner: AsyncCrawlerRunner) -> None:
     await stop.wait()
-    await runner.stop()
+    await _stop_engine(runner)
+
+
+async def _stop_engine(runner: AsyncCrawlerRunner) -> None:
+    """Stop the runner's crawls gracefully, without the downloads that wait in a host's queue for the request delay:
+    Scrapy's engine closes only when every queued download is done, so a node told to stop would go on fetching
+    for queue length times the delay. Those are dropped as cancelled (no outcome: fetched again next time)."""
+    for crawler in runner.crawlers:
+        if isinstance(crawler.spider, MonitorSpider):
+            crawler.spider.stopping = True  # a cancelled download is the stop's, not a failure of its page
+    stopping = asyncio.ensure_future(runner.stop())
+    # Until the engine has closed: a download the engine handed over before it saw the stop joins a queue too.
+    while not stopping.done():
+        for crawler in runner.crawlers:
+            if getattr(crawler, "_engine", None) is not None:
+                _drop_queued_downloads(crawler.engine.downloader)
+        await asyncio.wait([stopping], timeout=0.05)
+    await stopping
+
+
+def _drop_queued_downloads(downloader: Any) -> None:
+    for slot in list(downloader.slots.values()):
+        while slot.queue:
+            _, queued = slot.queue.popleft()
+            queued.errback(Failure(DownloadCancelledError("the crawl is stopping")))
 
 
 def _count_statuses(ledger: CrawlLedger, stats: dict[str, Any]) -> None:
@@ -402,6 +428,6 @@ async def _stop_crawler(runner: AsyncCrawlerRunner, crawling: asyncio.Task[None]
 
 async def _stop_quietly(runner: AsyncCrawlerRunner) -> None:
     try:
-        await runner.stop()
+        await _stop_engine(runner)
     except Exception:  # the engine was already stopping or cancelled: it ends either way
         logger.debug("stopping a cancelled crawl", exc_info=True)

@@ -86,6 +86,7 @@ class MonitorSpider(scrapy.Spider):
         # indexes listing each other, costs one fetch per document, never a fan-out.
         self._documents: set[tuple[str, str]] = set()
         self._limits = ParseLimits(max_size=options.max_size)
+        self.stopping = False  # set by the runner when the crawl is told to stop (crawler.runner._stop_engine)
 
     def _render(self, source_id: str | None, meta: dict[str, Any], headers: dict[str, str]) -> dict[str, str]:
         """Mark a request of a ``render: browser`` source for the browser; its headers (no conditional ones
@@ -314,7 +315,7 @@ class MonitorSpider(scrapy.Spider):
         """Record a failed request on its source; a failed source document fails the source, a failed
         re-check is rescheduled (or marked gone) at the end of the crawl."""
         request = failure.request  # type: ignore[attr-defined]
-        if isinstance(failure.value, DownloadCancelledError) and not self.crawler.crawling:
+        if isinstance(failure.value, DownloadCancelledError) and (self.stopping or not self.crawler.crawling):
             return  # dropped because the crawl is stopping: no outcome, fetched again next poll
         code, message = classify_failure(failure)
         spec: SourceSpec | None = request.meta.get("lw_spec")
