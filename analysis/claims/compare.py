@@ -59,6 +59,10 @@ class Side:
         return slots.sectors(self.prepared, self.raw)
 
     @cached_property
+    def background_sectors(self) -> frozenset[str]:
+        return slots.background_sectors(self.prepared)
+
+    @cached_property
     def negated_sectors(self) -> frozenset[str]:
         return slots.negated_sectors(self.prepared)
 

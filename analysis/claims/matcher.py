@@ -273,9 +273,13 @@ class ClaimMatcher:
         # ("most of the pay") agrees with any figure, so it must not win over the claim that has the figure. Then
         # the claim that differs from the sentence in the fewest slots.
         # Then the claim whose figure has the sentence's shape (a range for a range), and the claim whose source
-        # or actor the sentence names ("a UN special rapporteur estimated").
+        # or actor the sentence names ("a UN special rapporteur estimated"). A sentence that names a sector as
+        # background ("besides construction, …") speaks to the claim that names it so, not to the claim that it is
+        # the main trade, before anything but the kind of amount.
+        background = item.side.background_sectors
         best, differences = min(compared, key=lambda pair: (
-            not (stated & self._claim_side(pair[0]).amount_kinds), len(pair[1]),
+            not (stated & self._claim_side(pair[0]).amount_kinds),
+            bool(background) and not background & self._claim_side(pair[0]).background_sectors, len(pair[1]),
             -shared_slots(item.side, self._claim_side(pair[0])),
             item.side.has_range != self._claim_side(pair[0]).has_range,
             not (item.side.actors & self._claim_side(pair[0]).actors)))

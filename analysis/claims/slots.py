@@ -91,7 +91,7 @@ _DOMESTIC_RE = re.compile(
 
 _SECTOR_PATTERNS: dict[str, str] = {
     "construction": r"construction|building sites?|building projects?|builders?|construction sites?",
-    "seafood": r"seafood|fish processing|fish|shellfish|squid",
+    "seafood": r"seafood|fish[- ]processing|fish|shellfish|squid",
     "logging": r"logging|loggers?|timber|lumber|forestry",
     "clothing": r"clothing|clothes|garments?|textiles?|sewing|sew|apparel",
     "it": r"information technology|software|tech|technology|it workers?|it jobs?",
@@ -108,9 +108,18 @@ _SECTOR_PATTERNS: dict[str, str] = {
 }
 _IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
 _SECTORS = _Lexicon(_SECTOR_PATTERNS, r"(?<![\w-])", r"(?![\w-])")
-# "on farms rather than construction sites": what follows is what it is not.
-# The negated words run to the end of the clause, at most four words.
-_NEGATED_RE = re.compile(r"\b(?:rather than|instead of|not in|not on|not at)\b(?:[^\w.;:!?]+\w+){1,4}")
+# "on farms rather than construction sites", "fish-processing plants, not building sites": what follows is what it
+# is not ("…, not only in construction" adds instead). The negated words run to the end of the clause, at most four.
+_NEGATED_RE = re.compile(
+    r"(?:\b(?:rather than|instead of|not in|not on|not at)|(?<=,)\s*not(?! (?:only|just|merely|least|yet|even|all"
+    r"|always)\b))\b(?:[^\w.;:!?]+\w+){1,4}"
+)
+# "Besides construction, …", "beyond building sites": what follows is the known background, not what the sentence
+# says of the workers' trade. The words run to the end of the phrase, at most three, never past a comma.
+_BACKGROUND_RE = re.compile(
+    r"\b(?:besides|apart from|aside from|beyond|in addition to|other than)\b(?:[^\w.;:!?,]+[\w-]+){1,3}",
+    re.IGNORECASE,  # also read in the uncased text, where "IT" is found
+)
 # Who the workers are: sex and age, when a sentence says so.
 _PROFILE = _Lexicon(
     {
@@ -294,11 +303,16 @@ def sectors(text: str, raw: str = "") -> frozenset[str]:
 
     ``raw`` is the uncased text: "IT" is told from the pronoun "it" by case.
     """
-    text = _NEGATED_RE.sub(" ", text)
+    text = _BACKGROUND_RE.sub(" ", _NEGATED_RE.sub(" ", text))
     found = set(_SECTORS.names(text))
-    if raw and _IT_RE.search(_NEGATED_RE.sub(" ", raw)):
+    if raw and _IT_RE.search(_BACKGROUND_RE.sub(" ", _NEGATED_RE.sub(" ", raw))):
         found.add("it")
     return frozenset(found)
+
+
+def background_sectors(text: str) -> frozenset[str]:
+    """The sectors a sentence names as known background ("besides construction, …" → construction)."""
+    return frozenset(name for match in _BACKGROUND_RE.finditer(text) for name in _SECTORS.names(match.group(0)))
 
 
 def negated_sectors(text: str) -> frozenset[str]:
