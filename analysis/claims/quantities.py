@@ -160,6 +160,8 @@ _PERIOD_BEFORE_RE = re.compile(
 )
 _COUNTRIES_AFTER_RE = re.compile(r"^\s*(?:개국|개 나라|个国家|個國家|[カかヵヶケ]国|стран)")
 _BARRELS_AFTER_RE = re.compile(r"^\s*(?:배럴|桶|バレル|баррел)")
+# How many times something happened ("12回目", "세 번째", "第3次", "в 2 раза"): a frequency, never a head count.
+_TIMES_AFTER_RE = re.compile(r"^\s*(?:回|度目|번째|번|차례|次|раза?\b|times\b)")
 _DIGIT_RE = re.compile(r"\d")
 # The most characters a match of _SINGLE_RE has before its first digit: a currency ("us$") and a space.
 _MAX_LEAD = 4
@@ -300,7 +302,8 @@ def _hedge(text: str, start: int) -> str:
 _THINGS = frozenset({
     "cases", "incidents", "companies", "firms", "businesses", "restaurants", "sites", "projects", "ships", "vessels",
     "boats", "flights", "containers", "factories", "plants", "shipyards", "dormitories", "deaths", "complaints",
-    "lawsuits", "contracts", "accounts", "websites",
+    "lawsuits", "contracts", "accounts", "websites", "ads", "adverts", "advertisements", "vacancies", "listings",
+    "postings", "inspections", "checks", "vehicles", "cars", "trucks", "launches", "missiles", "tests",
 })
 
 
@@ -316,6 +319,8 @@ def _unit_guess(text: str, end: int) -> str | None:
         return "countries"
     if _BARRELS_AFTER_RE.match(after):
         return "barrels"
+    if _TIMES_AFTER_RE.match(after):
+        return "times"
     # In Korean, Chinese or Japanese copy the counter follows the number (명, 人, 家): English words glossed further
     # on name something else ("約2千人…多くが shipyards で").
     words = _LETTERS_RE.findall(_CJK_RE.split(after, 1)[0])[:4]
