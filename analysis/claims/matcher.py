@@ -307,10 +307,28 @@ class ClaimMatcher:
             differences = tuple(compare(item.side, self._claim_side(best)))
             if differences:
                 return _updates(best, differences)
+        profiled = self._profile_changed(item, passing, best)
+        if profiled is not None:
+            return profiled
         if not self._reports(item, best):
             return _new(best, f"nothing of what {best.claim_id} reports: only whom it is about is shared")
         reason = "same subject; every figure, place, sector and direction compatible"
         return ClaimMatch("corroborates", best.claim_id, _confidence(best), best.similarity, reasons=(reason,)), ()
+
+    def _profile_changed(self, item: _Analysed, passing: list[Candidate],
+                         best: Candidate) -> tuple[ClaimMatch, tuple[Difference, ...]] | None:
+        """The update of a close claim that says who the workers are, when the sentence says they are someone else
+        and ``best`` says nothing of who they are ("most of them are middle-aged men" is not the seafood-export
+        claim's corroboration but the young-women claim's update); None otherwise."""
+        if not item.side.profile or self._claim_side(best).profile:
+            return None
+        for other in passing:
+            if other is best or other.similarity < max(MIN_SIMILARITY, passing[0].similarity - KIND_MARGIN):
+                continue
+            differences = tuple(compare(item.side, self._claim_side(other)))
+            if any(difference.slot == "profile" for difference in differences):
+                return _updates(other, differences)
+        return None
 
     def _meaning_apart(self, item: _Analysed, candidate: Candidate) -> str:
         """"" unless a Korean, Russian, Chinese or Japanese sentence shares a claim's glossed words but not its
