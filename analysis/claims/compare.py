@@ -141,6 +141,10 @@ class Side:
     def majority(self) -> str | None:
         return slots.majority(self.prepared)
 
+    @cached_property
+    def tally(self) -> str | None:
+        return slots.tally(self.prepared)
+
 
 def _single(quantity: Quantity) -> bool:
     """A count of one ("1명", "one manager"): it names a person, never a figure a claim reports."""

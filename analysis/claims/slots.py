@@ -457,6 +457,23 @@ def movement(text: str) -> str | None:
     return "in" if inward else "out"
 
 
+# A count of everyone there or so far is a stock ("defectors living in South Korea passed 34,000", "the cumulative
+# number", "to date"); a count of those who came is a flow ("236 reached South Korea in 2024"). Neither changes the
+# other.
+_STOCK_RE = re.compile(
+    r"\b(?:cumulative(?:ly)?|to date|since records began|(?:living|residing|resident|settled|who live|who have settled)"
+    r" in)\b"
+)
+_ARRIVALS_RE = re.compile(rf"\b(?:{_INWARD}|reach(?:ed|es|ing)?)\b")
+
+
+def tally(text: str) -> str | None:
+    """ "stock" (everyone there, or so far), "arrivals" (those who came) or None: what a sentence's count counts."""
+    if _STOCK_RE.search(text):
+        return "stock"
+    return "arrivals" if _ARRIVALS_RE.search(text) else None
+
+
 def visas(text: str) -> frozenset[str]:
     """The kinds of visa a sentence names ("student", "tourist", "work", "business"); a passport named instead
     of a visa is a document of its own ("on diplomatic passports" is not "on student and tourist visas")."""
