@@ -77,7 +77,8 @@ _SPEECH_BEFORE_RE = re.compile(r"\b(?:said|says|told|tells|recalled|testified|re
 _CITED_PEOPLE_AFTER_RE = re.compile(rf"^\s+(?:[\w-]+\s+){{0,2}}?{_CITED_PEOPLE}\s*(?:[,;:.]|who\b|and\b|$)")
 _DECADE_RE = re.compile(r"(?<![\w-])((?:19|20)\d0)'?s\b")
 _HEDGES = {
-    "more_than": ("more than", "over", "upwards of", "in excess of", "above", "exceeding", "more then"),
+    "more_than": ("more than", "over", "upwards of", "in excess of", "above", "exceeding", "exceeded",
+                  "more then"),
     "at_least": ("at least", "no fewer than", "no less than", "a minimum of"),
     "about": ("about", "around", "roughly", "some", "approximately", "nearly", "almost", "an estimated",
               "estimated", "close to", "circa", "approx", "about some", "just over", "just under"),

@@ -235,6 +235,9 @@ _EVENTS: dict[str, str] = {
     "extortion": r"extort\w*|blackmail\w*|ransom",
     "theft": r"stole|steal|hacked|heist",
     "combat": r"battle|fight|fighting|combat|casualties|front line",
+    # A limit broken is not the limit set: "deliveries exceeded the 500,000-barrel cap" is not "capped at 500,000".
+    "breach of a limit": r"(?:exceed(?:ed|s|ing)?|breach(?:ed|es|ing)?|overshot|overshoot\w*|surpass(?:ed|es|ing)?"
+    r"|violat(?:ed|es|ing)|broke|went over|more than)\s+(?:[\w,.-]+\s+){0,4}?(?:cap|ceiling|limit|quota)s?",
 }
 _EVENTS_LEXICON = _Lexicon(_EVENTS)
 # A condition that frames the whole report ("If sanctions were lifted, …", "Should the Council revive the panel,
