@@ -267,6 +267,11 @@ class ClaimMatcher:
             # figure speaks to, when it is close enough to be a candidate at all.
             ties += [c for c in passing if c not in ties and stated & self._claim_side(c).amount_kinds
                      and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
+        background = item.side.background_sectors
+        if background and not any(background & self._claim_side(c).background_sectors for c in ties):
+            # The same for a sector named as background ("besides construction, …"): the claim that names it so.
+            ties += [c for c in passing if c not in ties and background & self._claim_side(c).background_sectors
+                     and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
         compared = [(c, tuple(compare(item.side, self._analysed[self._index(c.claim_id)].side))) for c in ties]
         # Among near-ties, a claim that states the kind of quantity the sentence states (a share, a count of
         # workers) is the one the figure speaks to; then, the claim the sentence agrees with. A figureless claim
@@ -276,7 +281,6 @@ class ClaimMatcher:
         # or actor the sentence names ("a UN special rapporteur estimated"). A sentence that names a sector as
         # background ("besides construction, …") speaks to the claim that names it so, not to the claim that it is
         # the main trade, before anything but the kind of amount.
-        background = item.side.background_sectors
         best, differences = min(compared, key=lambda pair: (
             not (stated & self._claim_side(pair[0]).amount_kinds),
             bool(background) and not background & self._claim_side(pair[0]).background_sectors, len(pair[1]),
