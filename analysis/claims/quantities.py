@@ -125,7 +125,8 @@ _RESOLUTION_BEFORE_RE = re.compile(
 # A resolution named by its body alone ("UNSC 2397") and a committee named by its resolution ("the 1718
 # sanctions committee", "the 1718 committee"): identifiers, never counts.
 _BODY_BEFORE_RE = re.compile(r"\b(?:unsc|un security council|security council)\s+(?:no\.?\s*)?$")
-_COMMITTEE_AFTER_RE = re.compile(r"^\s*(?:sanctions\s+)?committee(?!\s+members?)")
+# "the 1718 committee", and the number put before its noun: "the 2397 resolution", "the 2375 sanctions resolution".
+_COMMITTEE_AFTER_RE = re.compile(r"^\s*(?:(?:sanctions\s+)?committee(?!\s+members?)|(?:sanctions\s+)?resolution\b)")
 _MONEY_AFTER_RE = re.compile(
     r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|евро|юан|달러|원|엔|위안|美元|元|円|ドル|ユーロ)"
 )

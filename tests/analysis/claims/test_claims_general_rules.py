@@ -89,3 +89,12 @@ def test_a_limit_broken_is_not_the_limit_set(matcher: ClaimMatcher) -> None:
 def test_a_changed_profile_updates_the_claim_that_states_one(matcher: ClaimMatcher) -> None:
     match = matcher.match("在中国水产加工厂干活的朝鲜工人大多是男性。")
     assert (match.label, match.claim_id) == ("updates", "K16"), match
+
+
+@pytest.mark.parametrize(("text", "kinds"), [
+    ("The 2397 resolution limits North Korea to 500,000 barrels a year.", ["resolution", "count"]),
+    ("The 2375 sanctions resolution barred new work permits.", ["resolution"]),
+    ("About 2397 workers arrived.", ["count"]),
+])
+def test_a_number_before_resolution_is_its_number(text: str, kinds: list[str]) -> None:
+    assert [q.kind for q in extract_quantities(text)] == kinds
