@@ -272,6 +272,13 @@ class ClaimMatcher:
             # The same for a sector named as background ("besides construction, …"): the claim that names it so.
             ties += [c for c in passing if c not in ties and background & self._claim_side(c).background_sectors
                      and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
+        trades = item.side.sectors
+        if stated and trades and not trades & self._claim_side(best).sectors:
+            # The same for the trade a figure is stated of ("IT workers earn up to $1bn a year"): the claim that
+            # states that kind of amount of that trade, over the closest claim that states it of no trade.
+            ties += [c for c in passing if c not in ties and trades & self._claim_side(c).sectors
+                     and stated & self._claim_side(c).amount_kinds
+                     and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
         compared = [(c, tuple(compare(item.side, self._analysed[self._index(c.claim_id)].side))) for c in ties]
         # Among near-ties, a claim that states the kind of quantity the sentence states (a share, a count of
         # workers) is the one the figure speaks to; then, the claim the sentence agrees with. A figureless claim
@@ -283,8 +290,9 @@ class ClaimMatcher:
         # the main trade, before anything but the kind of amount.
         best, differences = min(compared, key=lambda pair: (
             not (stated & self._claim_side(pair[0]).amount_kinds),
-            bool(background) and not background & self._claim_side(pair[0]).background_sectors, len(pair[1]),
-            -shared_slots(item.side, self._claim_side(pair[0])),
+            bool(background) and not background & self._claim_side(pair[0]).background_sectors,
+            len(pair[1]), -shared_slots(item.side, self._claim_side(pair[0])),
+            bool(stated and trades) and not trades & self._claim_side(pair[0]).sectors,
             item.side.has_range != self._claim_side(pair[0]).has_range,
             not (item.side.actors & self._claim_side(pair[0]).actors)))
         own = decisions.of_its_own(item.side, self._claim_side(best), differences) or self._meaning_apart(item, best)

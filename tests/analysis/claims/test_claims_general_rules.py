@@ -98,3 +98,15 @@ def test_a_changed_profile_updates_the_claim_that_states_one(matcher: ClaimMatch
 ])
 def test_a_number_before_resolution_is_its_number(text: str, kinds: list[str]) -> None:
     assert [q.kind for q in extract_quantities(text)] == kinds
+
+
+@pytest.mark.parametrize("sentence", [
+    "The UN panel estimated that North Korean IT workers abroad earn up to $1bn a year.",
+    "유엔 전문가 패널은 북한 IT 노동자들이 연간 최대 10억 달러를 벌어들인다고 추산했다.",
+])
+def test_a_figure_stated_of_a_trade_goes_to_the_claim_of_that_trade(matcher: ClaimMatcher, sentence: str) -> None:
+    match = matcher.match(sentence)
+    assert (match.label, match.claim_id) == ("updates", "K25"), match
+    # Stated of no trade, the same figure is the all-workers revenue claim's.
+    general = matcher.match("Workers sent abroad were earning North Korea about $1bn a year, US officials estimated.")
+    assert (general.label, general.claim_id) == ("updates", "K28"), general
