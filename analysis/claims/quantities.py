@@ -108,7 +108,8 @@ _MAGNITUDE_RE = re.compile(
 )
 # Words a figure may follow with a hyphen: "mid-2024", and the second end of "a 10-to-12-hour day".
 _HYPHEN_PREFIX_RE = re.compile(r"(?:mid|early|late|pre|post|end|\d-to)-$")
-_RANGE_GAP_RE = re.compile(r"^\s*(?:-|–|—|to|and|-to-)\s*(?:(?:about|around|some)\s+)?$")
+# A suspended hyphen may come first: "12- to 16-hour days".
+_RANGE_GAP_RE = re.compile(r"^\s*(?:-\s+(?=to\b|and\b))?(?:-|–|—|to|and|-to-)\s*(?:(?:about|around|some)\s+)?$")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+(?:\w+\s+){0,1}$")
 _CHANGE_BEFORE_RE = re.compile(
     r"\b(?:fell|fall(?:en|s|ing)?|rose|ris(?:en|es|ing)|increas\w+|decreas\w+|drop\w*|grew|grow\w*|climb\w*"

@@ -161,9 +161,10 @@ _ALLOW_RE = re.compile(
     r"|continu\w+ (?:to (?:issue|grant|hire|employ|send)|issuing|granting|hiring)|resum\w+|lift\w* (?:the )?ban)\b"
 )
 _INCREASE = r"ris(?:e|es|ing|en)|rose|increas\w*|grow|grew|grown|growing|more (?:frequent|common|often)"
-_INCREASE += r"|surg\w+|climb\w*|higher|jump\w*|soar\w*|doubl\w+|expand\w*|easier|up from"
+_INCREASE += r"|surg\w+|climb\w*|higher|jump\w*|soar\w*|doubl\w+|expand\w*|easier|up from|more and more"
 _DECREASE = r"fall|fell|fallen|falling|drop\w*|declin\w+|decreas\w+|rarer|rare|less (?:frequent|common|often)"
 _DECREASE += r"|fewer(?! than)|lower|cut|cuts|shrank|shrink\w*|reduc\w+|plung\w+|slump\w*|harder|down from"
+_DECREASE += r"|less and less"
 _INWARD = r"entered|enter|entering|enters|arriv\w+|crossed into|came to|sent to|sends? \w+ to|dispatch\w* to|brought in"
 _INWARD += r"|took in|flocked to|hired|recruited"
 _OUTWARD = r"left|leave|leaving|departed|depart\w*|returned home|went home|repatriat\w+|expelled|deported"

@@ -110,3 +110,22 @@ def test_a_figure_stated_of_a_trade_goes_to_the_claim_of_that_trade(matcher: Cla
     # Stated of no trade, the same figure is the all-workers revenue claim's.
     general = matcher.match("Workers sent abroad were earning North Korea about $1bn a year, US officials estimated.")
     assert (general.label, general.claim_id) == ("updates", "K28"), general
+
+
+@pytest.mark.parametrize(("text", "kind", "value", "high"), [
+    ("Fourteen- to eighteen-hour days are the norm.", "hours", 14, 18),
+    ("Nine in ten dollars they earn go to the state.", "percent", 90, 90),
+    ("Two out of three of them work on building sites.", "percent", 66.67, 66.67),
+])
+def test_suspended_hyphen_ranges_and_shares_of_a_small_whole(text: str, kind: str, value: float, high: float) -> None:
+    [quantity] = extract_quantities(text)
+    assert (quantity.kind, quantity.low, quantity.high) == (kind, value, high)
+
+
+def test_no_share_is_read_from_a_count_and_a_year_or_a_larger_part() -> None:
+    assert [q.kind for q in extract_quantities("2 in 2024 and 12 in 10 cases")] == ["count", "year", "count", "count"]
+
+
+def test_more_and_more_is_a_rise() -> None:
+    assert slots.direction("more and more workers have fled since 2022.") == "up"
+    assert slots.direction("less and less often do they flee.") == "down"
