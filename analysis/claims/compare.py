@@ -298,11 +298,14 @@ def _compare_dates(sentence: Side, claim: Side) -> list[Difference]:
             old = ", ".join(str(year) for year in sorted(claim_years)) or "no year"
             differences.append(Difference("year", old, quantity.text))
     claim_months = {int(q.value) for q in claim.quantities if q.kind == "date"}
+    # A sentence that states the claim's month as well speaks of another event in another month of that year
+    # ("the veto in March 2024 ended the panel, which wound up in April 2024"), not of a changed date.
+    stated_months = {int(q.value) for q in sentence.quantities if q.kind == "date"}
     for quantity in sentence.quantities:
         if quantity.kind != "date":
             continue
         same_year = {month for month in claim_months if month // 100 == int(quantity.value) // 100}
-        if same_year and int(quantity.value) not in same_year:
+        if same_year and int(quantity.value) not in same_year and not same_year & stated_months:
             differences.append(Difference("date", ", ".join(map(str, sorted(same_year))), str(int(quantity.value))))
     return differences
 

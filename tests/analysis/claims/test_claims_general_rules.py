@@ -129,3 +129,11 @@ def test_no_share_is_read_from_a_count_and_a_year_or_a_larger_part() -> None:
 def test_more_and_more_is_a_rise() -> None:
     assert slots.direction("more and more workers have fled since 2022.") == "up"
     assert slots.direction("less and less often do they flee.") == "down"
+
+
+def test_a_second_month_beside_the_claims_month_is_another_event(matcher: ClaimMatcher) -> None:
+    both = matcher.match("Russia's veto in March 2024 ended the mandate of the UN panel that monitored North Korea "
+                         "sanctions, and it wound up in April 2024.")
+    assert (both.label, both.claim_id) == ("corroborates", "K24"), both
+    moved = matcher.match("The UN panel monitoring North Korea sanctions wound up in May 2024 after Russia's veto.")
+    assert (moved.label, moved.claim_id) == ("updates", "K24"), moved
