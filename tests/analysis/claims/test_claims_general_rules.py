@@ -137,3 +137,12 @@ def test_a_second_month_beside_the_claims_month_is_another_event(matcher: ClaimM
     assert (both.label, both.claim_id) == ("corroborates", "K24"), both
     moved = matcher.match("The UN panel monitoring North Korea sanctions wound up in May 2024 after Russia's veto.")
     assert (moved.label, moved.claim_id) == ("updates", "K24"), moved
+
+
+@pytest.mark.parametrize(("sentence", "label"), [
+    ("北朝鮮は2024年、ロシアから原油100万バレル以上を輸入したとみられる。", "new"),  # crude oil, not refined petroleum
+    ("第2397号决议将朝鲜的精炼石油进口上限定为每年50万桶。", "corroborates"),
+    ("国連安保理は2024年4月、北朝鮮の人権問題について会合を開いた。", "new"),  # a meeting, not the panel's end
+])
+def test_goods_and_meetings_are_glossed(matcher: ClaimMatcher, sentence: str, label: str) -> None:
+    assert matcher.match(sentence).label == label
