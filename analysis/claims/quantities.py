@@ -126,8 +126,11 @@ _RESOLUTION_BEFORE_RE = re.compile(
 # A resolution named by its body alone ("UNSC 2397") and a committee named by its resolution ("the 1718
 # sanctions committee", "the 1718 committee"): identifiers, never counts.
 _BODY_BEFORE_RE = re.compile(r"\b(?:unsc|un security council|security council)\s+(?:no\.?\s*)?$")
-# "the 1718 committee", and the number put before its noun: "the 2397 resolution", "the 2375 sanctions resolution".
-_COMMITTEE_AFTER_RE = re.compile(r"^\s*(?:(?:sanctions\s+)?committee(?!\s+members?)|(?:sanctions\s+)?resolution\b)")
+_COMMITTEE_AFTER_RE = re.compile(r"^\s*(?:sanctions\s+)?committee(?!\s+members?)")
+# The number put before its noun: "the 2397 resolution", "the 2375 sanctions resolution"; but "the 2017 resolution"
+# is dated, as a number that reads as a year of the UN's time is (the Council's resolutions passed 2039 long ago).
+_RESOLUTION_AFTER_RE = re.compile(r"^\s*(?:sanctions\s+)?resolution\b")
+_UN_ERA_YEAR_RE = re.compile(r"19[4-9]\d|20[0-3]\d")
 _MONEY_AFTER_RE = re.compile(
     r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|евро|юан|달러|원|엔|위안|美元|元|円|ドル|ユーロ)"
 )
@@ -347,6 +350,9 @@ def _kind(text: str, first: _Raw, last: _Raw) -> Kind:
     if "resolution" in before and _RESOLUTION_BEFORE_RE.search(before):
         return "resolution"
     if _resolution_number(first, last) and (_BODY_BEFORE_RE.search(before) or _COMMITTEE_AFTER_RE.match(after)):
+        return "resolution"
+    if (_resolution_number(first, last) and _RESOLUTION_AFTER_RE.match(after)
+            and not _UN_ERA_YEAR_RE.fullmatch(first.digits)):
         return "resolution"
     if first.percent or last.percent:
         return "percent"

@@ -146,3 +146,8 @@ def test_a_second_month_beside_the_claims_month_is_another_event(matcher: ClaimM
 ])
 def test_goods_and_meetings_are_glossed(matcher: ClaimMatcher, sentence: str, label: str) -> None:
     assert matcher.match(sentence).label == label
+
+
+def test_a_year_before_resolution_dates_it() -> None:
+    assert [q.kind for q in extract_quantities("The 2017 resolution gave countries until the end of 2019.")] == [
+        "year", "year"]
