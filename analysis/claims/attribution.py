@@ -14,7 +14,8 @@ import re
 _SPEECH = (
     r"said|says|say|saying|told|tells|tell|report(?:s|ed)?|argue[sd]?|argues|insist(?:s|ed)?|claim(?:s|ed)?"
     r"|believe[sd]?|estimate[sd]?|testif(?:y|ies|ied)|recall(?:s|ed)?|allege[sd]?|wr[io]te|writes|added|adds"
-    r"|not(?:ed|es)|warn(?:s|ed)|explain(?:s|ed)|describ(?:es|ed)|stat(?:es|ed)|confirm(?:s|ed)|acknowledg(?:es|ed)"
+    r"|not(?:ed|es)|warn(?:s|ed)|explain(?:s|ed)|describ(?:e|es|ed)|recount(?:s|ed)?|stat(?:es|ed)|confirm(?:s|ed)"
+    r"|acknowledg(?:es|ed)"
 )
 # "according to X", up to the next clause boundary.
 _ACCORDING_RE = re.compile(r"\baccording to\b[^,;:.]*,?")
@@ -22,9 +23,13 @@ _ACCORDING_RE = re.compile(r"\baccording to\b[^,;:.]*,?")
 # that ends the sentence and holds a verb of speech.
 _TRAILING_RE = re.compile(rf",\s*(?:as\s+)?(?:[\w'.-]+\s+){{0,8}}?(?:{_SPEECH})\b[^,;:]*?[.!?\"”']*\s*$")
 # An opening attribution: "Defectors say (that) …", "Seoul's spy agency believes …": at most six words, then the
-# verb of speech (and who was told), then the report itself.
+# verb of speech (and who was told), then the report itself. The speakers may carry a relative clause of up to
+# eight words that says who they are: "Defectors who worked on Russian building sites describe …".
 _LISTENER = r"reporters|journalists|us|him|her|them|the (?:paper|newspaper|agency|broadcaster|outlet|committee|court)"
-_LEADING_RE = re.compile(rf"^\s*(?:[\w'.-]+\s+){{1,6}}?(?:{_SPEECH})(?:\s+(?:{_LISTENER}))?(?:\s*,|\s+that\b|(?=\s))")
+_SPEAKERS = r"(?:[\w'.-]+\s+){1,6}?|(?:[\w'.-]+\s+){1,3}?who\s+(?:[\w'.-]+\s+){1,8}?"
+_LEADING_RE = re.compile(
+    rf"^\s*(?:{_SPEAKERS})(?:{_SPEECH})(?:\s+(?:{_LISTENER}))?(?:\s*,|\s+that\b|(?=\s))"
+)
 
 
 # A report that goes on with a pronoun is about its speakers ("the soldiers said they were sent to Kursk").

@@ -59,6 +59,10 @@ class Side:
         return slots.sectors(self.prepared, self.raw)
 
     @cached_property
+    def background_sectors(self) -> frozenset[str]:
+        return slots.background_sectors(self.prepared)
+
+    @cached_property
     def negated_sectors(self) -> frozenset[str]:
         return slots.negated_sectors(self.prepared)
 
@@ -136,6 +140,10 @@ class Side:
     @cached_property
     def majority(self) -> str | None:
         return slots.majority(self.prepared)
+
+    @cached_property
+    def tally(self) -> str | None:
+        return slots.tally(self.prepared)
 
 
 def _single(quantity: Quantity) -> bool:
@@ -290,11 +298,14 @@ def _compare_dates(sentence: Side, claim: Side) -> list[Difference]:
             old = ", ".join(str(year) for year in sorted(claim_years)) or "no year"
             differences.append(Difference("year", old, quantity.text))
     claim_months = {int(q.value) for q in claim.quantities if q.kind == "date"}
+    # A sentence that states the claim's month as well speaks of another event in another month of that year
+    # ("the veto in March 2024 ended the panel, which wound up in April 2024"), not of a changed date.
+    stated_months = {int(q.value) for q in sentence.quantities if q.kind == "date"}
     for quantity in sentence.quantities:
         if quantity.kind != "date":
             continue
         same_year = {month for month in claim_months if month // 100 == int(quantity.value) // 100}
-        if same_year and int(quantity.value) not in same_year:
+        if same_year and int(quantity.value) not in same_year and not same_year & stated_months:
             differences.append(Difference("date", ", ".join(map(str, sorted(same_year))), str(int(quantity.value))))
     return differences
 

@@ -20,7 +20,8 @@ def of_its_own(sentence: Side, claim: Side, differences: tuple[Difference, ...])
     its figures are of kinds the claim does not states (a year or place that differs does not make it an update:
     "China's trade recovered to $2.3bn in 2023" is not "13,000 entered in 2024"), of another place, or it speaks
     of another topic or of other goods."""
-    return other_kind(sentence, claim) or elsewhere(differences) or other_topic(sentence, claim)
+    return (other_kind(sentence, claim) or elsewhere(differences) or other_topic(sentence, claim)
+            or stock_not_flow(sentence, claim, differences))
 
 
 def other_kind(sentence: Side, claim: Side) -> str:
@@ -50,6 +51,14 @@ def novelty(sentence: Side, claim: Side) -> str:
     sectors = sentence.sectors - claim.sectors
     added = sorted(places) + sorted(sectors)
     return f"it says {', '.join(added)}, which the claim does not, and not its figure" if added else ""
+
+
+def stock_not_flow(sentence: Side, claim: Side, differences: tuple[Difference, ...]) -> str:
+    """"" unless the sentence's count is of everyone there or so far and the claim's of those who arrived, and the
+    counts differ: "defectors living in South Korea passed 34,000" does not update "236 reached it in 2024"."""
+    if sentence.tally != "stock" or claim.tally != "arrivals" or not any(d.slot == "count" for d in differences):
+        return ""
+    return "it counts everyone there or so far, the claim those who arrived"
 
 
 # Amounts that are a sentence's predicate rather than a detail of it ("paid $300 a month", "18-hour shifts").

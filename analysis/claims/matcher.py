@@ -267,16 +267,32 @@ class ClaimMatcher:
             # figure speaks to, when it is close enough to be a candidate at all.
             ties += [c for c in passing if c not in ties and stated & self._claim_side(c).amount_kinds
                      and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
+        background = item.side.background_sectors
+        if background and not any(background & self._claim_side(c).background_sectors for c in ties):
+            # The same for a sector named as background ("besides construction, …"): the claim that names it so.
+            ties += [c for c in passing if c not in ties and background & self._claim_side(c).background_sectors
+                     and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
+        trades = item.side.sectors
+        if stated and trades and not trades & self._claim_side(best).sectors:
+            # The same for the trade a figure is stated of ("IT workers earn up to $1bn a year"): the claim that
+            # states that kind of amount of that trade, over the closest claim that states it of no trade.
+            ties += [c for c in passing if c not in ties and trades & self._claim_side(c).sectors
+                     and stated & self._claim_side(c).amount_kinds
+                     and c.similarity >= max(MIN_SIMILARITY, best.similarity - KIND_MARGIN)]
         compared = [(c, tuple(compare(item.side, self._analysed[self._index(c.claim_id)].side))) for c in ties]
         # Among near-ties, a claim that states the kind of quantity the sentence states (a share, a count of
         # workers) is the one the figure speaks to; then, the claim the sentence agrees with. A figureless claim
         # ("most of the pay") agrees with any figure, so it must not win over the claim that has the figure. Then
         # the claim that differs from the sentence in the fewest slots.
         # Then the claim whose figure has the sentence's shape (a range for a range), and the claim whose source
-        # or actor the sentence names ("a UN special rapporteur estimated").
+        # or actor the sentence names ("a UN special rapporteur estimated"). A sentence that names a sector as
+        # background ("besides construction, …") speaks to the claim that names it so, not to the claim that it is
+        # the main trade, before anything but the kind of amount.
         best, differences = min(compared, key=lambda pair: (
-            not (stated & self._claim_side(pair[0]).amount_kinds), len(pair[1]),
-            -shared_slots(item.side, self._claim_side(pair[0])),
+            not (stated & self._claim_side(pair[0]).amount_kinds),
+            bool(background) and not background & self._claim_side(pair[0]).background_sectors,
+            len(pair[1]), -shared_slots(item.side, self._claim_side(pair[0])),
+            bool(stated and trades) and not trades & self._claim_side(pair[0]).sectors,
             item.side.has_range != self._claim_side(pair[0]).has_range,
             not (item.side.actors & self._claim_side(pair[0]).actors)))
         own = decisions.of_its_own(item.side, self._claim_side(best), differences) or self._meaning_apart(item, best)
@@ -303,10 +319,28 @@ class ClaimMatcher:
             differences = tuple(compare(item.side, self._claim_side(best)))
             if differences:
                 return _updates(best, differences)
+        profiled = self._profile_changed(item, passing, best)
+        if profiled is not None:
+            return profiled
         if not self._reports(item, best):
             return _new(best, f"nothing of what {best.claim_id} reports: only whom it is about is shared")
         reason = "same subject; every figure, place, sector and direction compatible"
         return ClaimMatch("corroborates", best.claim_id, _confidence(best), best.similarity, reasons=(reason,)), ()
+
+    def _profile_changed(self, item: _Analysed, passing: list[Candidate],
+                         best: Candidate) -> tuple[ClaimMatch, tuple[Difference, ...]] | None:
+        """The update of a close claim that says who the workers are, when the sentence says they are someone else
+        and ``best`` says nothing of who they are ("most of them are middle-aged men" is not the seafood-export
+        claim's corroboration but the young-women claim's update); None otherwise."""
+        if not item.side.profile or self._claim_side(best).profile:
+            return None
+        for other in passing:
+            if other is best or other.similarity < max(MIN_SIMILARITY, passing[0].similarity - KIND_MARGIN):
+                continue
+            differences = tuple(compare(item.side, self._claim_side(other)))
+            if any(difference.slot == "profile" for difference in differences):
+                return _updates(other, differences)
+        return None
 
     def _meaning_apart(self, item: _Analysed, candidate: Candidate) -> str:
         """"" unless a Korean, Russian, Chinese or Japanese sentence shares a claim's glossed words but not its

@@ -33,6 +33,9 @@ _FRACTION_RE = re.compile(
 )
 # Substrings that every word _FRACTION_RE rewrites contains.
 _DENOMINATOR_STEMS = ("half", "halves", "third", "quarter", "fifth", "sixth", "eighth", "tenth")
+# A share said as a count of a small whole: "nine in ten", "9 out of 10", "two of every three" (after number words
+# are written as digits).
+_IN_EVERY_RE = re.compile(r"\b(\d{1,2})\s+(?:in|out of|of every)\s+(100|10|[2-9])\b(?![.,]\d)")
 # "the first half of 2024" is a period, not a share.
 _NOT_SHARE_BEFORE_RE = re.compile(r"(?:first|second|last|latter|former|other)\s*$")
 
@@ -115,4 +118,12 @@ def words_to_digits(text: str) -> str:
         text = _POINT_RE.sub(_replace_point, text)
     if any(word in text for word in _DENOMINATOR_STEMS):
         text = _FRACTION_RE.sub(_replace_fraction, text)
-    return _WORDS_RE.sub(_replace_words, text)
+    text = _WORDS_RE.sub(_replace_words, text)
+    if " in " in text or " of" in text:
+        text = _IN_EVERY_RE.sub(_replace_in_every, text)
+    return text
+
+
+def _replace_in_every(match: re.Match[str]) -> str:
+    numerator, denominator = int(match.group(1)), int(match.group(2))
+    return match.group(0) if numerator >= denominator else f"{round(100 * numerator / denominator, 2):g}%"

@@ -77,7 +77,8 @@ _SPEECH_BEFORE_RE = re.compile(r"\b(?:said|says|told|tells|recalled|testified|re
 _CITED_PEOPLE_AFTER_RE = re.compile(rf"^\s+(?:[\w-]+\s+){{0,2}}?{_CITED_PEOPLE}\s*(?:[,;:.]|who\b|and\b|$)")
 _DECADE_RE = re.compile(r"(?<![\w-])((?:19|20)\d0)'?s\b")
 _HEDGES = {
-    "more_than": ("more than", "over", "upwards of", "in excess of", "above", "exceeding", "more then"),
+    "more_than": ("more than", "over", "upwards of", "in excess of", "above", "exceeding", "exceeded",
+                  "more then"),
     "at_least": ("at least", "no fewer than", "no less than", "a minimum of"),
     "about": ("about", "around", "roughly", "some", "approximately", "nearly", "almost", "an estimated",
               "estimated", "close to", "circa", "approx", "about some", "just over", "just under"),
@@ -107,7 +108,8 @@ _MAGNITUDE_RE = re.compile(
 )
 # Words a figure may follow with a hyphen: "mid-2024", and the second end of "a 10-to-12-hour day".
 _HYPHEN_PREFIX_RE = re.compile(r"(?:mid|early|late|pre|post|end|\d-to)-$")
-_RANGE_GAP_RE = re.compile(r"^\s*(?:-|–|—|to|and|-to-)\s*(?:(?:about|around|some)\s+)?$")
+# A suspended hyphen may come first: "12- to 16-hour days".
+_RANGE_GAP_RE = re.compile(r"^\s*(?:-\s+(?=to\b|and\b))?(?:-|–|—|to|and|-to-)\s*(?:(?:about|around|some)\s+)?$")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+(?:\w+\s+){0,1}$")
 _CHANGE_BEFORE_RE = re.compile(
     r"\b(?:fell|fall(?:en|s|ing)?|rose|ris(?:en|es|ing)|increas\w+|decreas\w+|drop\w*|grew|grow\w*|climb\w*"
@@ -125,6 +127,10 @@ _RESOLUTION_BEFORE_RE = re.compile(
 # sanctions committee", "the 1718 committee"): identifiers, never counts.
 _BODY_BEFORE_RE = re.compile(r"\b(?:unsc|un security council|security council)\s+(?:no\.?\s*)?$")
 _COMMITTEE_AFTER_RE = re.compile(r"^\s*(?:sanctions\s+)?committee(?!\s+members?)")
+# The number put before its noun: "the 2397 resolution", "the 2375 sanctions resolution"; but "the 2017 resolution"
+# is dated, as a number that reads as a year of the UN's time is (the Council's resolutions passed 2039 long ago).
+_RESOLUTION_AFTER_RE = re.compile(r"^\s*(?:sanctions\s+)?resolution\b")
+_UN_ERA_YEAR_RE = re.compile(r"19[4-9]\d|20[0-3]\d")
 _MONEY_AFTER_RE = re.compile(
     r"^\s*(?:dollars|usd|euros?|won|yuan|roubles|rubles|руб|долл|евро|юан|달러|원|엔|위안|美元|元|円|ドル|ユーロ)"
 )
@@ -160,6 +166,8 @@ _PERIOD_BEFORE_RE = re.compile(
 )
 _COUNTRIES_AFTER_RE = re.compile(r"^\s*(?:개국|개 나라|个国家|個國家|[カかヵヶケ]国|стран)")
 _BARRELS_AFTER_RE = re.compile(r"^\s*(?:배럴|桶|バレル|баррел)")
+# How many times something happened ("12回目", "세 번째", "第3次", "в 2 раза"): a frequency, never a head count.
+_TIMES_AFTER_RE = re.compile(r"^\s*(?:回|度目|번째|번|차례|次|раза?\b|times\b)")
 _DIGIT_RE = re.compile(r"\d")
 # The most characters a match of _SINGLE_RE has before its first digit: a currency ("us$") and a space.
 _MAX_LEAD = 4
@@ -300,7 +308,8 @@ def _hedge(text: str, start: int) -> str:
 _THINGS = frozenset({
     "cases", "incidents", "companies", "firms", "businesses", "restaurants", "sites", "projects", "ships", "vessels",
     "boats", "flights", "containers", "factories", "plants", "shipyards", "dormitories", "deaths", "complaints",
-    "lawsuits", "contracts", "accounts", "websites",
+    "lawsuits", "contracts", "accounts", "websites", "ads", "adverts", "advertisements", "vacancies", "listings",
+    "postings", "inspections", "checks", "vehicles", "cars", "trucks", "launches", "missiles", "tests",
 })
 
 
@@ -316,6 +325,8 @@ def _unit_guess(text: str, end: int) -> str | None:
         return "countries"
     if _BARRELS_AFTER_RE.match(after):
         return "barrels"
+    if _TIMES_AFTER_RE.match(after):
+        return "times"
     # In Korean, Chinese or Japanese copy the counter follows the number (명, 人, 家): English words glossed further
     # on name something else ("約2千人…多くが shipyards で").
     words = _LETTERS_RE.findall(_CJK_RE.split(after, 1)[0])[:4]
@@ -339,6 +350,9 @@ def _kind(text: str, first: _Raw, last: _Raw) -> Kind:
     if "resolution" in before and _RESOLUTION_BEFORE_RE.search(before):
         return "resolution"
     if _resolution_number(first, last) and (_BODY_BEFORE_RE.search(before) or _COMMITTEE_AFTER_RE.match(after)):
+        return "resolution"
+    if (_resolution_number(first, last) and _RESOLUTION_AFTER_RE.match(after)
+            and not _UN_ERA_YEAR_RE.fullmatch(first.digits)):
         return "resolution"
     if first.percent or last.percent:
         return "percent"

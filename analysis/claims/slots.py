@@ -91,7 +91,7 @@ _DOMESTIC_RE = re.compile(
 
 _SECTOR_PATTERNS: dict[str, str] = {
     "construction": r"construction|building sites?|building projects?|builders?|construction sites?",
-    "seafood": r"seafood|fish processing|fish|shellfish|squid",
+    "seafood": r"seafood|fish[- ]processing|fish|shellfish|squid",
     "logging": r"logging|loggers?|timber|lumber|forestry",
     "clothing": r"clothing|clothes|garments?|textiles?|sewing|sew|apparel",
     "it": r"information technology|software|tech|technology|it workers?|it jobs?",
@@ -108,9 +108,18 @@ _SECTOR_PATTERNS: dict[str, str] = {
 }
 _IT_RE = re.compile(r"(?<![A-Za-z0-9])IT(?![A-Za-z0-9])")
 _SECTORS = _Lexicon(_SECTOR_PATTERNS, r"(?<![\w-])", r"(?![\w-])")
-# "on farms rather than construction sites": what follows is what it is not.
-# The negated words run to the end of the clause, at most four words.
-_NEGATED_RE = re.compile(r"\b(?:rather than|instead of|not in|not on|not at)\b(?:[^\w.;:!?]+\w+){1,4}")
+# "on farms rather than construction sites", "fish-processing plants, not building sites": what follows is what it
+# is not ("…, not only in construction" adds instead). The negated words run to the end of the clause, at most four.
+_NEGATED_RE = re.compile(
+    r"(?:\b(?:rather than|instead of|not in|not on|not at)|(?<=,)\s*not(?! (?:only|just|merely|least|yet|even|all"
+    r"|always)\b))\b(?:[^\w.;:!?]+\w+){1,4}"
+)
+# "Besides construction, …", "beyond building sites": what follows is the known background, not what the sentence
+# says of the workers' trade. The words run to the end of the phrase, at most three, never past a comma.
+_BACKGROUND_RE = re.compile(
+    r"\b(?:besides|apart from|aside from|beyond|in addition to|other than)\b(?:[^\w.;:!?,]+[\w-]+){1,3}",
+    re.IGNORECASE,  # also read in the uncased text, where "IT" is found
+)
 # Who the workers are: sex and age, when a sentence says so.
 _PROFILE = _Lexicon(
     {
@@ -152,9 +161,10 @@ _ALLOW_RE = re.compile(
     r"|continu\w+ (?:to (?:issue|grant|hire|employ|send)|issuing|granting|hiring)|resum\w+|lift\w* (?:the )?ban)\b"
 )
 _INCREASE = r"ris(?:e|es|ing|en)|rose|increas\w*|grow|grew|grown|growing|more (?:frequent|common|often)"
-_INCREASE += r"|surg\w+|climb\w*|higher|jump\w*|soar\w*|doubl\w+|expand\w*|easier|up from"
+_INCREASE += r"|surg\w+|climb\w*|higher|jump\w*|soar\w*|doubl\w+|expand\w*|easier|up from|more and more"
 _DECREASE = r"fall|fell|fallen|falling|drop\w*|declin\w+|decreas\w+|rarer|rare|less (?:frequent|common|often)"
 _DECREASE += r"|fewer(?! than)|lower|cut|cuts|shrank|shrink\w*|reduc\w+|plung\w+|slump\w*|harder|down from"
+_DECREASE += r"|less and less"
 _INWARD = r"entered|enter|entering|enters|arriv\w+|crossed into|came to|sent to|sends? \w+ to|dispatch\w* to|brought in"
 _INWARD += r"|took in|flocked to|hired|recruited"
 _OUTWARD = r"left|leave|leaving|departed|depart\w*|returned home|went home|repatriat\w+|expelled|deported"
@@ -226,6 +236,9 @@ _EVENTS: dict[str, str] = {
     "extortion": r"extort\w*|blackmail\w*|ransom",
     "theft": r"stole|steal|hacked|heist",
     "combat": r"battle|fight|fighting|combat|casualties|front line",
+    # A limit broken is not the limit set: "deliveries exceeded the 500,000-barrel cap" is not "capped at 500,000".
+    "breach of a limit": r"(?:exceed(?:ed|s|ing)?|breach(?:ed|es|ing)?|overshot|overshoot\w*|surpass(?:ed|es|ing)?"
+    r"|violat(?:ed|es|ing)|broke|went over|more than)\s+(?:[\w,.-]+\s+){0,4}?(?:cap|ceiling|limit|quota)s?",
 }
 _EVENTS_LEXICON = _Lexicon(_EVENTS)
 # A condition that frames the whole report ("If sanctions were lifted, …", "Should the Council revive the panel,
@@ -294,11 +307,16 @@ def sectors(text: str, raw: str = "") -> frozenset[str]:
 
     ``raw`` is the uncased text: "IT" is told from the pronoun "it" by case.
     """
-    text = _NEGATED_RE.sub(" ", text)
+    text = _BACKGROUND_RE.sub(" ", _NEGATED_RE.sub(" ", text))
     found = set(_SECTORS.names(text))
-    if raw and _IT_RE.search(_NEGATED_RE.sub(" ", raw)):
+    if raw and _IT_RE.search(_BACKGROUND_RE.sub(" ", _NEGATED_RE.sub(" ", raw))):
         found.add("it")
     return frozenset(found)
+
+
+def background_sectors(text: str) -> frozenset[str]:
+    """The sectors a sentence names as known background ("besides construction, …" → construction)."""
+    return frozenset(name for match in _BACKGROUND_RE.finditer(text) for name in _SECTORS.names(match.group(0)))
 
 
 def negated_sectors(text: str) -> frozenset[str]:
@@ -441,6 +459,23 @@ def movement(text: str) -> str | None:
     if inward == outward:
         return None
     return "in" if inward else "out"
+
+
+# A count of everyone there or so far is a stock ("defectors living in South Korea passed 34,000", "the cumulative
+# number", "to date"); a count of those who came is a flow ("236 reached South Korea in 2024"). Neither changes the
+# other.
+_STOCK_RE = re.compile(
+    r"\b(?:cumulative(?:ly)?|to date|since records began|(?:living|residing|resident|settled|who live|who have settled)"
+    r" in)\b"
+)
+_ARRIVALS_RE = re.compile(rf"\b(?:{_INWARD}|reach(?:ed|es|ing)?)\b")
+
+
+def tally(text: str) -> str | None:
+    """ "stock" (everyone there, or so far), "arrivals" (those who came) or None: what a sentence's count counts."""
+    if _STOCK_RE.search(text):
+        return "stock"
+    return "arrivals" if _ARRIVALS_RE.search(text) else None
 
 
 def visas(text: str) -> frozenset[str]:
