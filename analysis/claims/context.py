@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from analysis.claims import slots
 from analysis.claims.quantities import prepare_text
@@ -114,6 +115,7 @@ def about_dprk_workers(subject: slots.Subject) -> bool:
     return subject.dprk_workers or (subject.mentions_dprk and subject.labour and not subject.foreign_workers)
 
 
+@lru_cache(maxsize=4096)  # copies, updates and re-checks of a story repeat its sentences, in the same context
 def read_in_context(sentence: str, context: Context) -> str | None:
     """The sentence with its reference to the article's North Korean workers written out, or None when it needs no
     context (it names North Korea or its workers itself, refers to no one, or the article is about someone else)."""
