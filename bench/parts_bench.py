@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis import nearcopy  # noqa: E402
+from analysis.claims import context as claim_context  # noqa: E402
 from analysis.claims import matcher as claim_matcher  # noqa: E402
 from analysis.claims import semantic  # noqa: E402
 from analysis.claims.sentences import KnownClaims, match_article  # noqa: E402
@@ -94,6 +95,7 @@ def fetch_pages(sites: int, articles: int) -> list[FetchedPage]:
 def fresh_claims(claims: list[Any]) -> KnownClaims:
     """A new matcher with empty caches, as a cold crawl's worker has."""
     claim_matcher.analyse.cache_clear()
+    claim_context.read_in_context.cache_clear()
     return KnownClaims.of(claims)
 
 
