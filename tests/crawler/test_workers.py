@@ -21,6 +21,11 @@ HTML = ("<html><head><title>North Korean workers in Russia</title></head><body><
         + "<p>More than 10,000 North Korean workers entered Russia in 2024, officials said.</p>" * 8
         + "</article></body></html>")
 
+SLOW_HTML = ("<html><body><article>"
+             + "".join(f"<p>North Korean workers, paragraph {n}, with enough words to count as article text.</p>"
+                       for n in range(20_000))
+             + "</article></body></html>")
+
 
 def page() -> FetchedPage:
     return FetchedPage(source_id=None, url="https://example.org/a", discovered_url="https://example.org/a",
@@ -66,9 +71,11 @@ def test_a_page_over_the_time_limit_stops_its_worker_and_the_next_page_works() -
         stuck = workers._pool
         assert stuck is not None
         processes = list(stuck._processes.values())  # type: ignore[attr-defined]
-        slow = PageWorkers(1, DEFAULT_TOPIC, None, timeout=0.0001)  # no page is extracted that fast
+        slow = PageWorkers(1, DEFAULT_TOPIC, None, timeout=0.05)
+        # About 2 s of extraction: the limit passes long before, however slowly the loop turns on a loaded machine
+        # (with the small page and a 0.1 ms limit, a loop that woke up late found the page done and no timeout).
         with pytest.raises(workers.ProcessingTimeoutError, match="took longer than"):
-            reactor.run(slow.process(page()))
+            reactor.run(slow.process(replace(page(), text=SLOW_HTML)))
         for process in processes:  # killed, not left running the stuck page
             process.join(timeout=10)
             assert not process.is_alive()
