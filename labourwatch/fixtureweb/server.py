@@ -60,7 +60,8 @@ class Responder(Protocol):
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as a site saw it; ``conditional`` means it carried If-None-Match or If-Modified-Since."""
+    """One request as a site saw it; ``conditional`` means it carried If-None-Match or If-Modified-Since; ``at``
+    is when its answer was ready (after any delay), ``started`` when its request line was read."""
 
     site_id: str
     path: str
@@ -70,6 +71,7 @@ class RequestRecord:
     conditional: bool
     user_agent: str
     at: datetime
+    started: datetime | None = None
 
 
 class RequestLog:
@@ -191,6 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         server = cast(_FixtureServer, self.server)
+        started = datetime.now(UTC)
         parts = urlsplit(self.path)
         response = server.responder.respond(parts.path, parts.query)
         if response.delay > 0:
@@ -199,7 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
         server.log.append(RequestRecord(
             site_id=server.site_id, path=parts.path, query=parts.query, status=status, method=self.command,
             conditional="If-None-Match" in self.headers or "If-Modified-Since" in self.headers,
-            user_agent=self.headers.get("User-Agent", ""), at=datetime.now(UTC),
+            user_agent=self.headers.get("User-Agent", ""), at=datetime.now(UTC), started=started,
         ))
         try:
             self._send(response, status, head)
@@ -235,10 +238,12 @@ class _Handler(BaseHTTPRequestHandler):
 class SiteServer:
     """One site's HTTP server on 127.0.0.1 with an OS-chosen port, served from a background thread."""
 
-    def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event) -> None:
+    def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event,
+                 poll_interval: float = 0.05) -> None:
+        """``poll_interval``: how often the serving thread looks for ``stop()`` (each look costs a wake-up)."""
         self._httpd = _FixtureServer(site_id, responder, log, stopping)
         self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": poll_interval},
                                         name=f"fixtureweb-{site_id}", daemon=True)
 
     def start(self) -> None:

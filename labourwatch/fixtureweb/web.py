@@ -23,7 +23,11 @@ class FixtureWebError(RuntimeError):
 class FixtureWeb:
     """Fake news sites for integration tests, benchmarks and the offline demo; deterministic per spec list."""
 
-    def __init__(self, sites: list[SiteSpec] | None = None, *, fault_delay: float = 5.0) -> None:
+    def __init__(self, sites: list[SiteSpec] | None = None, *, fault_delay: float = 5.0,
+                 poll_interval: float = 0.05) -> None:
+        """``poll_interval``: how often each site's serving thread wakes to look for ``stop()``; hundreds of
+        sites want it longer (every wake-up takes the bench's CPU), at the cost of a slower ``stop()``."""
+        self.poll_interval = poll_interval
         specs = list(sites) if sites is not None else default_sites()
         fault_specs = robots_fault_specs()
         ids = [s.id for s in specs]
@@ -55,7 +59,7 @@ class FixtureWeb:
             responders[FAULT_SITE_ID] = FaultResponder(self.fault_delay)
             try:
                 for site_id, responder in responders.items():
-                    server = SiteServer(site_id, responder, self.requests, self._stopping)
+                    server = SiteServer(site_id, responder, self.requests, self._stopping, self.poll_interval)
                     self._servers[site_id] = server
                     if isinstance(responder, SiteResponder | FaultResponder):
                         responder.origin = f"http://127.0.0.1:{server.port}"
@@ -108,6 +112,8 @@ class FixtureWeb:
                 out.append({"id": f"{spec.id}-rss", "kind": "feed", "url": f"{base}/rss.xml"})
             if spec.atom:
                 out.append({"id": f"{spec.id}-atom", "kind": "feed", "url": f"{base}/atom.xml"})
+            out += [{"id": f"{spec.id}-section{k}", "kind": "feed", "url": base + spec.section_path(k)}
+                    for k in range(spec.sections)]
             if spec.sitemap:
                 out.append({"id": f"{spec.id}-sitemap", "kind": "sitemap", "url": f"{base}/sitemap-index.xml"})
             if spec.listing:
