@@ -139,19 +139,20 @@ class _FixtureServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event) -> None:
+    def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event,
+                 host: str = "127.0.0.1") -> None:
         self.site_id = site_id
         self.responder = responder
         self.log = log
         self.stopping = stopping
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((host, 0), _Handler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can take seconds; skip it.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = "127.0.0.1", int(self.server_address[1])
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -236,12 +237,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SiteServer:
-    """One site's HTTP server on 127.0.0.1 with an OS-chosen port, served from a background thread."""
+    """One site's HTTP server on a loopback address (127.0.0.1 unless told) with an OS-chosen port, served from a
+    background thread."""
 
     def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event,
-                 poll_interval: float = 0.05) -> None:
+                 poll_interval: float = 0.05, host: str = "127.0.0.1") -> None:
         """``poll_interval``: how often the serving thread looks for ``stop()`` (each look costs a wake-up)."""
-        self._httpd = _FixtureServer(site_id, responder, log, stopping)
+        self._httpd = _FixtureServer(site_id, responder, log, stopping, host)
+        self.host = host
         self.port = int(self._httpd.server_address[1])
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": poll_interval},
                                         name=f"fixtureweb-{site_id}", daemon=True)

@@ -192,6 +192,18 @@ def test_section_feeds_split_the_sites_articles_and_are_listed_as_feed_sources()
         assert new and new <= fresh
 
 
+def test_own_hosts_puts_each_site_on_a_loopback_address_of_its_own() -> None:
+    specs = [SiteSpec(f"own{n}", f"Own {n}", sitemap=False, listing=False, articles=1) for n in range(3)]
+    with FixtureWeb(specs, own_hosts=True, fault_delay=0.5) as web:
+        hosts = [urlsplit(web.site_url(spec.id)).hostname for spec in specs]
+        assert len(set(hosts)) == 3 and "127.0.0.1" not in hosts
+        assert urlsplit(web.site_url("fault")).hostname == "127.0.0.1"
+        for spec, host in zip(specs, hosts, strict=True):
+            feed = fetch(f"{web.site_url(spec.id)}/rss.xml").text
+            assert f"http://{host}:" in feed  # links point at the site's own address
+        assert {r.site_id for r in web.requests.records()} == {spec.id for spec in specs}
+
+
 def test_latency_delays_each_answer_within_its_range_and_the_log_has_when_it_started() -> None:
     spec = SiteSpec("slow", "Slow", sitemap=False, listing=False, articles=2, latency=(0.05, 0.1))
     web = FixtureWeb([spec])
