@@ -11,7 +11,15 @@ import random
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs
 
-from labourwatch.fixtureweb.feeds import FEED_RENDERERS, atom, robots_txt, rss2, sitemap_archive, sitemap_index, sitemap_news
+from labourwatch.fixtureweb.feeds import (
+    FEED_RENDERERS,
+    atom,
+    robots_txt,
+    rss2,
+    sitemap_archive,
+    sitemap_index,
+    sitemap_news,
+)
 from labourwatch.fixtureweb.pages import article_page, home_page, info_page, listing_pages
 from labourwatch.fixtureweb.server import Response, entity, error_page
 from labourwatch.fixtureweb.sites import SiteModel, clock

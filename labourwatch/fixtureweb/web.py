@@ -104,7 +104,8 @@ class FixtureWeb:
         return f"127.1.{n // 250}.{n % 250 + 1}"
 
     def site_url(self, site_id: str) -> str:
-        """``http://127.0.0.1:PORT`` (or the site's own loopback address) of a site (or of "fault", "fault-robots-disallow", "fault-robots-500")."""
+        """``http://127.0.0.1:PORT`` (or the site's own loopback address) of a site (or of "fault",
+        "fault-robots-disallow", "fault-robots-500")."""
         with self._lock:
             server = self._servers.get(site_id)
             if server is None:
