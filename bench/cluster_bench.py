@@ -45,34 +45,34 @@ CLAIMS = Path(__file__).resolve().parents[1] / "tests" / "analysis" / "claims" /
 INGEST_LIMIT = 180.0
 
 
-def _wait_for_polls(web: FixtureWeb, sites: int, count: int, limit: float) -> bool:
-    """Wait until each of the ``sites`` feeds was fetched ``count`` times; False when ``limit`` s went by first."""
+def wait_for_polls(web: FixtureWeb, feeds: set[tuple[str, str]], count: int, limit: float) -> bool:
+    """Wait until each of the ``feeds`` ((site id, path) pairs) was fetched ``count`` times; False when ``limit``
+    s went by first."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        fetched: dict[str, int] = {}
-        for record in web.requests.records():
-            if record.path == "/rss.xml":
-                fetched[record.site_id] = fetched.get(record.site_id, 0) + 1
-        if len(fetched) == sites and min(fetched.values()) >= count:
+        fetched = Counter((record.site_id, record.path) for record in web.requests.records())
+        if min((fetched[feed] for feed in feeds), default=count) >= count:
             return True
         time.sleep(0.5)
     return False
 
 
 def write_config(path: Path, url: str, sources: list[dict[str, Any]], port: int, every: str = "4s",
-                 routes: list[dict[str, Any]] | None = None, concurrency: int = 2, **daemon: Any) -> Path:
+                 routes: list[dict[str, Any]] | None = None, concurrency: int = 2,
+                 crawl: dict[str, Any] | None = None, alerts: dict[str, Any] | None = None, **daemon: Any) -> Path:
     """A node's config: the fixture web's ``sources`` every ``every``, cluster mode on ``url`` with a short
-    planning period, heartbeat and stall window and ``concurrency`` jobs (``daemon`` overrides any daemon key)."""
+    planning period, heartbeat and stall window and ``concurrency`` jobs (``daemon``, ``crawl`` and ``alerts``
+    override any key of theirs)."""
     path.write_text(yaml.safe_dump({
         "database": {"url": url},
         "claims": {"file": str(CLAIMS), "semantic": False},  # no model to load: the nodes start faster
         "crawl": {"allow_private_networks": True, "autothrottle": False, "delay": "0s", "per_domain_concurrency": 4,
-                  "timeout": "10s", "retries": 0, "revisit": ["3s"] * 20, "max_feed_age": None},
+                  "timeout": "10s", "retries": 0, "revisit": ["3s"] * 20, "max_feed_age": None, **(crawl or {})},
         "daemon": {"mode": "cluster", "shutdown_timeout": "5s", "poll_every": "1s", "revisit_every": "1s",
                    "listen": f"127.0.0.1:{port}",
                    "cluster": {"concurrency": concurrency, "plan_every": "1s", "heartbeat": "1s", "stall_window": "8s"},
                    **daemon},
-        "alerts": {"routes": routes or []},
+        "alerts": {"routes": routes or [], **(alerts or {})},
         "sources": [{**source, "every": every} for source in sources],
     }))
     return path
@@ -98,7 +98,7 @@ def measure(run: str, sites: int, every: float, seconds: float, folder: Path, co
             list(pool.map(lambda d: d.start(), daemons))
         try:
             began = time.time()
-            ingested = _wait_for_polls(web, sites, 2, INGEST_LIMIT)
+            ingested = wait_for_polls(web, {(spec.id, "/rss.xml") for spec in specs}, 2, INGEST_LIMIT)
             ingest = time.time() - began
             start = time.time()
             time.sleep(seconds)

@@ -517,7 +517,7 @@ def missing_events(url: str, web: FixtureWeb, advances: list[tuple[float, dict[s
     edits: dict[str, list[float]] = {}
     for kind, u, created in rows:
         if kind == "article_edited":
-            edits.setdefault(u, []).append(_utc(created).timestamp())
+            edits.setdefault(u, []).append(as_utc(created).timestamp())
     missing = [f"new_article {info.url}" for info in web.articles() if info.on_topic and info.url not in new]
     for at, change in advances:
         missing += [f"article_edited {u} (state {change['state']})" for u in change["edited"]
@@ -525,7 +525,16 @@ def missing_events(url: str, web: FixtureWeb, advances: list[tuple[float, dict[s
     return missing
 
 
-def _utc(value: datetime | str) -> datetime:
+def doubled_events(db: Any) -> int:
+    """Changes with more than one event: one change is one event (an article's ``new_article``, a version's
+    ``article_edited``)."""
+    return int(db.execute(text(
+        "SELECT count(*) FROM (SELECT type, coalesce(version_id, article_id) AS target, count(*) AS n "
+        "FROM events WHERE type IN ('new_article', 'article_edited') GROUP BY type, target "
+        "HAVING count(*) > 1) AS twice")).scalar_one())
+
+
+def as_utc(value: datetime | str) -> datetime:
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
@@ -539,12 +548,8 @@ def alert_figures(url: str, web: FixtureWeb, times: Timeline,
         rows = db.execute(text("SELECT status, idempotency_key FROM deliveries")).all()
         before = {key for key, created in db.execute(text(
             "SELECT d.idempotency_key, e.created_at FROM deliveries d JOIN events e ON e.id = d.event_id")).all()
-            if _utc(created).timestamp() < times.outage_ended}
-        # One change, one event: an article's new_article, a version's article_edited.
-        doubled = db.execute(text(
-            "SELECT count(*) FROM (SELECT type, coalesce(version_id, article_id) AS target, count(*) AS n "
-            "FROM events WHERE type IN ('new_article', 'article_edited') GROUP BY type, target "
-            "HAVING count(*) > 1) AS twice")).scalar_one()
+            if as_utc(created).timestamp() < times.outage_ended}
+        doubled = doubled_events(db)
         events = dict(db.execute(text("SELECT type, count(*) FROM events GROUP BY type")).all())
     counts = Counter(key for _, key in arrivals)
     first: dict[str | None, float] = {}
@@ -573,7 +578,7 @@ def first_crawl(url: str, since: float) -> float | None:
     with connect(url) as db:
         rows = db.execute(text("SELECT started_at, finished_at FROM crawl_runs WHERE status IN ('ok', 'partial') "
                                "AND finished_at IS NOT NULL")).all()
-    ends = [_utc(end).timestamp() for start, end in rows if _utc(start).timestamp() >= since]
+    ends = [as_utc(end).timestamp() for start, end in rows if as_utc(start).timestamp() >= since]
     return round(min(ends) - since, 2) if ends else None
 
 

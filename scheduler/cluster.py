@@ -51,6 +51,11 @@ QUEUE = "labourwatch"
 # Finished jobs of the engine older than this are deleted by the prune job (succeeded ones are deleted at once).
 KEEP_FINISHED_HOURS = 24 * 7
 RESTART_AFTER = 1.0  # seconds before a worker that stopped by itself is started again
+# Procrastinate runs the queued job of highest priority first (then the oldest). Crawls are 0: planning (which
+# also hands a dead node's jobs back), sending alerts and pruning go before a backlog of them. At one priority
+# a node behind on its crawls took 66 s instead of the 15 s stall window to hand a killed node's jobs back
+# (bench/cluster_scale_bench.py): its plan waited behind the queued crawls.
+HOUSEKEEPING_PRIORITY = 10
 
 
 def engine_conninfo(url: str) -> str:
@@ -84,7 +89,7 @@ class ClusterDaemon(Daemon):
                                              max_size=self.options.concurrency + 3))
 
         @app.periodic(cron=every_cron(self.options.plan_every), periodic_id="plan", queueing_lock="plan")
-        @app.task(name="labourwatch.plan", queue=QUEUE)
+        @app.task(name="labourwatch.plan", queue=QUEUE, priority=HOUSEKEEPING_PRIORITY)
         async def plan(timestamp: int) -> None:
             await self._runner("plan", self._plan_tick)()
 
@@ -92,13 +97,13 @@ class ClusterDaemon(Daemon):
         async def crawl(context: JobContext, key: str) -> None:
             await self._runner("crawl", lambda: self._crawl(key, context.job.id))()
 
-        @app.task(name="labourwatch.dispatch", queue=QUEUE)
+        @app.task(name="labourwatch.dispatch", queue=QUEUE, priority=HOUSEKEEPING_PRIORITY)
         async def dispatch() -> None:
             assert self.jobs is not None
             await self._runner("dispatch", self.jobs.dispatch)()
 
         @app.periodic(cron=self.settings.daemon.prune_cron, periodic_id="prune", queueing_lock="prune", lock="prune")
-        @app.task(name="labourwatch.prune", queue=QUEUE)
+        @app.task(name="labourwatch.prune", queue=QUEUE, priority=HOUSEKEEPING_PRIORITY)
         async def prune(timestamp: int) -> None:
             await self._runner("prune", self._prune)()
 

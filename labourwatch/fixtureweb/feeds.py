@@ -58,15 +58,17 @@ def _tagline(model: SiteModel) -> str:
     return language_pack(model.spec.language).text("tagline", name=model.spec.name)
 
 
-def rss2(model: SiteModel, base: str) -> str:
-    """An RSS 2.0 feed of the newest articles."""
-    items = _items(model)
+def rss2(model: SiteModel, base: str, section: int | None = None) -> str:
+    """An RSS 2.0 feed of the newest articles, or of the newest of one section (``SiteSpec.sections``)."""
+    items = _items(model) if section is None else [
+        a for a in model.newest_first() if a.index % model.spec.sections == section][:FEED_ITEMS]
+    path = "/rss.xml" if section is None else model.spec.section_path(section)
     out = [XML_DECL, '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" '
            'xmlns:dc="http://purl.org/dc/elements/1.1/">\n<channel>\n',
            f"<title>{_x(model.spec.name)}</title>\n<link>{base}/</link>\n",
            f"<description>{_x(_tagline(model))}</description>\n<language>{model.spec.language}</language>\n",
            f"<lastBuildDate>{rfc822(_built(items))}</lastBuildDate>\n",
-           f'<atom:link href="{base}/rss.xml" rel="self" type="application/rss+xml"/>\n']
+           f'<atom:link href="{base}{path}" rel="self" type="application/rss+xml"/>\n']
     for a in items:
         out.append(
             f"<item>\n<title>{_x(a.title)}</title>\n<link>{_x(article_url(base, a) + TRACKING)}</link>\n"

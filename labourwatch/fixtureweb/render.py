@@ -7,10 +7,19 @@ the port a run happened to get.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import random
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs
 
-from labourwatch.fixtureweb.feeds import FEED_RENDERERS, atom, robots_txt, sitemap_archive, sitemap_index, sitemap_news
+from labourwatch.fixtureweb.feeds import (
+    FEED_RENDERERS,
+    atom,
+    robots_txt,
+    rss2,
+    sitemap_archive,
+    sitemap_index,
+    sitemap_news,
+)
 from labourwatch.fixtureweb.pages import article_page, home_page, info_page, listing_pages
 from labourwatch.fixtureweb.server import Response, entity, error_page
 from labourwatch.fixtureweb.sites import SiteModel, clock
@@ -43,6 +52,7 @@ def render_site(model: SiteModel, state: int, feed_of: SiteModel | None = None) 
         out["/rss.xml"] = (FEED_RENDERERS[spec.feed](fed, fed_base), FEED_TYPES[spec.feed])
     if spec.atom:
         out["/atom.xml"] = (atom(fed, fed_base), FEED_TYPES["atom"])
+    out |= {spec.section_path(k): (rss2(model, base, k), FEED_TYPES["rss2"]) for k in range(spec.sections)}
     if spec.sitemap:
         out["/sitemap-index.xml"] = (sitemap_index(model, base), XML)
         out["/sitemap-news.xml"] = (sitemap_news(model, base), XML)
@@ -85,6 +95,7 @@ class SiteResponder:
         self.placeholder = placeholder_origin(model.spec.id)
         self.origin = self.placeholder
         self._resources: dict[str, Resource] = {}
+        self._latency = random.Random(f"latency:{model.spec.id}")  # the same waits run after run
 
     def update(self, state: int) -> None:
         """Render every resource for ``state``, keeping the change state of those whose body is unchanged."""
@@ -102,7 +113,13 @@ class SiteResponder:
         return list(self._resources)
 
     def respond(self, path: str, query: str) -> Response:
-        """The response for ``path``; article pages ignore their query string (tracking parameters)."""
+        """The response for ``path``, after the site's latency; article pages ignore their query string
+        (tracking parameters)."""
+        least, most = self.model.spec.latency
+        response = self._respond(path, query)
+        return replace(response, delay=self._latency.uniform(least, most)) if most > 0 else response
+
+    def _respond(self, path: str, query: str) -> Response:
         if path == "/robots.txt" and self.model.spec.robots == "error500":
             return error_page(500, "robots.txt is having a bad day")
         if path == "/news" and self.model.spec.listing:

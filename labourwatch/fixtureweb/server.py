@@ -60,7 +60,8 @@ class Responder(Protocol):
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as a site saw it; ``conditional`` means it carried If-None-Match or If-Modified-Since."""
+    """One request as a site saw it; ``conditional`` means it carried If-None-Match or If-Modified-Since; ``at``
+    is when its answer was ready (after any delay), ``started`` when its request line was read."""
 
     site_id: str
     path: str
@@ -70,6 +71,7 @@ class RequestRecord:
     conditional: bool
     user_agent: str
     at: datetime
+    started: datetime | None = None
 
 
 class RequestLog:
@@ -137,19 +139,20 @@ class _FixtureServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event) -> None:
+    def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event,
+                 host: str = "127.0.0.1") -> None:
         self.site_id = site_id
         self.responder = responder
         self.log = log
         self.stopping = stopping
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((host, 0), _Handler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can take seconds; skip it.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = "127.0.0.1", int(self.server_address[1])
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -191,6 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         server = cast(_FixtureServer, self.server)
+        started = datetime.now(UTC)
         parts = urlsplit(self.path)
         response = server.responder.respond(parts.path, parts.query)
         if response.delay > 0:
@@ -199,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
         server.log.append(RequestRecord(
             site_id=server.site_id, path=parts.path, query=parts.query, status=status, method=self.command,
             conditional="If-None-Match" in self.headers or "If-Modified-Since" in self.headers,
-            user_agent=self.headers.get("User-Agent", ""), at=datetime.now(UTC),
+            user_agent=self.headers.get("User-Agent", ""), at=datetime.now(UTC), started=started,
         ))
         try:
             self._send(response, status, head)
@@ -233,12 +237,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SiteServer:
-    """One site's HTTP server on 127.0.0.1 with an OS-chosen port, served from a background thread."""
+    """One site's HTTP server on a loopback address (127.0.0.1 unless told) with an OS-chosen port, served from a
+    background thread."""
 
-    def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event) -> None:
-        self._httpd = _FixtureServer(site_id, responder, log, stopping)
+    def __init__(self, site_id: str, responder: Responder, log: RequestLog, stopping: threading.Event,
+                 poll_interval: float = 0.05, host: str = "127.0.0.1") -> None:
+        """``poll_interval``: how often the serving thread looks for ``stop()`` (each look costs a wake-up)."""
+        self._httpd = _FixtureServer(site_id, responder, log, stopping, host)
+        self.host = host
         self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": poll_interval},
                                         name=f"fixtureweb-{site_id}", daemon=True)
 
     def start(self) -> None:

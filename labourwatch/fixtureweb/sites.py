@@ -41,6 +41,11 @@ class SiteSpec:
     # An aggregator: its feed lists the articles of the site with this id, at that site's addresses (a feed on one
     # host whose articles are on another).
     feed_of: str | None = None
+    # Section feeds: /sections/<k>.xml for k < sections, RSS 2.0 of the articles whose number is k modulo sections
+    # (several feeds on one host, as a news site has per desk).
+    sections: int = 0
+    # Seconds each answer waits, drawn evenly from (least, most) per request: a remote server's response time.
+    latency: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self) -> None:
         problems = []
@@ -54,6 +59,10 @@ class SiteSpec:
             problems.append(f"robots {self.robots!r} (known: {', '.join(ROBOTS_MODES)})")
         if self.articles < 0 or self.offtopic_every < 0:
             problems.append("articles and offtopic_every must not be negative")
+        if self.sections < 0:
+            problems.append("sections must not be negative")
+        if not 0 <= self.latency[0] <= self.latency[1]:
+            problems.append(f"latency {self.latency!r} must be (least, most) seconds with 0 <= least <= most")
         if problems:
             raise ValueError(f"invalid SiteSpec {self.id!r}: " + "; ".join(problems))
 
@@ -61,6 +70,10 @@ class SiteSpec:
     def rss(self) -> bool:
         """Whether the site serves /rss.xml."""
         return self.feed in ("rss2", "rss1", "rss091")
+
+    def section_path(self, section: int) -> str:
+        """The path of section feed number ``section``."""
+        return f"/sections/{section}.xml"
 
     @property
     def atom(self) -> bool:

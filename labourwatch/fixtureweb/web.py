@@ -23,7 +23,15 @@ class FixtureWebError(RuntimeError):
 class FixtureWeb:
     """Fake news sites for integration tests, benchmarks and the offline demo; deterministic per spec list."""
 
-    def __init__(self, sites: list[SiteSpec] | None = None, *, fault_delay: float = 5.0) -> None:
+    def __init__(self, sites: list[SiteSpec] | None = None, *, fault_delay: float = 5.0,
+                 poll_interval: float = 0.05, own_hosts: bool = False) -> None:
+        """``poll_interval``: how often each site's serving thread wakes to look for ``stop()``; hundreds of
+        sites want it longer (every wake-up takes the bench's CPU), at the cost of a slower ``stop()``.
+        ``own_hosts``: each site on a loopback address of its own (127.1.x.y; the fault sites stay on 127.0.0.1),
+        as sites on the web have host names of their own: a crawler that is polite per host (Scrapy's download
+        slots are per host name, whatever the port) otherwise takes every site for one host."""
+        self.poll_interval = poll_interval
+        self.own_hosts = own_hosts
         specs = list(sites) if sites is not None else default_sites()
         fault_specs = robots_fault_specs()
         ids = [s.id for s in specs]
@@ -53,18 +61,20 @@ class FixtureWeb:
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
     def start(self) -> FixtureWeb:
-        """Bind every site (and the fault sites) on 127.0.0.1 with OS-chosen ports and start serving."""
+        """Bind every site (and the fault sites) on 127.0.0.1 (or ``own_hosts``) with OS-chosen ports and start
+        serving."""
         with self._lock:
             if self._servers or self._stopped:
                 raise FixtureWebError("a FixtureWeb can be started once")
             responders: dict[str, Responder] = {**self._responders, **self._fault_responders}
             responders[FAULT_SITE_ID] = FaultResponder(self.fault_delay)
             try:
-                for site_id, responder in responders.items():
-                    server = SiteServer(site_id, responder, self.requests, self._stopping)
+                for n, (site_id, responder) in enumerate(responders.items()):
+                    host = self.host_of(n) if self.own_hosts and site_id in self._responders else "127.0.0.1"
+                    server = SiteServer(site_id, responder, self.requests, self._stopping, self.poll_interval, host)
                     self._servers[site_id] = server
                     if isinstance(responder, SiteResponder | FaultResponder):
-                        responder.origin = f"http://127.0.0.1:{server.port}"
+                        responder.origin = f"http://{host}:{server.port}"
                 for server in self._servers.values():
                     server.start()
             except BaseException:
@@ -94,8 +104,14 @@ class FixtureWeb:
 
     # -- addresses ---------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def host_of(n: int) -> str:
+        """The loopback address of site number ``n`` with ``own_hosts`` (Linux routes all of 127/8 to lo)."""
+        return f"127.1.{n // 250}.{n % 250 + 1}"
+
     def site_url(self, site_id: str) -> str:
-        """``http://127.0.0.1:PORT`` of a site (or of "fault", "fault-robots-disallow", "fault-robots-500")."""
+        """``http://127.0.0.1:PORT`` (or the site's own loopback address) of a site (or of "fault",
+        "fault-robots-disallow", "fault-robots-500")."""
         with self._lock:
             server = self._servers.get(site_id)
             if server is None:
@@ -103,7 +119,7 @@ class FixtureWeb:
                 if site_id not in known:
                     raise KeyError(f"unknown site {site_id!r} (known: {', '.join(known)})")
                 raise FixtureWebError("the fixture web is not running: call start() first")
-            return f"http://127.0.0.1:{server.port}"
+            return f"http://{server.host}:{server.port}"
 
     def sources(self, kinds: set[str] | None = None) -> list[dict[str, str]]:
         """Config-ready source entries (feed, sitemap, listing) for every site, optionally only some kinds."""
@@ -114,6 +130,8 @@ class FixtureWeb:
                 out.append({"id": f"{spec.id}-rss", "kind": "feed", "url": f"{base}/rss.xml"})
             if spec.atom:
                 out.append({"id": f"{spec.id}-atom", "kind": "feed", "url": f"{base}/atom.xml"})
+            out += [{"id": f"{spec.id}-section{k}", "kind": "feed", "url": base + spec.section_path(k)}
+                    for k in range(spec.sections)]
             if spec.sitemap:
                 out.append({"id": f"{spec.id}-sitemap", "kind": "sitemap", "url": f"{base}/sitemap-index.xml"})
             if spec.listing:

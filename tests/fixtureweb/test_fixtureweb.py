@@ -172,6 +172,51 @@ def test_sources_list_each_kind_a_site_has(web: FixtureWeb) -> None:
     assert all(s["url"].startswith(web.site_url(s["id"].rsplit("-", 1)[0])) for s in web.sources())
 
 
+def test_section_feeds_split_the_sites_articles_and_are_listed_as_feed_sources() -> None:
+    spec = SiteSpec("desks", "Desks", sitemap=False, listing=False, articles=7, sections=3)
+    with FixtureWeb([spec]) as web:
+        base = web.site_url("desks")
+        assert [s["id"] for s in web.sources({"feed"})] == ["desks-rss", "desks-section0", "desks-section1",
+                                                             "desks-section2"]
+        links = []
+        for k in range(3):
+            root = ET.fromstring(fetch(f"{base}/sections/{k}.xml").body)
+            links.append({item.findtext("link", "").split("?")[0] for item in root.iter("item")})
+        every = {a.url for a in web.articles("desks")}
+        # Each article in exactly one section; together the sections are the site.
+        assert sum(map(len, links)) == len(every) == 7 and set().union(*links) == every
+        change = web.advance()
+        new = set(change.new)
+        fresh = set().union(*({item.findtext("link", "").split("?")[0] for item in
+                               ET.fromstring(fetch(f"{base}/sections/{k}.xml").body).iter("item")} for k in range(3)))
+        assert new and new <= fresh
+
+
+def test_own_hosts_puts_each_site_on_a_loopback_address_of_its_own() -> None:
+    specs = [SiteSpec(f"own{n}", f"Own {n}", sitemap=False, listing=False, articles=1) for n in range(3)]
+    with FixtureWeb(specs, own_hosts=True, fault_delay=0.5) as web:
+        hosts = [urlsplit(web.site_url(spec.id)).hostname for spec in specs]
+        assert len(set(hosts)) == 3 and "127.0.0.1" not in hosts
+        assert urlsplit(web.site_url("fault")).hostname == "127.0.0.1"
+        for spec, host in zip(specs, hosts, strict=True):
+            feed = fetch(f"{web.site_url(spec.id)}/rss.xml").text
+            assert f"http://{host}:" in feed  # links point at the site's own address
+        assert {r.site_id for r in web.requests.records()} == {spec.id for spec in specs}
+
+
+def test_latency_delays_each_answer_within_its_range_and_the_log_has_when_it_started() -> None:
+    spec = SiteSpec("slow", "Slow", sitemap=False, listing=False, articles=2, latency=(0.05, 0.1))
+    web = FixtureWeb([spec])
+    delays = [web._responders["slow"].respond("/rss.xml", "").delay for _ in range(50)]
+    assert all(0.05 <= d <= 0.1 for d in delays) and len(set(delays)) > 1
+    with web:
+        fetch(f"{web.site_url('slow')}/rss.xml")
+        record = web.requests.records()[-1]
+        assert record.started is not None and record.started <= record.at
+    with pytest.raises(ValueError, match="latency"):
+        SiteSpec("bad", "Bad", latency=(0.2, 0.1))
+
+
 # -- feeds, sitemaps, listings, pages ------------------------------------------------------------------------
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 import procrastinate
 import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from analysis.cron import every_cron
 from analysis.urls import politeness_key
@@ -109,3 +110,38 @@ def test_a_crawl_line_names_each_due_poll_and_reads_back() -> None:
     others = "crawl of 127.0.0.1:1 (job 25 on node vm:1): re-checks only\ncrawl 7: ok in 0.3s {}"
     assert logged_polls(f"{line}\n{others}\n") == [("hanbit-rss", at.isoformat(), "job 24 on node vm:21082"),
                                                    ("odd@id", "never", "job 24 on node vm:21082")]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_planning_and_sending_go_before_queued_crawls(database: Database, db_url: str, tmp_path: Path) -> None:
+    # A node behind on its crawls must still plan (which hands a dead node's jobs back) and send alerts: the engine
+    # runs the queued job of highest priority first, then the oldest.
+    from bench.cluster_bench import write_config
+    from labourwatch.commands.run import prepare, stage_reload
+    from labourwatch.context import AppContext
+    from scheduler.cluster import QUEUE, ClusterDaemon
+    from tests.receivers import free_port
+
+    app = AppContext(config_file=write_config(tmp_path / "config.yaml", db_url, [], free_port()))
+    try:
+        daemon = ClusterDaemon(app.database(), prepare(app), lambda: stage_reload(app), url=db_url)
+        tasks = daemon.app.tasks
+
+        async def queue_crawls_then_housekeeping() -> None:
+            async with daemon.app.open_async():
+                for key in ("127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"):
+                    await tasks["labourwatch.crawl"].configure(lock=f"crawl:{key}").defer_async(key=key)
+                await tasks["labourwatch.dispatch"].configure(lock="dispatch").defer_async()
+                await tasks["labourwatch.plan"].defer_async(timestamp=0)
+                await tasks["labourwatch.prune"].defer_async(timestamp=0)
+
+        asyncio.run(queue_crawls_then_housekeeping())
+        with database.engine.connect() as connection:
+            # The engine's own order of fetching (its index procrastinate_jobs_priority_idx_v1).
+            order = connection.execute(text(
+                "SELECT task_name FROM procrastinate_jobs WHERE status = 'todo' AND queue_name = :queue "
+                "ORDER BY priority DESC, id ASC"), {"queue": QUEUE}).scalars().all()
+        assert order[:3] == ["labourwatch.dispatch", "labourwatch.plan", "labourwatch.prune"], order
+        assert order[3:] == ["labourwatch.crawl"] * 3
+    finally:
+        app.database(at_head=False).dispose()
