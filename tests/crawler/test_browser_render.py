@@ -59,6 +59,14 @@ def add_articles(web: DocServer, count: int) -> list[str]:
     return paths
 
 
+
+def scripted_story() -> str:
+    """A page whose article is written by its script: its text is there only once rendered."""
+    story = article_html("Workers sent abroad", "a scripted page")
+    return ("<html><head><title>Workers sent abroad</title></head><body><main id='m'></main><script>"
+            f"document.getElementById('m').innerHTML = {json.dumps(story.split('<body>')[1])};"
+            "</script></body></html>")
+
 class Listener:
     """A TCP port on 127.0.0.1 (or ``host``, ``port``) that counts the connections it accepts (an internal service a
     page must not reach); with ``hold``, it keeps them open without a word (a resource that never finishes loading)."""
@@ -161,10 +169,7 @@ class TestRendered:
         assert stored == 3
 
     def test_a_feed_is_read_as_served_and_its_article_pages_are_rendered(self, sqlite_database: Database) -> None:
-        story = article_html("Workers sent abroad", "a scripted page")
-        scripted = ("<html><head><title>Workers sent abroad</title></head><body><main id='m'></main><script>"
-                    f"document.getElementById('m').innerHTML = {json.dumps(story.split('<body>')[1])};"
-                    "</script></body></html>")
+        scripted = scripted_story()
         with doc_server() as web:
             web.documents["/a/scripted.html"] = (scripted.encode(), HTML)
             web.documents["/feed.xml"] = (rss([web.origin + "/a/scripted.html"]).encode(), "application/rss+xml")
@@ -184,10 +189,7 @@ class TestRendered:
     def test_a_page_found_on_another_key_is_rendered_by_its_keys_crawl(self, sqlite_database: Database) -> None:
         # A cluster's crawl of the feed's host (127.0.0.1) leaves the page on another host (localhost, the same
         # server) to that host's crawl, which renders it: its source asks for the browser.
-        story = article_html("Workers sent abroad", "a scripted page")
-        scripted = ("<html><head><title>Workers sent abroad</title></head><body><main id='m'></main><script>"
-                    f"document.getElementById('m').innerHTML = {json.dumps(story.split('<body>')[1])};"
-                    "</script></body></html>")
+        scripted = scripted_story()
         with doc_server() as web:
             elsewhere = web.origin.replace("127.0.0.1", "localhost")
             web.documents["/a/scripted.html"] = (scripted.encode(), HTML)
