@@ -59,7 +59,6 @@ def add_articles(web: DocServer, count: int) -> list[str]:
     return paths
 
 
-
 def scripted_story() -> str:
     """A page whose article is written by its script: its text is there only once rendered."""
     story = article_html("Workers sent abroad", "a scripted page")
