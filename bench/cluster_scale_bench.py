@@ -140,9 +140,11 @@ class Workload:
                          sections=self.feeds - 1, latency=self.latency) for n in range(self.sites)]
 
 
+# The drain is as long as the full bench's: on a CI machine running other tests beside two nodes, the last
+# changes' events were not all there 30 s after the window (two edits, once in four runs); a lost one still fails.
 QUICK = Workload(sites=6, feeds=2, articles=2, every=6.0, jitter=0.0, latency=(0.05, 0.1), delay=0.2, plan_every=1.0,
                  heartbeat=1.0, stall_window=8.0, revisit=("6s",) * 20,
-                 seconds=24.0, advance_every=8.0, ingest_limit=90.0, drain=30.0, fault_every=12.0, pg_down=3.0)
+                 seconds=24.0, advance_every=8.0, ingest_limit=90.0, drain=60.0, fault_every=12.0, pg_down=3.0)
 
 
 @dataclass

@@ -509,11 +509,12 @@ def delivery_counts(url: str) -> Counter[str]:
 
 def missing_events(url: str, web: FixtureWeb, advances: list[tuple[float, dict[str, Any]]]) -> list[str]:
     """The web's changes that have no event: an on-topic article without ``new_article``, an edit without an
-    ``article_edited`` made after it."""
+    ``article_edited`` made after it (of an article stored before the edit: one first stored after it has the
+    edited text as its first version, and nothing changed to report)."""
     with connect(url) as db:
         rows = db.execute(text("SELECT type, url, created_at FROM events WHERE type IN "
                                "('new_article', 'article_edited')")).all()
-    new = {u for kind, u, _ in rows if kind == "new_article"}
+    new = {u: as_utc(created).timestamp() for kind, u, created in rows if kind == "new_article"}
     edits: dict[str, list[float]] = {}
     for kind, u, created in rows:
         if kind == "article_edited":
@@ -521,7 +522,7 @@ def missing_events(url: str, web: FixtureWeb, advances: list[tuple[float, dict[s
     missing = [f"new_article {info.url}" for info in web.articles() if info.on_topic and info.url not in new]
     for at, change in advances:
         missing += [f"article_edited {u} (state {change['state']})" for u in change["edited"]
-                    if not any(when >= at - 1 for when in edits.get(u, []))]
+                    if new.get(u, at) < at and not any(when >= at - 1 for when in edits.get(u, []))]
     return missing
 
 
