@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import Executable, delete, select
 from sqlalchemy.orm import Session
 
+from db.chunks import in_chunks
 from db.engine import Database
 from db.models import Article, ArticleUrl, OfftopicLink
 from db.upsert import dialect_insert
@@ -38,8 +39,8 @@ def remembered(session: Session, urls: Iterable[str]) -> set[str]:
     for url in set(urls):
         by_key.setdefault(link_key(url), []).append(url)
     keys, found = list(by_key), set()
-    for start in range(0, len(keys), 500):
-        for key in session.scalars(select(OfftopicLink.key).where(OfftopicLink.key.in_(keys[start:start + 500]))):
+    for chunk in in_chunks(keys):
+        for key in session.scalars(select(OfftopicLink.key).where(OfftopicLink.key.in_(chunk))):
             found.update(by_key[key])
     return found
 

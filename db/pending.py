@@ -21,6 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from db import repository as repo
+from db.chunks import in_chunks
 from db.models import PendingArticle
 from db.upsert import dialect_insert
 
@@ -104,14 +105,13 @@ def take(session: Session, rows: Sequence[tuple[Pending, int]], now: datetime) -
 def release(session: Session, urls: Sequence[str], now: datetime) -> None:
     """A stopped crawl gives back the pages at ``urls`` it took (those it stored are gone already): due at ``now``,
     the attempt not counted."""
-    for start in range(0, len(urls), 500):
-        session.execute(update(PendingArticle).where(PendingArticle.url.in_(list(urls[start:start + 500])),
+    for chunk in in_chunks(urls):
+        session.execute(update(PendingArticle).where(PendingArticle.url.in_(list(chunk)),
                                                      PendingArticle.attempts > 0)
                         .values(not_before=now, attempts=PendingArticle.attempts - 1))
 
 
 def done(session: Session, urls: Iterable[str]) -> None:
     """Forget the pages at ``urls``: stored, or given up."""
-    wanted = list(urls)
-    for start in range(0, len(wanted), 500):
-        session.execute(delete(PendingArticle).where(PendingArticle.url.in_(wanted[start:start + 500])))
+    for chunk in in_chunks(list(urls)):
+        session.execute(delete(PendingArticle).where(PendingArticle.url.in_(chunk)))

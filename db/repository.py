@@ -20,6 +20,7 @@ from analysis import positions as pos
 from analysis.claims.sentences import SentenceMatch
 from analysis.types import ArticleDoc, Relevance, TextPositions, VersionDiff
 from db import offtopic, rawbody
+from db.chunks import in_chunks
 from db.models import (
     Article,
     ArticleUrl,
@@ -187,8 +188,8 @@ def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str
     """Stored (ETag, Last-Modified) of the given URLs that have any."""
     wanted = list(set(urls))
     found: dict[str, tuple[str | None, str | None]] = {}
-    for start in range(0, len(wanted), 500):
-        for row in session.scalars(select(HttpValidator).where(HttpValidator.url.in_(wanted[start:start + 500]))):
+    for chunk in in_chunks(wanted):
+        for row in session.scalars(select(HttpValidator).where(HttpValidator.url.in_(chunk))):
             found[row.url] = (row.etag, row.last_modified)
     return found
 
@@ -221,8 +222,7 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """Which of ``urls`` already lead to a stored article, or are kept as the key of a pruned off-topic one."""
     wanted = list(set(urls))
     known: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
+    for chunk in in_chunks(wanted):
         known.update(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(chunk))))
     return known | offtopic.remembered(session, set(wanted) - known)
 
