@@ -135,3 +135,20 @@ def test_scrapy_playwright_still_offers_the_hooks_the_browser_handler_uses() -> 
 
     assert "launch(**self.config.launch_options)" in inspect.getsource(PlaywrightBrowserProvider), \
         f"{where} no longer launches with config.launch_options read at launch. {fix}"
+
+
+def test_scrapys_downloader_still_queues_delayed_requests_where_a_stop_drops_them() -> None:
+    from collections import deque
+
+    from scrapy.core.downloader import Downloader, Slot
+    from scrapy.crawler import Crawler
+    from scrapy.spiders import Spider
+
+    where = f"Scrapy {version('scrapy')}"
+    fix = ("crawler/runner.py _stop_engine drops the downloads that wait out the request delay (each of the "
+           "downloader's `slots` keeps them in `queue` as (request, deferred) pairs; the engine is read from the "
+           "crawler's `_engine`, unset until the crawl starts); port it to what Scrapy does now, then raise the scrapy "
+           "pin in pyproject.toml.")
+    assert isinstance(Slot(concurrency=1, delay=0.0).queue, deque), f"{where}: Slot.queue is no deque any more. {fix}"
+    assert "self.slots" in inspect.getsource(Downloader.__init__), f"{where}: Downloader keeps no `slots`. {fix}"
+    assert getattr(Crawler(Spider), "_engine", "missing") is None, f"{where}: Crawler keeps no `_engine`. {fix}"
