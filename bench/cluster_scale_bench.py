@@ -393,10 +393,12 @@ class Run:
         faults = [self._kill_random, self._terminate, self._kill_dispatcher, self._restart_database,
                   self._kill_random] if self.faults else []
         next_advance, next_fault = start + work.advance_every, start + work.fault_every
-        # The fault phase lasts until a period after its last fault, at least.
-        seconds = max(work.seconds, (len(faults) + 1) * work.fault_every)
+        # The fault phase lasts until every fault was made and a period after the last one, at least: on a loaded
+        # machine a fault may take longer than its turn (waiting for a dispatch to kill, a server to restart), and
+        # a fixed window then ended before the last fault. Bounded: each fault waits a bounded time.
+        until = start + max(work.seconds, (len(faults) + 1) * work.fault_every)
         restarts: list[tuple[float, Node]] = []
-        while time.time() < start + seconds:
+        while faults or time.time() < until:
             now = time.time()
             if now >= next_advance:
                 self.advances.append((now, asdict(web.advance())))
@@ -405,7 +407,8 @@ class Run:
                 stopped = faults.pop(0)(nodes, url, web)
                 if stopped is not None:
                     restarts.append((time.time() + RESTART_AFTER, stopped))
-                next_fault += work.fault_every
+                next_fault = max(next_fault + work.fault_every, time.time())
+                until = max(until, time.time() + work.fault_every)
             for due, node in [r for r in restarts if r[0] <= now]:
                 restarts.remove((due, node))
                 node.start()
