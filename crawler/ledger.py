@@ -100,6 +100,10 @@ class CrawlLedger:
     """Per-source results, errors, counters and found articles of one crawl."""
 
     sources: dict[str, SourceResult] = field(default_factory=dict)
+    # Sources not polled in this crawl whose documents it read for them (child sitemaps another key's crawl left
+    # to this key's, ``db.pending``): their links, errors and validators, not a poll of the source.
+    followed: dict[str, SourceResult] = field(default_factory=dict)
+    documents_read: list[str] = field(default_factory=list)  # pending documents read (their rows go at the end)
     errors: list[ErrorRecord] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     found: list[FoundArticle] = field(default_factory=list)
@@ -116,6 +120,12 @@ class CrawlLedger:
         if source_id not in self.sources:
             self.sources[source_id] = SourceResult(source_id)
         return self.sources[source_id]
+
+    def followed_source(self, source_id: str) -> SourceResult:
+        """The record of the documents this crawl read for a source it does not poll, created on first use."""
+        if source_id not in self.followed:
+            self.followed[source_id] = SourceResult(source_id)
+        return self.followed[source_id]
 
     def tally(self, source_id: str | None) -> PageTally:
         """The article-page tally of a source, created on first use."""
@@ -147,6 +157,11 @@ class CrawlLedger:
         if article_id is not None:
             self.failed_rechecks[article_id] = code
 
+    def documents_deferred(self, count: int) -> None:
+        """``count`` documents of a polled source (child sitemaps) were left, durably, to the crawl of their own
+        politeness key (``db.pending``), which reads them for the source."""
+        self.counts["documents_deferred"] += count
+
     def articles_deferred(self, source_id: str, count: int) -> None:
         """``count`` new article pages of a polled source were left, durably, to the crawl of their own politeness
         key (``db.pending``): an outcome for this crawl, so they do not keep its validators from being saved."""
@@ -165,10 +180,12 @@ class CrawlLedger:
             tally.new_finished += 1
         return tally
 
-    def complete(self, source_id: str) -> bool:
-        """Whether every new article a polled source led to reached an outcome and none failed for a reason
-        that may pass: only then may its documents' validators be saved."""
-        tally, result = self.pages.get(source_id, PageTally()), self.source(source_id)
+    def complete(self, source_id: str, *, followed: bool = False) -> bool:
+        """Whether every new article a polled source (``followed``: the documents read for a source not polled)
+        led to reached an outcome and none failed for a reason that may pass: only then may its documents'
+        validators be saved."""
+        tally = self.pages.get(source_id, PageTally())
+        result = self.followed_source(source_id) if followed else self.source(source_id)
         return not tally.failed and not result.incomplete and tally.new_finished >= result.new
 
     def judge_articles(self) -> dict[str, str]:

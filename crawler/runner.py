@@ -60,8 +60,12 @@ KEY_RECHECKS = 5000
 
 
 def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, rechecks: bool,
-          restrict_rechecks: bool, key: str | None = None, dry_run: bool = False) -> CrawlPlan:
+          restrict_rechecks: bool, key: str | None = None, dry_run: bool = False,
+          specs: Mapping[str, SourceSpec] | None = None) -> CrawlPlan:
     now = datetime.now(UTC)
+    # Documents pending for a source (child sitemaps) are read with the source's spec: without ``specs`` none is
+    # taken.
+    kinds = (pending.ARTICLE,) if specs is None else (pending.ARTICLE, pending.DOCUMENT)
     restrict = [s.id for s in sources] if restrict_rechecks else None
     with db.read() as session:
         due = repo.due_rechecks(session, now, KEY_RECHECKS if key is not None else 500, source_ids=restrict) \
@@ -70,14 +74,20 @@ def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, re
             due = [row for row in due if politeness_key(row[1]) == key][:500]
         # Pages found on another key are fetched with the re-checks (a single daemon's crawl takes any key's: those
         # a cluster left behind).
-        found = pending.due(session, now, key=key, source_ids=restrict) if rechecks else []
-        urls = [s.url for s in sources] + [url for _, url, _, _ in due]
+        found = pending.due(session, now, key=key, source_ids=restrict, kinds=kinds) if rechecks else []
+        urls = [s.url for s in sources] + [url for _, url, _, _ in due] + \
+            [page.url for page, _ in found if page.kind == pending.DOCUMENT]
         follow = {s.id: list(row.follow_urls or []) for s in sources
                   if (row := session.get(Source, s.id)) is not None}
         validators = repo.validators_for(session, urls)
+    # A document of a source no longer configured (or disabled) is not read for it.
+    orphans = [page.url for page, _ in found if page.kind == pending.DOCUMENT and page.source_id not in (specs or {})]
+    if orphans and not dry_run:
+        db.in_write(pending.done, orphans)
+    found = [(page, attempts) for page, attempts in found if page.url not in orphans]
     taken = db.in_write(pending.take, found, now) if found and not dry_run else [page for page, _ in found]
     return CrawlPlan(sources=list(sources), rechecks=[Recheck(*row) for row in due],
-                     validators=validators, follow_urls=follow, key=key, pending=taken)
+                     validators=validators, follow_urls=follow, key=key, pending=taken, specs=specs or {})
 
 
 def _known_claims(db: Database) -> KnownClaims | None:
@@ -167,6 +177,14 @@ def _record_sources(session: Session, ledger: CrawlLedger, outcome: _Outcome, no
         if result.ok and ledger.complete(result.source_id) and outcome.status != ABORTED:
             for url, etag, last_modified in result.validators:
                 repo.save_validators(session, url, etag, last_modified)
+    for result in ledger.followed.values():
+        # Documents read for a source another key's crawl polled (child sitemaps): what they found is the
+        # source's, and their validators are kept on the same terms; the source's poll was recorded by that crawl.
+        repo.add_found(session, result.source_id, items=result.items, new=result.new)
+        if ledger.complete(result.source_id, followed=True) and outcome.status != ABORTED:
+            for url, etag, last_modified in result.validators:
+                repo.save_validators(session, url, etag, last_modified)
+    pending.done(session, ledger.documents_read)
     for source_id, reason in outcome.failing.items():
         if source_id not in ledger.sources:  # not polled in this crawl: a re-check pass found it failing
             failures = repo.record_source_failure(session, source_id, at=now, error_code=ARTICLES_FAILING,
@@ -312,7 +330,8 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
                     trigger: str = "cli", on_progress: Callable[[str], None] | None = None,
                     match_claims: bool = True, router: Router | None = None,
                     failing_after: int = 3, stop: asyncio.Event | None = None,
-                    key: str | None = None, owner: str | None = None) -> CrawlReport:
+                    key: str | None = None, owner: str | None = None,
+                    specs: Mapping[str, SourceSpec] | None = None) -> CrawlReport:
     """Poll ``sources`` once and re-check the articles that are due; must run on the reactor's loop.
 
     With ``match_claims``, the claim sentences of every new version are matched against the active known
@@ -323,7 +342,8 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
     of one politeness key (``analysis.urls.politeness_key``): only that key's due re-checks and pending pages are
     fetched, and new article pages on other keys are left to their own key's crawl (``db.pending``). ``owner`` is
     recorded with the run (cluster mode: the engine's job), so that the run can be closed if the process running it
-    dies (``repository.abort_runs_of``).
+    dies (``repository.abort_runs_of``). ``specs``: the configured sources by id, for the child documents (sitemaps)
+    other keys' crawls left pending for them (``db.pending``), which this crawl then reads for their sources.
 
     Setting ``stop`` ends the crawl early and cleanly: requests in flight are dropped, pages already fetched
     are stored, and the sources that did not answer are left as they were (cut off, not failed: the caller puts
@@ -337,7 +357,7 @@ async def run_crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlO
         with crawling():  # the extraction workers are not stopped for being idle while the crawl runs
             await _crawl(db, sources, options, topic, ledger, rechecks=rechecks, restrict_rechecks=restrict_rechecks,
                          dry_run=dry_run, match_claims=match_claims, router=router, stop=stop, baseline=baseline,
-                         key=key)
+                         key=key, specs=specs)
     except BaseException as exc:
         failing = ledger.judge_articles()
         if run_id is not None:
@@ -380,9 +400,9 @@ async def _record_aborted(db: Database, ledger: CrawlLedger, outcome: _Outcome) 
 async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic,
                  ledger: CrawlLedger, *, rechecks: bool, restrict_rechecks: bool, dry_run: bool, match_claims: bool,
                  router: Router | None, stop: asyncio.Event | None, baseline: frozenset[str],
-                 key: str | None = None) -> None:
+                 key: str | None = None, specs: Mapping[str, SourceSpec] | None = None) -> None:
     """Plan, run the spider until it ends (or ``stop`` is set), and close the store; fills ``ledger``."""
-    plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks, key, dry_run)
+    plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks, key, dry_run, specs)
     claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
     store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router, baseline=baseline)
     # The browser's handler only for a crawl with pages to render: any other crawl never starts Playwright.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -19,11 +19,11 @@ from crawler.browser import browser_event, renders
 from crawler.documents import DocumentFetch, document_type, sniff
 from crawler.errors import classify_failure
 from crawler.kinds import SOURCE_KINDS, DiscoveredLink, ParseLimits, ParseResult, SourceParseError
-from crawler.ledger import CrawlLedger
+from crawler.ledger import CrawlLedger, SourceResult
 from crawler.processing import FetchedPage
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
-from db.pending import Pending
+from db.pending import DOCUMENT, Pending
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,9 @@ class Recheck:
 @dataclass
 class CrawlPlan:
     """What one crawl pass fetches, with the validators known before it starts. A crawl of one politeness ``key``
-    (cluster mode) fetches the article pages its sources lead to on that key and leaves the others, durably, to
-    their own key's crawl, which fetches them as ``pending``."""
+    (cluster mode) fetches the article pages and child documents its sources lead to on that key and leaves the
+    others, durably, to their own key's crawl, which fetches them as ``pending`` (a pending document for its source
+    in ``specs``)."""
 
     sources: list[SourceSpec]
     rechecks: list[Recheck] = field(default_factory=list)
@@ -52,6 +53,7 @@ class CrawlPlan:
     follow_urls: dict[str, list[str]] = field(default_factory=dict)
     key: str | None = None
     pending: list[Pending] = field(default_factory=list)
+    specs: Mapping[str, SourceSpec] = field(default_factory=dict)
 
 
 def conditional_headers(validators: Validators, url: str) -> dict[str, str]:
@@ -80,7 +82,8 @@ class MonitorSpider(scrapy.Spider):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan, self.store, self.ledger, self.options = plan, store, ledger, options
-        self._queued: set[str] = {page.url for page in plan.pending}
+        self._queued: set[str] = {page.url for page in plan.pending if page.kind != DOCUMENT}
+        self._polled = {spec.id for spec in plan.sources}
         self._per_source: dict[str, int] = {}
         # (source, URL) of every source document requested: a sitemap index that lists itself, or two
         # indexes listing each other, costs one fetch per document, never a fan-out.
@@ -117,12 +120,21 @@ class MonitorSpider(scrapy.Spider):
             yield scrapy.Request(recheck.url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
                                  headers=headers, meta=meta)
         for page in self.plan.pending:
+            if page.kind == DOCUMENT and page.source_id is not None:
+                yield self._document_request(self.plan.specs[page.source_id], page.url, page.depth,
+                                             self.plan.validators, baseline=page.baseline,
+                                             lw_pending_document=page.url)
+                continue
             yield self._article_request(page.source_id, page.url, page.language, page.title,
                                         lw_pending=True, lw_baseline=page.baseline)
 
-    def _document_request(self, spec: SourceSpec, url: str, depth: int, validators: Validators) -> scrapy.Request:
+    def _document_request(self, spec: SourceSpec, url: str, depth: int, validators: Validators, *,
+                          baseline: bool = False, **more: Any) -> scrapy.Request:
+        """The request of a document of ``spec`` (``depth`` 0: its own; ``baseline``: found by its baseline poll,
+        carried to its links; ``more``: meta, ``lw_pending_document`` the URL of a pending document's row)."""
         self._documents.add((spec.id, url))
-        meta: dict[str, Any] = {"lw_source": spec.id, "lw_depth": depth, "lw_spec": spec}
+        meta: dict[str, Any] = {"lw_source": spec.id, "lw_depth": depth, "lw_spec": spec, "lw_baseline": baseline,
+                                **more}
         headers = conditional_headers(validators, url)
         if spec.kind == "listing":  # a feed or sitemap is XML, read as served: only its article pages are rendered
             headers = self._render(spec.id, meta, headers)
@@ -142,20 +154,22 @@ class MonitorSpider(scrapy.Spider):
                 yield request
         except Exception as exc:  # isolation boundary: one source document
             logger.exception("source %s: reading %s failed", spec.id, response.url)
-            self.ledger.source(spec.id).validators.clear()
-            self.ledger.source(spec.id).incomplete = True
+            self._result(spec.id).validators.clear()
+            self._result(spec.id).incomplete = True
             self._document_failed(spec, response.meta["lw_depth"], response.url, "internal_error",
                                   f"{type(exc).__name__}: {exc}")
 
     async def _parse_document(self, response: Response) -> AsyncIterator[scrapy.Request | FetchedPage]:
         spec: SourceSpec = response.meta["lw_spec"]
         depth: int = response.meta["lw_depth"]
-        result = self.ledger.source(spec.id)
+        baseline = response.meta.get("lw_baseline", False) or spec.id in self.store.baseline
+        result = self._result(spec.id)
         result.documents += 1
         self.ledger.counts["documents"] += 1
         if response.status == 304:
             for request in await self._not_modified(spec, depth):
                 yield request
+            self._read(response)
             return
         if spec.kind == "document":
             for page in await self._watched_document(spec, response):
@@ -174,10 +188,22 @@ class MonitorSpider(scrapy.Spider):
         if depth == 0:
             result.follow_urls = list(parsed.follow) if spec.kind == "sitemap" else None
             self.ledger.source_succeeded(spec.id)
-        for request in await self._follow(spec, parsed.follow, depth):
+        for request in await self._follow(spec, parsed.follow, depth, baseline):
             yield request
-        for request in await self._article_requests(spec, parsed):
+        for request in await self._article_requests(spec, parsed, baseline):
             yield request
+        self._read(response)
+
+    def _result(self, source_id: str) -> SourceResult:
+        """Where a source document's outcome goes: the source's poll, or, for a source this crawl does not poll
+        (a child sitemap another key's crawl left to this one), what was read for it."""
+        return self.ledger.source(source_id) if source_id in self._polled else self.ledger.followed_source(source_id)
+
+    def _read(self, response: Response) -> None:
+        """A pending document was read (its links are queued or pending in turn): its row goes with the crawl."""
+        url = response.meta.get("lw_pending_document")
+        if url is not None:
+            self.ledger.documents_read.append(url)
 
     async def _not_modified(self, spec: SourceSpec, depth: int) -> list[scrapy.Request]:
         """A source document answered 304: the source succeeded; what it led to before may still be followed."""
@@ -192,7 +218,8 @@ class MonitorSpider(scrapy.Spider):
             if article_id is not None:
                 self.ledger.article_done(spec.id, article_id, not_modified=True)
         # A sitemap index that did not change may still have children that did.
-        return await self._follow(spec, self.plan.follow_urls.get(spec.id, []), depth)
+        return await self._follow(spec, self.plan.follow_urls.get(spec.id, []), depth,
+                                  spec.id in self.store.baseline)
 
     async def _watched_document(self, spec: SourceSpec, response: Response) -> list[FetchedPage]:
         """A ``document`` source's response is its one article, extracted as it is (never fetched twice): a new
@@ -216,19 +243,29 @@ class MonitorSpider(scrapy.Spider):
         page = self._fetched(response, spec.id, article_id)
         return [] if page is None else [page]
 
-    async def _follow(self, spec: SourceSpec, urls: Iterable[str], depth: int) -> list[scrapy.Request]:
+    async def _follow(self, spec: SourceSpec, urls: Iterable[str], depth: int, baseline: bool) -> list[scrapy.Request]:
+        """Requests of the documents a document of ``spec`` at ``depth`` leads to (a sitemap index's children); in a
+        crawl of one key, those on another key are left, durably, to their own key's crawl."""
         wanted = [url for url in dict.fromkeys(urls) if is_http_url(url) and (spec.id, url) not in self._documents]
+        away = [url for url in wanted if self.plan.key is not None and politeness_key(url) != self.plan.key]
+        if away:
+            self._documents.update((spec.id, url) for url in away)
+            await self.store.defer([Pending(url, politeness_key(url), spec.id, spec.language, baseline=baseline,
+                                            kind=DOCUMENT, depth=depth + 1) for url in away])
+            self.ledger.documents_deferred(len(away))
+            wanted = [url for url in wanted if url not in away]
         if not wanted:
             return []
         validators = await self.store.validators(wanted)
-        return [self._document_request(spec, url, depth + 1, validators) for url in wanted]
+        return [self._document_request(spec, url, depth + 1, validators, baseline=baseline) for url in wanted]
 
     def _fresh(self, link: DiscoveredLink, now: datetime) -> bool:
         limit = self.options.max_feed_age
         return limit is None or link.published is None or now - link.published <= limit
 
-    async def _article_requests(self, spec: SourceSpec, parsed: ParseResult) -> list[scrapy.Request]:
-        result = self.ledger.source(spec.id)
+    async def _article_requests(self, spec: SourceSpec, parsed: ParseResult,
+                                baseline: bool) -> list[scrapy.Request]:
+        result = self._result(spec.id)
         now = datetime.now(UTC)
         links: dict[str, DiscoveredLink] = {}
         for link in parsed.links:
@@ -253,9 +290,10 @@ class MonitorSpider(scrapy.Spider):
             key = politeness_key(url)
             if self.plan.key is not None and key != self.plan.key:
                 deferred.append(Pending(url, key, spec.id, link.language or spec.language, link.title,
-                                        baseline=spec.id in self.store.baseline))
+                                        baseline=baseline))
                 continue
-            requests.append(self._article_request(spec.id, url, link.language or spec.language, link.title))
+            requests.append(self._article_request(spec.id, url, link.language or spec.language, link.title,
+                                                  lw_baseline=baseline))
         if deferred:
             await self.store.defer(deferred)
             self.ledger.articles_deferred(spec.id, len(deferred))

@@ -118,8 +118,9 @@ class PolitenessKey(Base):
 
 
 class PendingArticle(Base):
-    """An article page a cluster crawl found on another politeness key (host and port) than its own: what the
-    spider carried for it, kept until a crawl of its own key stores it (``db.pending``)."""
+    """An article page (or a source's child document: a sitemap an index lists) a cluster crawl found on another
+    politeness key (host and port) than its own: what the spider carried for it, kept until a crawl of its own key
+    stores (or reads) it (``db.pending``)."""
 
     __tablename__ = "pending_articles"
     __table_args__ = (Index("ix_pending_articles_key_not_before", "key", "not_before"),)
@@ -133,6 +134,9 @@ class PendingArticle(Base):
     discovered_at: Mapped[Timestamp]
     not_before: Mapped[Timestamp]  # due from then: its discovery, or the end of a crawl's lease on it
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # crawls that took it
+    # "article", or "document": a source's own document below its first (a child sitemap), read as the source's
+    kind: Mapped[str] = mapped_column(String(16), default="article", server_default="article")
+    depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # a document's depth below the source
 
 
 class CrawlRun(Base):

@@ -1,4 +1,5 @@
-"""Article pages a cluster crawl found on another politeness key than its own (``pending_articles``).
+"""Pages a cluster crawl found on another politeness key than its own (``pending_articles``): article pages, and
+a source's child documents (the sitemaps an index lists).
 
 A node's crawl holds one key (host and port) across the cluster; an article a feed on host A links on host B is
 fetched by a crawl of B's key, never by A's, so two nodes never hit B at once. A's crawl records the page here, in
@@ -6,6 +7,10 @@ a transaction of its own before it moves on; a crawl of B's key takes it (a leas
 due again), fetches it, and deletes it in the transaction that stores the article. A page that fails is taken
 again when its lease ends, longer each time, and dropped after ``MAX_ATTEMPTS``; a crawl stopped with the node
 gives back those it did not store at once.
+
+A child sitemap on B of an index on A (``kind`` ``DOCUMENT``) goes the same way: B's crawl reads it for its source,
+as A's crawl would have (its links, errors and validators are the source's), and deletes it in the transaction that
+ends the crawl once it was read (answered and parsed, or not modified).
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=1)
 LEASE_GROWTH = 4
 MAX_ATTEMPTS = 4  # crawls that may take a page before it is dropped
+ARTICLE, DOCUMENT = "article", "document"  # what a pending page is: an article page, or a source's child document
 
 
 @dataclass(frozen=True)
 class Pending:
-    """A page found by ``source_id`` on politeness key ``key``, with what the spider carried for it."""
+    """A page found by ``source_id`` on politeness key ``key``, with what the spider carried for it: an article page,
+    or (``kind`` ``DOCUMENT``) a document of the source ``depth`` levels below its own (a child sitemap)."""
 
     url: str
     key: str
@@ -43,6 +50,8 @@ class Pending:
     language: str | None = None
     title: str | None = None
     baseline: bool = False
+    kind: str = ARTICLE
+    depth: int = 0
 
 
 def add(session: Session, pages: Sequence[Pending], now: datetime) -> None:
@@ -53,7 +62,8 @@ def add(session: Session, pages: Sequence[Pending], now: datetime) -> None:
     connection = session.connection()
     connection.execute(_insert(connection.dialect.name), [
         {"url": p.url, "key": p.key, "source_id": p.source_id, "language": p.language, "title": p.title,
-         "baseline": p.baseline, "discovered_at": now, "not_before": now, "attempts": 0} for p in pages])
+         "baseline": p.baseline, "discovered_at": now, "not_before": now, "attempts": 0, "kind": p.kind,
+         "depth": p.depth} for p in pages])
 
 
 @functools.cache
@@ -67,17 +77,17 @@ def due_keys(session: Session, now: datetime) -> set[str]:
 
 
 def due(session: Session, now: datetime, *, key: str | None = None, source_ids: Sequence[str] | None = None,
-        limit: int = 500) -> list[tuple[Pending, int]]:
-    """Pages due at ``now`` (of ``key``, of ``source_ids``, when given), the earliest found first, with the attempts
-    they had."""
-    query = (select(PendingArticle).where(PendingArticle.not_before <= now)
+        kinds: Sequence[str] = (ARTICLE, DOCUMENT), limit: int = 500) -> list[tuple[Pending, int]]:
+    """Pages due at ``now`` (of ``key``, of ``source_ids``, when given; of ``kinds``), the earliest found first, with
+    the attempts they had."""
+    query = (select(PendingArticle).where(PendingArticle.not_before <= now, PendingArticle.kind.in_(list(kinds)))
              .order_by(PendingArticle.discovered_at, PendingArticle.url).limit(limit))
     if key is not None:
         query = query.where(PendingArticle.key == key)
     if source_ids is not None:
         query = query.where(PendingArticle.source_id.in_(list(source_ids)))
-    return [(Pending(row.url, row.key, row.source_id, row.language, row.title, row.baseline), row.attempts)
-            for row in session.scalars(query)]
+    return [(Pending(row.url, row.key, row.source_id, row.language, row.title, row.baseline, row.kind, row.depth),
+             row.attempts) for row in session.scalars(query)]
 
 
 def take(session: Session, rows: Sequence[tuple[Pending, int]], now: datetime) -> list[Pending]:
@@ -87,7 +97,7 @@ def take(session: Session, rows: Sequence[tuple[Pending, int]], now: datetime) -
     known = repo.known_urls(session, [page.url for page, _ in rows])
     spent = [page.url for page, attempts in rows if attempts >= MAX_ATTEMPTS and page.url not in known]
     if spent:
-        logger.warning("%d article page(s) found on another host dropped after %d failed attempts: %s", len(spent),
+        logger.warning("%d page(s) found on another host dropped after %d failed attempts: %s", len(spent),
                        MAX_ATTEMPTS, ", ".join(spent[:5]) + (", …" if len(spent) > 5 else ""))
     done(session, [*known, *spent])
     taken = []
@@ -112,6 +122,6 @@ def release(session: Session, urls: Sequence[str], now: datetime) -> None:
 
 
 def done(session: Session, urls: Iterable[str]) -> None:
-    """Forget the pages at ``urls``: stored, or given up."""
+    """Forget the pages at ``urls``: stored (a document: read), or given up."""
     for chunk in in_chunks(list(urls)):
         session.execute(delete(PendingArticle).where(PendingArticle.url.in_(chunk)))

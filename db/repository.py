@@ -164,6 +164,15 @@ def record_source_result(session: Session, source_id: str, *, ok: bool, at: date
     return before, row.consecutive_failures
 
 
+def add_found(session: Session, source_id: str, *, items: int, new: int) -> None:
+    """Add what documents of a source read outside its poll found (child sitemaps another key's crawl read for it,
+    cluster mode) to its last poll's counts."""
+    row = session.get(Source, source_id)
+    if row is not None and (items or new):
+        row.items_last_run = (row.items_last_run or 0) + items
+        row.new_last_run = (row.new_last_run or 0) + new
+
+
 def record_source_failure(session: Session, source_id: str, *, at: datetime, error_code: str,
                           error: str) -> tuple[int, int] | None:
     """A source failed outside a poll of it (its article pages failed systematically in a re-check pass):

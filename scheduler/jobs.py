@@ -201,7 +201,7 @@ class Jobs:
             report = await run_crawl(
                 self.db, specs, settings.crawl, settings.topic, rechecks=key is not None,
                 trigger="daemon", router=self.router, failing_after=settings.alerts.failing_after,
-                stop=self.stop_crawls, key=key, owner=owner)
+                stop=self.stop_crawls, key=key, owner=owner, specs=settings.enabled)
         finally:
             # Even a crawl that raised gets its sources rescheduled (with backoff), never a hot loop.
             await asyncio.to_thread(self.db.in_write, self._after_poll, due, started)
@@ -284,7 +284,7 @@ class Jobs:
                 return False
             report = await run_crawl(
                 self.db, [], settings.crawl, settings.topic, rechecks=True, trigger="revisit", router=self.router,
-                failing_after=settings.alerts.failing_after, stop=self.stop_crawls)
+                failing_after=settings.alerts.failing_after, stop=self.stop_crawls, specs=settings.enabled)
         self._observe("revisit", report)
         return True
 

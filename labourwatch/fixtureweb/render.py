@@ -42,7 +42,8 @@ def placeholder_origin(site_id: str) -> str:
 
 def render_site(model: SiteModel, state: int, feed_of: SiteModel | None = None) -> dict[str, tuple[str, str]]:
     """Every resource of the site in ``state``: path (with ``?page=N`` for listings) → (body, content type). The
-    feeds list ``feed_of``'s articles at its addresses, when given (an aggregator)."""
+    feeds list ``feed_of``'s articles at its addresses, and the sitemap index its sitemaps, when given (an
+    aggregator)."""
     spec, base = model.spec, placeholder_origin(model.spec.id)
     fed = feed_of or model
     fed_base = placeholder_origin(fed.spec.id)
@@ -54,7 +55,8 @@ def render_site(model: SiteModel, state: int, feed_of: SiteModel | None = None) 
         out["/atom.xml"] = (atom(fed, fed_base), FEED_TYPES["atom"])
     out |= {spec.section_path(k): (rss2(model, base, k), FEED_TYPES["rss2"]) for k in range(spec.sections)}
     if spec.sitemap:
-        out["/sitemap-index.xml"] = (sitemap_index(model, base), XML)
+        # An aggregator's index lists the other site's sitemaps, at its addresses (children on another host).
+        out["/sitemap-index.xml"] = (sitemap_index(fed, fed_base), XML)
         out["/sitemap-news.xml"] = (sitemap_news(model, base), XML)
         out["/sitemap-archive.xml"] = (sitemap_archive(model, base), XML)
     if spec.listing:

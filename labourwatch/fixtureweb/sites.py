@@ -39,7 +39,7 @@ class SiteSpec:
     offtopic_every: int = 3
     robots: str = "allow"
     # An aggregator: its feed lists the articles of the site with this id, at that site's addresses (a feed on one
-    # host whose articles are on another).
+    # host whose articles are on another), and its sitemap index that site's sitemaps (children on another host).
     feed_of: str | None = None
     # Section feeds: /sections/<k>.xml for k < sections, RSS 2.0 of the articles whose number is k modulo sections
     # (several feeds on one host, as a news site has per desk).
