@@ -436,3 +436,38 @@ def test_a_node_killed_after_finding_pages_on_another_host_loses_none(tmp_path: 
                                "nothing left pending")
         assert sorted(outlet_fetches(web).values()) == [1] * 5
         assert crawl_counts(fetcher)[politeness_key(web.site_url("outlet"))]["articles_fetched"] == 5
+
+
+def test_child_sitemaps_on_another_host_are_read_by_a_crawl_of_their_own_key(tmp_path: Path, pg_url: str) -> None:
+    reset(pg_url)
+    # An aggregator's sitemap index lists the outlet's two sitemaps, on the outlet's host; only the index is a source.
+    sites = [SiteSpec("digest", "Labour Digest", feed=None, sitemap=True, listing=False, articles=0, feed_of="outlet"),
+             SiteSpec("outlet", "The Outlet", feed=None, sitemap=True, listing=False, articles=12)]
+    with FixtureWeb(sites) as web:
+        digest, outlet = politeness_key(web.site_url("digest")), politeness_key(web.site_url("outlet"))
+        sources = [s for s in web.sources() if s["id"] == "digest-sitemap"]
+        nodes = [no_rechecks(node(tmp_path / name, pg_url, sources, every="2s")) for name in "ab"]
+        with started(*nodes):
+            nodes[0].wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM articles") == 12, 60,
+                                "12 articles stored")
+            # And the index polled twice more after that: its children read again on the outlet's key, not modified.
+            polled = len(fetches(web)["digest/sitemap-index.xml"])
+            nodes[0].wait_until(lambda: len(fetches(web)["digest/sitemap-index.xml"]) >= polled + 2, 30,
+                                "two more polls")
+            nodes[0].wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM pending_articles") == 0, 20,
+                                "nothing left pending")
+        assert all(n.returncode == 0 for n in nodes), [n.output()[-3000:] for n in nodes]
+        output = nodes[0].output() + nodes[1].output()
+        assert "Traceback" not in output, output[-5000:]
+        index_fetches, times = len(fetches(web)["digest/sitemap-index.xml"]), fetches(web)
+    counts = crawl_counts(*nodes)
+    # The index's crawls read the index alone and left both children to the outlet's key each time; the outlet's
+    # crawls read them and fetched every article, once.
+    assert counts[digest]["documents"] == index_fetches and counts[digest]["articles_fetched"] == 0, counts
+    assert counts[digest]["documents_deferred"] >= 2 * 3, counts
+    assert counts[outlet]["articles_fetched"] == 12, counts
+    assert counts[outlet]["documents"] == len(times["outlet/sitemap-news.xml"]) + \
+        len(times["outlet/sitemap-archive.xml"]), counts
+    assert sorted(outlet_fetches(web).values()) == [1] * 12
+    assert scalar(pg_url, "SELECT count(DISTINCT canonical_url) FROM articles WHERE source_id = 'digest-sitemap'") \
+        == 12
