@@ -19,6 +19,10 @@ The work units are Procrastinate jobs:
 
 A job that runs again is harmless: it reads what is due when it starts (a key's sources are rescheduled by the job
 that polled them), and the store keeps one row per URL, version and event key.
+
+A reload (SIGHUP) that changes the engine's settings (``daemon.cluster.*``, ``daemon.prune_cron``,
+``daemon.shutdown_timeout``) swaps the node's engine: a new app (its pool and periodic crons) and worker start with
+them, and the previous worker takes no more jobs and stops once its running jobs are done, heartbeating meanwhile.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +41,7 @@ from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job, Status
+from procrastinate.worker import Worker
 from sqlalchemy.engine import make_url
 
 from analysis.cron import every_cron
@@ -44,7 +50,7 @@ from db import repository as repo
 from db.engine import Database, error_summary
 from db.models import utcnow
 from scheduler.daemon import Daemon, Plan
-from scheduler.types import Settings, StagedConfig
+from scheduler.types import DaemonOptions, Settings, StagedConfig
 
 logger = logging.getLogger(__name__)
 QUEUE = "labourwatch"
@@ -69,6 +75,25 @@ def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def engine_changes(before: DaemonOptions, after: DaemonOptions) -> list[str]:
+    """The settings the engine's app and worker are built with that differ between ``before`` and ``after``, as
+    ``name old → new``."""
+    pairs = [(f"daemon.cluster.{name}", getattr(before.cluster, name), getattr(after.cluster, name))
+             for name in ("concurrency", "plan_every", "heartbeat", "stall_window")]
+    pairs += [(f"daemon.{name}", getattr(before, name), getattr(after, name))
+              for name in ("prune_cron", "shutdown_timeout")]
+    return [f"{name} {old} → {new}" for name, old, new in pairs if old != new]
+
+
+@dataclass(eq=False)
+class _Engine:
+    """One Procrastinate app of this node (its connection pool and periodic tasks) and the worker running on it."""
+
+    app: App
+    task: asyncio.Task[None] | None = None  # ``ClusterDaemon._work``
+    worker: Worker | None = None
+
+
 class ClusterDaemon(Daemon):
     """The daemon of one node of a cluster: the jobs come from the engine's queue, not from a local scheduler."""
 
@@ -77,14 +102,20 @@ class ClusterDaemon(Daemon):
         """``url``: the SQLAlchemy URL of the PostgreSQL database (the engine opens its own pool on it)."""
         super().__init__(db, settings, load, clock=clock)
         self.options = settings.daemon.cluster
-        self.app = self._build_app(url)
-        self._worker: asyncio.Task[None] | None = None
+        self._url = url
+        self.engine = _Engine(self._build_app(url))
+        self._draining: set[asyncio.Task[None]] = set()  # engines a reload replaced, finishing their jobs
+
+    @property
+    def app(self) -> App:
+        """The app jobs are deferred and managed with (the newest, after a reload swapped the engine)."""
+        return self.engine.app
 
     # --- the engine ------------------------------------------------------------------------------
 
     def _build_app(self, url: str) -> App:
-        """The Procrastinate app with this node's tasks; periodic tasks on the configured crons (a reload does not
-        change them: a restart does)."""
+        """The Procrastinate app with this node's tasks; periodic tasks on the configured crons (a reload that
+        changes them swaps the engine: ``_reconfigure_engine``)."""
         app = App(connector=PsycopgConnector(conninfo=engine_conninfo(url), min_size=1,
                                              max_size=self.options.concurrency + 3))
 
@@ -112,26 +143,29 @@ class ClusterDaemon(Daemon):
 
     async def _start_engine(self) -> None:
         await self.app.open_async()
-        self._worker = asyncio.ensure_future(self._work())
+        self.engine.task = asyncio.ensure_future(self._work(self.engine))
         options = self.options
         logger.info("cluster node %s: engine worker started (%d concurrent jobs, planning every %ss, heartbeat "
                     "%ss, stall window %ss)", node_name(), options.concurrency, options.plan_every.total_seconds(),
                     options.heartbeat.total_seconds(), options.stall_window.total_seconds())
 
-    async def _work(self) -> None:
+    async def _work(self, engine: _Engine) -> None:
         """Run the engine's worker until cancelled; one that stops by itself (a side task of it failed: its
         database connection, say) is started again, so the node never goes on without taking jobs."""
         options = self.options
         while True:
             self.health.engine_running(True)
             try:
-                await self.app.run_worker_async(
-                    queues=[QUEUE], name=f"labourwatch {node_name()}", concurrency=options.concurrency,
+                # Built here rather than by ``App.run_worker_async``: a reload's drain reads its id and bound.
+                engine.worker = Worker(
+                    app=engine.app, queues=[QUEUE], name=f"labourwatch {node_name()}",
+                    concurrency=options.concurrency,
                     install_signal_handlers=False,  # the daemon's handlers stop the worker, with everything else
                     update_heartbeat_interval=options.heartbeat.total_seconds(),
                     stalled_worker_timeout=options.stall_window.total_seconds(),
                     shutdown_graceful_timeout=self.settings.daemon.shutdown_timeout.total_seconds(),
                     delete_jobs="successful")  # the job table keeps what is waiting, running or went wrong
+                await engine.worker.run()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -145,14 +179,75 @@ class ClusterDaemon(Daemon):
             await asyncio.sleep(RESTART_AFTER)
 
     async def _stop_engine(self) -> None:
-        if self._worker is not None:
+        task, self.engine.task = self.engine.task, None
+        if task is not None:
             # A cancelled worker stops fetching jobs and waits for its running ones (their crawls were told to
             # stop) up to the shutdown bound, then unregisters from the database.
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
-            self._worker = None
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.app.close_async()
+        if self._draining:
+            # Engines a reload replaced wait for their jobs without a bound; told to stop, those end promptly.
+            _, late = await asyncio.wait(self._draining, timeout=self.settings.daemon.shutdown_timeout.total_seconds())
+            if late:
+                for job in [job for job in self._running if not job.done()]:
+                    job.cancel()  # what is left runs on a replaced engine (this one's are over)
+                await asyncio.wait(late, timeout=5)
         logger.info("cluster node %s: engine worker stopped", node_name())
+
+    async def _reconfigure_engine(self, before: Settings) -> None:
+        """Apply a reload's engine settings: when any changed, a new engine (app with the new pool size and periodic
+        crons, worker with the new concurrency, heartbeat and stall window) starts taking jobs, and the previous one
+        is drained (``_drain``): no job is stopped, re-run or lost, and none waits while the swap happens."""
+        changes = engine_changes(before.daemon, self.settings.daemon)
+        self.options = self.settings.daemon.cluster  # the plan's stall window, at once
+        if not changes or self.engine.task is None:
+            return
+        try:
+            engine = _Engine(self._build_app(self._url))
+            await engine.app.open_async()
+        except Exception as exc:
+            logger.error("cluster node %s: reload changed %s, but a new engine could not be opened (%s); the engine "
+                         "runs on with its previous settings until the next reload or a restart", node_name(),
+                         "; ".join(changes), error_summary(exc))
+            return
+        previous, self.engine = self.engine, engine
+        engine.task = asyncio.ensure_future(self._work(engine))
+        drain = asyncio.ensure_future(self._drain(previous))
+        self._draining.add(drain)
+        drain.add_done_callback(self._draining.discard)
+        logger.info("cluster node %s: reload changed %s: a new engine worker takes the jobs; the previous one takes "
+                    "no more and stops when its running jobs are done", node_name(), "; ".join(changes))
+
+    async def _drain(self, engine: _Engine) -> None:
+        """Stop a replaced engine's worker once its running jobs are done, with no bound (they end as they would
+        have), and close its app. The worker's heartbeat is kept up meanwhile: Procrastinate stops it first, and a
+        worker silent for the stall window would have its jobs run again on another node."""
+        worker, task = engine.worker, engine.task
+        if worker is not None:
+            worker.shutdown_graceful_timeout = None
+        beating = asyncio.ensure_future(self._heartbeat(engine))
+        try:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        finally:
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
+            await engine.app.close_async()
+        logger.info("cluster node %s: the previous engine worker stopped, its jobs done", node_name())
+
+    async def _heartbeat(self, engine: _Engine) -> None:
+        while True:
+            await asyncio.sleep(self.options.heartbeat.total_seconds())
+            worker_id = engine.worker.worker_id if engine.worker is not None else None
+            if worker_id is None:  # unregistered: its jobs are done
+                return
+            try:
+                await engine.app.job_manager.update_heartbeat(worker_id)
+            except Exception as exc:  # the database away: the next beat tries again
+                logger.warning("cluster node %s: heartbeat of the previous engine worker failed (%s)", node_name(),
+                               error_summary(exc))
 
     # --- the daemon's hooks ----------------------------------------------------------------------
 

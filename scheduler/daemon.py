@@ -151,6 +151,9 @@ class Daemon:
         """Stop what ``_start_engine`` started, its running jobs finished or abandoned within the shutdown bound
         (crawls have been told to stop)."""
 
+    async def _reconfigure_engine(self, before: Settings) -> None:
+        """Apply a reload's settings to what ``_start_engine`` started (``before``: the settings it replaced)."""
+
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop)
@@ -320,11 +323,12 @@ class Daemon:
                          _reason(exc))
             return False
         staged.switch()
-        self.settings = staged.settings
+        before, self.settings = self.settings, staged.settings
         _configure_workers(staged.settings)
         self.jobs.use(wiring)
         if self._stopping is not None and not self._stopping.is_set():
             self._install(plan)
+            await self._reconfigure_engine(before)
         logger.info("configuration reloaded: %d sources enabled, %d routes", len(staged.settings.enabled),
                     len(staged.settings.routes))
         return True

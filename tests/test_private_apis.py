@@ -152,3 +152,16 @@ def test_scrapys_downloader_still_queues_delayed_requests_where_a_stop_drops_the
     assert isinstance(Slot(concurrency=1, delay=0.0).queue, deque), f"{where}: Slot.queue is no deque any more. {fix}"
     assert "self.slots" in inspect.getsource(Downloader.__init__), f"{where}: Downloader keeps no `slots`. {fix}"
     assert getattr(Crawler(Spider), "_engine", "missing") is None, f"{where}: Crawler keeps no `_engine`. {fix}"
+
+
+def test_procrastinates_worker_still_keeps_the_id_and_shutdown_bound_a_reload_drain_uses() -> None:
+    from procrastinate.worker import Worker
+
+    where = f"procrastinate {version('procrastinate')}"
+    fix = ("scheduler/cluster.py _drain lets a worker a reload replaced finish its running jobs without a bound (its "
+           "`shutdown_graceful_timeout`, read when it stops) and keeps its heartbeat up meanwhile with its "
+           "`worker_id` (Procrastinate stops the heartbeat before it waits for the jobs); port it, then raise the "
+           "procrastinate pin in pyproject.toml.")
+    shutdown = inspect.getsource(Worker._shutdown)
+    assert "self.shutdown_graceful_timeout" in shutdown, f"{where}: the stop reads no shutdown bound. {fix}"
+    assert "self.worker_id" in inspect.getsource(Worker.run), f"{where}: the worker keeps no `worker_id`. {fix}"
