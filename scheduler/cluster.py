@@ -203,10 +203,12 @@ class ClusterDaemon(Daemon):
         self.options = self.settings.daemon.cluster  # the plan's stall window, at once
         if not changes or self.engine.task is None:
             return
+        tasks = self._crawl_task, self._dispatch_task  # ``_build_app`` points them at the new app
         try:
             engine = _Engine(self._build_app(self._url))
             await engine.app.open_async()
         except Exception as exc:
+            self._crawl_task, self._dispatch_task = tasks
             logger.error("cluster node %s: reload changed %s, but a new engine could not be opened (%s); the engine "
                          "runs on with its previous settings until the next reload or a restart", node_name(),
                          "; ".join(changes), error_summary(exc))

@@ -329,6 +329,10 @@ class Daemon:
         if self._stopping is not None and not self._stopping.is_set():
             self._install(plan)
             await self._reconfigure_engine(before)
+        if staged.settings.daemon.mode != before.daemon.mode:
+            # The process is a single daemon or a cluster node for good: which one is decided when it starts.
+            logger.warning("reload: daemon.mode %s → %s needs a restart; this process goes on as it started",
+                           before.daemon.mode, staged.settings.daemon.mode)
         logger.info("configuration reloaded: %d sources enabled, %d routes", len(staged.settings.enabled),
                     len(staged.settings.routes))
         return True

@@ -145,3 +145,60 @@ def test_planning_and_sending_go_before_queued_crawls(database: Database, db_url
         assert order[3:] == ["labourwatch.crawl"] * 3
     finally:
         app.database(at_head=False).dispose()
+
+
+def test_the_engine_settings_a_reload_changes_are_named_with_their_values() -> None:
+    from dataclasses import replace
+
+    from scheduler.cluster import engine_changes
+    from scheduler.types import ClusterOptions, DaemonOptions
+
+    before = DaemonOptions()
+    assert engine_changes(before, replace(before, poll_every=timedelta(seconds=1))) == []  # not the engine's
+    after = replace(before, prune_cron="0 4 * * *", cluster=ClusterOptions(concurrency=2, heartbeat=timedelta(5)))
+    assert engine_changes(before, after) == ["daemon.cluster.concurrency 4 → 2",
+                                             "daemon.cluster.heartbeat 0:00:10 → 5 days, 0:00:00",
+                                             "daemon.prune_cron 17 3 * * * → 0 4 * * *"]
+
+
+@pytest.mark.slow  # the engine's pool gives up opening after 30 s
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_reload_whose_new_engine_cannot_open_keeps_the_running_one(database: Database, db_url: str,
+                                                                     tmp_path: Path) -> None:
+    import logging
+    from dataclasses import replace
+
+    from bench.cluster_bench import write_config
+    from labourwatch.commands.run import prepare, stage_reload
+    from labourwatch.context import AppContext
+    from scheduler.cluster import ClusterDaemon
+    from scheduler.types import ClusterOptions
+    from tests.receivers import free_port
+
+    app = AppContext(config_file=write_config(tmp_path / "config.yaml", db_url, [], free_port()))
+    try:
+        daemon = ClusterDaemon(app.database(), prepare(app), lambda: stage_reload(app), url=db_url)
+        before, engine, crawl = daemon.settings, daemon.engine, daemon._crawl_task
+
+        async def reload_onto_a_missing_database() -> None:
+            engine.task = asyncio.ensure_future(asyncio.sleep(60))  # stands for the running worker
+            daemon._url = db_url.rsplit("/", 1)[0] + "/no_such_database"  # the new engine's pool cannot connect
+            daemon.settings = replace(before, daemon=replace(before.daemon, cluster=ClusterOptions(concurrency=3)))
+            try:
+                await daemon._reconfigure_engine(before)
+            finally:
+                engine.task.cancel()
+
+        logged: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+        logging.getLogger("scheduler.cluster").addHandler(handler)  # the app's logging set-up does not propagate
+        try:
+            asyncio.run(reload_onto_a_missing_database())
+        finally:
+            logging.getLogger("scheduler.cluster").removeHandler(handler)
+        assert daemon.engine is engine and daemon._crawl_task is crawl and not daemon._draining
+        assert any("a new engine could not be opened" in line and "concurrency 2 → 3" in line for line in logged), \
+            logged
+    finally:
+        app.database(at_head=False).dispose()
