@@ -1,10 +1,11 @@
-"""Article pages found on another politeness key than their crawl's (db.pending), on SQLite and PostgreSQL."""
+"""Article pages and child documents found on another politeness key than their crawl's (db.pending), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from crawler.types import SourceSpec
 from db import pending
@@ -101,3 +102,36 @@ def test_a_page_stored_meanwhile_is_not_taken_but_forgotten(database: Database) 
     assert count(database) == 1
     database.in_write(pending.done, [page("2").url])
     assert count(database) == 0
+
+
+def test_documents_pending_keep_their_kind_and_depth_and_are_read_only_when_asked_for(database: Database) -> None:
+    seeded(database)
+    child = pending.Pending("https://b.example/sitemap-news.xml", B, "digest", baseline=True, kind=pending.DOCUMENT,
+                            depth=2)
+    database.in_write(pending.add, [child, page("1")], T0)
+    with database.read() as session:
+        assert {p for p, _ in pending.due(session, T0)} == {child, page("1")}
+        assert [p for p, _ in pending.due(session, T0, kinds=[pending.ARTICLE])] == [page("1")]
+        assert pending.due_keys(session, T0) == {B}
+    # Taken like a page: a lease, an attempt counted.
+    with database.read() as session:
+        rows = pending.due(session, T0, kinds=[pending.DOCUMENT])
+    assert database.in_write(pending.take, rows, T0) == [child]
+    with database.read() as session:
+        assert pending.due(session, T0 + timedelta(seconds=1), kinds=[pending.DOCUMENT]) == []
+
+
+def test_migration_0017_drops_pending_documents_on_the_way_down_and_keeps_pages(database: Database) -> None:
+    from alembic import command
+
+    from db.migrate import alembic_config, upgrade
+
+    seeded(database)
+    child = pending.Pending("https://b.example/sitemap-news.xml", B, "digest", kind=pending.DOCUMENT, depth=1)
+    database.in_write(pending.add, [child, page("1")], T0)
+    command.downgrade(alembic_config(database), "0016")
+    with database.read() as session:
+        assert session.execute(text("SELECT url FROM pending_articles")).scalars().all() == [page("1").url]
+    upgrade(database)
+    with database.read() as session:
+        assert [(p.url, p.kind, p.depth) for p, _ in pending.due(session, T0)] == [(page("1").url, "article", 0)]
