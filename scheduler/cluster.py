@@ -11,9 +11,10 @@ The work units are Procrastinate jobs:
   source, a re-check or a page found by another key's crawl due, and one ``dispatch``; once the crawls that took
   sources' baselines are over, it reports those baselines in one summary (``Jobs.report_baselines``).
 - ``crawl(key)``: the crawl of that key's due sources, re-checks and pages other keys' crawls found on it (an
-  article a feed on host A links on host B is fetched by B's crawl: ``db.pending``), through the daemon's own poll
-  code. Deferred with the queueing lock ``crawl:<key>`` (a key waits in the queue once) and the lock ``crawl:<key>``
-  (a key's jobs never run side by side, on one node or two).
+  article a feed on host A links on host B is fetched by B's crawl, and a child sitemap on B of an index on A is
+  read there for the index's source: ``db.pending``), through the daemon's own poll code. Deferred with the
+  queueing lock ``crawl:<key>`` (a key waits in the queue once) and the lock ``crawl:<key>`` (a key's jobs never
+  run side by side, on one node or two).
 - ``dispatch``: the alert outbox and the digests that are due, under the lock ``dispatch`` (one node at a time).
 - ``prune``, periodic on ``daemon.prune_cron``: retention, and the engine's own finished jobs.
 
