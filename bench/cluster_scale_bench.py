@@ -315,6 +315,7 @@ class Run:
         self.rng = random.Random(seed)
         self.advances: list[tuple[float, dict[str, Any]]] = []
         self.fault_log: list[dict[str, Any]] = []
+        self._restarts: list[tuple[float, Node]] = []  # stopped nodes and when they start again
         self.pg: PgServer | None = None
 
     def measure(self) -> dict[str, Any]:
@@ -397,7 +398,7 @@ class Run:
         # machine a fault may take longer than its turn (waiting for a dispatch to kill, a server to restart), and
         # a fixed window then ended before the last fault. Bounded: each fault waits a bounded time.
         until = start + max(work.seconds, (len(faults) + 1) * work.fault_every)
-        restarts: list[tuple[float, Node]] = []
+        self._restarts = []
         while faults or time.time() < until:
             now = time.time()
             if now >= next_advance:
@@ -406,16 +407,15 @@ class Run:
             if faults and now >= next_fault:
                 stopped = faults.pop(0)(nodes, url, web)
                 if stopped is not None:
-                    restarts.append((time.time() + RESTART_AFTER, stopped))
+                    self._restarts.append((time.time() + RESTART_AFTER, stopped))
                 next_fault = max(next_fault + work.fault_every, time.time())
                 until = max(until, time.time() + work.fault_every)
-            for due, node in [r for r in restarts if r[0] <= now]:
-                restarts.remove((due, node))
-                node.start()
+            self._start_due()
             time.sleep(0.2)
         end = time.time()
-        for _, node in restarts:
+        for _, node in self._restarts:
             node.start()
+        self._restarts = []
         sampler.sample()
         cpu1, bench1, machine1 = sampler.cpu_total(), own_cpu(), busy_cpu()
         minutes = (end - start) / 60
@@ -538,12 +538,23 @@ class Run:
                                "exit_code": code, "stopped_in_s": round(time.time() - at, 1), "in_flight": []})
         return node
 
+    def _start_due(self) -> None:
+        """Start again the stopped nodes whose restart time has come."""
+        now = time.time()
+        for due, node in [r for r in self._restarts if r[0] <= now]:
+            self._restarts.remove((due, node))
+            node.start()
+
     def _kill_dispatcher(self, nodes: list[Node], url: str, web: FixtureWeb) -> Node | None:
         """SIGKILL the node running ``dispatch``: the web advances (alerts to send) and the logs are watched for a
-        dispatch job started and not ended for up to 20 s; else the node that started the last one."""
+        dispatch job started and not ended for up to 20 s; else the node that started the last one. While no live
+        node has started a dispatch yet (the nodes stopped by earlier faults are still starting on a loaded
+        machine) it goes on waiting, up to 90 s, starting the stopped nodes when their time comes."""
         self.advances.append((time.time(), asdict(web.advance())))
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+        start = time.monotonic()
+        deadline = start + 20
+        while time.monotonic() < deadline or (time.monotonic() < start + 90 and not self._dispatchers(nodes)):
+            self._start_due()
             for node in self._live(nodes):
                 log = node.daemon.output()
                 ended = {job for _, task, job, _ in _ENDED.findall(log) if task == "dispatch"}
@@ -552,14 +563,18 @@ class Run:
                     self.fault_log[-1]["mid_dispatch"] = True
                     return killed
             time.sleep(0.02)
-        last = max(((log_time(stamp), node) for node in self._live(nodes)
-                    for stamp, task, _, _ in _STARTED.findall(node.daemon.output()) if task == "dispatch"),
-                   default=None, key=lambda pair: pair[0])
+        last = max(self._dispatchers(nodes), default=None, key=lambda pair: pair[0])
         if last is None:
             return None
         killed = self._kill(last[1], "SIGKILL the dispatcher's node")
         self.fault_log[-1]["mid_dispatch"] = False
         return killed
+
+    def _dispatchers(self, nodes: list[Node]) -> list[tuple[float, Node]]:
+        """(start time, node) of every dispatch job the live nodes' current lives started."""
+        starts = [(log_time(stamp), node) for node in self._live(nodes)
+                  for stamp, task, _, _ in _STARTED.findall(node.daemon.output()) if task == "dispatch"]
+        return [(at, node) for at, node in starts if at is not None]
 
     def _restart_database(self, nodes: list[Node], url: str, web: FixtureWeb) -> Node | None:
         assert self.pg is not None
