@@ -234,7 +234,9 @@ def test_sigterm_during_a_hanging_fetch_exits_0_within_the_bound(tmp_path: Path)
             started = time.monotonic()
             assert daemon.stop(timeout=30) == 0
             took = time.monotonic() - started
-        assert took < 3 + 5, took
+        # Bounded by the shutdown timeout (3 s), not by the fetch (60 s): the margin covers a loaded machine's
+        # process exit (8.6 s was seen at load 36).
+        assert took < 3 + 15, took
         assert "Traceback" not in daemon.output()
         assert "crawl 1:" in daemon.output()  # the crawl was stopped and recorded, not killed
 
