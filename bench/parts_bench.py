@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import inspect
 import json
 import sqlite3
 import statistics
@@ -64,11 +65,12 @@ from db.rawbody import pack  # noqa: E402
 from labourwatch.config import read_claims  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-# The writer's stages: (module, function, name); each a top-level call of the store's path for one page.
-STAGES = ((repo, "store_article", "article, version, raw evidence, matches"), (repo, "save_validators", "validators"),
-          (copies, "link_copy", "copies"), (background, "record_sentences", "background"),
-          (candidates, "group_new_claims", "new-claim grouping"), (story, "change_events", "story"),
-          (events, "record_events", "events and outbox"))
+# The writer's stages: (module or class, function, name); each a top-level call of the store's path.
+STAGES = ((repo, "store_articles", "article, version, raw evidence, matches"),
+          (repo, "save_many_validators", "validators"), (copies, "link_copy", "copies"),
+          (background, "record_sentences", "background"), (candidates.Grouping, "group", "new-claim grouping"),
+          (candidates.Grouping, "finish", "new-claim grouping"),
+          (story, "change_events", "story"), (events, "record_changes", "events and outbox"))
 
 
 def fetch_pages(sites: int, articles: int) -> list[FetchedPage]:
@@ -117,10 +119,23 @@ def timed_stages(totals: dict[str, float]) -> Iterator[None]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             started = time.thread_time()
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             finally:
                 totals[label] += time.thread_time() - started
+            return timed_steps(result, label) if inspect.isgenerator(result) else result
         return wrapper
+
+    def timed_steps(steps: Iterator[Any], label: str) -> Iterator[Any]:
+        # A generator's work is done as it is iterated: each step is timed, not what its consumer does between.
+        while True:
+            started = time.thread_time()
+            try:
+                step = next(steps)
+            except StopIteration:
+                return
+            finally:
+                totals[label] += time.thread_time() - started
+            yield step
 
     for (module, name, label), (_, _, fn) in zip(STAGES, originals, strict=True):
         setattr(module, name, timed(fn, label))

@@ -184,6 +184,7 @@ class CrawlStore:
         """Store a batch of pages in one transaction, each as if alone and in order, with statements shared by the
         batch where they can be (``repo.store_articles``; validators, pending pages and events once a batch)."""
         fetches = [job.processed.to_fetch(job.page) for job in batch]
+        grouping = candidates.Grouping(session)
         results, changes = [], []
         for job, fetch, stored in zip(batch, fetches, repo.store_articles(session, fetches, self.store_options,
                                                                           diff_versions), strict=True):
@@ -193,9 +194,10 @@ class CrawlStore:
                 version_number=stored.version_number, source_id=page.source_id, url=fetch.doc.canonical_url,
                 title=fetch.doc.title, relevance=processed.relevance.score, diff=stored.diff,
                 previous_title=stored.previous_title), processed.matches, self._claims_by_id,
-                self._context(session, page, stored, processed))
+                self._context(session, page, stored, processed, grouping))
             changes.append((drafts, page.fetched_at))
             results.append(PageResult(processed, stored.action, stored))
+        grouping.finish()
         # Under the URL a re-check requests (where the article was found), not the canonical URL it names.
         repo.save_many_validators(session, [(job.page.discovered_url, job.page.headers.get("etag"),
                                              job.page.headers.get("last-modified")) for job in batch])
@@ -205,8 +207,8 @@ class CrawlStore:
         events.record_changes(session, changes, self.router)
         return results
 
-    def _context(self, session: Session, page: FetchedPage, stored: repo.StoreOutcome,
-                 processed: ProcessedPage) -> story.ChangeContext:
+    def _context(self, session: Session, page: FetchedPage, stored: repo.StoreOutcome, processed: ProcessedPage,
+                 grouping: candidates.Grouping) -> story.ChangeContext:
         """What decides which of a change's events are sent: the source's baseline, whether the article copies
         another outlet's, the sentences its outlet printed before and the new claims other articles reported
         first (each recorded here for the articles that come after)."""
@@ -219,8 +221,8 @@ class CrawlStore:
         original = copies.link_copy(session, stored.article_id, page.source_id, processed.doc.text, now, known)
         repeated = background.record_sentences(session, page.source_id, stored.article_id,
                                                [(m.index, m.sentence) for m in matches], now)
-        grouped = candidates.group_new_claims(
-            session, article_id=stored.article_id, version_id=stored.version_id, source_id=page.source_id,
+        grouped = grouping.group(
+            article_id=stored.article_id, version_id=stored.version_id, source_id=page.source_id,
             sentences=[m for m in matches if m.match.label == "new"], now=now, keys=dict(processed.claim_keys),
             new_article=stored.action == "new")
         return story.ChangeContext(
