@@ -1,8 +1,10 @@
 """The crawl's view of the database: blocking repository calls run in worker threads, never on the loop.
 
 Article writes go through one writer thread with group commit: pages that arrive while it is busy are
-stored together in one transaction (a commit costs as much as storing an article). When a batch fails, it
-is rolled back and its pages are stored one transaction each, so one bad page never takes others with it.
+stored together in one transaction (a commit costs as much as storing an article), and the batch shares its
+statements where that stores the same rows as its pages one after another (new articles, validators, grouping's
+candidate updates, events). When a batch fails, it is rolled back and its pages are stored one transaction each,
+so one bad page never takes others with it.
 
 In a dry run every read works as usual and every write is skipped, so ``crawl --dry-run`` stores nothing.
 """
