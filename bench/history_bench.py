@@ -312,7 +312,7 @@ def grow(db: Database, sizes: Sizes, now: datetime, sample: dict[str, Any]) -> d
 
 
 def grow_offtopic(db: Database, sizes: Sizes, now: datetime, sample: dict[str, Any]) -> dict[str, Any]:
-    """Off-topic links as the crawl stores them (``repository._new_article``): an article row, not versioned,
+    """Off-topic links as the crawl stores them (``repository._new_articles``): an article row, not versioned,
     and its URLs (the discovered one, the canonical one when it differs)."""
     start = now - timedelta(days=sizes.days)
     with db.read() as session:

@@ -12,7 +12,7 @@ the same pages every round:
 * the page work (``crawler.processing.process_page``: extraction, topic, sketch, claim matching against the shipped
   claims with the semantic signal), serially, in one thread, with a fresh matcher and cold caches each round, as a
   cold crawl's worker starts;
-* the writer (``CrawlStore``'s batches, ``MAX_BATCH`` pages per transaction) storing those processed pages into a
+* the writer (``CrawlStore``'s batches, ``MAX_BATCH`` pages per transaction or ``--batch``) storing those pages into a
   fresh SQLite database, by stage (article and version, copies, background, new-claim grouping, events).
 
 Both are thread CPU time per page (median of the rounds). ``--contended`` also runs the writer beside a busy
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import inspect
 import json
 import sqlite3
 import statistics
@@ -64,11 +65,12 @@ from db.rawbody import pack  # noqa: E402
 from labourwatch.config import read_claims  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-# The writer's stages: (module, function, name); each a top-level call of the store's path for one page.
-STAGES = ((repo, "store_article", "article, version, raw evidence, matches"), (repo, "save_validators", "validators"),
-          (copies, "link_copy", "copies"), (background, "record_sentences", "background"),
-          (candidates, "group_new_claims", "new-claim grouping"), (story, "change_events", "story"),
-          (events, "record_events", "events and outbox"))
+# The writer's stages: (module or class, function, name); each a top-level call of the store's path.
+STAGES = ((repo, "store_articles", "article, version, raw evidence, matches"),
+          (repo, "save_many_validators", "validators"), (copies, "link_copy", "copies"),
+          (background, "record_sentences", "background"), (candidates.Grouping, "group", "new-claim grouping"),
+          (candidates.Grouping, "finish", "new-claim grouping"),
+          (story, "change_events", "story"), (events, "record_changes", "events and outbox"))
 
 
 def fetch_pages(sites: int, articles: int) -> list[FetchedPage]:
@@ -117,10 +119,23 @@ def timed_stages(totals: dict[str, float]) -> Iterator[None]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             started = time.thread_time()
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             finally:
                 totals[label] += time.thread_time() - started
+            return timed_steps(result, label) if inspect.isgenerator(result) else result
         return wrapper
+
+    def timed_steps(steps: Iterator[Any], label: str) -> Iterator[Any]:
+        # A generator's work is done as it is iterated: each step is timed, not what its consumer does between.
+        while True:
+            started = time.thread_time()
+            try:
+                step = next(steps)
+            except StopIteration:
+                return
+            finally:
+                totals[label] += time.thread_time() - started
+            yield step
 
     for (module, name, label), (_, _, fn) in zip(STAGES, originals, strict=True):
         setattr(module, name, timed(fn, label))
@@ -132,8 +147,9 @@ def timed_stages(totals: dict[str, float]) -> Iterator[None]:
 
 
 def writer(pairs: list[tuple[FetchedPage, ProcessedPage]], claims: list[Any], known: KnownClaims,
-           sources: int) -> tuple[float, dict[str, float]]:
-    """Thread CPU ms per page of storing ``pairs`` into a fresh SQLite database, and per stage."""
+           sources: int, batch: int = crawl_store.MAX_BATCH) -> tuple[float, dict[str, float]]:
+    """Thread CPU ms per page of storing ``pairs`` into a fresh SQLite database, ``batch`` pages per transaction,
+    and per stage."""
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{folder}/parts.db")
         upgrade(db)
@@ -150,8 +166,8 @@ def writer(pairs: list[tuple[FetchedPage, ProcessedPage]], claims: list[Any], kn
                     for page, processed in pairs]
             started = time.thread_time()
             with timed_stages(totals):
-                for start in range(0, len(jobs), crawl_store.MAX_BATCH):
-                    for outcome in store._store_batch(jobs[start:start + crawl_store.MAX_BATCH]):
+                for start in range(0, len(jobs), batch):
+                    for outcome in store._store_batch(jobs[start:start + batch]):
                         if isinstance(outcome, Exception):
                             raise outcome
             spent = time.thread_time() - started
@@ -312,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contended", action="store_true", help="also run the writer beside a busy thread")
     parser.add_argument("--floor", action="store_true",
                         help="also the least labourwatch's own work can cost, beside the plain crawl's extraction")
+    parser.add_argument("--batch", type=int, default=crawl_store.MAX_BATCH,
+                        help="pages per writer transaction (a crawl's batches are what queued while the writer was "
+                             f"busy, often fewer than the most, {crawl_store.MAX_BATCH})")
     parser.add_argument("--quick", action="store_true", help="10 sites x 10 articles, 1 round")
     args = parser.parse_args(argv)
     if args.quick:
@@ -329,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             spent, processed = page_work(pages, claims)
         page_ms.append(spent)
         pairs = list(zip(pages, processed, strict=True))
-        spent, by_stage = writer(pairs, claims, fresh_claims(claims), args.sites)
+        spent, by_stage = writer(pairs, claims, fresh_claims(claims), args.sites, args.batch)
         writer_ms.append(spent)
         for label, value in by_stage.items():
             stages[label].append(value)
@@ -338,9 +357,9 @@ def main(argv: list[str] | None = None) -> int:
                 floors[label].append(value)
         if args.contended:
             with busy_thread():
-                contended_ms.append(writer(pairs, claims, fresh_claims(claims), args.sites)[0])
+                contended_ms.append(writer(pairs, claims, fresh_claims(claims), args.sites, args.batch)[0])
     figures: dict[str, Any] = {
-        "pages": len(pages), "rounds": args.rounds,
+        "pages": len(pages), "rounds": args.rounds, "batch": args.batch,
         "page_work_ms": statistics.median(page_ms), "page_work_rounds": page_ms,
         "writer_ms": statistics.median(writer_ms), "writer_rounds": writer_ms,
         "writer_stages_ms": {label: statistics.median(values) for label, values in stages.items()},

@@ -53,15 +53,15 @@ STAGES = (
     Stage("claim matching (rest)", "main", ("analysis/claims/sentences.py:match_article",
                                             "analysis/claims/grouping.py:claim_key"),
           "sentences, fuzzy search, subject gate, slots, figures; semantic apart"),
-    Stage("store: article, version, raw evidence, matches", "writer", ("db/repository.py:store_article",),
+    Stage("store: article, version, raw evidence, matches", "writer", ("db/repository.py:store_articles",),
           "SQL through SQLAlchemy; FTS5 triggers run inside the version insert"),
     Stage("raw-evidence compression", "writer", ("zlib.compress",), "inside the store row above"),
     Stage("copies", "writer", ("db/copies.py:link_copy",), "sketch rows, candidate query, containment"),
     Stage("background sentences", "writer", ("db/background.py:record_sentences",)),
-    Stage("new-claim grouping", "writer", ("db/candidates.py:group_new_claims",)),
-    Stage("events and outbox", "writer", ("db/story.py:change_events", "db/events.py:record_events"),
+    Stage("new-claim grouping", "writer", ("db/candidates.py:group", "db/candidates.py:finish")),
+    Stage("events and outbox", "writer", ("db/story.py:change_events", "db/events.py:record_changes"),
           "story, claim and article events, delivery rows"),
-    Stage("HTTP validators", "writer", ("db/repository.py:save_validators",)),
+    Stage("HTTP validators", "writer", ("db/repository.py:save_many_validators",)),
 )
 
 

@@ -1,8 +1,10 @@
 """The crawl's view of the database: blocking repository calls run in worker threads, never on the loop.
 
 Article writes go through one writer thread with group commit: pages that arrive while it is busy are
-stored together in one transaction (a commit costs as much as storing an article). When a batch fails, it
-is rolled back and its pages are stored one transaction each, so one bad page never takes others with it.
+stored together in one transaction (a commit costs as much as storing an article), and the batch shares its
+statements where that stores the same rows as its pages one after another (new articles, validators, grouping's
+candidate updates, events). When a batch fails, it is rolled back and its pages are stored one transaction each,
+so one bad page never takes others with it.
 
 In a dry run every read works as usual and every write is skipped, so ``crawl --dry-run`` stores nothing.
 """
@@ -173,35 +175,42 @@ class CrawlStore:
     def _store_batch(self, batch: list[_Job]) -> list[PageResult | Exception]:
         try:
             # Run again when PostgreSQL aborts it for a race with another writer (db.retries).
-            return self.db.in_write(lambda session: [self._store_one(session, job) for job in batch])
+            return [*self.db.in_write(self._store_jobs, batch)]
         except Exception as exc:  # handed to the page's own caller, which records it on the source
             if len(batch) == 1:
                 return [exc]
         # The batch was rolled back as a whole: store each page on its own, so only the culprit fails.
         return [outcome for job in batch for outcome in self._store_batch([job])]
 
-    def _store_one(self, session: Session, job: _Job) -> PageResult:
-        page, processed = job.page, job.processed
-        fetch = processed.to_fetch(page)
-        stored = repo.store_article(session, fetch, self.store_options, diff_versions)
+    def _store_jobs(self, session: Session, batch: list[_Job]) -> list[PageResult]:
+        """Store a batch of pages in one transaction, each as if alone and in order, with statements shared by the
+        batch where they can be (``repo.store_articles``; validators, pending pages and events once a batch)."""
+        fetches = [job.processed.to_fetch(job.page) for job in batch]
+        grouping = candidates.Grouping(session)
+        results, changes = [], []
+        for job, fetch, stored in zip(batch, fetches, repo.store_articles(session, fetches, self.store_options,
+                                                                          diff_versions), strict=True):
+            page, processed = job.page, job.processed
+            drafts = story.change_events(events.StoredArticle(
+                action=stored.action, article_id=stored.article_id, version_id=stored.version_id,
+                version_number=stored.version_number, source_id=page.source_id, url=fetch.doc.canonical_url,
+                title=fetch.doc.title, relevance=processed.relevance.score, diff=stored.diff,
+                previous_title=stored.previous_title), processed.matches, self._claims_by_id,
+                self._context(session, page, stored, processed, grouping))
+            changes.append((drafts, page.fetched_at))
+            results.append(PageResult(processed, stored.action, stored))
+        grouping.finish()
         # Under the URL a re-check requests (where the article was found), not the canonical URL it names.
-        repo.save_validators(session, page.discovered_url, page.headers.get("etag"),
-                             page.headers.get("last-modified"))
-        if page.pending:  # stored: no crawl takes it again
-            pending.done(session, [page.discovered_url])
-        # The events of this change commit with it: a crash can lose neither one without the other.
-        drafts = story.change_events(events.StoredArticle(
-            action=stored.action, article_id=stored.article_id, version_id=stored.version_id,
-            version_number=stored.version_number, source_id=page.source_id, url=fetch.doc.canonical_url,
-            title=fetch.doc.title, relevance=processed.relevance.score, diff=stored.diff,
-            previous_title=stored.previous_title), processed.matches, self._claims_by_id,
-            self._context(session, page, stored, processed))
-        if drafts:
-            events.record_events(session, drafts, self.router, page.fetched_at)
-        return PageResult(processed, stored.action, stored)
+        repo.save_many_validators(session, [(job.page.discovered_url, job.page.headers.get("etag"),
+                                             job.page.headers.get("last-modified")) for job in batch])
+        # Stored: no crawl takes them again.
+        pending.done(session, [job.page.discovered_url for job in batch if job.page.pending])
+        # The events of these changes commit with them: a crash can lose neither one without the other.
+        events.record_changes(session, changes, self.router)
+        return results
 
-    def _context(self, session: Session, page: FetchedPage, stored: repo.StoreOutcome,
-                 processed: ProcessedPage) -> story.ChangeContext:
+    def _context(self, session: Session, page: FetchedPage, stored: repo.StoreOutcome, processed: ProcessedPage,
+                 grouping: candidates.Grouping) -> story.ChangeContext:
         """What decides which of a change's events are sent: the source's baseline, whether the article copies
         another outlet's, the sentences its outlet printed before and the new claims other articles reported
         first (each recorded here for the articles that come after)."""
@@ -214,8 +223,8 @@ class CrawlStore:
         original = copies.link_copy(session, stored.article_id, page.source_id, processed.doc.text, now, known)
         repeated = background.record_sentences(session, page.source_id, stored.article_id,
                                                [(m.index, m.sentence) for m in matches], now)
-        grouped = candidates.group_new_claims(
-            session, article_id=stored.article_id, version_id=stored.version_id, source_id=page.source_id,
+        grouped = grouping.group(
+            article_id=stored.article_id, version_id=stored.version_id, source_id=page.source_id,
             sentences=[m for m in matches if m.match.label == "new"], now=now, keys=dict(processed.claim_keys),
             new_article=stored.action == "new")
         return story.ChangeContext(

@@ -140,57 +140,100 @@ def group_new_claims(session: Session, *, article_id: int, version_id: int, sour
     false: asides about others) are no candidates and get no entry. ``keys``: the sentences' claim keys by index,
     where they were made already (the crawl's workers make them); ``new_article``: the article was stored in this
     transaction, so it has no sightings yet (and they are not looked up)."""
-    about = [match for match in sentences if match.on_subject]
-    if not about:
-        return {}  # most articles: nothing to group, and no query to make
-    since = now - WINDOW
-    recent = _recent_of(session)
-    recent.refresh_for(session, since)
-    # Core statements, a handful per article: this runs in the crawl's store transaction for every relevant version,
-    # and the ORM's unit of work (an object per candidate and sighting, a flush per article) cost more than the SQL.
-    connection = session.connection()
-    seen: dict[str, int] = {} if new_article else dict(
-        connection.execute(_SIGHTINGS_OF_ARTICLE, {"article_id": article_id}).all())
-    reported = set(seen.values())  # candidates this article reported already (in any sentence)
-    todo = []
-    for match in about:
-        digest = sentence_hash(match.sentence)
-        key = (keys or {}).get(match.index) or claim_key(match.sentence)
-        todo.append((match, digest, key, [] if digest in seen else recent.index.find(key)))
-    states = _candidate_states(connection, {key_id for *_, ids in todo for key_id in ids}, since)
-    grouped: dict[int, Grouped] = {}
-    sightings: list[dict[str, object]] = []
-    made = False
-    for match, digest, key, ids in todo:
-        if digest in seen:
-            grouped[match.index] = Grouped(seen[digest], first=False, figures_changed=False, alert=False)
-            continue
-        if made:  # a candidate this article started may be the one a later sentence repeats
-            ids = recent.index.find(key)
-        figures = sorted(key.figures)
-        candidate_id = next((key_id for key_id in ids if key_id in states), None)
-        if candidate_id is None:
-            candidate_id = connection.execute(_INSERT_CANDIDATE, {
-                "sentence": match.sentence, "figures": figures, "alerted_figures": figures,
-                "first_article_id": article_id, "first_source_id": source_id, "first_seen_at": now,
-                "last_seen_at": now, "sightings": 1}).scalar_one()
-            recent.remember(candidate_id, match.sentence, key)
-            states[candidate_id] = _State(figures, now)
-            made = True
-            result = Grouped(candidate_id, first=True, figures_changed=False, alert=True)
-        else:
-            result = states[candidate_id].repeat(candidate_id, figures, now, new_article=candidate_id not in reported)
-        sightings.append({"candidate_id": candidate_id, "article_id": article_id, "sentence_hash": digest,
-                          "source_id": source_id, "version_id": version_id, "seen_at": now})
-        seen[digest] = candidate_id
-        reported.add(candidate_id)
-        grouped[match.index] = result
-    changed = [state.row(key_id) for key_id, state in states.items() if state.changed]
-    if changed:
-        connection.execute(_UPDATE_CANDIDATE, changed)
-    if sightings:
-        connection.execute(_INSERT_SIGHTING, sightings)
+    grouping = Grouping(session)
+    grouped = grouping.group(article_id=article_id, version_id=version_id, source_id=source_id, sentences=sentences,
+                             now=now, keys=keys, new_article=new_article)
+    grouping.finish()
     return grouped
+
+
+class Grouping:
+    """``group_new_claims`` for the article versions of one store transaction, one after another: each candidate's
+    row is read (and locked) once, and the changes to it and the sightings are written once, by :meth:`finish`,
+    which must come before the transaction commits. Nothing else in the transaction reads what these change
+    (figures alerted, last sighting, count of sightings; sightings) in the meantime."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._states: dict[int, _State] = {}  # the candidates read or made in this transaction
+        self._sightings: list[dict[str, object]] = []  # made in this transaction, not written yet
+        self._reported: dict[int, dict[str, int]] = {}  # by article: its sightings' candidates by sentence hash
+
+    def group(self, *, article_id: int, version_id: int, source_id: str | None, sentences: Sequence[SentenceMatch],
+              now: datetime, keys: Mapping[int, ClaimKey] | None = None,
+              new_article: bool = False) -> dict[int, Grouped]:
+        """``group_new_claims`` for one article version; its changes to candidates are written by :meth:`finish`."""
+        session = self.session
+        about = [match for match in sentences if match.on_subject]
+        if not about:
+            return {}  # most articles: nothing to group, and no query to make
+        since = now - WINDOW
+        recent = _recent_of(session)
+        recent.refresh_for(session, since)
+        # Core statements, a few per article: this runs in the crawl's store transaction for every relevant version, and
+        # the ORM's unit of work (an object per candidate and sighting, a flush per article) cost more than the SQL.
+        connection = session.connection()
+        # Its sightings: those written before, and those made in this transaction (``finish`` writes them).
+        seen: dict[str, int] = {} if new_article else dict(
+            connection.execute(_SIGHTINGS_OF_ARTICLE, {"article_id": article_id}).all())
+        seen |= self._reported.get(article_id, {})
+        reported = set(seen.values())  # candidates this article reported already (in any sentence)
+        todo = []
+        for match in about:
+            digest = sentence_hash(match.sentence)
+            key = (keys or {}).get(match.index) or claim_key(match.sentence)
+            todo.append((match, digest, key, [] if digest in seen else recent.index.find(key)))
+        states = self._read(connection, {key_id for *_, ids in todo for key_id in ids}, since)
+        grouped: dict[int, Grouped] = {}
+        sightings: list[dict[str, object]] = []
+        made = False
+        for match, digest, key, ids in todo:
+            if digest in seen:
+                grouped[match.index] = Grouped(seen[digest], first=False, figures_changed=False, alert=False)
+                continue
+            if made:  # a candidate this article started may be the one a later sentence repeats
+                ids = recent.index.find(key)
+            figures = sorted(key.figures)
+            candidate_id = next((key_id for key_id in ids if key_id in states), None)
+            if candidate_id is None:
+                candidate_id = connection.execute(_INSERT_CANDIDATE, {
+                    "sentence": match.sentence, "figures": figures, "alerted_figures": figures,
+                    "first_article_id": article_id, "first_source_id": source_id, "first_seen_at": now,
+                    "last_seen_at": now, "sightings": 1}).scalar_one()
+                recent.remember(candidate_id, match.sentence, key)
+                states[candidate_id] = self._states[candidate_id] = _State(figures, now)
+                made = True
+                result = Grouped(candidate_id, first=True, figures_changed=False, alert=True)
+            else:
+                result = states[candidate_id].repeat(candidate_id, figures, now,
+                                                     new_article=candidate_id not in reported)
+            sightings.append({"candidate_id": candidate_id, "article_id": article_id, "sentence_hash": digest,
+                              "source_id": source_id, "version_id": version_id, "seen_at": now})
+            seen[digest] = candidate_id
+            reported.add(candidate_id)
+            grouped[match.index] = result
+        self._sightings += sightings
+        self._reported[article_id] = seen
+        return grouped
+
+    def _read(self, connection: Connection, ids: set[int], since: datetime) -> dict[int, _State]:
+        """The recent candidates among ``ids``: those this transaction read or made already as it left them, the
+        others read and locked for our update (PostgreSQL; SQLite's writer holds the lock)."""
+        self._states.update(_candidate_states(connection, ids - self._states.keys(), since))
+        return {key_id: self._states[key_id] for key_id in ids
+                if key_id in self._states and self._states[key_id].last_seen_at >= since}
+
+    def finish(self) -> None:
+        """Write the changes to the candidates and the sightings grouped so far: two statements."""
+        connection = self.session.connection()
+        changed = [state.row(key_id) for key_id, state in self._states.items() if state.changed]
+        if changed:
+            connection.execute(_UPDATE_CANDIDATE, changed)
+        for state in self._states.values():
+            state.changed, state.more = False, 0
+        if self._sightings:
+            connection.execute(_INSERT_SIGHTING, self._sightings)
+            self._sightings = []
 
 
 @dataclass

@@ -29,7 +29,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     or_,
     select,
     update,
@@ -100,8 +99,10 @@ def link_copy(session: Session, article_id: int, source_id: str | None, text: st
     if not new:
         connection.execute(_DELETE_SKETCH, {"article_id": article_id})
     if found.sketched:
-        connection.execute(_INSERT_SKETCH, [{"article_id": article_id, "band": band, "value": value}
-                                            for band, value in enumerate(found.bands)])
+        # The driver's own executemany: its rows are plain integers, and SQLAlchemy's handling of each parameter
+        # set cost more than inserting it.
+        connection.exec_driver_sql(_insert_sketch(connection.dialect.paramstyle),
+                                   [(article_id, band, value) for band, value in enumerate(found.bands)])
     url = stored.url if stored is not None else None
     original = _original(session, article_id, source_id, found, url) if found.sketched else None
     if original is None:
@@ -113,8 +114,13 @@ def link_copy(session: Session, article_id: int, source_id: str | None, text: st
 
 
 _DELETE_SKETCH = delete(ArticleSketch).where(ArticleSketch.article_id == bindparam("article_id"))
-_INSERT_SKETCH = insert(ArticleSketch)
 _DELETE_COPY = delete(ArticleCopy).where(ArticleCopy.article_id == bindparam("article_id"))
+# One sketch band, (article id, band, value), in the driver's parameter style (psycopg's %s, sqlite3's ?).
+_INSERT_SKETCH = "INSERT INTO article_sketches (article_id, band, value) VALUES (%s, %s, %s)"
+
+
+def _insert_sketch(paramstyle: str) -> str:
+    return _INSERT_SKETCH.replace("%s", "?") if paramstyle == "qmark" else _INSERT_SKETCH
 
 
 def _original(session: Session, article_id: int, source_id: str | None,
@@ -134,7 +140,7 @@ def _original(session: Session, article_id: int, source_id: str | None,
             matches.append((row, score))
     matches.sort(key=lambda match: (match[0].first_seen_at, match[0].id))
     for row, score in matches:
-        root = row if row.original_id is None else session.execute(
+        root = row if row.original_id is None else session.connection().execute(
             select(Article.id, Article.source_id, Article.title, Article.canonical_url)
             .where(Article.id == row.original_id)).one()
         # A copy of this source's own earlier story (through another outlet's copy) is no copy from elsewhere.
@@ -163,7 +169,7 @@ def _shingles_of(session: Session, versions: Sequence[tuple[int, str]]) -> dict[
     missing = [version for version in versions if version not in found]
     if not missing:
         return found
-    texts = session.execute(select(ArticleVersion.id, ArticleVersion.content_hash, ArticleVersion.text)
+    texts = session.connection().execute(select(ArticleVersion.id, ArticleVersion.content_hash, ArticleVersion.text)
                             .where(ArticleVersion.id.in_([version_id for version_id, _ in missing])))
     made = {(version_id, digest): nearcopy.shingles(text) for version_id, digest, text in texts}
     _keep_shingles(made)
@@ -223,8 +229,10 @@ _CANDIDATES = {"postgresql": _candidate_query(literal=True), "sqlite": _candidat
 def _candidates(session: Session, article_id: int, source_id: str | None, bands: Sequence[int]) -> list[Row[Any]]:
     """The candidates (``_candidate_query``) for an article of ``source_id`` whose band values are ``bands``."""
     values = {f"v{band}": value for band, value in enumerate(bands)}
-    query = _CANDIDATES[session.get_bind().dialect.name]
-    return list(session.execute(query, {"article_id": article_id, "source_id": source_id, **values}))
+    connection = session.connection()
+    # On the connection, not the session: the ORM's handling of a statement cost as much as running it.
+    return list(connection.execute(_CANDIDATES[connection.dialect.name],
+                                   {"article_id": article_id, "source_id": source_id, **values}))
 
 
 def _record(session: Session, article_id: int, original: CopyOf, now: datetime, *, repoint: bool = True) -> None:

@@ -120,20 +120,28 @@ def record_events(session: Session, drafts: Sequence[EventDraft], router: Router
     stored, in the drafts' order (a key stored before, or by a concurrent writer, gets nothing).
 
     Two statements whatever the number of drafts: the events, then the deliveries of those inserted."""
-    unique: dict[str, EventDraft] = {}
-    for draft in drafts:
-        unique.setdefault(draft.key, draft)  # a key twice in one call: the first draft is the event
+    return record_changes(session, [(drafts, now)], router)
+
+
+def record_changes(session: Session, changes: Sequence[tuple[Sequence[EventDraft], datetime]],
+                   router: Router | None) -> list[int]:
+    """``record_events`` for several changes at once, each (its drafts, when it happened), as one call after
+    another would store them: still two statements (the crawl's writer stores a batch of pages this way)."""
+    unique: dict[str, tuple[EventDraft, datetime]] = {}
+    for drafts, now in changes:
+        for draft in drafts:
+            unique.setdefault(draft.key, (draft, now))  # a key twice: the first draft is the event
     if not unique:
         return []
     conn = session.connection()
-    rows = conn.execute(_insert_new_events(conn.dialect.name), [_event_values(d, now) for d in unique.values()])
+    rows = conn.execute(_insert_new_events(conn.dialect.name), [_event_values(d, now) for d, now in unique.values()])
     inserted: dict[str, int] = {key: event_id for event_id, key in rows}
-    stored = [(draft, inserted[key]) for key, draft in unique.items() if key in inserted]
-    deliveries = [_delivery_values(draft, event_id, target, now) for draft, event_id in stored
+    stored = [(draft, now, inserted[key]) for key, (draft, now) in unique.items() if key in inserted]
+    deliveries = [_delivery_values(draft, event_id, target, now) for draft, now, event_id in stored
                   for target in (router(draft) if router is not None and not draft.quiet else ())]
     if deliveries:
         conn.execute(_INSERT_DELIVERY, deliveries)
-    return [event_id for _, event_id in stored]
+    return [event_id for _, _, event_id in stored]
 
 
 # --- drafts from stored changes -------------------------------------------------------------------

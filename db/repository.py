@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -205,15 +206,24 @@ def validators_for(session: Session, urls: Iterable[str]) -> dict[str, tuple[str
 
 def save_validators(session: Session, url: str, etag: str | None, last_modified: str | None) -> None:
     """Remember a URL's validators (or forget them when the server sent none): one statement, no read."""
-    conn = session.connection()
-    if not etag and not last_modified:
-        conn.execute(_FORGET_VALIDATORS, {"url": url})
-        return
-    conn.execute(_upsert_validator(conn.dialect.name),
-                 {"url": url, "etag": etag, "last_modified": last_modified, "updated_at": utcnow()})
+    save_many_validators(session, [(url, etag, last_modified)])
 
 
-_FORGET_VALIDATORS = delete(HttpValidator).where(HttpValidator.url == bindparam("url"))
+def save_many_validators(session: Session, validators: Sequence[tuple[str, str | None, str | None]]) -> None:
+    """``save_validators`` for each (URL, ETag, Last-Modified) in order (of a URL given twice, the last counts): a
+    statement for those forgotten and one for those remembered, whatever their number."""
+    final = {url: (etag, last_modified) for url, etag, last_modified in validators}
+    conn, now = session.connection(), utcnow()
+    forget = sorted(url for url, (etag, last_modified) in final.items() if not etag and not last_modified)
+    for chunk in in_chunks(forget):
+        conn.execute(_FORGET_VALIDATORS, {"urls": list(chunk)})
+    keep = [{"url": url, "etag": etag, "last_modified": last_modified, "updated_at": now}
+            for url, (etag, last_modified) in sorted(final.items()) if etag or last_modified]
+    if keep:
+        conn.execute(_upsert_validator(conn.dialect.name), keep)
+
+
+_FORGET_VALIDATORS = delete(HttpValidator).where(HttpValidator.url.in_(bindparam("urls", expanding=True)))
 
 
 @functools.cache
@@ -284,9 +294,15 @@ def record_failed_check(session: Session, article_id: int, now: datetime, revisi
 
 def _remember_urls(session: Session, article_id: int, urls: Iterable[str], source_id: str | None) -> None:
     # One statement, and a URL another writer remembered meanwhile is kept as it is (no read-then-insert).
-    conn, now = session.connection(), utcnow()
-    conn.execute(_insert_urls(conn.dialect.name), [
-        {"url": url, "article_id": article_id, "source_id": source_id, "seen_at": now} for url in sorted(set(urls))])
+    conn = session.connection()
+    conn.execute(_insert_urls(conn.dialect.name), _url_rows([(article_id, urls, source_id)]))
+
+
+def _url_rows(owned: Iterable[tuple[int, Iterable[str], str | None]]) -> list[dict[str, Any]]:
+    """The ``article_urls`` rows of (article id, its URLs, source id) triples, each article's URLs in order."""
+    now = utcnow()
+    return [{"url": url, "article_id": article_id, "source_id": source_id, "seen_at": now}
+            for article_id, urls, source_id in owned for url in sorted(set(urls))]
 
 
 @functools.cache
@@ -295,24 +311,21 @@ def _insert_urls(dialect: str) -> Executable:
 
 
 @functools.cache
-def _insert_article(dialect: str) -> Executable:
+def _insert_articles(dialect: str) -> Executable:
     # Two writers (two daemons, or a daemon and a CLI crawl, on PostgreSQL) may find the same new article at
     # once: the second insert waits for the first, then inserts nothing, and the caller takes the stored one.
+    # Returns each inserted row's canonical URL with its id: rows left out by a conflict return nothing.
     return (dialect_insert(dialect, Article).on_conflict_do_nothing(index_elements=["canonical_url"])
-            .returning(Article.id))
+            .returning(Article.id, Article.canonical_url))
 
 
-_INSERT_VERSION = insert(ArticleVersion).returning(ArticleVersion.id)
+_INSERT_VERSIONS = insert(ArticleVersion).returning(ArticleVersion.id, ArticleVersion.article_id)
 _INSERT_RAW = insert(RawResponse)
 _INSERT_MATCH = insert(ClaimMatchRow)
 _OWNERS = select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(bindparam("urls", expanding=True)))
 
 
-def _insert_version(conn: Connection, article_id: int, number: int, fetch: ArticleFetch,
-                    options: StoreOptions) -> int:
-    # Core statements, not ORM objects: this is the crawl's hot path (one per stored article), and the
-    # unit of work's bookkeeping cost more than the inserts themselves.
-    # Statements are built once and given their values at execution, so SQLAlchemy reuses the compiled form.
+def _version_values(article_id: int, number: int, fetch: ArticleFetch) -> dict[str, Any]:
     doc, raw = fetch.doc, fetch.raw
     values = dict(
         article_id=article_id, number=number, fetched_at=raw.fetched_at, url=raw.url, title=doc.title,
@@ -323,19 +336,40 @@ def _insert_version(conn: Connection, article_id: int, number: int, fetch: Artic
         # Named only for a document: a web page's row is written as before migration 0014 (NULL), and the
         # migration tests store pages under older schemas with this code.
         values.update(position_unit=doc.positions.unit, position_starts=list(doc.positions.starts))
-    version_id: int = conn.execute(_INSERT_VERSION, values).scalar_one()
+    return values
+
+
+def _raw_values(version_id: int, raw: RawCapture) -> dict[str, Any]:
+    headers = {k: v for k, v in raw.headers.items() if k.lower() in _KEPT_HEADERS}
+    stored, compression = rawbody.pack(raw.body)
+    return dict(version_id=version_id, url=raw.url, status=raw.status, headers=headers, body=stored,
+                compression=compression, size=len(raw.body), sha256=hashlib.sha256(raw.body).hexdigest(),
+                fetched_at=raw.fetched_at)
+
+
+def _insert_versions(conn: Connection, versions: Sequence[tuple[int, int, ArticleFetch]],
+                     options: StoreOptions) -> list[int]:
+    """Insert versions ((article id, number, fetch) triples, one per article) with their raw evidence and claim
+    matches; their ids, in order. One statement per table for all of them: this is the crawl's hot path."""
+    # Core statements, not ORM objects: the unit of work's bookkeeping cost more than the inserts themselves.
+    # Statements are built once and given their values at execution, so SQLAlchemy reuses the compiled form.
+    rows = [_version_values(article_id, number, fetch) for article_id, number, fetch in versions]
+    ids: dict[int, int] = {}
+    # An executemany takes its columns from its first row: rows that name other columns (a document's positions)
+    # go in a statement of their own, in order, so every version gets the id it would get inserted alone.
+    for _, same in itertools.groupby(rows, key=lambda row: "position_unit" in row):
+        ids.update((article_id, version_id) for version_id, article_id in conn.execute(_INSERT_VERSIONS, list(same)))
+    version_ids = [ids[article_id] for article_id, _, _ in versions]
     if options.keep_raw:
-        headers = {k: v for k, v in raw.headers.items() if k.lower() in _KEPT_HEADERS}
-        stored, compression = rawbody.pack(raw.body)
-        conn.execute(_INSERT_RAW, dict(
-            version_id=version_id, url=raw.url, status=raw.status, headers=headers,
-            body=stored, compression=compression, size=len(raw.body),
-            sha256=hashlib.sha256(raw.body).hexdigest(), fetched_at=raw.fetched_at,
-        ))
-    if fetch.matches and fetch.claims_digest:
-        insert_matches(conn, version_id, article_id, fetch.source_id, raw.url, fetch.matches, fetch.claims_digest,
-                       raw.fetched_at, doc.positions)
-    return version_id
+        conn.execute(_INSERT_RAW, [_raw_values(version_id, fetch.raw)
+                                   for version_id, (_, _, fetch) in zip(version_ids, versions, strict=True)])
+    matches = [row for version_id, (article_id, _, fetch) in zip(version_ids, versions, strict=True)
+               if fetch.matches and fetch.claims_digest
+               for row in match_rows(version_id, article_id, fetch.source_id, fetch.raw.url, fetch.matches,
+                                     fetch.claims_digest, fetch.raw.fetched_at, fetch.doc.positions)]
+    if matches:
+        conn.execute(_INSERT_MATCH, matches)
+    return version_ids
 
 
 def insert_matches(conn: Connection, version_id: int, article_id: int, source_id: str | None, url: str,
@@ -343,7 +377,13 @@ def insert_matches(conn: Connection, version_id: int, article_id: int, source_id
                    positions: TextPositions | None = None) -> None:
     """Store the claim verdicts on one version's sentences (the caller removed any earlier ones), each with its
     page or paragraph when the version is a document's (``positions``)."""
-    conn.execute(_INSERT_MATCH, [
+    conn.execute(_INSERT_MATCH, match_rows(version_id, article_id, source_id, url, matches, digest, at, positions))
+
+
+def match_rows(version_id: int, article_id: int, source_id: str | None, url: str, matches: Sequence[SentenceMatch],
+               digest: str, at: datetime, positions: TextPositions | None = None) -> list[dict[str, Any]]:
+    """The ``claim_matches`` rows of one version's sentences."""
+    return [
         {"version_id": version_id, "article_id": article_id, "source_id": source_id, "url": url,
          "sentence_index": m.index, "sentence": m.sentence,
          "position": pos.at_line(positions, m.line) if positions and m.line is not None else None,
@@ -352,30 +392,40 @@ def insert_matches(conn: Connection, version_id: int, article_id: int, source_id
          "new_values": list(m.match.new_values), "reasons": list(m.match.reasons), "on_subject": m.on_subject,
          "claims_digest": digest, "matched_at": at}
         for m in matches
-    ])
+    ]
 
 
-def _new_article(session: Session, fetch: ArticleFetch, options: StoreOptions) -> StoreOutcome | None:
-    """Insert a new article with its URLs and first version; None when another writer stored an article with
-    this canonical URL since the caller looked."""
-    doc, now = fetch.doc, fetch.raw.fetched_at
-    relevant = fetch.relevance.relevant
-    conn = session.connection()
+def _article_values(fetch: ArticleFetch, options: StoreOptions) -> dict[str, Any]:
     # Off-topic pages are remembered (never fetched as new again) but neither versioned nor re-checked.
-    article_id: int | None = conn.execute(_insert_article(conn.dialect.name), dict(
+    doc, now, relevant = fetch.doc, fetch.raw.fetched_at, fetch.relevance.relevant
+    return dict(
         source_id=fetch.source_id, url=fetch.discovered_url, canonical_url=doc.canonical_url, title=doc.title,
         language=doc.language, published_at=doc.published, relevant=relevant,
         relevance_score=fetch.relevance.score, matched_terms=list(fetch.relevance.terms), first_seen_at=now,
         last_checked_at=now, check_count=0, version_count=1 if relevant else 0, last_status=fetch.raw.status,
         content_hash=fetch.content_hash, next_check_at=next_check_at(0, options.revisit, now) if relevant else None,
-    )).scalar_one_or_none()
-    if article_id is None:
-        return None
-    # store_article found none of these URLs; another writer may have remembered one meanwhile.
-    _remember_urls(session, article_id, {fetch.discovered_url, doc.canonical_url, *fetch.aliases}, fetch.source_id)
-    if not relevant:
-        return StoreOutcome("new_offtopic", article_id)
-    return StoreOutcome("new", article_id, _insert_version(conn, article_id, 1, fetch, options), version_number=1)
+    )
+
+
+def _new_articles(session: Session, fetches: Sequence[ArticleFetch],
+                  options: StoreOptions) -> list[StoreOutcome | None]:
+    """Insert new articles (no two of them sharing a URL) with their URLs and first versions: a statement per table
+    for all of them. None for a fetch whose canonical URL another writer stored since the caller looked."""
+    conn = session.connection()
+    inserted = dict((url, article_id) for article_id, url in conn.execute(
+        _insert_articles(conn.dialect.name), [_article_values(fetch, options) for fetch in fetches]))
+    made = [(fetch, inserted.get(fetch.doc.canonical_url)) for fetch in fetches]
+    if inserted:
+        # The caller found none of these URLs; another writer may have remembered one meanwhile.
+        conn.execute(_insert_urls(conn.dialect.name), _url_rows(
+            (article_id, _urls(fetch), fetch.source_id) for fetch, article_id in made if article_id is not None))
+    relevant = [(article_id, 1, fetch) for fetch, article_id in made
+                if article_id is not None and fetch.relevance.relevant]
+    versions = dict(zip((article_id for article_id, _, _ in relevant), _insert_versions(conn, relevant, options),
+                        strict=True)) if relevant else {}
+    return [None if article_id is None
+            else StoreOutcome("new", article_id, versions[article_id], version_number=1) if article_id in versions
+            else StoreOutcome("new_offtopic", article_id) for fetch, article_id in made]
 
 
 def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: StoreOptions,
@@ -392,7 +442,7 @@ def _recheck(session: Session, article: Article, fetch: ArticleFetch, options: S
     previous = session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article.id)
                                .order_by(ArticleVersion.number.desc()).limit(1)).one()
     diff = differ(previous.title, previous.text, fetch.doc.title, fetch.doc.text)
-    version_id = _insert_version(session.connection(), article.id, article.version_count + 1, fetch, options)
+    [version_id] = _insert_versions(session.connection(), [(article.id, article.version_count + 1, fetch)], options)
     article.version_count += 1
     article.content_hash, article.title = fetch.content_hash, fetch.doc.title
     row = VersionDiffRow(
@@ -419,14 +469,76 @@ def store_article(session: Session, fetch: ArticleFetch, options: StoreOptions, 
     A page that leads to an article of another source (its canonical URL, or a URL it was reached under) never
     changes it: the page's URLs are remembered for that article and a ``canonical_duplicate`` notice says so.
     A page of the same source folded into an article already stored makes a ``canonical_folded`` notice."""
-    article = _owner(session, fetch)
+    return next(store_articles(session, [fetch], options, differ))
+
+
+def store_articles(session: Session, fetches: Sequence[ArticleFetch], options: StoreOptions,
+                   differ: Differ) -> Iterator[StoreOutcome]:
+    """Store fetched articles as ``store_article`` stores each, one after another: yields their outcomes in order.
+
+    What the caller writes on receiving an outcome comes before the next fetch is stored, with one exception that no
+    such write can tell apart: the new articles of consecutive fetches that share no URL with a stored article nor
+    with an earlier fetch of the call are inserted together (a statement per table for all of them, not a handful
+    each) before the first of them is yielded. One look-up finds the stored articles of every fetch's URLs."""
+    urls = [_urls(fetch) for fetch in fetches]
+    wanted = sorted({url for fetch, mine in zip(fetches, urls, strict=True) if fetch.article_id is None
+                     for url in mine})
+    conn = session.connection()
+    owners: dict[str, int] = {}
+    for chunk in in_chunks(wanted):
+        owners.update(conn.execute(_OWNERS, {"urls": list(chunk)}).all())
+    seen: set[str] = set()  # the URLs of the fetches before: their owners may have changed since the look-up
+    run: list[ArticleFetch] = []
+    for fetch, mine in zip(fetches, urls, strict=True):
+        untouched = mine.isdisjoint(seen)
+        seen |= mine
+        if fetch.article_id is None and untouched and mine.isdisjoint(owners):
+            run.append(fetch)
+            continue
+        yield from _store_new(session, run, options, differ)
+        run = []
+        yield _store_one(session, fetch, options, differ, owners if untouched else None)
+    yield from _store_new(session, run, options, differ)
+
+
+def _urls(fetch: ArticleFetch) -> set[str]:
+    """Every URL a fetch leads to: its canonical URL, the URL it was found at and its aliases."""
+    return {fetch.doc.canonical_url, fetch.discovered_url, *fetch.aliases}
+
+
+def _store_new(session: Session, fetches: Sequence[ArticleFetch], options: StoreOptions,
+               differ: Differ) -> Iterator[StoreOutcome]:
+    """Store fetches that lead to no stored article, as new articles; a fetch whose article another writer stored
+    meanwhile is stored as a fetch of that one."""
+    if not fetches:
+        return
+    for fetch, stored in zip(fetches, _new_articles(session, fetches, options), strict=True):
+        yield stored if stored is not None else _store_existing(session, fetch, options, differ)
+
+
+def _store_one(session: Session, fetch: ArticleFetch, options: StoreOptions, differ: Differ,
+               owners: dict[str, int] | None) -> StoreOutcome:
+    """Store one fetch; ``owners``: the stored article of its URLs, where the caller looked them up already."""
+    article = _owner(session, fetch, owners)
     if article is None:
-        stored = _new_article(session, fetch, options)
+        [stored] = _new_articles(session, [fetch], options)
         if stored is not None:
             return stored
-        article = _owner(session, fetch)  # stored by another writer just now: continue as a re-check of it
-        if article is None:
-            raise RuntimeError(f"article {fetch.doc.canonical_url} exists but none of its URLs is known")
+        return _store_existing(session, fetch, options, differ)
+    return _update(session, article, fetch, options, differ)
+
+
+def _store_existing(session: Session, fetch: ArticleFetch, options: StoreOptions, differ: Differ) -> StoreOutcome:
+    """Store a fetch whose new article another writer stored just now: continue as a re-check of that one."""
+    article = _owner(session, fetch)
+    if article is None:
+        raise RuntimeError(f"article {fetch.doc.canonical_url} exists but none of its URLs is known")
+    return _update(session, article, fetch, options, differ)
+
+
+def _update(session: Session, article: Article, fetch: ArticleFetch, options: StoreOptions,
+            differ: Differ) -> StoreOutcome:
+    """Store a fetch of a stored article: a duplicate of another source's, a re-check, or a page folded into it."""
     if article.source_id != fetch.source_id:
         return _duplicate(session, article, fetch)
     outcome = _recheck(session, article, fetch, options, differ)
@@ -447,18 +559,22 @@ def _duplicate(session: Session, article: Article, fetch: ArticleFetch) -> Store
         "source may change another source's article")),))
 
 
-def _owner(session: Session, fetch: ArticleFetch) -> Article | None:
+def _owner(session: Session, fetch: ArticleFetch, owners: dict[str, int] | None = None) -> Article | None:
     """The article this fetch belongs to, locked for the update: on a re-check the article it was fetched
     for; else by its canonical URL first, else by a URL it was reached under (an alias whose page now names a
     different canonical URL). Every article's canonical URL is one of its remembered URLs, so one look-up
-    answers both."""
+    answers both (``owners``: its answer, where the caller made it already)."""
     if fetch.article_id is not None:
         article = session.get(Article, fetch.article_id, with_for_update=True)
         if article is not None:
             return article
+        owners = None  # not looked up for a re-check
     canonical = fetch.doc.canonical_url
-    wanted = {canonical, fetch.discovered_url, *fetch.aliases}
-    owners = dict(session.connection().execute(_OWNERS, {"urls": sorted(wanted)}).all())
+    wanted = _urls(fetch)
+    if owners is None:
+        owners = dict(session.connection().execute(_OWNERS, {"urls": sorted(wanted)}).all())
+    else:
+        owners = {url: owners[url] for url in wanted if url in owners}
     article_id = owners[canonical] if canonical in owners else min(owners.values()) if owners else None
     # None also when the article was deleted between the two statements.
     return None if article_id is None else session.get(Article, article_id, with_for_update=True)

@@ -46,8 +46,10 @@ def publish(db: Database, source_id: str, texts: Sequence[str], *, at: datetime 
 
 
 def store(session: Session, source_id: str, texts: Sequence[str], *, at: datetime = T0, article_id: int | None = None,
-          on_subject: bool = True) -> tuple[int, dict[int, candidates.Grouped]]:
-    """:func:`publish` in the caller's transaction; ``on_subject``: the sentences' matcher flag."""
+          on_subject: bool = True,
+          grouping: candidates.Grouping | None = None) -> tuple[int, dict[int, candidates.Grouped]]:
+    """:func:`publish` in the caller's transaction; ``on_subject``: the sentences' matcher flag; ``grouping``: the
+    transaction's grouping of several versions, as the crawl's writer groups a batch (one version alone without)."""
     if session.get(Source, source_id) is None:
         session.add(Source(id=source_id, kind="feed", url=f"http://{source_id}.example/rss.xml", name=source_id))
         session.flush()
@@ -64,9 +66,12 @@ def store(session: Session, source_id: str, texts: Sequence[str], *, at: datetim
                              title="t", text=" ".join(texts), content_hash=f"{article_id}-{number}")
     session.add(version)
     session.flush()
+    found = [sentence(i, t, on_subject) for i, t in enumerate(texts)]
+    if grouping is not None:
+        return article_id, grouping.group(article_id=article_id, version_id=version.id, source_id=source_id,
+                                          sentences=found, now=at)
     grouped = candidates.group_new_claims(session, article_id=article_id, version_id=version.id,
-                                          source_id=source_id, sentences=[sentence(i, t, on_subject) for i, t in
-                                                                          enumerate(texts)], now=at)
+                                          source_id=source_id, sentences=found, now=at)
     return article_id, grouped
 
 
@@ -135,6 +140,34 @@ def test_the_same_articles_next_version_is_no_new_sighting(database: Database) -
     with database.read() as session:
         claim = session.get(CandidateClaim, first[0].candidate_id)
         assert claim is not None and claim.sightings == 1
+
+
+def test_versions_grouped_in_one_transaction_are_grouped_as_one_after_another(database: Database) -> None:
+    """The crawl's writer groups a batch's versions in one transaction (``Grouping``: each candidate read once, its
+    changes and the sightings written by ``finish``): the verdicts and rows are those of grouping each alone."""
+    with database.write() as session:
+        grouping = candidates.Grouping(session)
+        gazette, first = store(session, "gazette", [SHIPYARDS, SEAFOOD], grouping=grouping)
+        _, reworded = store(session, "herald", [SHIPYARDS_REWORDED], at=T0 + timedelta(hours=1), grouping=grouping)
+        # The gazette's next version: its seafood sentence was reported (earlier in this transaction), its figure
+        # revised.
+        _, again = store(session, "gazette", [SEAFOOD, SHIPYARDS_MORE], at=T0 + timedelta(hours=2),
+                         article_id=gazette, grouping=grouping)
+        _, old_again = store(session, "tribune", [SHIPYARDS], at=T0 + timedelta(hours=3), grouping=grouping)
+        grouping.finish()
+    shipyards, seafood = first[0].candidate_id, first[1].candidate_id
+    assert first[0].alert and first[1].alert and shipyards != seafood
+    assert reworded[0] == candidates.Grouped(shipyards, first=False, figures_changed=False, alert=False)
+    assert again[0] == candidates.Grouped(seafood, first=False, figures_changed=False, alert=False)
+    assert again[1] == candidates.Grouped(shipyards, first=False, figures_changed=True, alert=True)
+    assert old_again[0] == candidates.Grouped(shipyards, first=False, figures_changed=False, alert=False)
+    with database.read() as session:
+        assert counts(session) == (2, 5)
+        claim = session.get(CandidateClaim, shipyards)
+        assert claim is not None and claim.sightings == 3  # gazette, herald, tribune: the gazette's again is no more
+        assert claim.alerted_figures == ["count:3400", "count:4100"] and claim.last_seen_at == T0 + timedelta(hours=3)
+        other = session.get(CandidateClaim, seafood)
+        assert other is not None and other.sightings == 1 and other.last_seen_at == T0
 
 
 def test_candidates_outside_the_window_and_off_subject_sentences_are_left_alone(database: Database) -> None:

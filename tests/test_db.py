@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -197,3 +199,50 @@ def test_the_runs_of_an_owner_that_died_are_closed_and_no_others(database: Datab
     with database.read() as session:
         states = dict(session.execute(select(CrawlRun.id, CrawlRun.status)).all())
     assert states == {dead: "aborted", alive: "running", cli: "running", finished: "ok"}
+
+
+def test_a_batch_is_stored_as_its_fetches_would_be_one_after_another(database: Database) -> None:
+    """``store_articles`` inserts the new articles of consecutive fetches together, yet stores what storing each
+    fetch alone, in order, would: a fetch leading to an article made earlier in the batch is folded into it, and
+    articles and versions get their ids in the fetches' order."""
+    def at(url: str, body: str, **kwargs: Any) -> repo.ArticleFetch:
+        return make_fetch(body, url=url, canonical=url.split("?")[0], **kwargs)
+
+    with database.write() as session:
+        old = repo.store_article(session, at("https://news.example/old", BODY), OPTIONS, diff_versions)
+    batch = [at("https://news.example/n1", BODY + " One."),
+             at("https://news.example/n2", "The weather in Seoul.", relevant=False),
+             at("https://news.example/n1?from=feed", BODY + " One."),  # the first, reached under another URL
+             replace(at("https://news.example/old", BODY.replace("50,000", "15,000"), at=NOW + timedelta(hours=1)),
+                     article_id=old.article_id),  # a re-check of an article stored before, edited
+             at("https://news.example/n3", BODY + " Three.")]
+    with database.write() as session:
+        outcomes = list(repo.store_articles(session, batch, OPTIONS, diff_versions))
+    assert [o.action for o in outcomes] == ["new", "new_offtopic", "unchanged", "changed", "new"]
+    assert outcomes[2].article_id == outcomes[0].article_id
+    assert [n.code for n in outcomes[2].notices] == [repo.CANONICAL_FOLDED]
+    assert old.article_id < outcomes[0].article_id < outcomes[1].article_id < outcomes[4].article_id
+    versions = [old.version_id, outcomes[0].version_id, outcomes[3].version_id, outcomes[4].version_id]
+    assert versions == sorted(v for v in versions if v is not None)
+    with database.read() as session:
+        owners = repo.article_ids(session, ["https://news.example/n1?from=feed", "https://news.example/n2"])
+        assert owners == {"https://news.example/n1?from=feed": outcomes[0].article_id,
+                          "https://news.example/n2": outcomes[1].article_id}
+        first = session.get(Article, outcomes[0].article_id)
+        assert first is not None and first.check_count == 1 and first.version_count == 1
+        assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 4
+        assert session.scalar(select(func.count()).select_from(RawResponse)) == 4
+        assert session.scalars(select(VersionDiffRow.to_version_id)).all() == [outcomes[3].version_id]
+
+
+def test_validators_saved_together_keep_the_last_of_each_url(database: Database) -> None:
+    with database.write() as session:
+        repo.save_validators(session, "https://e.org/1", '"a"', None)
+        repo.save_validators(session, "https://e.org/2", '"b"', None)
+    with database.write() as session:
+        repo.save_many_validators(session, [
+            ("https://e.org/1", None, None), ("https://e.org/2", None, "Mon, 30 Nov 2026 08:00:00 GMT"),
+            ("https://e.org/3", '"c"', None), ("https://e.org/3", None, None), ("https://e.org/1", '"d"', None)])
+    with database.read() as session:
+        assert repo.validators_for(session, [f"https://e.org/{n}" for n in (1, 2, 3)]) == {
+            "https://e.org/1": ('"d"', None), "https://e.org/2": (None, "Mon, 30 Nov 2026 08:00:00 GMT")}

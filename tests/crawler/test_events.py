@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from db import events
@@ -117,3 +118,34 @@ def test_record_events_is_idempotent_and_writes_one_delivery_per_target(database
         rows: list[Any] = list(session.scalars(select(Delivery)))
     assert sorted(r.destination for r in rows) == ["aaaa", "bbbb"]
     assert len({r.idempotency_key for r in rows}) == 2 and all(r.status == "pending" for r in rows)
+
+
+def test_record_changes_stores_each_change_at_its_own_time_in_two_statements(database: Database) -> None:
+    """The crawl's writer records a batch's changes together: each keeps its time, a key twice is one event (the
+    first draft's), quiet drafts get no delivery, and the events come in the changes' order."""
+    early, late = datetime(2026, 5, 1, 8, 0, tzinfo=UTC), datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+    first = EventDraft("new_article", "new_article:a1", "One", "first")
+    again = EventDraft("new_article", "new_article:a1", "One again", "second")
+    quiet = EventDraft("new_claim", "new_claim:v2:s0", "Two", "quiet", quiet=True)
+    other = EventDraft("new_article", "new_article:a3", "Three", "third")
+    statements: list[str] = []
+
+    def router(_: EventDraft) -> list[DeliveryTarget]:
+        return [DeliveryTarget("newsroom", "aaaa", "json://127.0.0.1")]
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    with database.write() as session:
+        connection = session.connection()
+        sa_event.listen(connection, "before_cursor_execute", count)
+        stored = events.record_changes(session, [([first, quiet], early), ([again, other], late)], router)
+        sa_event.remove(connection, "before_cursor_execute", count)
+    assert len(stored) == 3 and stored == sorted(stored)
+    assert len([s for s in statements if s.lstrip().upper().startswith("INSERT")]) == 2
+    found = stored_events(database)
+    assert [(e.key, e.title, e.created_at) for e in found] == [
+        ("new_article:a1", "One", early), ("new_claim:v2:s0", "Two", early), ("new_article:a3", "Three", late)]
+    with database.read() as session:
+        rows = {r.event_id: r.next_attempt_at for r in session.scalars(select(Delivery))}
+    assert rows == {found[0].id: early, found[2].id: late}
