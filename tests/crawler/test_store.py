@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
+import crawler.store
 from analysis.relevance import DEFAULT_TOPIC
 from crawler.processing import FetchedPage
 from crawler.store import CrawlStore, PageResult, StoreClosedError
@@ -19,10 +22,10 @@ STORY = ("North Korean workers were sent to building sites in Russia this year, 
          "eighteen hours a day for wages the state mostly kept.")
 
 
-def fetched(n: int, source_id: str | None = "site") -> FetchedPage:
+def fetched(n: int, source_id: str | None = "site", paragraphs: int = 5) -> FetchedPage:
     url = f"https://news.example/articles/{n}"
     html = (f"<html lang='en'><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1>"
-            + "".join(f"<p>{STORY} Paragraph {i} of story {n}.</p>" for i in range(5))
+            + "".join(f"<p>{STORY} Paragraph {i} of story {n}.</p>" for i in range(paragraphs))
             + "</article></body></html>")
     return FetchedPage(source_id=source_id, url=url, discovered_url=url, status=200,
                        headers={"etag": f'"e{n}"'}, body=html.encode(), text=html,
@@ -80,3 +83,35 @@ def test_a_page_finishing_after_the_crawl_stopped_is_abandoned_not_stored(sqlite
     assert outcomes and all(isinstance(outcome, StoreClosedError) for outcome in outcomes), outcomes
     with sqlite_database.read() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 0
+
+
+def test_pages_finishing_extraction_one_by_one_share_a_transaction(database: Database,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The writer is faster than pages come out of extraction: without waiting for the pages still being processed
+    # each transaction held one page or two. A short batch waits (crawler.store.GATHER_WAIT) for those in flight.
+    with database.write() as session:
+        repo.sync_sources(session, [SourceSpec(id="site", kind="feed", url="https://news.example/rss.xml")])
+    # Longer than the eight extractions take even on a loaded machine: the wait ends when the last page is in.
+    monkeypatch.setattr(crawler.store, "GATHER_WAIT", 5.0)
+    store = CrawlStore(database, CrawlOptions(workers=0), DEFAULT_TOPIC)
+    sizes: list[int] = []
+    store_jobs = store._store_jobs
+
+    def recording(session, batch):  # type: ignore[no-untyped-def]
+        sizes.append(len(batch))
+        return store_jobs(session, batch)
+
+    store._store_jobs = recording  # type: ignore[method-assign]
+    # All in flight at once, one extraction at a time, longer and longer: they reach the writer one by one.
+    pages = [fetched(n, paragraphs=5 + 15 * n) for n in range(8)]
+
+    async def one_extraction_at_a_time() -> list[PageResult]:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=1))
+        return await asyncio.gather(*(store.store_page(page) for page in pages))
+
+    try:
+        outcomes = asyncio.run(one_extraction_at_a_time())
+    finally:
+        store.close()
+    assert [outcome.action for outcome in outcomes] == ["new"] * 8
+    assert sizes == [8]
