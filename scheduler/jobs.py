@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -155,17 +155,17 @@ class Jobs:
             worked = True
         return worked
 
-    async def _due(self) -> list[tuple[str, datetime | None]]:
-        """The enabled sources due now (and, when that would not poll them noticeably early, within the batch
-        window), with their due times."""
+    async def _due(self, ids: Iterable[str] | None = None) -> list[tuple[str, datetime | None]]:
+        """The enabled sources (among ``ids``, when given) due now (and, when that would not poll them noticeably
+        early, within the batch window), with their due times."""
         settings = self.settings
+        enabled = settings.enabled
         now = self.clock()
         due = await asyncio.to_thread(self.db.in_read, polls.due_sources, now + settings.daemon.batch_window,
-                                      settings.enabled)
+                                      enabled if ids is None else ids)
         # A source due within the batch window joins this crawl, unless that would poll it noticeably early.
         return [(source_id, at) for source_id, at in due
-                if at is None or at <= now + min(settings.daemon.batch_window, interval(settings.enabled[source_id],
-                                                                                       at) / 10)]
+                if at is None or at <= now + min(settings.daemon.batch_window, interval(enabled[source_id], at) / 10)]
 
     async def _poll_once(self) -> bool:
         due = await self._due()
@@ -225,6 +225,11 @@ class Jobs:
         rechecks = repo.due_rechecks(session, now, KEY_RECHECKS)
         return {politeness_key(url) for _, url, _, _ in rechecks} | pending.due_keys(session, now)
 
+    @staticmethod
+    def _key_pages_due(session: Session, now: datetime, key: str) -> bool:
+        """Whether ``key`` has a re-check or a pending page due."""
+        return bool(repo.due_rechecks(session, now, 1, key=key) or pending.due(session, now, key=key, limit=1))
+
     def report_baselines(self) -> int:
         """The one summary of the baselines a cluster's crawls took (each key's crawl takes its own sources'), once
         none of the sources polled for a baseline is still awaiting its first poll: what a single daemon's first
@@ -255,8 +260,7 @@ class Jobs:
         ``owner`` is recorded with the crawl run (the engine's job: its runs are closed if the job is handed over)."""
         if self.stop_crawls.is_set():
             return False
-        enabled = self.settings.enabled
-        due = [(source_id, at) for source_id, at in await self._due() if politeness_key(enabled[source_id].url) == key]
+        due = await self._due(self.settings.enabled_by_key.get(key, ()))
         if due:
             # The database decides who polls: a source whose due time another job moved since it was read (the
             # same poll running elsewhere, or done already) is left out, whatever the engine's lock did.
@@ -266,7 +270,7 @@ class Jobs:
                 logger.info("crawl of %s (%s): %d due poll(s) taken by another job: %s", key, job,
                             len(due) - len(taken), describe_due([d for d in due if d[0] not in taken]))
             due = [(source_id, at) for source_id, at in due if source_id in taken]
-        if not due and key not in await asyncio.to_thread(self.db.in_read, self._articles_due, self.clock()):
+        if not due and not await asyncio.to_thread(self.db.in_read, self._key_pages_due, self.clock(), key):
             logger.debug("crawl of %s (%s): nothing due", key, job)
             return False
         logger.info("crawl of %s (%s): %s", key, job, describe_due(due))
