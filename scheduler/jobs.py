@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,11 +58,26 @@ def describe_due(due: list[tuple[str, datetime | None]]) -> str:
 _CRAWL_LINE = re.compile(r"crawl of \S+ \((job \d+ on node \S+)\): due (.*)$", re.MULTILINE)
 
 
+# A stopping node's crawl handing back the due polls it had not made (``Jobs._after_poll``).
+_HANDED_BACK_LINE = re.compile(r"crawl stopped: \d+ due poll\(s\) not made go back to their due times: due (.*)$",
+                               re.MULTILINE)
+
+
 def logged_polls(log: str) -> list[tuple[str, str, str]]:
     """The polls a node's log records, as (source id, due time as logged, job and node): one due poll is one
     (source id, due time) pair, so a pair found twice across the nodes' logs is one poll run twice."""
     return [(source_id, at, job) for job, due in _CRAWL_LINE.findall(log)
             for source_id, _, at in (entry.rpartition("@") for entry in due.split())]
+
+
+def polls_run_twice(logs: Iterable[str]) -> int:
+    """Due polls (source id, due time) that more than one crawl made across the nodes' logs. A poll that a stopping
+    node's crawl handed back unmade (SIGTERM before the source answered) and the next crawl made is not one."""
+    texts = list(logs)
+    started = Counter((source_id, at) for log in texts for source_id, at, _ in logged_polls(log))
+    handed_back = Counter((source_id, at) for log in texts for due in _HANDED_BACK_LINE.findall(log)
+                          for source_id, _, at in (entry.rpartition("@") for entry in due.split()))
+    return sum(1 for poll, count in started.items() if count - handed_back[poll] > 1)
 
 
 class Jobs:
@@ -136,6 +152,10 @@ class Jobs:
             base = at if at is not None and started - at < interval(spec, at) else started
             when[source_id] = next_poll(spec, base, failures.get(source_id, 0), self.settings.daemon.max_backoff,
                                         self.rand)
+        if cut_off:
+            # Not a poll run twice when the next crawl makes it (``polls_run_twice``): this one never fetched it.
+            logger.info("crawl stopped: %d due poll(s) not made go back to their due times: %s", len(cut_off),
+                        describe_due([(source_id, at) for source_id, at in due if source_id in cut_off]))
         polls.set_next_polls(session, when)
 
     def next_due(self) -> datetime | None:
