@@ -111,7 +111,7 @@ class Workload:
     latency: tuple[float, float] = (0.1, 0.2)  # seconds each answer takes
     delay: float = 0.25  # crawl.delay: seconds between two requests to a host
     per_domain: int = 4  # crawl.per_domain_concurrency
-    concurrency: int = 4  # daemon.cluster.concurrency
+    concurrency: int = 12  # daemon.cluster.concurrency (its default)
     plan_every: float = 2.0  # daemon.cluster.plan_every: a poll starts up to this late
     heartbeat: float = 2.0  # daemon.cluster.heartbeat
     stall_window: float = 15.0  # daemon.cluster.stall_window: longer than a loaded node's longest loop stall

@@ -20,7 +20,7 @@ class ClusterOptions:
     """Cluster mode's job engine on one node: concurrent jobs, the planning period, the worker's heartbeat and
     the stall window after which a silent worker's jobs run again elsewhere."""
 
-    concurrency: int = 4
+    concurrency: int = 12
     plan_every: timedelta = timedelta(seconds=5)
     heartbeat: timedelta = timedelta(seconds=10)
     stall_window: timedelta = timedelta(seconds=30)
