@@ -36,7 +36,7 @@ from db.engine import Database
 from db.migrate import upgrade
 from labourwatch.fixtureweb import FixtureWeb
 from labourwatch.fixtureweb.sites import SiteSpec
-from scheduler.jobs import logged_polls
+from scheduler.jobs import polls_run_twice
 from tests.daemonproc import DaemonProcess
 
 CLAIMS = Path(__file__).resolve().parents[1] / "tests" / "analysis" / "claims" / "data" / "known_claims.yaml"
@@ -106,7 +106,7 @@ def measure(run: str, sites: int, every: float, seconds: float, folder: Path, co
         finally:
             for daemon in daemons:
                 daemon.stop()
-        polls = Counter((source, at) for daemon in daemons for source, at, _ in logged_polls(daemon.output()))
+        twice = polls_run_twice(daemon.output() for daemon in daemons)
         times: dict[str, list[float]] = {}
         for record in web.requests.records():
             if record.path != "/robots.txt":
@@ -124,7 +124,7 @@ def measure(run: str, sites: int, every: float, seconds: float, folder: Path, co
         f"{name}_fetches_under_1s_apart": sum(1 for g in gaps.values() for gap in g if gap < 1.0),
         f"{name}_examples": sorted({url for url, g in gaps.items() if any(gap < 1.0 for gap in g)})[:3],
         # One due poll run more than once across the nodes (the cluster's crawl lines name each due time).
-        f"{name}_polls_run_twice": None if run == "single" else sum(1 for count in polls.values() if count > 1),
+        f"{name}_polls_run_twice": None if run == "single" else twice,
         f"{name}_feed_polls_late": sum(1 for url, g in gaps.items() if url.endswith("/rss.xml")
                                        for gap in g[1:] if gap > 2 * every),
     }

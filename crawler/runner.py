@@ -19,7 +19,6 @@ from twisted.python.failure import Failure
 
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
-from analysis.urls import politeness_key
 from crawler.browser import needs_browser
 from crawler.ledger import ARTICLES_FAILING, GONE_ERRORS, CrawlLedger, SourceResult, http_status
 from crawler.memory import release_free_memory
@@ -55,7 +54,7 @@ class CrawlReport:
         return dict(sorted(self.ledger.counts.items()))
 
 
-# Due re-checks a crawl of one politeness key reads, to pick that key's among them.
+# Due re-checks cluster mode's plan reads to find the politeness keys with one due (a key's crawl reads its own).
 KEY_RECHECKS = 5000
 
 
@@ -68,10 +67,7 @@ def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, re
     kinds = (pending.ARTICLE,) if specs is None else (pending.ARTICLE, pending.DOCUMENT)
     restrict = [s.id for s in sources] if restrict_rechecks else None
     with db.read() as session:
-        due = repo.due_rechecks(session, now, KEY_RECHECKS if key is not None else 500, source_ids=restrict) \
-            if rechecks else []
-        if key is not None:
-            due = [row for row in due if politeness_key(row[1]) == key][:500]
+        due = repo.due_rechecks(session, now, 500, source_ids=restrict, key=key) if rechecks else []
         # Pages found on another key are fetched with the re-checks (a single daemon's crawl takes any key's: those
         # a cluster left behind).
         found = pending.due(session, now, key=key, source_ids=restrict, kinds=kinds) if rechecks else []

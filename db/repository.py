@@ -14,12 +14,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Executable, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Executable, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from analysis import positions as pos
 from analysis.claims.sentences import SentenceMatch
 from analysis.types import ArticleDoc, Relevance, TextPositions, VersionDiff
+from analysis.urls import politeness_key
 from db import offtopic, rawbody
 from db.chunks import in_chunks
 from db.models import (
@@ -127,7 +128,13 @@ def sync_sources(session: Session, specs: Iterable[Any], *, disable_missing: boo
 
     With ``disable_missing``, sources no longer configured are disabled (kept for their history)."""
     wanted = {spec.id: spec for spec in specs}
-    existing = {row.id: row for row in session.scalars(select(Source))}
+    if disable_missing:
+        existing = {row.id: row for row in session.scalars(select(Source))}
+    else:
+        # Only the rows of ``specs``: a cluster's crawl of one host syncs its few sources, not all of them (loading
+        # every row took a fifth of a node's CPU at 1,000 sources: bench/cluster_scale_bench.py).
+        existing = {row.id: row for chunk in in_chunks(sorted(wanted))
+                    for row in session.scalars(select(Source).where(Source.id.in_(chunk)))}
     new = [spec for source_id, spec in wanted.items() if source_id not in existing]
     if new:
         # Two daemons starting with the same new source: the second insert finds the first's row and skips.
@@ -252,18 +259,40 @@ def article_ids(session: Session, urls: Iterable[str]) -> dict[str, int]:
     return dict(session.connection().execute(_OWNERS, {"urls": wanted}).all()) if wanted else {}
 
 
-def due_rechecks(session: Session, now: datetime, limit: int = 500,
-                 source_ids: Sequence[str] | None = None) -> list[tuple[int, str, str | None, str | None]]:
+def due_rechecks(session: Session, now: datetime, limit: int = 500, source_ids: Sequence[str] | None = None,
+                 key: str | None = None) -> list[tuple[int, str, str | None, str | None]]:
     """Relevant articles whose next re-check is due, those whose last re-checks answered first, then oldest
-    first: (article id, the URL it was found at, source id, content hash of the stored version)."""
+    first: (article id, the URL it was found at, source id, content hash of the stored version). With ``key``,
+    only the articles whose URL is under that politeness key (``analysis.urls.politeness_key``)."""
     # Failing articles go last, so they cannot take a pass's whole budget from the working ones. A re-check
     # goes to the URL the source led to, never to the canonical URL a page named: that is the page's claim.
     query = (select(Article.id, Article.url, Article.source_id, Article.content_hash)
              .where(Article.next_check_at.is_not(None), Article.next_check_at <= now)
-             .order_by(Article.failed_checks, Article.next_check_at, Article.id).limit(limit))
+             .order_by(Article.failed_checks, Article.next_check_at, Article.id))
     if source_ids is not None:
         query = query.where(Article.source_id.in_(list(source_ids)))
-    return [(row[0], row[1], row[2], row[3]) for row in session.execute(query)]
+    if key is None:
+        return [(row[0], row[1], row[2], row[3]) for row in session.execute(query.limit(limit))]
+    # The database narrows the due articles to URLs naming the key's host (a superset: "a.org" is in "ba.org" too,
+    # and the port is not looked at), the exact key is checked here. A cluster's crawl of one host used to read
+    # thousands of every host's due re-checks to pick its own.
+    host = _key_host(key)
+    if host.isascii():  # SQLite's lower() leaves other letters as they are
+        query = query.where(func.lower(Article.url).like(f"%{_like_escape(host)}%", escape="\\"))
+    rows = session.execute(query.limit(limit * 2 if host.isascii() else limit * 10)).all()
+    return [(row[0], row[1], row[2], row[3]) for row in rows if politeness_key(row[1]) == key][:limit]
+
+
+def _key_host(key: str) -> str:
+    """The host part of a politeness key (``example.org:443`` → ``example.org``; a key that is a whole URL, as
+    ``politeness_key`` makes for one that is not http(s), is returned as it is: its URL contains it)."""
+    host, colon, port = key.rpartition(":")
+    return host if colon and port.isdigit() else key
+
+
+def _like_escape(text: str) -> str:
+    """``text`` as a literal in a LIKE pattern with ``\\`` as the escape character."""
+    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def record_not_modified(session: Session, article_id: int, now: datetime, revisit: Sequence[timedelta]) -> None:

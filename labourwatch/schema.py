@@ -351,7 +351,7 @@ class ClusterConfig(_Model):
     """``daemon.mode: cluster``: what each node's worker of the job engine (Procrastinate) does, and when a dead
     node's work is taken over."""
 
-    concurrency: int = Field(default=4, ge=1, le=64)  # jobs (crawls of one host each) one node runs at a time
+    concurrency: int = Field(default=12, ge=1, le=64)  # jobs (crawls of one host each) one node runs at a time
     plan_every: Annotated[PositiveDuration, AfterValidator(_cron_period)] = timedelta(seconds=5)  # planning, dispatch
     heartbeat: PositiveDuration = timedelta(seconds=10)  # how often a node's worker says it is alive
     stall_window: PositiveDuration = timedelta(seconds=30)  # a worker silent this long is dead: its jobs run again

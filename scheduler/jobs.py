@@ -11,7 +11,8 @@ import asyncio
 import logging
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -57,11 +58,26 @@ def describe_due(due: list[tuple[str, datetime | None]]) -> str:
 _CRAWL_LINE = re.compile(r"crawl of \S+ \((job \d+ on node \S+)\): due (.*)$", re.MULTILINE)
 
 
+# A stopping node's crawl handing back the due polls it had not made (``Jobs._after_poll``).
+_HANDED_BACK_LINE = re.compile(r"crawl stopped: \d+ due poll\(s\) not made go back to their due times: due (.*)$",
+                               re.MULTILINE)
+
+
 def logged_polls(log: str) -> list[tuple[str, str, str]]:
     """The polls a node's log records, as (source id, due time as logged, job and node): one due poll is one
     (source id, due time) pair, so a pair found twice across the nodes' logs is one poll run twice."""
     return [(source_id, at, job) for job, due in _CRAWL_LINE.findall(log)
             for source_id, _, at in (entry.rpartition("@") for entry in due.split())]
+
+
+def polls_run_twice(logs: Iterable[str]) -> int:
+    """Due polls (source id, due time) that more than one crawl made across the nodes' logs. A poll that a stopping
+    node's crawl handed back unmade (SIGTERM before the source answered) and the next crawl made is not one."""
+    texts = list(logs)
+    started = Counter((source_id, at) for log in texts for source_id, at, _ in logged_polls(log))
+    handed_back = Counter((source_id, at) for log in texts for due in _HANDED_BACK_LINE.findall(log)
+                          for source_id, _, at in (entry.rpartition("@") for entry in due.split()))
+    return sum(1 for poll, count in started.items() if count - handed_back[poll] > 1)
 
 
 class Jobs:
@@ -136,6 +152,10 @@ class Jobs:
             base = at if at is not None and started - at < interval(spec, at) else started
             when[source_id] = next_poll(spec, base, failures.get(source_id, 0), self.settings.daemon.max_backoff,
                                         self.rand)
+        if cut_off:
+            # Not a poll run twice when the next crawl makes it (``polls_run_twice``): this one never fetched it.
+            logger.info("crawl stopped: %d due poll(s) not made go back to their due times: %s", len(cut_off),
+                        describe_due([(source_id, at) for source_id, at in due if source_id in cut_off]))
         polls.set_next_polls(session, when)
 
     def next_due(self) -> datetime | None:
@@ -155,17 +175,17 @@ class Jobs:
             worked = True
         return worked
 
-    async def _due(self) -> list[tuple[str, datetime | None]]:
-        """The enabled sources due now (and, when that would not poll them noticeably early, within the batch
-        window), with their due times."""
+    async def _due(self, ids: Iterable[str] | None = None) -> list[tuple[str, datetime | None]]:
+        """The enabled sources (among ``ids``, when given) due now (and, when that would not poll them noticeably
+        early, within the batch window), with their due times."""
         settings = self.settings
+        enabled = settings.enabled
         now = self.clock()
         due = await asyncio.to_thread(self.db.in_read, polls.due_sources, now + settings.daemon.batch_window,
-                                      settings.enabled)
+                                      enabled if ids is None else ids)
         # A source due within the batch window joins this crawl, unless that would poll it noticeably early.
         return [(source_id, at) for source_id, at in due
-                if at is None or at <= now + min(settings.daemon.batch_window, interval(settings.enabled[source_id],
-                                                                                       at) / 10)]
+                if at is None or at <= now + min(settings.daemon.batch_window, interval(enabled[source_id], at) / 10)]
 
     async def _poll_once(self) -> bool:
         due = await self._due()
@@ -225,6 +245,11 @@ class Jobs:
         rechecks = repo.due_rechecks(session, now, KEY_RECHECKS)
         return {politeness_key(url) for _, url, _, _ in rechecks} | pending.due_keys(session, now)
 
+    @staticmethod
+    def _key_pages_due(session: Session, now: datetime, key: str) -> bool:
+        """Whether ``key`` has a re-check or a pending page due."""
+        return bool(repo.due_rechecks(session, now, 1, key=key) or pending.due(session, now, key=key, limit=1))
+
     def report_baselines(self) -> int:
         """The one summary of the baselines a cluster's crawls took (each key's crawl takes its own sources'), once
         none of the sources polled for a baseline is still awaiting its first poll: what a single daemon's first
@@ -255,8 +280,7 @@ class Jobs:
         ``owner`` is recorded with the crawl run (the engine's job: its runs are closed if the job is handed over)."""
         if self.stop_crawls.is_set():
             return False
-        enabled = self.settings.enabled
-        due = [(source_id, at) for source_id, at in await self._due() if politeness_key(enabled[source_id].url) == key]
+        due = await self._due(self.settings.enabled_by_key.get(key, ()))
         if due:
             # The database decides who polls: a source whose due time another job moved since it was read (the
             # same poll running elsewhere, or done already) is left out, whatever the engine's lock did.
@@ -266,7 +290,7 @@ class Jobs:
                 logger.info("crawl of %s (%s): %d due poll(s) taken by another job: %s", key, job,
                             len(due) - len(taken), describe_due([d for d in due if d[0] not in taken]))
             due = [(source_id, at) for source_id, at in due if source_id in taken]
-        if not due and key not in await asyncio.to_thread(self.db.in_read, self._articles_due, self.clock()):
+        if not due and not await asyncio.to_thread(self.db.in_read, self._key_pages_due, self.clock(), key):
             logger.debug("crawl of %s (%s): nothing due", key, job)
             return False
         logger.info("crawl of %s (%s): %s", key, job, describe_due(due))
