@@ -156,7 +156,7 @@ def test_the_engine_settings_a_reload_changes_are_named_with_their_values() -> N
     before = DaemonOptions()
     assert engine_changes(before, replace(before, poll_every=timedelta(seconds=1))) == []  # not the engine's
     after = replace(before, prune_cron="0 4 * * *", cluster=ClusterOptions(concurrency=2, heartbeat=timedelta(5)))
-    assert engine_changes(before, after) == ["daemon.cluster.concurrency 4 → 2",
+    assert engine_changes(before, after) == ["daemon.cluster.concurrency 12 → 2",
                                              "daemon.cluster.heartbeat 0:00:10 → 5 days, 0:00:00",
                                              "daemon.prune_cron 17 3 * * * → 0 4 * * *"]
 
