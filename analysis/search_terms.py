@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-import snowballstemmer
+from typing import TYPE_CHECKING
 
 from analysis.claims.glossary import load_glossary
+
+if TYPE_CHECKING:
+    import snowballstemmer
 
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]+")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
@@ -29,6 +31,10 @@ _MIN_PREFIX = 3
 
 @lru_cache(maxsize=1)
 def _stemmers() -> dict[str, snowballstemmer.Stemmer]:
+    # Imported by the first search: its package imports the stemmers of every language (3 MiB), which a daemon
+    # that is not asked to search would hold for its life.
+    import snowballstemmer
+
     return {"en": snowballstemmer.stemmer("english"), "ru": snowballstemmer.stemmer("russian")}
 
 

@@ -440,7 +440,8 @@ def plain_settings(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _import_scrapy_components() -> None:
-    """Import Scrapy's default components (what ``crawler.runner.preload`` does for labourwatch's daemon)."""
+    """Import Scrapy's default components, which a plain crawl imports on first use (``crawler.runner.preload``
+    does the same for the components a labourwatch crawl uses)."""
     from scrapy.settings import default_settings
     from scrapy.utils.misc import load_object
 

@@ -260,20 +260,28 @@ def _close_unclosed(db: Database) -> None:
     logger.info("closed %d crawl run(s) left running by a failed crawl, as aborted", len(pending))
 
 
+# Single-class settings that name a component no labourwatch crawl loads (the HTTP cache is off).
+_UNUSED_CLASSES = frozenset({"HTTPCACHE_POLICY", "HTTPCACHE_STORAGE"})
+
+
 def preload() -> None:
-    """Import every Scrapy component a crawl loads (download handlers, middlewares, extensions).
+    """Import the Scrapy components a labourwatch crawl loads (download handlers, middlewares, extensions, the
+    scheduler's classes), and none it does not: an import stays in the daemon's memory for its life.
 
     A crawl imports them on first use, on the event loop: about a second of stall for a daemon's first
     poll. Called once at daemon start, before the loop has other work."""
-    from scrapy.settings import default_settings
+    from scrapy.settings import Settings
+    from scrapy.utils.conf import build_component_list
     from scrapy.utils.misc import load_object
 
-    paths: list[str] = [path for name in ("DOWNLOAD_HANDLERS_BASE", "DOWNLOADER_MIDDLEWARES_BASE",
-                                          "SPIDER_MIDDLEWARES_BASE", "EXTENSIONS_BASE", "ITEM_PIPELINES_BASE")
-                        for path in getattr(default_settings, name, {})]
+    settings = Settings(scrapy_settings(CrawlOptions()))
+    # The download handlers by scheme (None: switched off); the components by order, without those set to None.
+    paths: list[Any] = [path for path in settings.getwithbase("DOWNLOAD_HANDLERS").values() if path]
+    for name in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES"):
+        paths += build_component_list(settings.getwithbase(name))
     # The single classes a crawl loads by setting (scheduler, queues, resolver, stats …).
-    paths += [value for name, value in vars(default_settings).items()
-              if name.isupper() and isinstance(value, str) and value.startswith("scrapy.")]
+    paths += [value for name, value in settings.items()
+              if name not in _UNUSED_CLASSES and isinstance(value, str) and value.startswith("scrapy.")]
     for path in paths:
         try:
             load_object(path)

@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.settings import default_settings
+
 from crawler.browser import browser_settings
 from crawler.types import CrawlOptions
+
+# Scrapy's default components that the settings below switch off (COOKIES_ENABLED, HTTPPROXY_ENABLED,
+# METAREFRESH_ENABLED, HTTPCACHE_ENABLED, TELNETCONSOLE_ENABLED, REMOTE_CONTROL_ENABLED) or replace (robots.txt).
+_OFF_MIDDLEWARES = frozenset({
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware",
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware",
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware",
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware",
+})
+_OFF_EXTENSIONS = frozenset({
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+})
+
+
+def _without(components: dict[str, int], off: frozenset[str]) -> dict[str, int]:
+    return {path: order for path, order in components.items() if path not in off}
 
 
 def scrapy_settings(options: CrawlOptions, browser: bool = False) -> dict[str, Any]:
@@ -52,14 +72,17 @@ def _settings(options: CrawlOptions) -> dict[str, Any]:
         # Only http(s): a source or redirect must never reach file://, data:, ftp:// or s3://.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "DOWNLOADER_MIDDLEWARES": {
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.StrictRobotsTxtMiddleware": 100,
             "crawler.middlewares.AddressGuardMiddleware": 50,
         },
+        # Scrapy's defaults without the components switched off here: Scrapy imports every component it is given,
+        # even one set to None (to compare names), only to be told it is off, and an import stays for the daemon's
+        # life (the cookies middleware imports tldextract and requests, the remote control aiohttp: 19 MiB).
+        "DOWNLOADER_MIDDLEWARES_BASE": _without(default_settings.DOWNLOADER_MIDDLEWARES_BASE, _OFF_MIDDLEWARES),
+        "EXTENSIONS_BASE": _without(default_settings.EXTENSIONS_BASE, _OFF_EXTENSIONS),
         "LABOURWATCH_ALLOW_PRIVATE_NETWORKS": options.allow_private_networks,
         "ITEM_PIPELINES": {"crawler.pipeline.StorePipeline": 300},
         "CONCURRENT_ITEMS": 16,
-        "EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
         "LOGSTATS_INTERVAL": 0,
         "STATS_DUMP": False,
         "LOG_ENABLED": False,

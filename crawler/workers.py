@@ -17,6 +17,7 @@ With ``workers=0`` the same function runs in a thread instead (for debugging and
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -31,7 +32,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import replace
-from multiprocessing import forkserver
+from multiprocessing import forkserver, resource_tracker
 from pathlib import Path
 from typing import Any
 
@@ -270,9 +271,21 @@ def stop_if_idle() -> bool:
         # once no worker forked from it runs (the pool's have ended; a replaced pool's were killed or told to stop).
         stop_server: Callable[[], None] = forkserver._forkserver._stop  # type: ignore[attr-defined]
         stop_server()
+        del pool
+        _stop_resource_tracker()
     logger.info("extraction workers stopped after %.0f s without a page: %d worker(s) and fork server %s; the next "
                 "page starts them again", idle, count, server)
     return True
+
+
+def _stop_resource_tracker() -> None:
+    """Stop multiprocessing's resource tracker, a process of its own (13 MiB RSS) that the fork server started and
+    that would otherwise outlive it for the daemon's life; the next pool's fork server starts a new one."""
+    # The stopped pool's queues hand their semaphores back (unregister) as they are collected: the tracker must
+    # not find them at its exit, or it warns of leaked semaphores and unlinks them itself.
+    gc.collect()
+    stop_tracker: Callable[[], None] = resource_tracker._resource_tracker._stop  # type: ignore[attr-defined]
+    stop_tracker()
 
 
 def _discard(broken: Executor) -> None:

@@ -21,9 +21,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVarTuple
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
-from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
@@ -46,6 +45,9 @@ from sqlalchemy.orm import Session
 
 from analysis.search_terms import has_hangul, related_terms, russian_prefix
 from db.models import Article, ArticleVersion
+
+if TYPE_CHECKING:  # Alembic (with Mako and Pygments, 11 MiB) is imported only by the commands that migrate
+    from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 
 MARK_START, MARK_END = "\x02", "\x03"
 SEARCH_TABLE = "article_search"  # SQLite: the FTS5 table (its shadow tables are article_search_*)

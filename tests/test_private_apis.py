@@ -109,6 +109,19 @@ def test_the_fork_server_can_still_be_stopped_and_restarted_as_the_idle_workers_
     assert "self._forkserver_pid is not None" in inspect.getsource(forkserver.ForkServer.ensure_running), fix
 
 
+def test_the_resource_tracker_can_still_be_stopped_and_restarted_as_the_idle_workers_are() -> None:
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker
+    fix = ("crawler/workers.py _stop_resource_tracker stops the resource tracker with ResourceTracker._stop() when "
+           "the idle workers stop; find the new way (CPython's Lib/multiprocessing/resource_tracker.py) and change it.")
+    stop = getattr(tracker, "_stop", None)
+    assert callable(stop) and all(p.default is not p.empty for p in inspect.signature(stop).parameters.values()), fix
+    assert hasattr(tracker, "_pid"), fix  # the tests read it
+    # ensure_running() starts a new tracker once _stop() has cleared its fd: the next fork server gets one.
+    assert "self._fd is not None" in inspect.getsource(resource_tracker.ResourceTracker.ensure_running), fix
+
+
 def test_scrapy_playwright_still_offers_the_hooks_the_browser_handler_uses() -> None:
     from scrapy_playwright import _utils
     from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler as Handler

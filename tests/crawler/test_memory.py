@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from db.engine import Database
+
 ROOT = Path(__file__).resolve().parents[2]
 # A fresh process: memory that survivors pin in the heap, freed around them, the way a crawl's pages are.
 SCRIPT = """
@@ -40,3 +42,41 @@ def test_release_free_memory_returns_freed_heap_pages() -> None:
     assert figures["done"] is True
     # About 117 MB were freed around the survivors; at least half of it goes back.
     assert figures["before"] - figures["after"] > 50_000, figures
+
+
+# The daemon's imports, Scrapy's preload and a real crawl, in a fresh process on a database migrated beforehand.
+CRAWL_SCRIPT = """
+import json, sys
+from dataclasses import replace
+import labourwatch.commands.run, scheduler.daemon, web.app
+from crawler.runner import preload
+from db.engine import Database
+from tests.crawler.helpers import FAST, crawl, specs
+from tests.crawler.newssite import news_site
+
+preload()
+preloaded = sorted(sys.modules)
+with news_site(3) as site:
+    report = crawl(Database(sys.argv[1]), specs([{"id": "site", "kind": "feed", "url": site.feed}]),
+                   replace(FAST, workers=0))
+print(json.dumps({"status": report.status, "stored": report.stats.get("articles_new", 0),
+                  "preloaded": preloaded, "modules": sorted(sys.modules)}))
+"""
+# What the daemon's process does not need while it crawls: Alembic (with Mako and Pygments) migrates, from the
+# commands that do; the cookies middleware (tldextract) and the remote control (aiohttp) are Scrapy components
+# labourwatch switches off; the Snowball stemmers serve searches.
+UNUSED = ("alembic", "mako", "pygments", "tldextract", "aiohttp", "snowballstemmer")
+
+
+def test_the_daemon_and_its_crawls_do_not_import_what_they_switch_off(sqlite_database: Database) -> None:
+    import json
+
+    done = subprocess.run([sys.executable, "-c", CRAWL_SCRIPT, str(sqlite_database.engine.url)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert figures["status"] == "ok" and figures["stored"] == 3, figures["status"]
+    assert [name for name in UNUSED if name in figures["modules"]] == []
+    # The preload imported the HTTP download handler the crawl uses, and not those of schemes it refuses.
+    assert "scrapy.core.downloader.handlers.http11" in figures["preloaded"]
+    assert "scrapy.core.downloader.handlers.s3" not in figures["modules"]

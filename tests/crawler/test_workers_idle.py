@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
+from multiprocessing import resource_tracker
 from pathlib import Path
 
 import pytest
@@ -90,17 +91,26 @@ def crawl_watched(db: Database, sources: list[SourceSpec]) -> tuple[CrawlReport,
     return reactor.run(crawling()), watch
 
 
+def tracker_pid() -> int | None:
+    """The pid of this process's multiprocessing resource tracker, None when none runs."""
+    return getattr(resource_tracker._resource_tracker, "_pid", None)
+
+
 def test_the_pool_stops_when_idle_and_the_next_crawl_starts_it_again_and_stores_the_new_articles(
-        database: Database, web: FixtureWeb) -> None:
+        database: Database, web: FixtureWeb, capfd: pytest.CaptureFixture[str]) -> None:
     workers.configure(idle=IDLE)
     sources = specs(web.sources())
     report, first = crawl_watched(database, sources)
     assert report.status == "ok", report.ledger.errors
     assert len(first.fork_servers) == 1 and len(first.workers) == 1, (first.fork_servers, first.workers)
+    tracker = tracker_pid()
+    assert tracker is not None and alive(tracker)
 
-    wait_on_loop(lambda: workers.forkserver_pid() is None, "the idle pool to stop")
+    # The resource tracker the fork server started goes with it (it would hold 13 MiB for the process's life).
+    wait_on_loop(lambda: workers.forkserver_pid() is None and tracker_pid() is None, "the idle pool to stop")
     assert workers.worker_pids() == []
     assert not any(alive(pid) for pid in first.pids), [pid for pid in first.pids if alive(pid)]  # ended, reaped
+    assert not alive(tracker)
 
     change = web.advance()
     assert change.new
@@ -118,8 +128,12 @@ def test_the_pool_stops_when_idle_and_the_next_crawl_starts_it_again_and_stores_
     for url in change.edited:
         assert stored[url].version_count == 2, url
 
-    wait_on_loop(lambda: workers.forkserver_pid() is None, "the pool to stop again")
+    assert tracker_pid() not in (None, tracker)  # the new fork server's
+
+    wait_on_loop(lambda: workers.forkserver_pid() is None and tracker_pid() is None, "the pool to stop again")
     assert not any(alive(pid) for pid in again.pids)
+    # The stopped pools' semaphores were unregistered before their tracker ended: it had none to clean up.
+    assert "leaked" not in capfd.readouterr().err
 
 
 def test_no_stop_while_a_page_is_in_flight(tmp_path: Path) -> None:
