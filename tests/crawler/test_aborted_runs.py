@@ -49,9 +49,11 @@ def test_a_cancelled_crawl_is_recorded_as_aborted_and_loses_nothing(database: Da
         # Only sources that answered are recorded; none that had not answered counts a failure for it.
         assert polled and session.scalars(select(Source).where(Source.consecutive_failures > 0)).all() == []
     assert stored < {a.url for a in web.articles()}, "the crawl was meant to be cut short"
-    # No validator is kept from a crawl cut short: a document fetched before all its links were scheduled (a
-    # child sitemap) would answer 304 next time and hide them; the next crawl parses every document again.
-    assert kept == set()
+    # No document's validator is kept from a crawl cut short: a document fetched before all its links were
+    # scheduled (a child sitemap) would answer 304 next time and hide them; the next crawl parses every document
+    # again. An article stored before the cancel (a loaded machine's cancel comes late) keeps its own, stored in
+    # the same transaction: a 304 for it next time is right.
+    assert kept <= stored, kept - stored
     report = crawl(database, sources)
     assert report.status == "ok"
     with database.read() as session:
