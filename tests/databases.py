@@ -32,6 +32,20 @@ def own_database_url(request: pytest.FixtureRequest, folder: Path, kind: str, la
         yield url
 
 
+def own_migrated_url(request: pytest.FixtureRequest, folder: Path, kind: str, label: str) -> Iterator[str]:
+    """``own_database_url``, migrated to the newest schema (the job engine's tables with it) before it is yielded."""
+    from db.engine import Database
+    from db.migrate import upgrade
+
+    for url in own_database_url(request, folder, kind, label):
+        db = Database(url)
+        try:
+            upgrade(db)
+        finally:
+            db.dispose()
+        yield url
+
+
 @contextmanager
 def throwaway_database(admin_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database on the server of ``admin_url`` (a copy of the database named

@@ -31,7 +31,7 @@ from labourwatch.cli import main
 from labourwatch.fixtureweb import FixtureWeb, SiteSpec
 from scheduler.jobs import logged_polls
 from tests.daemonproc import DaemonProcess
-from tests.databases import own_database_url
+from tests.databases import own_migrated_url
 from tests.receivers import HttpReceiver, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -41,11 +41,7 @@ EVERY = 4.0  # seconds between two polls of a source (bench.cluster_bench.write_
 @pytest.fixture(scope="module")
 def pg_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL database of this module's own, migrated (the engine's schema with it)."""
-    for url in own_database_url(request, tmp_path_factory.mktemp("cluster"), "postgresql", "cluster"):
-        db = Database(url)
-        upgrade(db)
-        db.dispose()
-        yield url
+    yield from own_migrated_url(request, tmp_path_factory.mktemp("cluster"), "postgresql", "cluster")
 
 
 def reset(url: str) -> None:

@@ -14,10 +14,8 @@ import pytest
 import yaml
 
 from analysis.urls import politeness_key
-from db.engine import Database
-from db.migrate import upgrade
 from labourwatch.fixtureweb import FixtureWeb, SiteSpec
-from tests.databases import own_database_url
+from tests.databases import own_migrated_url
 from tests.scheduler.test_cluster import no_rechecks, node, scalar, started
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -27,11 +25,7 @@ ARTICLES = 20  # what its feed lists
 @pytest.fixture(scope="module")
 def pg_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL database of this module's own, migrated (the engine's schema with it)."""
-    for url in own_database_url(request, tmp_path_factory.mktemp("reload"), "postgresql", "cluster_reload"):
-        db = Database(url)
-        upgrade(db)
-        db.dispose()
-        yield url
+    yield from own_migrated_url(request, tmp_path_factory.mktemp("reload"), "postgresql", "cluster_reload")
 
 
 def plan_defers(url: str, seconds: float) -> list[int]:

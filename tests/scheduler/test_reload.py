@@ -20,12 +20,11 @@ from sqlalchemy import select
 
 from db import repository as repo
 from db.engine import Database
-from db.migrate import upgrade
 from db.models import CrawlRun, KnownClaim, Source
 from labourwatch.commands.run import prepare, stage_reload
 from labourwatch.context import AppContext
 from scheduler.daemon import Daemon
-from tests.databases import own_database_url
+from tests.databases import own_migrated_url
 
 OLD_SECRET, NEW_SECRET = "old-token-5d1c9e", "new-token-8a7f2b"
 CLAIM = {"id": "K1", "text": "About 2,000 North Korean workers arrived in Vladivostok in 2024.",
@@ -204,13 +203,7 @@ def test_a_config_naming_another_database_is_refused(
 @pytest.fixture
 def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated PostgreSQL database of this test's own."""
-    for url in own_database_url(request, tmp_path, "postgresql", "reload"):
-        db = Database(url)
-        try:
-            upgrade(db)
-        finally:
-            db.dispose()
-        yield url
+    yield from own_migrated_url(request, tmp_path, "postgresql", "reload")
 
 
 def test_the_database_side_of_a_reload_is_one_transaction(
