@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, Executable, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Executable, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from analysis import positions as pos
@@ -278,7 +278,7 @@ def due_rechecks(session: Session, now: datetime, limit: int = 500, source_ids: 
     # thousands of every host's due re-checks to pick its own.
     host = _key_host(key)
     if host.isascii():  # SQLite's lower() leaves other letters as they are
-        query = query.where(func.lower(Article.url).like(f"%{_like_escape(host)}%", escape="\\"))
+        query = query.where(Article.url.icontains(host, autoescape=True))
     rows = session.execute(query.limit(limit * 2 if host.isascii() else limit * 10)).all()
     return [(row[0], row[1], row[2], row[3]) for row in rows if politeness_key(row[1]) == key][:limit]
 
@@ -288,11 +288,6 @@ def _key_host(key: str) -> str:
     ``politeness_key`` makes for one that is not http(s), is returned as it is: its URL contains it)."""
     host, colon, port = key.rpartition(":")
     return host if colon and port.isdigit() else key
-
-
-def _like_escape(text: str) -> str:
-    """``text`` as a literal in a LIKE pattern with ``\\`` as the escape character."""
-    return text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def record_not_modified(session: Session, article_id: int, now: datetime, revisit: Sequence[timedelta]) -> None:
