@@ -42,6 +42,7 @@ from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job, Status
+from procrastinate.tasks import Task
 from procrastinate.worker import Worker
 from sqlalchemy.engine import make_url
 
@@ -91,6 +92,8 @@ class _Engine:
     """One Procrastinate app of this node (its connection pool and periodic tasks) and the worker running on it."""
 
     app: App
+    crawl: Task[Any, Any, Any]  # the app's crawl and dispatch tasks, deferred by the plan
+    dispatch: Task[Any, Any, Any]
     task: asyncio.Task[None] | None = None  # ``ClusterDaemon._work``
     worker: Worker | None = None
 
@@ -104,7 +107,7 @@ class ClusterDaemon(Daemon):
         super().__init__(db, settings, load, clock=clock)
         self.options = settings.daemon.cluster
         self._url = url
-        self.engine = _Engine(self._build_app(url))
+        self.engine = self._build_engine(url)
         self._draining: set[asyncio.Task[None]] = set()  # engines a reload replaced, finishing their jobs
 
     @property
@@ -114,9 +117,9 @@ class ClusterDaemon(Daemon):
 
     # --- the engine ------------------------------------------------------------------------------
 
-    def _build_app(self, url: str) -> App:
-        """The Procrastinate app with this node's tasks; periodic tasks on the configured crons (a reload that
-        changes them swaps the engine: ``_reconfigure_engine``)."""
+    def _build_engine(self, url: str) -> _Engine:
+        """A Procrastinate app with this node's tasks, periodic ones on the configured crons (a reload that
+        changes them swaps the engine: ``_reconfigure_engine``); its worker starts with ``_work``."""
         app = App(connector=PsycopgConnector(conninfo=engine_conninfo(url), min_size=1,
                                              max_size=self.options.concurrency + 3))
 
@@ -139,8 +142,7 @@ class ClusterDaemon(Daemon):
         async def prune(timestamp: int) -> None:
             await self._runner("prune", self._prune)()
 
-        self._crawl_task, self._dispatch_task = crawl, dispatch
-        return app
+        return _Engine(app, crawl=crawl, dispatch=dispatch)
 
     async def _start_engine(self) -> None:
         await self.app.open_async()
@@ -204,12 +206,10 @@ class ClusterDaemon(Daemon):
         self.options = self.settings.daemon.cluster  # the plan's stall window, at once
         if not changes or self.engine.task is None:
             return
-        tasks = self._crawl_task, self._dispatch_task  # ``_build_app`` points them at the new app
         try:
-            engine = _Engine(self._build_app(self._url))
+            engine = self._build_engine(self._url)
             await engine.app.open_async()
         except Exception as exc:
-            self._crawl_task, self._dispatch_task = tasks
             logger.error("cluster node %s: reload changed %s, but a new engine could not be opened (%s); the engine "
                          "runs on with its previous settings until the next reload or a restart", node_name(),
                          "; ".join(changes), error_summary(exc))
@@ -271,10 +271,10 @@ class ClusterDaemon(Daemon):
         keys = await asyncio.to_thread(self.jobs.due_keys)
         queued = 0
         for key in sorted(keys):
-            if await _defer(self._crawl_task.configure(lock=f"crawl:{key}", queueing_lock=f"crawl:{key}"),
+            if await _defer(self.engine.crawl.configure(lock=f"crawl:{key}", queueing_lock=f"crawl:{key}"),
                             key=key):
                 queued += 1
-        await _defer(self._dispatch_task.configure(lock="dispatch", queueing_lock="dispatch"))
+        await _defer(self.engine.dispatch.configure(lock="dispatch", queueing_lock="dispatch"))
         reported = await asyncio.to_thread(self.jobs.report_baselines)
         if reported:
             logger.info("plan: the baselines of %d source(s) reported in one summary", reported)

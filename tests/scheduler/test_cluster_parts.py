@@ -178,7 +178,7 @@ def test_a_reload_whose_new_engine_cannot_open_keeps_the_running_one(database: D
     app = AppContext(config_file=write_config(tmp_path / "config.yaml", db_url, [], free_port()))
     try:
         daemon = ClusterDaemon(app.database(), prepare(app), lambda: stage_reload(app), url=db_url)
-        before, engine, crawl = daemon.settings, daemon.engine, daemon._crawl_task
+        before, engine = daemon.settings, daemon.engine
 
         async def reload_onto_a_missing_database() -> None:
             engine.task = asyncio.ensure_future(asyncio.sleep(60))  # stands for the running worker
@@ -197,7 +197,7 @@ def test_a_reload_whose_new_engine_cannot_open_keeps_the_running_one(database: D
             asyncio.run(reload_onto_a_missing_database())
         finally:
             logging.getLogger("scheduler.cluster").removeHandler(handler)
-        assert daemon.engine is engine and daemon._crawl_task is crawl and not daemon._draining
+        assert daemon.engine is engine and not daemon._draining
         assert any("a new engine could not be opened" in line and "concurrency 2 → 3" in line for line in logged), \
             logged
     finally:
