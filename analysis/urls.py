@@ -164,3 +164,14 @@ def politeness_key(url: str) -> str:
     host = parts.hostname.lower()
     host = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
     return f"{host}:{port if port is not None else _DEFAULT_PORTS[scheme]}"
+
+
+def key_substring(key: str) -> str:
+    """What every URL under a politeness key contains (case aside), for a database to narrow by: ``host:port``
+    when the port is not a default one (``127.0.0.1:8001``), else the host (``example.org:443`` → ``example.org``:
+    such URLs seldom spell the port); a key that is a whole URL (``politeness_key`` of a URL that is not http(s))
+    is that URL. A superset: ``a.org`` is in ``ba.org`` too."""
+    host, colon, port = key.rpartition(":")
+    if colon and port.isdigit() and int(port) in _DEFAULT_PORTS.values():
+        return host
+    return key

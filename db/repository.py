@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from analysis import positions as pos
 from analysis.claims.sentences import SentenceMatch
 from analysis.types import ArticleDoc, Relevance, TextPositions, VersionDiff
-from analysis.urls import politeness_key
+from analysis.urls import key_substring, politeness_key
 from db import offtopic, rawbody
 from db.chunks import in_chunks
 from db.models import (
@@ -273,21 +273,19 @@ def due_rechecks(session: Session, now: datetime, limit: int = 500, source_ids: 
         query = query.where(Article.source_id.in_(list(source_ids)))
     if key is None:
         return [(row[0], row[1], row[2], row[3]) for row in session.execute(query.limit(limit))]
-    # The database narrows the due articles to URLs naming the key's host (a superset: "a.org" is in "ba.org" too,
-    # and the port is not looked at), the exact key is checked here. A cluster's crawl of one host used to read
-    # thousands of every host's due re-checks to pick its own.
-    host = _key_host(key)
-    if host.isascii():  # SQLite's lower() leaves other letters as they are
-        query = query.where(Article.url.icontains(host, autoescape=True))
-    rows = session.execute(query.limit(limit * 2 if host.isascii() else limit * 10)).all()
-    return [(row[0], row[1], row[2], row[3]) for row in rows if politeness_key(row[1]) == key][:limit]
-
-
-def _key_host(key: str) -> str:
-    """The host part of a politeness key (``example.org:443`` → ``example.org``; a key that is a whole URL, as
-    ``politeness_key`` makes for one that is not http(s), is returned as it is: its URL contains it)."""
-    host, colon, port = key.rpartition(":")
-    return host if colon and port.isdigit() else key
+    # The database narrows the due articles to URLs naming the key's host, and its port when that is not a default
+    # one (a superset: "a.org" is in "ba.org" too); the exact key is checked here. A cluster's crawl of one host used
+    # to read thousands of every host's due re-checks to pick its own.
+    narrowed = key_substring(key)
+    if narrowed.isascii():  # SQLite's lower() leaves other letters as they are
+        query = query.where(Article.url.icontains(narrowed, autoescape=True))
+    first = limit * 2 if narrowed.isascii() else limit * 10
+    rows = session.execute(query.limit(first)).all()
+    own = [(row[0], row[1], row[2], row[3]) for row in rows if politeness_key(row[1]) == key]
+    if len(own) < limit and len(rows) == first:
+        # Other keys' articles filled the page: read on, or this key's re-checks wait behind theirs for good.
+        own = [(row[0], row[1], row[2], row[3]) for row in session.execute(query) if politeness_key(row[1]) == key]
+    return own[:limit]
 
 
 def record_not_modified(session: Session, article_id: int, now: datetime, revisit: Sequence[timedelta]) -> None:

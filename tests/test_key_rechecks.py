@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from analysis.urls import key_substring, politeness_key
 from crawler.types import SourceSpec
 from db import repository as repo
 from db.engine import Database
@@ -47,6 +48,34 @@ def test_the_due_rechecks_of_one_key_are_read_without_the_other_keys(database: D
                                                           key="a.example:443")] == ["https://a.example/1"]
         # Without a key, every host's, as before.
         assert len(repo.due_rechecks(session, T0 + timedelta(minutes=1))) == 8
+
+
+def test_a_key_with_a_port_of_its_own_is_narrowed_by_it_and_not_crowded_out(database: Database) -> None:
+    # Sites on one address, told apart by their ports (as on a test or intranet host): the other ports' re-checks,
+    # due first and many more than a page, neither come back nor keep this key's from being read.
+    database.in_write(repo.sync_sources, [SourceSpec("feed", "feed", "http://10.0.0.1:8001/rss")])
+    others = [f"http://10.0.0.1:{8002 + n % 3}/{n}" for n in range(30)] + ["http://10.0.0.1:80011/x"]
+    add_articles(database, [*others, "http://10.0.0.1:8001/a", "http://10.0.0.1:8001/b"])
+    with database.read() as session:
+        due = repo.due_rechecks(session, T0 + timedelta(minutes=1), 5, key="10.0.0.1:8001")
+        assert [url for _, url, _, _ in due] == ["http://10.0.0.1:8001/a", "http://10.0.0.1:8001/b"]
+        # The host on its default port is narrowed by the host alone: the other ports' re-checks, due first, fill
+        # the first page read, and the rest is read for this key's.
+        add_articles(database, [f"http://10.0.0.1/{n}" for n in range(5)], due=T0 + timedelta(hours=1))
+    with database.read() as session:
+        due = repo.due_rechecks(session, T0 + timedelta(hours=2), 3, key="10.0.0.1:80")
+        assert [url for _, url, _, _ in due] == ["http://10.0.0.1/0", "http://10.0.0.1/1", "http://10.0.0.1/2"]
+        due = repo.due_rechecks(session, T0 + timedelta(hours=2), 10, key="10.0.0.1:8001")
+        assert [url for _, url, _, _ in due] == ["http://10.0.0.1:8001/a", "http://10.0.0.1:8001/b"]
+
+
+def test_key_substring_is_in_every_url_of_the_key() -> None:
+    urls = ["https://Example.org/a", "https://example.org:443/b", "http://example.org:8080/c", "http://[::1]:8080/d",
+            "ftp://example.org/e", "https://a_b.example/f"]
+    for url in urls:
+        assert key_substring(politeness_key(url)).lower() in url.lower(), url
+    assert key_substring("example.org:443") == "example.org"
+    assert key_substring("example.org:8080") == "example.org:8080"
 
 
 def test_a_key_that_is_a_whole_url_finds_its_own_rechecks(database: Database) -> None:
