@@ -173,7 +173,9 @@ class Node:
         """Start a new life, its config the first one's."""
         folder = self.folder / f"life{len(self.lives)}"
         folder.mkdir(parents=True)
-        self.lives.append(self.make(folder / "config.yaml").start())
+        # A node's start-up (imports, the model, the engine's pool) takes over a minute on a machine loaded as the
+        # fault phase loads it (load average 40+ seen): 60 s failed a run.
+        self.lives.append(self.make(folder / "config.yaml").start(wait=180))
 
     def running(self) -> bool:
         proc = self.daemon.proc

@@ -64,7 +64,11 @@ class DaemonProcess:
             if self.health() is not None:
                 return self
             time.sleep(0.2)
-        raise AssertionError(f"daemon did not answer /healthz in {wait}s:\n{self.output()}")
+        # Killed, not left running: the caller never got it to stop (a bench's node on a gone database, say).
+        self.proc.kill()
+        self.returncode = self.proc.wait()
+        self._close()
+        raise AssertionError(f"daemon did not answer /healthz in {wait}s (killed):\n{self.output()}")
 
     def output(self) -> str:
         """Everything the daemon logged so far."""
