@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from procrastinate import App, PsycopgConnector
-from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
 from procrastinate.job_context import JobContext
 from procrastinate.jobs import Job, Status
 from procrastinate.tasks import Task
@@ -317,15 +318,30 @@ class ClusterDaemon(Daemon):
                 logger.warning("closed %d crawl run(s) of stalled job %s as aborted", closed, job.id)
             try:
                 await manager.retry_job(job)
-            except ConnectorException:
+            except UniqueViolation:
                 # The key is queued already (the queueing lock allows one waiting job): that job does the work,
                 # and this one is closed so that it no longer holds the key's lock.
-                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                try:
+                    await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                except ConnectorException as exc:
+                    _handled_elsewhere(job, exc)
+                    continue
                 logger.warning("stalled job %s (%s) closed: the same work is queued already", job.id,
                                _describe(job))
+            except ConnectorException as exc:
+                _handled_elsewhere(job, exc)  # no longer doing: not ours to close, it may be queued again already
             else:
                 logger.warning("stalled job %s (%s) of a silent node queued again", job.id, _describe(job))
         await manager.prune_stalled_workers(window)
+
+
+def _handled_elsewhere(job: Job, exc: ConnectorException) -> None:
+    """Log that a stalled job changed state since it was read (the engine refused it), or raise ``exc`` if the
+    database failed otherwise. Two periods' plans can overlap on a busy cluster, both reading the same stalled jobs:
+    the other got there first."""
+    if not isinstance(exc.__cause__, psycopg.errors.RaiseException):  # the engine's "not in doing status"
+        raise exc
+    logger.info("stalled job %s (%s) handled by another node", job.id, _describe(job))
 
 
 def _describe(job: Job) -> str:

@@ -202,3 +202,64 @@ def test_a_reload_whose_new_engine_cannot_open_keeps_the_running_one(database: D
             logged
     finally:
         app.database(at_head=False).dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_stalled_job_two_nodes_plans_handle_at_once_is_closed_once(database: Database, db_url: str,
+                                                                     tmp_path: Path) -> None:
+    # Two periods' plans can overlap on a busy cluster; both read the same stalled jobs. The one that comes second
+    # finds each already handled: it goes on, and its plan does not fail (a loaded fault run failed 20 plans so).
+    import logging
+
+    from bench.cluster_bench import write_config
+    from labourwatch.commands.run import prepare, stage_reload
+    from labourwatch.context import AppContext
+    from scheduler.cluster import QUEUE, ClusterDaemon
+    from tests.receivers import free_port
+
+    app = AppContext(config_file=write_config(tmp_path / "config.yaml", db_url, [], free_port()))
+    try:
+        first, second = (ClusterDaemon(app.database(), prepare(app), lambda: stage_reload(app), url=db_url)
+                         for _ in range(2))
+        crawl = first.app.tasks["labourwatch.crawl"]
+        logged: list[str] = []
+        handler = logging.Handler()
+        handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+        logging.getLogger("scheduler.cluster").addHandler(handler)
+
+        async def stall_then_handle_twice() -> None:
+            async with first.app.open_async(), second.app.open_async():
+                manager = first.app.job_manager
+                dead = await manager.register_worker()  # a node that took two keys' crawls, then died
+                for key in ("127.0.0.1:1", "127.0.0.1:2"):
+                    await crawl.configure(lock=f"crawl:{key}", queueing_lock=f"crawl:{key}").defer_async(key=key)
+                    assert await manager.fetch_job([QUEUE], dead) is not None
+                # The first key's next crawl is queued already: its stalled job is closed, not queued again.
+                await crawl.configure(lock="crawl:127.0.0.1:1", queueing_lock="crawl:127.0.0.1:1").defer_async(
+                    key="127.0.0.1:1")
+                with database.engine.begin() as connection:
+                    connection.execute(text("UPDATE procrastinate_workers SET last_heartbeat = now() - "
+                                            "interval '1 hour'"))
+                manager = second.app.job_manager
+                stalled = manager.get_stalled_jobs
+
+                async def read_then_other_node_first(**kwargs: object) -> object:
+                    jobs = await stalled(**kwargs)
+                    await first._retry_stalled()  # the other node's plan, a moment after this one read
+                    return jobs
+
+                manager.get_stalled_jobs = read_then_other_node_first  # type: ignore[method-assign,assignment]
+                await second._retry_stalled()
+
+        asyncio.run(stall_then_handle_twice())
+        with database.engine.connect() as connection:
+            jobs = connection.execute(text(
+                "SELECT args->>'key', status::text FROM procrastinate_jobs ORDER BY id")).all()
+        assert [tuple(job) for job in jobs] == [("127.0.0.1:1", "failed"), ("127.0.0.1:2", "todo"),
+                                                ("127.0.0.1:1", "todo")]
+        assert sum("handled by another node" in line for line in logged) == 2, logged
+        assert sum("closed: the same work is queued already" in line for line in logged) == 1, logged
+        assert sum("of a silent node queued again" in line for line in logged) == 1, logged
+    finally:
+        logging.getLogger("scheduler.cluster").removeHandler(handler)
+        app.database(at_head=False).dispose()
