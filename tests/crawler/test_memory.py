@@ -46,7 +46,7 @@ def test_release_free_memory_returns_freed_heap_pages() -> None:
 
 # The daemon's imports, Scrapy's preload and a real crawl, in a fresh process on a database migrated beforehand.
 CRAWL_SCRIPT = """
-import json, sys
+import gc, json, sys
 from dataclasses import replace
 import labourwatch.commands.run, scheduler.daemon, web.app
 from crawler.runner import preload
@@ -55,12 +55,12 @@ from tests.crawler.helpers import FAST, crawl, specs
 from tests.crawler.newssite import news_site
 
 preload()
-preloaded = sorted(sys.modules)
+preloaded, frozen = sorted(sys.modules), gc.get_freeze_count()
 with news_site(3) as site:
     report = crawl(Database(sys.argv[1]), specs([{"id": "site", "kind": "feed", "url": site.feed}]),
                    replace(FAST, workers=0))
 print(json.dumps({"status": report.status, "stored": report.stats.get("articles_new", 0),
-                  "preloaded": preloaded, "modules": sorted(sys.modules)}))
+                  "preloaded": preloaded, "frozen": frozen, "modules": sorted(sys.modules)}))
 """
 # What the daemon's process does not need while it crawls: Alembic (with Mako and Pygments) migrates, from the
 # commands that do; the cookies middleware (tldextract) and the remote control (aiohttp) are Scrapy components
@@ -80,3 +80,6 @@ def test_the_daemon_and_its_crawls_do_not_import_what_they_switch_off(sqlite_dat
     # The preload imported the HTTP download handler the crawl uses, and not those of schemes it refuses.
     assert "scrapy.core.downloader.handlers.http11" in figures["preloaded"]
     assert "scrapy.core.downloader.handlers.s3" not in figures["modules"]
+    # The preload left what the daemon imported out of later garbage collections (crawler.runner.freeze_imports),
+    # and a crawl runs as before on top of it.
+    assert figures["frozen"] > 100_000, figures["frozen"]
