@@ -101,8 +101,9 @@ def to_nfc(text: str) -> str:
 # The same text is normalised more than once per page: an article's text for its content hash and again for its
 # copy sketch (analysis.nearcopy) in the extraction worker, a matched sentence for its background key (db.background)
 # and again for its events (db.events) in the database writer. A few recent results are kept (texts are hashed once
-# per string object; a hit costs well under a microsecond, an article's normalisation about 0.3 ms).
-_NORMALISED_CACHE = 256
+# per string object; a hit costs well under a microsecond, an article's normalisation about 0.3 ms). Few: the repeats
+# come close together, and each entry keeps a whole article's text (twice) alive in the daemon's process.
+_NORMALISED_CACHE = 64
 
 
 @lru_cache(maxsize=_NORMALISED_CACHE)
