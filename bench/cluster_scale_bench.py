@@ -130,6 +130,8 @@ class Workload:
     lag_goal: float = 10.0
     fault_every: float = 45.0
     pg_down: float = 10.0
+    # Seconds a node's start may take (until /healthz answers): a machine loaded by other work needs more.
+    start_wait: float = 60.0
 
     @property
     def sources(self) -> int:
@@ -164,6 +166,7 @@ class Node:
     folder: Path
     make: Callable[[Path], DaemonProcess]
     lives: list[DaemonProcess] = field(default_factory=list)
+    start_wait: float = 60.0  # seconds a start waits for /healthz (``Workload.start_wait``)
 
     @property
     def daemon(self) -> DaemonProcess:
@@ -173,7 +176,7 @@ class Node:
         """Start a new life, its config the first one's."""
         folder = self.folder / f"life{len(self.lives)}"
         folder.mkdir(parents=True)
-        self.lives.append(self.make(folder / "config.yaml").start())
+        self.lives.append(self.make(folder / "config.yaml").start(wait=self.start_wait))
 
     def running(self) -> bool:
         proc = self.daemon.proc
@@ -365,7 +368,8 @@ class Run:
                                       "stall_window": f"{work.stall_window:g}s"})
                 return daemon
 
-            nodes = [Node(f"node{n}", self.folder / f"{self.run}-{n}", make) for n in range(self.count)]
+            nodes = [Node(f"node{n}", self.folder / f"{self.run}-{n}", make, start_wait=work.start_wait)
+                     for n in range(self.count)]
             with ThreadPoolExecutor(len(nodes)) as pool:
                 list(pool.map(lambda node: node.start(), nodes))
             sampler = Sampler(nodes, url)
