@@ -130,6 +130,8 @@ class Workload:
     lag_goal: float = 10.0
     fault_every: float = 45.0
     pg_down: float = 10.0
+    # Seconds a node's start may take (until /healthz answers): over a minute at load 40+ (60 s failed a fault run).
+    start_wait: float = 180.0
 
     @property
     def sources(self) -> int:
@@ -164,6 +166,7 @@ class Node:
     folder: Path
     make: Callable[[Path], DaemonProcess]
     lives: list[DaemonProcess] = field(default_factory=list)
+    start_wait: float = 60.0  # seconds a start waits for /healthz (``Workload.start_wait``)
 
     @property
     def daemon(self) -> DaemonProcess:
@@ -173,9 +176,7 @@ class Node:
         """Start a new life, its config the first one's."""
         folder = self.folder / f"life{len(self.lives)}"
         folder.mkdir(parents=True)
-        # A node's start-up (imports, the model, the engine's pool) takes over a minute on a machine loaded as the
-        # fault phase loads it (load average 40+ seen): 60 s failed a run.
-        self.lives.append(self.make(folder / "config.yaml").start(wait=180))
+        self.lives.append(self.make(folder / "config.yaml").start(wait=self.start_wait))
 
     def running(self) -> bool:
         proc = self.daemon.proc
@@ -367,7 +368,8 @@ class Run:
                                       "stall_window": f"{work.stall_window:g}s"})
                 return daemon
 
-            nodes = [Node(f"node{n}", self.folder / f"{self.run}-{n}", make) for n in range(self.count)]
+            nodes = [Node(f"node{n}", self.folder / f"{self.run}-{n}", make, start_wait=work.start_wait)
+                     for n in range(self.count)]
             with ThreadPoolExecutor(len(nodes)) as pool:
                 list(pool.map(lambda node: node.start(), nodes))
             sampler = Sampler(nodes, url)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.exceptions import DownloadCancelledError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
+from analysis.claims import semantic as semantic_signal
 from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
 from crawler.browser import needs_browser
@@ -87,12 +88,41 @@ def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, re
                      validators=validators, follow_urls=follow, key=key, pending=taken, specs=specs or {})
 
 
+@dataclass(frozen=True)
+class _ClaimsRead:
+    """The known claims a crawl of this process read, and what they were read at."""
+
+    fingerprint: tuple[str, str]  # ``claims.matching_fingerprint`` when they were read
+    semantic: bool  # the semantic signal's setting the matcher was built with
+    claims: KnownClaims | None
+
+
+# The last claims read, by database URL: a crawl (a cluster node runs one per politeness key, seconds apart) reuses
+# them while the database's fingerprint of the claims is unchanged, instead of reading every claim and review and
+# building the matcher again. Any change, made by this process or another node, changes the fingerprint.
+_claims_read: dict[str, _ClaimsRead] = {}
+_claims_lock = threading.Lock()
+
+
 def _known_claims(db: Database) -> KnownClaims | None:
+    """The active known claims and their matcher, as the database has them now (None: there are none)."""
+    semantic = semantic_signal.enabled()
     with db.read() as session:
-        active = claim_queries.matching_claims(session)
+        fingerprint = claim_queries.matching_fingerprint(session)  # before the claims: see its docstring
+        with _claims_lock:
+            last = _claims_read.get(db.url)
+        if fingerprint is not None and last is not None and (last.fingerprint, last.semantic) == (fingerprint,
+                                                                                                   semantic):
+            claims = last.claims
+        else:
+            active = claim_queries.matching_claims(session)
+            claims = KnownClaims.of(active, semantic=semantic) if active else None
+            if fingerprint is not None:
+                with _claims_lock:
+                    _claims_read[db.url] = _ClaimsRead(fingerprint, semantic, claims)
         # New claims are grouped with recent candidates as they are stored: key those now, outside the writes.
         candidates.warm(session, datetime.now(UTC))
-    return KnownClaims.of(active) if active else None
+    return claims
 
 
 def _start(db: Database, sources: Sequence[SourceSpec], trigger: str,
@@ -303,24 +333,24 @@ def freeze_imports() -> None:
     gc.freeze()
 
 
-async def _stop_when_set(stop: asyncio.Event, runner: AsyncCrawlerRunner) -> None:
+async def _stop_when_set(stop: asyncio.Event, crawler: Crawler) -> None:
     await stop.wait()
-    await _stop_engine(runner)
+    await _stop_engine(crawler)
 
 
-async def _stop_engine(runner: AsyncCrawlerRunner) -> None:
-    """Stop the runner's crawls gracefully, without the downloads that wait in a host's queue for the request delay:
+async def _stop_engine(crawler: Crawler) -> None:
+    """Stop the crawl gracefully, without the downloads that wait in a host's queue for the request delay:
     Scrapy's engine closes only when every queued download is done, so a node told to stop would go on fetching
-    for queue length times the delay. Those are dropped as cancelled (no outcome: fetched again next time)."""
-    for crawler in runner.crawlers:
-        if isinstance(crawler.spider, MonitorSpider):
-            crawler.spider.stopping = True  # a cancelled download is the stop's, not a failure of its page
-    stopping = asyncio.ensure_future(runner.stop())
+    for queue length times the delay. Those are dropped as cancelled (no outcome: fetched again next time).
+
+    Only this crawl's crawler: the runner it was started on is shared with the process's other crawls."""
+    if isinstance(crawler.spider, MonitorSpider):
+        crawler.spider.stopping = True  # a cancelled download is the stop's, not a failure of its page
+    stopping = asyncio.ensure_future(crawler.stop_async())
     # Until the engine has closed: a download the engine handed over before it saw the stop joins a queue too.
     while not stopping.done():
-        for crawler in runner.crawlers:
-            if getattr(crawler, "_engine", None) is not None:
-                _drop_queued_downloads(crawler.engine.downloader)
+        if getattr(crawler, "_engine", None) is not None:
+            _drop_queued_downloads(crawler.engine.downloader)
         await asyncio.wait([stopping], timeout=0.05)
     await stopping
 
@@ -412,6 +442,27 @@ async def _record_aborted(db: Database, ledger: CrawlLedger, outcome: _Outcome) 
         logger.exception("could not record aborted crawl run %s", outcome.run_id)
 
 
+# The Scrapy runners of this process's crawls, by their settings' inputs: building one copies Scrapy's settings twice
+# (its own and its spider loader's frozen copy), a fixed cost a cluster node paid for every politeness key's crawl.
+# A runner holds no state of a crawl once it ended; each crawl still gets a crawler (and settings copy) of its own.
+_runners: dict[tuple[CrawlOptions, bool], AsyncCrawlerRunner] = {}
+_RUNNERS_KEPT = 4  # settings seen since start (a reload that changes the crawl options makes a new one)
+
+
+def _runner(options: CrawlOptions, browser: bool) -> AsyncCrawlerRunner:
+    """The runner for crawls with ``options`` (and the browser's handler, with ``browser``); on the reactor's loop."""
+    key = (options, browser)
+    try:
+        runner = _runners.get(key)
+    except TypeError:  # options that cannot be hashed: a runner of its own
+        return AsyncCrawlerRunner(scrapy_settings(options, browser=browser))
+    if runner is None:
+        if len(_runners) >= _RUNNERS_KEPT:
+            _runners.clear()  # crawls running on a dropped runner keep it until they end
+        runner = _runners[key] = AsyncCrawlerRunner(scrapy_settings(options, browser=browser))
+    return runner
+
+
 async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic,
                  ledger: CrawlLedger, *, rechecks: bool, restrict_rechecks: bool, dry_run: bool, match_claims: bool,
                  router: Router | None, stop: asyncio.Event | None, baseline: frozenset[str],
@@ -423,16 +474,16 @@ async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOpti
     # The browser's handler only for a crawl with pages to render: any other crawl never starts Playwright.
     browser = needs_browser(options, [s.id for s in plan.sources] + [r.source_id for r in plan.rechecks]
                             + [page.source_id for page in plan.pending])
-    runner = AsyncCrawlerRunner(scrapy_settings(options, browser=browser))
+    runner = _runner(options, browser)
     crawler = runner.create_crawler(MonitorSpider)
-    watcher = asyncio.ensure_future(_stop_when_set(stop, runner)) if stop is not None else None
+    watcher = asyncio.ensure_future(_stop_when_set(stop, crawler)) if stop is not None else None
     crawling = runner.crawl(crawler, plan=plan, store=store, ledger=ledger, options=options)
     try:
         # Shielded: a cancellation stops the engine the way ``stop`` does (Scrapy's own tasks cancelled
         # mid-step may swallow it and leave work behind), so no request carries on after the run is recorded.
         await asyncio.shield(crawling)
     except asyncio.CancelledError:
-        await _stop_crawler(runner, crawling)
+        await _stop_crawler(crawler, crawling)
         raise
     finally:
         if watcher is not None:
@@ -449,11 +500,11 @@ async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOpti
     _count_statuses(ledger, crawler.stats.get_stats() if crawler.stats else {})
 
 
-async def _stop_crawler(runner: AsyncCrawlerRunner, crawling: asyncio.Task[None]) -> None:
+async def _stop_crawler(crawler: Crawler, crawling: asyncio.Task[None]) -> None:
     """Stop a cancelled crawl's engine; if it has not ended within a second (a download hanging), cancel it.
 
     A cancellation is the last resort (the daemon's shutdown grace is over), so this waits only briefly."""
-    stopping = asyncio.ensure_future(_stop_quietly(runner))
+    stopping = asyncio.ensure_future(_stop_quietly(crawler))
     await asyncio.wait([stopping, crawling], timeout=1.0)
     if not crawling.done():
         logger.warning("the cancelled crawl did not stop within 1 s; cancelling its downloads")
@@ -461,8 +512,8 @@ async def _stop_crawler(runner: AsyncCrawlerRunner, crawling: asyncio.Task[None]
         await asyncio.wait([crawling], timeout=1.0)
 
 
-async def _stop_quietly(runner: AsyncCrawlerRunner) -> None:
+async def _stop_quietly(crawler: Crawler) -> None:
     try:
-        await _stop_engine(runner)
+        await _stop_engine(crawler)
     except Exception:  # the engine was already stopping or cancelled: it ends either way
         logger.debug("stopping a cancelled crawl", exc_info=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from analysis import positions
@@ -120,6 +120,28 @@ def matching_claims(session: Session) -> list[Claim]:
         extra = [s for s in dict.fromkeys(reviewed.get(claim.id, ())) if s not in known]
         claims.append(replace(claim, paraphrases=(*claim.paraphrases, *extra)) if extra else claim)
     return claims
+
+
+# Every row version of the tables ``matching_claims`` reads, as (id, xmin) pairs: PostgreSQL gives a row a new xmin
+# (the writing transaction's id) on each insert and update, so the digest changes with any insert, update or delete
+# of a claim or a review, whichever node or command made it and whatever its clock says (an ``updated_at`` compared
+# across nodes would not), and it is computed in the database without reading the rows out.
+_FINGERPRINT = text(
+    "SELECT (SELECT md5(coalesce(string_agg(id || ':' || xmin::text, ',' ORDER BY id), '')) FROM claims), "
+    "(SELECT md5(coalesce(string_agg(id::text || ':' || xmin::text, ',' ORDER BY id), '')) FROM reviews)")
+
+
+def matching_fingerprint(session: Session) -> tuple[str, str] | None:
+    """A value that differs whenever what :func:`matching_claims` reads may differ (a claim or a review added,
+    changed or deleted since), so that a process can keep the claims and their matcher while it stays the same;
+    None where the database cannot tell (SQLite): read the claims each time there.
+
+    Read it before the claims, in the same session: a change committed between the two reads then shows as a
+    different fingerprint next time (one read too many), never as claims older than their fingerprint."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = session.execute(_FINGERPRINT).one()
+    return str(row[0]), str(row[1])
 
 
 # --- matches -------------------------------------------------------------------------------------

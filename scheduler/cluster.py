@@ -65,6 +65,7 @@ RESTART_AFTER = 1.0  # seconds before a worker that stopped by itself is started
 # a node behind on its crawls took 66 s instead of the 15 s stall window to hand a killed node's jobs back
 # (bench/cluster_scale_bench.py): its plan waited behind the queued crawls.
 HOUSEKEEPING_PRIORITY = 10
+CRAWL_LOCK = "crawl:"  # a key's crawl jobs' lock and queueing lock: this and the key
 
 
 def engine_conninfo(url: str) -> str:
@@ -271,8 +272,11 @@ class ClusterDaemon(Daemon):
         await self._retry_stalled()
         keys = await asyncio.to_thread(self.jobs.due_keys)
         queued = 0
-        for key in sorted(keys):
-            if await _defer(self.engine.crawl.configure(lock=f"crawl:{key}", queueing_lock=f"crawl:{key}"),
+        # A key whose crawl waits in the queue already would only have its defer refused (a round trip and a unique
+        # violation each: most of the plan's CPU when the keys wait a tick or two). One that starts meanwhile gets a
+        # new job next tick, as before; one queued meanwhile is refused as before.
+        for key in sorted(keys - await self._queued_keys()):
+            if await _defer(self.engine.crawl.configure(lock=CRAWL_LOCK + key, queueing_lock=CRAWL_LOCK + key),
                             key=key):
                 queued += 1
         await _defer(self.engine.dispatch.configure(lock="dispatch", queueing_lock="dispatch"))
@@ -283,6 +287,13 @@ class ClusterDaemon(Daemon):
             logger.info("plan: %d key(s) due, %d crawl job(s) deferred (the others were queued already)",
                         len(keys), queued)
         return bool(keys)
+
+    async def _queued_keys(self) -> set[str]:
+        """The politeness keys with a crawl job waiting in the queue (holding its queueing lock ``crawl:<key>``)."""
+        rows = await self.app.connector.execute_query_all_async(
+            "SELECT queueing_lock FROM procrastinate_jobs WHERE status = 'todo' AND queueing_lock LIKE %(locks)s",
+            locks=f"{CRAWL_LOCK}%")
+        return {row["queueing_lock"].removeprefix(CRAWL_LOCK) for row in rows}
 
     async def _crawl(self, key: str, job_id: int | None) -> bool:
         """The crawl of ``key``, no sooner than the request delay after its last crawl ended on any node (a crawl
