@@ -28,7 +28,7 @@ from db import repository as repo
 from db.engine import Database
 from db.models import utcnow
 from scheduler.metrics import Metrics
-from scheduler.schedule import first_poll, interval, next_poll
+from scheduler.schedule import first_poll, interval, next_poll, schedule_base
 from scheduler.types import Settings
 
 logger = logging.getLogger(__name__)
@@ -147,11 +147,8 @@ class Jobs:
                 if at is not None:
                     when[source_id] = at
                 continue
-            # The schedule runs from the due time, so time spent waiting for another crawl is not added
-            # to every later poll; after a long outage it restarts from now.
-            base = at if at is not None and started - at < interval(spec, at) else started
-            when[source_id] = next_poll(spec, base, failures.get(source_id, 0), self.settings.daemon.max_backoff,
-                                        self.rand)
+            when[source_id] = next_poll(spec, schedule_base(spec, at, started), failures.get(source_id, 0),
+                                        self.settings.daemon.max_backoff, self.rand)
         if cut_off:
             # Not a poll run twice when the next crawl makes it (``polls_run_twice``): this one never fetched it.
             logger.info("crawl stopped: %d due poll(s) not made go back to their due times: %s", len(cut_off),

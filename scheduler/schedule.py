@@ -25,6 +25,18 @@ def interval(spec: SourceSpec, at: datetime) -> timedelta:
     return regular_next(spec, at) - at
 
 
+def schedule_base(spec: SourceSpec, due: datetime | None, started: datetime) -> datetime:
+    """What the next poll of a poll due at ``due`` that started at ``started`` is counted from (``next_poll``'s
+    ``started``): its due time, so that waiting for a crawl slot does not delay every later poll; the next period's
+    due time when the next poll would come less than half a period after this one started (a poll late enough to
+    stand for two periods: the next is not fetched moments after it, and a node catching up on a backlog is not
+    sent the same feeds again); its start after an outage (a period or more late) or when it never was due."""
+    if due is None or started - due >= interval(spec, due):
+        return started
+    following = regular_next(spec, due)
+    return following if following - started < (following - due) / 2 else due
+
+
 def next_poll(spec: SourceSpec, started: datetime, failures: int, max_backoff: timedelta,
               rand: Callable[[], float]) -> datetime:
     """When to poll ``spec`` again, after a poll that started at ``started`` and left ``failures``

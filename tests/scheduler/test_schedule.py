@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from crawler.types import SourceSpec
-from scheduler.schedule import first_poll, interval, next_poll, regular_next
+from scheduler.schedule import first_poll, interval, next_poll, regular_next, schedule_base
 
 T0 = datetime(2026, 11, 27, 10, 7, 30, tzinfo=UTC)
 HOUR = timedelta(hours=6)
@@ -51,3 +51,23 @@ def test_jitter_spreads_within_its_bound() -> None:
     assert next_poll(source, T0, 0, HOUR, lambda: 0.5) == T0 + timedelta(minutes=16)
     assert first_poll(source, T0, lambda: 0.25) == T0 + timedelta(seconds=30)
     assert first_poll(spec(), T0, lambda: 0.9) == T0
+
+
+def test_a_late_poll_counts_its_next_from_its_due_time_unless_that_is_moments_away() -> None:
+    source = spec(every=timedelta(minutes=1))
+    due = T0
+    # On time, or late by less than half a period: the grid holds (waiting for a slot does not shift later polls).
+    assert schedule_base(source, due, due + timedelta(seconds=2)) == due
+    assert schedule_base(source, due, due + timedelta(seconds=29)) == due
+    # Late by more: its next is the following period's, not a fetch seconds after this one.
+    base = schedule_base(source, due, due + timedelta(seconds=45))
+    assert base == due + timedelta(minutes=1)
+    assert next_poll(source, base, 0, HOUR, lambda: 0.0) - (due + timedelta(seconds=45)) == timedelta(seconds=75)
+    # A period or more late (an outage), or never due: from the start.
+    assert schedule_base(source, due, due + timedelta(minutes=3)) == due + timedelta(minutes=3)
+    assert schedule_base(source, None, due) == due
+    # A cron source alike: due 10:30, started 10:52 → counted from 11:00, next poll 11:30.
+    cron = spec(cron="*/30 * * * *")
+    at = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
+    assert schedule_base(cron, at, at + timedelta(minutes=22)) == datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    assert schedule_base(cron, at, at + timedelta(minutes=10)) == at
