@@ -83,8 +83,8 @@ def test_the_daemon_and_its_crawls_do_not_import_what_they_switch_off(sqlite_dat
     assert "scrapy.core.downloader.handlers.s3" not in figures["modules"]
 
 
-# A real crawl with the extraction workers, as the daemon crawls: a first crawl of a web of outlets, then one after
-# other outlets published copies of their articles, with the cache of stored texts' shingles emptied between (as
+# A real crawl with the extraction workers, as the daemon crawls, with the shipped claims and the semantic signal on:
+# a first crawl of a web of outlets, then one after other outlets published copies of their articles, with the cache of stored texts' shingles emptied between (as
 # after a restart), so that the daemon's process hashes stored texts itself and links the copies.
 POOL_SCRIPT = """
 import json, sys
@@ -93,9 +93,12 @@ from sqlalchemy import func, select
 
 def main():
     import labourwatch.commands.run, scheduler.daemon, web.app
+    import yaml
+    from analysis.claims import semantic
+    from analysis.claims.model import claims_from_yaml_data
     from crawler.runner import preload
     from crawler.types import SourceSpec
-    from db import copies
+    from db import claims, copies
     from db.engine import Database
     from db.models import ArticleCopy
     from labourwatch.fixtureweb.copies import CopiesWeb
@@ -103,6 +106,9 @@ def main():
 
     preload()
     db = Database(sys.argv[1])
+    with db.write() as session:  # the shipped claims: each crawl builds their matcher here, the pages are matched there
+        claims.import_claims(session, claims_from_yaml_data(yaml.safe_load(open("known_claims.yaml").read())))
+    assert semantic.enabled()  # asked by the daemon before it starts the workers (with the model, then)
     with CopiesWeb(3, 4, seed=1, pairs=6) as web:
         sources = [SourceSpec(id=s["id"], kind=s["kind"], url=s["url"]) for s in web.sources()]
         first = crawl(db, sources, replace(FAST, workers=1))
