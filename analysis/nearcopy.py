@@ -8,7 +8,11 @@ database BIGINT): two texts sharing any band value are candidates. A candidate i
 
 The similarity is the overlap of the shingle sets relative to the smaller one (containment), so a copy that
 drops a paragraph or adds a dateline, a credit line or a "first published by" note still scores high. Every hash
-is seeded by constants here, so sketches stored by one process compare with those of any other.
+is seeded by constants (here and in ``analysis.minhash``), so sketches stored by one process compare with those of
+any other.
+
+This module needs no numpy, so that the daemon's process, which only compares, never imports it; the extraction
+workers make the sketches with numpy (``analysis.minhash.sketch``).
 """
 
 from __future__ import annotations
@@ -16,10 +20,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from array import array
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
 
 from analysis.text import normalise_text
 
@@ -31,24 +33,25 @@ BANDS, ROWS = 48, 3
 THRESHOLD = 0.65  # the containment from which a candidate is a copy (bench/copies_bench.py)
 MIN_SHINGLES = 12  # a shorter text (a caption, a teaser) is never sketched: too little to tell a copy by
 
-Hashes = npt.NDArray[np.uint64]
-_MASK = (1 << 64) - 1
-_SEEDS = np.random.Generator(np.random.PCG64(20261203)).integers(0, 2**64 - 1, size=(3, BANDS * ROWS),
-                                                                  dtype=np.uint64, endpoint=True)
-# MinHash permutations x -> a*x + b (mod 2**64), a odd so that each is a bijection of 64-bit values.
-_A, _B = _SEEDS[0] | np.uint64(1), _SEEDS[1]
-# Multipliers that combine the words of a shingle (order matters) and the rows of a band into one value.
-_WORD_WEIGHTS = _SEEDS[2][:SHINGLE] | np.uint64(1)
-_ROW_WEIGHTS = _SEEDS[2][SHINGLE:SHINGLE + ROWS] | np.uint64(1)
+# A text's shingle hashes: sorted, distinct unsigned 64-bit values packed in the machine's byte order (an
+# ``array("Q")``'s bytes; never stored, only handed between processes of one machine). Plain bytes, so that the
+# sketches the extraction workers make (with numpy, ``analysis.minhash``) cross to the daemon's process and are
+# compared there without numpy.
+Shingles = bytes
+MASK = (1 << 64) - 1
+# The multipliers that combine the words of a shingle (order matters): the first ``SHINGLE`` values of
+# ``analysis.minhash``'s third seed row, odd, written out so that this module hashes without numpy (a test checks
+# that they are the same).
+WORD_WEIGHTS = (1661754021611189771, 6791606725627185145, 14765754192164452485)
 # Characters of scripts written without spaces between words.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
 class TextSketch:
-    """A text's shingle hashes (sorted, distinct) and its LSH band values (empty when the text is too short)."""
+    """A text's shingle hashes (:data:`Shingles`) and its LSH band values (empty when the text is too short)."""
 
-    shingles: Hashes
+    shingles: Shingles
     bands: tuple[int, ...]
 
     @property
@@ -68,66 +71,54 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _mix(values: Hashes) -> Hashes:
-    """The splitmix64 finaliser: spreads every input bit over the whole 64-bit value."""
-    values = values ^ (values >> np.uint64(30))
-    values = values * np.uint64(0xBF58476D1CE4E5B9)
-    values = values ^ (values >> np.uint64(27))
-    values = values * np.uint64(0x94D049BB133111EB)
-    return values ^ (values >> np.uint64(31))
-
-
 @functools.lru_cache(maxsize=1 << 15)  # a language's common words recur in every text: hashed once (<= ~6 MB)
 def _word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
 
 
-def shingles(text: str) -> Hashes:
-    """The distinct hashes of the ``SHINGLE``-word runs of ``text``, sorted (a shorter text: one run of all)."""
+def word_ids(text: str) -> list[int]:
+    """The 64-bit hash of each word of ``text`` (:func:`words`), in order."""
     found = words(text)
-    if not found:
-        return np.empty(0, dtype=np.uint64)
     table = {word: _word_hash(word) for word in set(found)}
-    ids = np.fromiter((table[word] for word in found), dtype=np.uint64, count=len(found))
+    return [table[word] for word in found]
+
+
+def _mix(value: int) -> int:
+    """The splitmix64 finaliser of one 64-bit value: spreads every input bit over the whole value."""
+    value ^= value >> 30
+    value = (value * 0xBF58476D1CE4E5B9) & MASK
+    value ^= value >> 27
+    value = (value * 0x94D049BB133111EB) & MASK
+    return value ^ (value >> 31)
+
+
+def shingles(text: str) -> Shingles:
+    """The distinct hashes of the ``SHINGLE``-word runs of ``text``, sorted (a shorter text: one run of all).
+
+    In plain Python, for the daemon's process (the stored texts of copy candidates): ``analysis.minhash.sketch``
+    computes the same values with numpy, faster on a long text, in the extraction workers."""
+    ids = word_ids(text)
     span = min(SHINGLE, len(ids))
-    runs = len(ids) - span + 1
-    combined = np.zeros(runs, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for offset in range(span):
-            combined += ids[offset:offset + runs] * _WORD_WEIGHTS[offset]
-        return np.unique(_mix(combined))
+    runs = len(ids) - span + 1 if ids else 0
+    combined = [0] * runs
+    for offset in range(span):
+        weight = WORD_WEIGHTS[offset]
+        combined = [total + word * weight for total, word in zip(combined, ids[offset:offset + runs], strict=True)]
+    return array("Q", sorted({_mix(total & MASK) for total in combined})).tobytes()
 
 
-def signature(hashes: Hashes) -> Hashes:
-    """The MinHash signature of a non-empty set of shingle hashes: the least image under each permutation."""
-    with np.errstate(over="ignore"):
-        images = hashes[:, None] * _A[None, :] + _B[None, :]
-    return np.asarray(images.min(axis=0), dtype=np.uint64)
+def values(hashes: Shingles) -> memoryview:
+    """The hashes of ``hashes`` as a sequence of ints (a view: nothing is copied)."""
+    return memoryview(hashes).cast("Q")
 
 
-def band_values(signature_: Hashes) -> tuple[int, ...]:
-    """The signature's ``BANDS`` bands, each hashed to one signed 64-bit integer."""
-    rows = signature_.reshape(BANDS, ROWS)
-    with np.errstate(over="ignore"):
-        combined = _mix((rows * _ROW_WEIGHTS[None, :]).sum(axis=1, dtype=np.uint64))
-    return tuple(int(v) for v in combined.view(np.int64))
-
-
-def sketch(text: str) -> TextSketch:
-    """The shingles and LSH bands of ``text`` (no bands when it has fewer than ``MIN_SHINGLES`` shingles)."""
-    hashes = shingles(text)
-    if len(hashes) < MIN_SHINGLES:
-        return TextSketch(hashes, ())
-    return TextSketch(hashes, band_values(signature(hashes)))
-
-
-def similarity(first: Hashes, second: Hashes) -> float:
+def similarity(first: Shingles, second: Shingles) -> float:
     """The containment of two shingle sets: shared shingles over the size of the smaller set (0 if one is empty)."""
-    smaller = min(len(first), len(second))
+    smaller, larger = sorted((values(first), values(second)), key=len)
     if not smaller:
         return 0.0
-    shared = len(np.intersect1d(first, second, assume_unique=True))
-    return shared / smaller
+    shared = len(set(smaller).intersection(larger))
+    return shared / len(smaller)
 
 
 def is_copy(score: float) -> bool:

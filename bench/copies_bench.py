@@ -21,7 +21,7 @@ What it does, per seed:
 * **Choices**: for the pairs of every kind and a sample of same-story pairs, the distribution of the candidate
   similarity measures (containment and Jaccard of 3-word shingles, rapidfuzz ``token_sort_ratio`` on the normalised
   texts) and, for several bands x rows, the share of pairs LSH makes candidates (from 256-value signatures).
-* **Cost**: median microseconds per article of ``nearcopy.sketch`` and, as the plain baseline every stored article
+* **Cost**: median microseconds per article of ``minhash.sketch`` and, as the plain baseline every stored article
   already pays, of ``analysis.text.content_hash``; ``link_copy`` per article (sketch, band rows, candidate query,
   verification, link) as a median over the articles stored; CPU seconds and peak RSS (VmHWM) of the process.
 
@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from analysis import nearcopy
+from analysis import minhash, nearcopy
 from analysis.diff import diff_versions
 from analysis.text import content_hash, normalise_text
 from analysis.types import ArticleDoc, Relevance
@@ -154,9 +154,10 @@ def choices(labelled: list[tuple[str, str, str]]) -> dict[str, Any]:
     measures: dict[str, dict[str, list[float]]] = {}
     lsh: dict[str, dict[str, list[bool]]] = {}
     for kind, first, second in labelled:
-        x, y = nearcopy.shingles(first), nearcopy.shingles(second)
+        packed = nearcopy.shingles(first), nearcopy.shingles(second)
+        x, y = (np.frombuffer(hashes, dtype=np.uint64) for hashes in packed)
         shared = len(np.intersect1d(x, y, assume_unique=True))
-        values = {"containment": nearcopy.similarity(x, y), "jaccard": shared / (len(x) + len(y) - shared),
+        values = {"containment": nearcopy.similarity(*packed), "jaccard": shared / (len(x) + len(y) - shared),
                   "token_sort_ratio": fuzz.token_sort_ratio(normalise_text(first), normalise_text(second)) / 100}
         for name, value in values.items():
             measures.setdefault(name, {}).setdefault(kind, []).append(value)
@@ -197,7 +198,7 @@ def micro_costs(texts: Sequence[str], repeats: int = 5) -> dict[str, float]:
                 func(text)
             runs.append((time.perf_counter() - started) / len(texts))
         return statistics.median(runs) * 1e6
-    sketch_us, hash_us = per_article(nearcopy.sketch), per_article(lambda t: content_hash("", t))
+    sketch_us, hash_us = per_article(minhash.sketch), per_article(lambda t: content_hash("", t))
     return {"sketch_us": round(sketch_us, 1), "content_hash_us": round(hash_us, 1),
             "ratio": round(sketch_us / hash_us, 2)}
 

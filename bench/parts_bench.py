@@ -47,7 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis import nearcopy  # noqa: E402
+from analysis import minhash  # noqa: E402
 from analysis.claims import context as claim_context  # noqa: E402
 from analysis.claims import matcher as claim_matcher  # noqa: E402
 from analysis.claims import semantic  # noqa: E402
@@ -269,7 +269,7 @@ def floor(pages: list[FetchedPage], processed: list[ProcessedPage], encoded: lis
             page.text, url=page.url, with_metadata=False, include_comments=False, include_tables=False)
             for page in pages]),
         "topic": per_page(lambda: [topic.score(done.doc.title, done.doc.text) for done in processed]),
-        "sketch": per_page(lambda: [nearcopy.sketch(done.doc.text) for done in processed if done.relevance.relevant]),
+        "sketch": per_page(lambda: [minhash.sketch(done.doc.text) for done in processed if done.relevance.relevant]),
         "semantic": per_page(lambda: [semantic.encode(batch) for batch in encoded]),
         "storage": floor_storage(list(zip(pages, processed, strict=True))),
         "raw_compression": per_page(lambda: [zlib.compress(page.body, 6)

@@ -103,8 +103,11 @@ def process_page(page: FetchedPage, topic: Topic, claims: KnownClaims | None = N
     if not relevance.relevant or digest == page.previous_hash:
         return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, notices=notices)
     # Sketched and matched here, before the store knows whether the text changed: an unchanged page's are thrown
-    # away, but the writer thread never waits for them.
-    sketch = nearcopy.sketch(doc.text)
+    # away, but the writer thread never waits for them. analysis.minhash (numpy) is imported here, in the workers
+    # (their fork server preloads it), never by the daemon's process, which imports this module too.
+    from analysis import minhash
+
+    sketch = minhash.sketch(doc.text)
     if claims is None:
         return ProcessedPage(doc=doc, relevance=relevance, content_hash=digest, notices=notices, sketch=sketch)
     matches = tuple(match_article(doc.text, topic_matcher, claims.matcher, doc.title))

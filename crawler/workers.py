@@ -85,9 +85,10 @@ def _executor(workers: int, model: bool) -> ProcessPoolExecutor:
             # semantic model (crawler.warm_model); otherwise the model is never loaded. The fork server outlives
             # a pool replaced after a dead or stuck worker: its preload is decided by the pool that started it
             # (the first of the process, or the first after an idle stop). trafilatura is imported by extraction
-            # only (the daemon's own process never extracts), so the fork server imports it for the workers.
+            # only (the daemon's own process never extracts), so the fork server imports it for the workers; so
+            # too numpy, with the near-copy sketch (analysis.minhash) the workers make and the daemon only compares.
             context.set_forkserver_preload(["crawler.quiet_forkserver", "crawler.processing", "trafilatura",
-                                            "trafilatura.utils", "crawler.warm",
+                                            "trafilatura.utils", "analysis.minhash", "crawler.warm",
                                             *(["crawler.warm_model"] if model else [])])
             _pool, _pool_size = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                     initializer=_exit_with_owner, initargs=(os.getpid(),)), workers

@@ -90,7 +90,12 @@ def link_copy(session: Session, article_id: int, source_id: str | None, text: st
     original, if that one is a copy itself) and re-points the article's own copies there. An article that no longer
     copies anything loses its link. Calling it again for the same article and text changes nothing. ``stored``: what
     the crawl's store knows already (the sketch, the URL, the version; whether the article is new)."""
-    found = stored.sketch if stored is not None else nearcopy.sketch(text)
+    if stored is not None:
+        found = stored.sketch
+    else:
+        from analysis import minhash  # numpy: only where no sketch was made (the crawl's workers make them)
+
+        found = minhash.sketch(text)
     new = stored is not None and stored.new
     if stored is not None and found.sketched:
         _keep_shingles({stored.version: found.shingles})
@@ -152,14 +157,14 @@ def _original(session: Session, article_id: int, source_id: str | None,
 # The shingles of recent candidates' texts, by version id and content hash (ids alone repeat across databases, and
 # SQLite gives a rolled-back id again): a story's articles are candidates of every article on that story that
 # follows, and reading and hashing their texts again cost more than all the queries. Only versions not kept are read.
-_SHINGLES: OrderedDict[tuple[int, str], nearcopy.Hashes] = OrderedDict()
+_SHINGLES: OrderedDict[tuple[int, str], nearcopy.Shingles] = OrderedDict()
 _SHINGLES_KEPT = 2048  # about 4 KB each
 _SHINGLES_LOCK = threading.Lock()
 
 
-def _shingles_of(session: Session, versions: Sequence[tuple[int, str]]) -> dict[tuple[int, str], nearcopy.Hashes]:
+def _shingles_of(session: Session, versions: Sequence[tuple[int, str]]) -> dict[tuple[int, str], nearcopy.Shingles]:
     """The shingles of the texts of ``versions`` ((id, content hash) pairs)."""
-    found: dict[tuple[int, str], nearcopy.Hashes] = {}
+    found: dict[tuple[int, str], nearcopy.Shingles] = {}
     with _SHINGLES_LOCK:
         for version in versions:
             hashes = _SHINGLES.get(version)
@@ -176,7 +181,7 @@ def _shingles_of(session: Session, versions: Sequence[tuple[int, str]]) -> dict[
     return found | made
 
 
-def _keep_shingles(made: dict[tuple[int, str], nearcopy.Hashes]) -> None:
+def _keep_shingles(made: dict[tuple[int, str], nearcopy.Shingles]) -> None:
     with _SHINGLES_LOCK:
         _SHINGLES.update(made)
         while len(_SHINGLES) > _SHINGLES_KEPT:

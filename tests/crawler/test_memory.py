@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -83,3 +84,60 @@ def test_the_daemon_and_its_crawls_do_not_import_what_they_switch_off(sqlite_dat
     # The preload left what the daemon imported out of later garbage collections (crawler.runner.freeze_imports),
     # and a crawl runs as before on top of it.
     assert figures["frozen"] > 100_000, figures["frozen"]
+
+
+# A real crawl with the extraction workers, as the daemon crawls, with the shipped claims and the semantic signal on:
+# a first crawl of a web of outlets, then one after other outlets published copies of their articles, with the cache
+# of stored texts' shingles emptied between (as after a restart), so that the daemon's process hashes stored texts
+# itself and links the copies.
+POOL_SCRIPT = """
+import json, sys
+from dataclasses import replace
+from sqlalchemy import func, select
+
+def main():
+    import labourwatch.commands.run, scheduler.daemon, web.app
+    import yaml
+    from analysis.claims import semantic
+    from analysis.claims.model import claims_from_yaml_data
+    from crawler.runner import preload
+    from crawler.types import SourceSpec
+    from db import claims, copies
+    from db.engine import Database
+    from db.models import ArticleCopy
+    from labourwatch.fixtureweb.copies import CopiesWeb
+    from tests.crawler.helpers import FAST, crawl
+
+    preload()
+    db = Database(sys.argv[1])
+    with db.write() as session:  # the shipped claims: each crawl builds their matcher here, the pages are matched there
+        claims.import_claims(session, claims_from_yaml_data(yaml.safe_load(open("known_claims.yaml").read())))
+    assert semantic.enabled()  # asked by the daemon before it starts the workers (with the model, then)
+    with CopiesWeb(3, 4, seed=1, pairs=6) as web:
+        sources = [SourceSpec(id=s["id"], kind=s["kind"], url=s["url"]) for s in web.sources()]
+        first = crawl(db, sources, replace(FAST, workers=1))
+        copies._SHINGLES.clear()
+        web.advance()
+        second = crawl(db, sources, replace(FAST, workers=1))
+    with db.read() as session:
+        linked = session.scalar(select(func.count()).select_from(ArticleCopy))
+    print(json.dumps({"status": [first.status, second.status], "linked": linked, "modules": sorted(sys.modules)}))
+
+if __name__ == "__main__":  # the worker pool's fork server imports this script's main module
+    main()
+"""
+# numpy (about 12 MiB) serves the workers only: the sketches cross to the daemon's process as bytes.
+WORKERS_ONLY = ("numpy", "trafilatura")
+
+
+def test_the_daemons_process_crawls_with_its_workers_without_numpy(sqlite_database: Database, tmp_path: Path) -> None:
+    import json
+
+    script = tmp_path / "pool_crawl.py"
+    script.write_text(POOL_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(sqlite_database.engine.url)], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert figures["status"] == ["ok", "ok"] and figures["linked"] > 0, figures["status"]
+    assert [name for name in WORKERS_ONLY if name in figures["modules"]] == []
