@@ -18,6 +18,16 @@ from tests.databases import PG_ADMIN_URL, PgMigrated, copy_sqlite
 from tests.databases import pg_admin_engine as _pg_admin_engine
 
 
+@pytest.fixture(autouse=True)
+def _fresh_scrapy_runners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's crawls build Scrapy runners of their own. A process keeps one runner per crawl settings
+    (``crawler.runner._runner``), built from module constants that never change in the daemon but that tests patch
+    (Chromium's flags): a runner kept from an earlier test would crawl with that test's flags."""
+    from crawler import runner
+
+    monkeypatch.setattr(runner, "_runners", {})
+
+
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A throw-away PostgreSQL database for this test session; its URL."""
