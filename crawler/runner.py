@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scrapy.crawler import AsyncCrawlerRunner, Crawler
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from analysis.claims import semantic as semantic_signal
-from analysis.claims.sentences import KnownClaims
 from analysis.types import Topic
+from crawler import reuse
 from crawler.browser import needs_browser
 from crawler.ledger import ARTICLES_FAILING, GONE_ERRORS, CrawlLedger, SourceResult, http_status
 from crawler.memory import release_free_memory
@@ -29,8 +28,7 @@ from crawler.spider import CrawlPlan, MonitorSpider, Recheck
 from crawler.store import CrawlStore
 from crawler.types import CrawlOptions, SourceSpec
 from crawler.workers import crawling
-from db import candidates, events, pending, polls, story
-from db import claims as claim_queries
+from db import events, pending, polls, story
 from db import repository as repo
 from db.engine import Database
 from db.events import EventDraft, Router
@@ -86,43 +84,6 @@ def _plan(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, re
     taken = db.in_write(pending.take, found, now) if found and not dry_run else [page for page, _ in found]
     return CrawlPlan(sources=list(sources), rechecks=[Recheck(*row) for row in due],
                      validators=validators, follow_urls=follow, key=key, pending=taken, specs=specs or {})
-
-
-@dataclass(frozen=True)
-class _ClaimsRead:
-    """The known claims a crawl of this process read, and what they were read at."""
-
-    fingerprint: tuple[str, str]  # ``claims.matching_fingerprint`` when they were read
-    semantic: bool  # the semantic signal's setting the matcher was built with
-    claims: KnownClaims | None
-
-
-# The last claims read, by database URL: a crawl (a cluster node runs one per politeness key, seconds apart) reuses
-# them while the database's fingerprint of the claims is unchanged, instead of reading every claim and review and
-# building the matcher again. Any change, made by this process or another node, changes the fingerprint.
-_claims_read: dict[str, _ClaimsRead] = {}
-_claims_lock = threading.Lock()
-
-
-def _known_claims(db: Database) -> KnownClaims | None:
-    """The active known claims and their matcher, as the database has them now (None: there are none)."""
-    semantic = semantic_signal.enabled()
-    with db.read() as session:
-        fingerprint = claim_queries.matching_fingerprint(session)  # before the claims: see its docstring
-        with _claims_lock:
-            last = _claims_read.get(db.url)
-        if fingerprint is not None and last is not None and (last.fingerprint, last.semantic) == (fingerprint,
-                                                                                                   semantic):
-            claims = last.claims
-        else:
-            active = claim_queries.matching_claims(session)
-            claims = KnownClaims.of(active, semantic=semantic) if active else None
-            if fingerprint is not None:
-                with _claims_lock:
-                    _claims_read[db.url] = _ClaimsRead(fingerprint, semantic, claims)
-        # New claims are grouped with recent candidates as they are stored: key those now, outside the writes.
-        candidates.warm(session, datetime.now(UTC))
-    return claims
 
 
 def _start(db: Database, sources: Sequence[SourceSpec], trigger: str,
@@ -442,39 +403,18 @@ async def _record_aborted(db: Database, ledger: CrawlLedger, outcome: _Outcome) 
         logger.exception("could not record aborted crawl run %s", outcome.run_id)
 
 
-# The Scrapy runners of this process's crawls, by their settings' inputs: building one copies Scrapy's settings twice
-# (its own and its spider loader's frozen copy), a fixed cost a cluster node paid for every politeness key's crawl.
-# A runner holds no state of a crawl once it ended; each crawl still gets a crawler (and settings copy) of its own.
-_runners: dict[tuple[CrawlOptions, bool], AsyncCrawlerRunner] = {}
-_RUNNERS_KEPT = 4  # settings seen since start (a reload that changes the crawl options makes a new one)
-
-
-def _runner(options: CrawlOptions, browser: bool) -> AsyncCrawlerRunner:
-    """The runner for crawls with ``options`` (and the browser's handler, with ``browser``); on the reactor's loop."""
-    key = (options, browser)
-    try:
-        runner = _runners.get(key)
-    except TypeError:  # options that cannot be hashed: a runner of its own
-        return AsyncCrawlerRunner(scrapy_settings(options, browser=browser))
-    if runner is None:
-        if len(_runners) >= _RUNNERS_KEPT:
-            _runners.clear()  # crawls running on a dropped runner keep it until they end
-        runner = _runners[key] = AsyncCrawlerRunner(scrapy_settings(options, browser=browser))
-    return runner
-
-
 async def _crawl(db: Database, sources: Sequence[SourceSpec], options: CrawlOptions, topic: Topic,
                  ledger: CrawlLedger, *, rechecks: bool, restrict_rechecks: bool, dry_run: bool, match_claims: bool,
                  router: Router | None, stop: asyncio.Event | None, baseline: frozenset[str],
                  key: str | None = None, specs: Mapping[str, SourceSpec] | None = None) -> None:
     """Plan, run the spider until it ends (or ``stop`` is set), and close the store; fills ``ledger``."""
     plan = await asyncio.to_thread(_plan, db, sources, options, rechecks, restrict_rechecks, key, dry_run, specs)
-    claims = await asyncio.to_thread(_known_claims, db) if match_claims else None
+    claims = await asyncio.to_thread(reuse.known_claims, db) if match_claims else None
     store = CrawlStore(db, options, topic, dry_run=dry_run, claims=claims, router=router, baseline=baseline)
     # The browser's handler only for a crawl with pages to render: any other crawl never starts Playwright.
     browser = needs_browser(options, [s.id for s in plan.sources] + [r.source_id for r in plan.rechecks]
                             + [page.source_id for page in plan.pending])
-    runner = _runner(options, browser)
+    runner = reuse.scrapy_runner(options, browser)
     crawler = runner.create_crawler(MonitorSpider)
     watcher = asyncio.ensure_future(_stop_when_set(stop, crawler)) if stop is not None else None
     crawling = runner.crawl(crawler, plan=plan, store=store, ledger=ledger, options=options)

@@ -21,11 +21,11 @@ from tests.databases import pg_admin_engine as _pg_admin_engine
 @pytest.fixture(autouse=True)
 def _fresh_scrapy_runners(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's crawls build Scrapy runners of their own. A process keeps one runner per crawl settings
-    (``crawler.runner._runner``), built from module constants that never change in the daemon but that tests patch
+    (``crawler.reuse.scrapy_runner``), built from module constants that never change in the daemon but that tests patch
     (Chromium's flags): a runner kept from an earlier test would crawl with that test's flags."""
-    from crawler import runner
+    from crawler import reuse
 
-    monkeypatch.setattr(runner, "_runners", {})
+    monkeypatch.setattr(reuse, "_runners", {})
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""A process keeps the known claims between its crawls (crawler.runner._known_claims) only while the database's
+"""A process keeps the known claims between its crawls (crawler.reuse.known_claims) only while the database's
 fingerprint of them (db.claims.matching_fingerprint) is unchanged: a change made elsewhere, by another cluster node or a
 ``claims`` command, is matched by the process's next crawl."""
 
@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy import select
 
 from analysis.claims.model import claims_from_yaml_data
-from crawler import runner
+from crawler import reuse
 from db import claims as claim_store
 from db.engine import Database
 from db.models import ArticleVersion, KnownClaim
@@ -53,19 +53,19 @@ def test_a_claim_changed_or_retired_elsewhere_reaches_the_next_read(database: Da
     claims = claims_from_yaml_data(yaml.safe_load(CLAIMS.read_text()))
     with database.write() as session:
         claim_store.import_claims(session, claims)
-    first = runner._known_claims(database)
+    first = reuse.known_claims(database)
     assert first is not None and first.count == len(claims)
-    assert runner._known_claims(database) is first or database.is_sqlite  # unchanged: kept (PostgreSQL)
+    assert reuse.known_claims(database) is first or database.is_sqlite  # unchanged: kept (PostgreSQL)
     other = other_node(database)
     try:
         with other.write() as session:  # a new wording of the first claim, from the claims file
             claim_store.import_claims(session, [replace(claims[0], paraphrases=(*claims[0].paraphrases, "reworded"))])
-        changed = runner._known_claims(database)
+        changed = reuse.known_claims(database)
         assert changed is not None and changed is not first
         assert "reworded" in next(c for c in changed.matcher.claims if c.id == claims[0].id).paraphrases
         with other.write() as session:
             session.scalars(select(KnownClaim).where(KnownClaim.id == claims[1].id)).one().status = "retired"
-        retired = runner._known_claims(database)
+        retired = reuse.known_claims(database)
     finally:
         other.dispose()
     assert retired is not None and retired.count == len(claims) - 1
