@@ -66,6 +66,7 @@ RESTART_AFTER = 1.0  # seconds before a worker that stopped by itself is started
 # (bench/cluster_scale_bench.py): its plan waited behind the queued crawls.
 HOUSEKEEPING_PRIORITY = 10
 CRAWL_LOCK = "crawl:"  # a key's crawl jobs' lock and queueing lock: this and the key
+CRAWL_TASK = "labourwatch.crawl"
 
 
 def engine_conninfo(url: str) -> str:
@@ -130,7 +131,7 @@ class ClusterDaemon(Daemon):
         async def plan(timestamp: int) -> None:
             await self._runner("plan", self._plan_tick)()
 
-        @app.task(name="labourwatch.crawl", queue=QUEUE, pass_context=True)
+        @app.task(name=CRAWL_TASK, queue=QUEUE, pass_context=True)
         async def crawl(context: JobContext, key: str) -> None:
             await self._runner("crawl", lambda: self._crawl(key, context.job.id))()
 
@@ -290,10 +291,9 @@ class ClusterDaemon(Daemon):
 
     async def _queued_keys(self) -> set[str]:
         """The politeness keys with a crawl job waiting in the queue (holding its queueing lock ``crawl:<key>``)."""
-        rows = await self.app.connector.execute_query_all_async(
-            "SELECT queueing_lock FROM procrastinate_jobs WHERE status = 'todo' AND queueing_lock LIKE %(locks)s",
-            locks=f"{CRAWL_LOCK}%")
-        return {row["queueing_lock"].removeprefix(CRAWL_LOCK) for row in rows}
+        waiting = await self.app.job_manager.list_jobs_async(queue=QUEUE, task=CRAWL_TASK, status="todo")
+        return {job.queueing_lock.removeprefix(CRAWL_LOCK) for job in waiting
+                if job.queueing_lock and job.queueing_lock.startswith(CRAWL_LOCK)}
 
     async def _crawl(self, key: str, job_id: int | None) -> bool:
         """The crawl of ``key``, no sooner than the request delay after its last crawl ended on any node (a crawl

@@ -263,3 +263,38 @@ def test_a_stalled_job_two_nodes_plans_handle_at_once_is_closed_once(database: D
     finally:
         logging.getLogger("scheduler.cluster").removeHandler(handler)
         app.database(at_head=False).dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_plan_reads_the_keys_whose_crawl_waits_in_the_queue(database: Database, db_url: str,
+                                                                 tmp_path: Path) -> None:
+    # The plan defers a key's crawl only when none waits already (each refused defer was a round trip): the keys it
+    # skips are those of crawl jobs still to do, not running ones, nor other tasks' jobs.
+    from bench.cluster_bench import write_config
+    from labourwatch.commands.run import prepare, stage_reload
+    from labourwatch.context import AppContext
+    from scheduler.cluster import CRAWL_TASK, QUEUE, ClusterDaemon
+    from tests.receivers import free_port
+
+    app = AppContext(config_file=write_config(tmp_path / "config.yaml", db_url, [], free_port()))
+    try:
+        daemon = ClusterDaemon(app.database(), prepare(app), lambda: stage_reload(app), url=db_url)
+        crawl, dispatch = daemon.app.tasks[CRAWL_TASK], daemon.app.tasks["labourwatch.dispatch"]
+
+        async def queue_then_read() -> tuple[set[str], set[str]]:
+            async with daemon.app.open_async():
+                empty = await daemon._queued_keys()
+                for key in ("127.0.0.1:1", "127.0.0.1:2", "[::1]:3"):
+                    await crawl.configure(lock=f"crawl:{key}", queueing_lock=f"crawl:{key}").defer_async(key=key)
+                await dispatch.configure(lock="dispatch", queueing_lock="dispatch").defer_async()
+                worker = await daemon.app.job_manager.register_worker()
+                # Two jobs taken: dispatch (it goes first) and the oldest crawl, now doing.
+                taken = [await daemon.app.job_manager.fetch_job([QUEUE], worker) for _ in range(2)]
+                assert [job.task_name if job else None for job in taken] == ["labourwatch.dispatch", CRAWL_TASK]
+                return empty, await daemon._queued_keys()
+
+        empty, waiting = asyncio.run(queue_then_read())
+        assert empty == set()
+        assert waiting == {"127.0.0.1:2", "[::1]:3"}
+    finally:
+        app.database(at_head=False).dispose()
