@@ -283,8 +283,18 @@ def due_rechecks(session: Session, now: datetime, limit: int = 500, source_ids: 
     rows = session.execute(query.limit(first)).all()
     own = [(row[0], row[1], row[2], row[3]) for row in rows if politeness_key(row[1]) == key]
     if len(own) < limit and len(rows) == first:
-        # Other keys' articles filled the page: read on, or this key's re-checks wait behind theirs for good.
-        own = [(row[0], row[1], row[2], row[3]) for row in session.execute(query) if politeness_key(row[1]) == key]
+        # Other keys' articles filled the page: read on, or this key's re-checks wait behind theirs for good. In
+        # pages (a server-side cursor on PostgreSQL), and only until the key has its ``limit``.
+        own = []
+        result = session.execute(query.execution_options(yield_per=first))
+        try:
+            for row in result:
+                if politeness_key(row[1]) == key:
+                    own.append((row[0], row[1], row[2], row[3]))
+                    if len(own) == limit:
+                        break
+        finally:
+            result.close()
     return own[:limit]
 
 
