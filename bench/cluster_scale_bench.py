@@ -386,6 +386,7 @@ class Run:
                 metrics = self._metrics(nodes)
             finally:
                 sampler.done.set()
+                stopping = time.time()  # fetches after this may be a stopped crawl's dropped requests made again
                 for node in nodes:
                     if node.running():
                         node.daemon.stop()
@@ -395,7 +396,7 @@ class Run:
                                            "started": (r.started or r.at).timestamp(), "at": r.at.timestamp()}) + "\n"
                                for r in web.requests.records())
             return {**figures, **self._after(url, web, nodes, arrivals, metrics,
-                                             (figures["window_start"], figures["window_end"])),
+                                             (figures["window_start"], figures["window_end"]), stopping),
                     "ingest_s": round(ingest, 1) if ingested else f"> {work.ingest_limit:g}",
                     "drained": drained}
 
@@ -470,7 +471,7 @@ class Run:
         return dict(total)
 
     def _after(self, url: str, web: FixtureWeb, nodes: list[Node], arrivals: list[str | None],
-               metrics: dict[str, float], window: tuple[float, float]) -> dict[str, Any]:
+               metrics: dict[str, float], window: tuple[float, float], stopping: float) -> dict[str, Any]:
         """Figures read once the nodes have stopped: lag, duplicates, hosts, events, alerts, jobs, faults."""
         work = self.work
         logs = [node.output() for node in nodes]
@@ -482,6 +483,9 @@ class Run:
                 (feeds if r.path.endswith(".xml") else pages).setdefault((r.site_id, r.path), []).append(
                     r.at.timestamp())
         gaps = [b - a - work.every for stamps in feeds.values() for a, b in pairwise(sorted(stamps))]
+        # Feed fetches under half a period after the one before: (seconds apart, feed, when the second was).
+        close = sorted((b - a, f"{site}{path}", b) for (site, path), stamps in feeds.items()
+                       for a, b in pairwise(sorted(stamps)) if b - a - work.every < -work.every / 2)
         page_gaps = [b - a for stamps in pages.values() for a, b in pairwise(sorted(stamps))]
         lags = [log_time(stamp) - datetime.fromisoformat(entry.rpartition("@")[2]).timestamp()
                 for log in logs for stamp, _, due in _CRAWL_DUE.findall(log) for entry in due.split()]
@@ -510,7 +514,13 @@ class Run:
             "missed": {"gaps_over_two_periods": sum(1 for g in gaps if g > work.every),
                        "window_polls_a_period_late": sum(1 for lag in in_window if lag > work.every),
                        "daemon_counter": metrics.get("labourwatch_polls_missed_total")},
-            "duplicates": {"feed_fetches_within_half_period": sum(1 for g in gaps if g < -work.every / 2),
+            "duplicates": {"feed_fetches_within_half_period": len(close),
+                           # Of those, the ones once the nodes were being stopped (a SIGTERMed crawl drops its
+                           # requests in flight; their polls are due again for the nodes still running).
+                           "feed_fetches_within_half_period_at_stop": sum(1 for _, _, at in close if at >= stopping),
+                           "feed_fetches_close_examples": [
+                               f"{feed} {gap:.2f}s apart, at {at - window[1]:+.1f}s from the window's end"
+                               for gap, feed, at in close[:8]],
                            "page_fetches_under_1s_apart": sum(1 for g in page_gaps if g < 1.0),
                            "polls_run_twice": None if self.single else polls_run_twice(logs)},
             "hosts": host_figures(records, work.delay),
