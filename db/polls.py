@@ -55,6 +55,20 @@ def set_next_polls(session: Session, when: Mapping[str, datetime]) -> None:
         session.execute(update(Source).where(Source.id == source_id).values(next_poll_at=at))
 
 
+def move_next_polls(session: Session, moves: Mapping[str, tuple[datetime | None, datetime]]) -> list[str]:
+    """Move each source's next poll from the time it was read at (``moves``: id -> (read, new)) to the new time,
+    where it is still at the time read; the ids moved. A source whose time changed since it was read (another
+    node's crawl took its poll, or another node's start scheduled it first) keeps that time: setting it anyway
+    would make a poll under way due again at once."""
+    moved = []
+    for source_id, (read, at) in moves.items():
+        unchanged = Source.next_poll_at.is_(None) if read is None else Source.next_poll_at == read
+        result = session.execute(update(Source).where(Source.id == source_id, unchanged).values(next_poll_at=at))
+        if getattr(result, "rowcount", 0):
+            moved.append(source_id)
+    return moved
+
+
 def not_polled_since(session: Session, ids: Iterable[str], since: datetime) -> list[str]:
     """Which of ``ids`` have no poll recorded at or after ``since``."""
     wanted = list(ids)
@@ -70,13 +84,7 @@ def claim_polls(session: Session, due: Sequence[tuple[str, datetime | None]], un
     source missing is one whose poll another job took (or did) since it was read, and must not be polled again.
     ``until`` is a lease: the poll reschedules the source when it ends, and a poll that never ends (its node
     died) leaves the source due again at ``until``."""
-    taken = []
-    for source_id, at in due:
-        unchanged = Source.next_poll_at.is_(None) if at is None else Source.next_poll_at == at
-        result = session.execute(update(Source).where(Source.id == source_id, unchanged).values(next_poll_at=until))
-        if getattr(result, "rowcount", 0):
-            taken.append(source_id)
-    return taken
+    return move_next_polls(session, {source_id: (at, until) for source_id, at in due})
 
 
 def prune(session: Session, *, errors_before: datetime, sent_before: datetime) -> dict[str, int]:

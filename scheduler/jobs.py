@@ -117,17 +117,19 @@ class Jobs:
     def schedule_sources(self, session: Session, enabled: Mapping[str, SourceSpec]) -> None:
         """Give every enabled source a next poll time: never-scheduled ones now (spread by their jitter),
         and ones whose stored time is further away than their schedule now allows (after a reload that
-        shortened it) at their new regular time. In the caller's transaction."""
+        shortened it) at their new regular time. In the caller's transaction. Each time moves only where it is
+        still as read: cluster nodes start together, and one node's crawl may take a source's first poll
+        between another node's read and its write (which then made that poll due again at once)."""
         now = self.clock()
         current = dict(polls.due_sources(session, datetime.max.replace(tzinfo=UTC), enabled))
-        when = {}
+        moves: dict[str, tuple[datetime | None, datetime]] = {}
         for source_id, spec in enabled.items():
             at = current.get(source_id)
             if at is None:
-                when[source_id] = first_poll(spec, now, self.rand)
+                moves[source_id] = (None, first_poll(spec, now, self.rand))
             elif at > now + interval(spec, now) + spec.jitter:
-                when[source_id] = now + interval(spec, now)
-        polls.set_next_polls(session, when)
+                moves[source_id] = (at, now + interval(spec, now))
+        polls.move_next_polls(session, moves)
 
     def _after_poll(self, session: Session, due: list[tuple[str, datetime | None]], started: datetime) -> None:
         """Each polled source's next poll, on its schedule from its due time (with backoff when it failed). When the
