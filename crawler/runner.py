@@ -285,11 +285,24 @@ def preload() -> None:
     freeze_imports()
 
 
+_frozen = False  # freeze_imports ran in this process
+_frozen_lock = threading.Lock()
+
+
 def freeze_imports() -> None:
     """Leave what the process holds now (its imported modules, functions, classes) out of every later garbage
     collection: they live as long as the process. Each full collection walked them all again, about 150 ms of CPU
     in a daemon's process, four times in a cold crawl of 1,500 pages (bench/crawl_bench.py; README, Performance).
-    Collected first, so no garbage is kept for good."""
+    Collected first, so no garbage is kept for good.
+
+    Once per process: ``preload`` runs at every daemon start and crawl command, and a process that runs several (a
+    test process, a daemon started again in-process) would otherwise pay a full collection each time and freeze
+    whatever the earlier ones left alive, so that a cycle among those is never freed."""
+    global _frozen
+    with _frozen_lock:
+        if _frozen:
+            return
+        _frozen = True
     gc.collect()
     gc.freeze()
 

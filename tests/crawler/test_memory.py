@@ -141,3 +141,38 @@ def test_the_daemons_process_crawls_with_its_workers_without_numpy(sqlite_databa
     figures = json.loads(done.stdout.splitlines()[-1])
     assert figures["status"] == ["ok", "ok"] and figures["linked"] > 0, figures["status"]
     assert [name for name in WORKERS_ONLY if name in figures["modules"]] == []
+
+
+# Two preloads in one process (a daemon started twice in-process, two crawl commands in a test process), with an
+# object cycle alive between them and dropped after.
+FREEZE_ONCE_SCRIPT = """
+import gc, json, weakref
+from crawler.runner import preload
+
+class Node:
+    pass
+
+preload()
+first = gc.get_freeze_count()
+node = Node()
+node.self = node
+alive = weakref.ref(node)
+preload()
+again = gc.get_freeze_count()
+del node
+gc.collect()
+print(json.dumps({"first": first, "again": again, "freed": alive() is None}))
+"""
+
+
+def test_the_preload_freezes_the_processs_objects_once() -> None:
+    import json
+
+    done = subprocess.run([sys.executable, "-c", FREEZE_ONCE_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.splitlines()[-1])
+    # The second preload froze nothing more (frozen objects may have died since): the cycle made after the first
+    # is collected once dropped.
+    assert figures["first"] > 0 and figures["again"] <= figures["first"], figures
+    assert figures["freed"] is True, figures
