@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,8 +17,24 @@ from analysis.cron import every_cron
 from analysis.urls import politeness_key
 from db.engine import Database
 from db.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade
-from scheduler.cluster import engine_conninfo
+from scheduler.cluster import ClusterDaemon, engine_conninfo
 from scheduler.health import Health
+
+
+@contextmanager
+def cluster_nodes(db_url: str, tmp_path: Path, count: int = 1) -> Iterator[list[ClusterDaemon]]:
+    """``count`` cluster nodes (not started) on the test's PostgreSQL database and one config without sources."""
+    from bench.cluster_bench import write_config
+    from labourwatch.commands.run import prepare, stage_reload
+    from labourwatch.context import AppContext
+    from tests.receivers import free_port
+
+    app = AppContext(config_file=write_config(tmp_path / "config.yaml", db_url, [], free_port()))
+    try:
+        yield [ClusterDaemon(app.database(), prepare(app), lambda: stage_reload(app), url=db_url)
+               for _ in range(count)]
+    finally:
+        app.database(at_head=False).dispose()
 
 
 @pytest.mark.parametrize(("every", "cron"), [
