@@ -178,10 +178,12 @@ def test_two_nodes_share_the_fixture_web_as_one_node_would(tmp_path: Path, pg_ur
     upgrade(Database(solo_url))
     with FixtureWeb() as web, FixtureWeb() as solo_web, HttpReceiver() as receiver:
         routes = [{"name": "desk", "urls": [receiver.url()], "events": ["new_article", "article_edited"]}]
-        first = node(tmp_path / "a", pg_url, web.sources({"feed"}), routes=routes)
-        second = node(tmp_path / "b", pg_url, web.sources({"feed"}), routes=routes)
+        # Re-checks every 3 s for as long as the test can run, so no article's schedule has ended at the change.
+        crawl = {"revisit": ["3s"] * 100}
+        first = node(tmp_path / "a", pg_url, web.sources({"feed"}), routes=routes, crawl=crawl)
+        second = node(tmp_path / "b", pg_url, web.sources({"feed"}), routes=routes, crawl=crawl)
         # The baseline: today's single-node daemon on a copy of the same fixture web, at the same time.
-        solo = node(tmp_path / "solo", solo_url, solo_web.sources({"feed"}), mode="single")
+        solo = node(tmp_path / "solo", solo_url, solo_web.sources({"feed"}), mode="single", crawl=crawl)
         feeds, solo_feeds = feed_paths(web), feed_paths(solo_web)
         with started(first, second, solo):
             first.wait_until(lambda: polled_at_least(web, set(feeds.values()), 2)
@@ -192,6 +194,11 @@ def test_two_nodes_share_the_fixture_web_as_one_node_would(tmp_path: Path, pg_ur
             solo_web.advance()
             first.wait_until(lambda: settled(pg_url, since) and settled(solo_url, since), 60,
                              "every source and article checked after the change")
+            # A fetch on its way at the change may have read a page before it and been stored after: one more round
+            # of checks, each begun after the first round was over, so every node has read every page as changed.
+            again = datetime.now(UTC)
+            first.wait_until(lambda: settled(pg_url, again) and settled(solo_url, again), 60,
+                             "every source and article checked again")
             first.wait_until(lambda: not scalar(pg_url, "SELECT count(*) FROM deliveries WHERE status != 'sent'"),
                              30, "every delivery sent")
             health = first.health()
