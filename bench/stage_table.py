@@ -46,7 +46,7 @@ STAGES = (
           "trafilatura, metadata, canonical URL; HTML parse apart"),
     Stage("relevance", "main", ("analysis/relevance.py:score",), "topic terms in five languages"),
     Stage("hashing and normalisation", "main", ("analysis/text.py:content_hash",), "the version's content hash"),
-    Stage("copy sketch", "main", ("analysis/nearcopy.py:sketch",), "shingles, MinHash, bands"),
+    Stage("copy sketch", "main", ("analysis/minhash.py:sketch",), "shingles, MinHash, bands"),
     Stage("claim matching: semantic signal", "main", ("analysis/claims/semantic.py:encode",
                                                       "analysis/claims/semantic.py:similarities"),
           "sentence vectors"),
@@ -82,6 +82,13 @@ def cumulative(stats: pstats.Stats, suffixes: Sequence[str]) -> float:
     return total
 
 
+def unmatched(stats: pstats.Stats, suffixes: Sequence[str]) -> list[str]:
+    """The ``suffixes`` no profiled function's ``file:function`` ends with (a function renamed or moved)."""
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    keys = [_key(func) for func in table]
+    return [suffix for suffix in suffixes if not any(key.endswith(suffix) for key in keys)]
+
+
 def total_time(stats: pstats.Stats) -> float:
     return float(stats.total_tt)  # type: ignore[attr-defined]
 
@@ -91,6 +98,13 @@ def rows(profile_dir: Path, result: dict[str, Any],
     """(stage, thread, share of the crawl's CPU, ms per article at ``scale``'s CPU, note) rows."""
     profiles = {"main": pstats.Stats(str(profile_dir / "labourwatch-cold.prof")),
                 "writer": pstats.Stats(str(profile_dir / "labourwatch-cold-writer.prof"))}
+    # A stage whose functions were renamed or moved would read as 0 % and its time as the thread's rest: refuse.
+    # (One of several may be absent: a feeds-only crawl never parses a sitemap.)
+    stale = [f"{stage.name}: {', '.join(stage.functions)}" for stage in STAGES
+             if len(unmatched(profiles[stage.thread], stage.functions)) == len(stage.functions)]
+    if stale:
+        raise SystemExit("stage functions not in the profile (renamed or moved? update STAGES):\n  "
+                         + "\n  ".join(stale))
     whole = sum(total_time(stats) for stats in profiles.values())
     per_article = 1000 * scale["cold"]["labourwatch"]["cpu_s_median"] / scale["main_web"]["articles"]
     out: list[tuple[str, str, float, float, str]] = []
