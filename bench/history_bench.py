@@ -645,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI (under two minutes)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--label", default="", help="added to the results file's name")
+    parser.add_argument("--keep", type=Path, metavar="FILE",
+                        help="build the SQLite database in FILE (which must not exist) and keep it, to look into")
     args = parser.parse_args(argv)
     sizes = Sizes(args.events, args.articles, args.offtopic, args.deliveries, args.days, args.match_every,
                   args.repeat)
@@ -657,7 +659,11 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": asdict(sizes), "started": datetime.now(UTC).isoformat(), "python": platform.python_version(),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus", "backends": []}
     for backend in args.backends.split(","):
-        if backend == "sqlite":
+        if backend == "sqlite" and args.keep:
+            if args.keep.exists():
+                parser.error(f"--keep: {args.keep} exists")
+            result = run_backend(f"sqlite:///{args.keep.resolve()}", sizes)
+        elif backend == "sqlite":
             with tempfile.TemporaryDirectory(prefix="lw-history-") as folder:
                 result = run_backend(f"sqlite:///{folder}/history.db", sizes)
         else:
