@@ -411,6 +411,37 @@ def test_cross_language_search_adds_the_lexicon_words_and_says_so(seeded: Databa
     assert found_on & named and without == found_on - named
 
 
+def test_each_page_is_marked_as_fts5_marks_each_of_its_rows(seeded: Database) -> None:
+    """The page's marks are read as a range of the match list (FTS5 re-evaluates a MATCH for each rowid of an IN
+    list: about 30 ms a row with a cross-language query's prefix terms); they are still those of its own rows."""
+    if not seeded.is_sqlite:
+        pytest.skip("FTS5's highlight() and snippet() are SQLite's")
+    parsed, _ = parse_query("workers").expanded()
+    pages: list[list[tuple[int, str, str]]] = []
+    with seeded.read() as session:
+        page = 1
+        while True:
+            found = search_articles(session, "workers", page=page, page_size=3, cross_language=True)
+            if not found.hits:
+                break
+            pages.append([(h.version_id, h.title, h.snippet) for h in found.hits])
+            page += 1
+        raw = session.connection().exec_driver_sql
+        matching = {row[0] for row in raw("SELECT rowid FROM article_search WHERE article_search MATCH ?",
+                                          (parsed.fts5(),))}
+        for rows in pages:
+            for version_id, title, snippet in rows:
+                own = raw("SELECT highlight(article_search, 0, ?, ?), snippet(article_search, 1, ?, ?, '…', 40) "
+                          "FROM article_search WHERE article_search MATCH ? AND rowid = ?",
+                          (MARK_START, MARK_END, MARK_START, MARK_END, parsed.fts5(), version_id)).first()
+                if own is not None:  # (a Chinese or Japanese article found by substring is marked apart)
+                    assert (title, snippet) == tuple(own), version_id
+    assert len(pages) > 3
+    # Pages whose rowid range holds matches of other pages: the rows the marks must not be mixed up with.
+    assert any(matching & set(range(min(v for v, _, _ in rows), max(v for v, _, _ in rows) + 1))
+               - {v for v, _, _ in rows} for rows in pages)
+
+
 def api_ids(client: TestClient, params: dict[str, str]) -> tuple[list[int], dict[str, Any]]:
     response = client.get("/api/search", params=params)
     assert response.status_code == 200, response.text
