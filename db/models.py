@@ -173,6 +173,9 @@ class Article(Base):
     """One article, however many URLs and feeds it was reached from."""
 
     __tablename__ = "articles"
+    # Newest first within on-topic or off-topic (the lists, the API): PostgreSQL needs ``id`` in the index to read
+    # them in order (migration 0018); SQLite's one-column index ended with the rowid anyway.
+    __table_args__ = (Index("ix_articles_relevant_id", "relevant", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"), index=True)
@@ -181,7 +184,7 @@ class Article(Base):
     title: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    relevant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    relevant: Mapped[bool] = mapped_column(Boolean, default=False)
     relevance_score: Mapped[float] = mapped_column(Float, default=0.0)
     matched_terms: Mapped[list[Any]] = mapped_column(default=list)
     first_seen_at: Mapped[Timestamp] = mapped_column(default=utcnow, index=True)

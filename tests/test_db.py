@@ -16,6 +16,7 @@ from analysis.diff import diff_versions
 from analysis.types import ArticleDoc, Relevance
 from db import queries
 from db import repository as repo
+from db.browse_lists import ArticleFilter
 from db.engine import Database
 from db.errors import SchemaOutOfDateError
 from db.migrate import current_revision, head_revision, include_name, require_head, upgrade
@@ -32,6 +33,27 @@ def test_models_and_migrations_agree(database: Database) -> None:
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
     assert current_revision(database) == head_revision()
+
+
+def test_the_newest_articles_of_one_kind_are_read_from_the_index_in_order(database: Database) -> None:
+    """Newest first within on-topic (the lists, the API) behind many newer off-topic articles: PostgreSQL walked
+    the primary key backwards past all of them until migration 0018 indexed (relevant, id)."""
+    rows = [{"url": f"https://x.example/{n}", "canonical_url": f"https://x.example/{n}", "title": "t",
+             "relevant": n < 30, "relevance_score": 1.0, "matched_terms": [], "first_seen_at": NOW,
+             "check_count": 0, "version_count": int(n < 30), "failed_checks": 0} for n in range(3000)]
+    with database.write() as session:
+        session.execute(Article.__table__.insert(), rows)
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+        # The lists' own condition (``relevant IS 1`` on SQLite, ``IS true`` on PostgreSQL), as the app sends it.
+        query = str(select(Article.id).where(*ArticleFilter().where()).order_by(Article.id.desc()).limit(10)
+                    .compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        plan = " ".join(str(row[-1]) for row in connection.execute(
+            text(("EXPLAIN QUERY PLAN " if database.is_sqlite else "EXPLAIN ") + query)))
+        newest = list(connection.execute(text(query)).scalars())
+    assert "ix_articles_relevant_id" in plan, plan
+    assert "Filter" not in plan and "Sort" not in plan and "TEMP B-TREE" not in plan, plan  # none skipped, no sort
+    assert newest == list(range(30, 20, -1))
 
 
 def test_empty_database_is_refused_until_upgraded(db_url: str) -> None:
