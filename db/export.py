@@ -150,10 +150,19 @@ def article_dict(article: Article) -> dict[str, Any]:
 def articles_before(session: Session, query: ArticleFilter, *, limit: int,
                     before: int | None = None) -> list[dict[str, Any]]:
     """Up to ``limit`` articles matching ``query``, newest first (by id), ids below ``before``."""
-    statement = select(Article).where(*query.where()).order_by(Article.id.desc()).limit(limit)
+    return [article_dict(row) for row in session.scalars(newest_articles(query, limit=limit, before=before))]
+
+
+def newest_articles(query: ArticleFilter, *, limit: int, before: int | None = None) -> Select[Article]:
+    """The statement of ``articles_before``. With on-topic or off-topic fixed, ordering by (relevant, id) is the
+    same order and one that only the index (relevant, id) gives: by id alone, PostgreSQL walked the primary key
+    backwards past every newer article of the other kind, which it takes for evenly spread (113-187 ms behind
+    1,000,000 off-topic links; 0.06 ms from the index)."""
+    order = (Article.relevant.desc(), Article.id.desc()) if query.relevant is not None else (Article.id.desc(),)
+    statement = select(Article).where(*query.where()).order_by(*order).limit(limit)
     if before is not None:
         statement = statement.where(Article.id < before)
-    return [article_dict(row) for row in session.scalars(statement)]
+    return statement
 
 
 def _diff_dict(diff: VersionDiffRow) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from analysis.diff import diff_versions
 from analysis.types import ArticleDoc, Relevance
-from db import queries
+from db import export, queries
 from db import repository as repo
 from db.browse_lists import ArticleFilter
 from db.engine import Database
@@ -36,24 +36,25 @@ def test_models_and_migrations_agree(database: Database) -> None:
 
 
 def test_the_newest_articles_of_one_kind_are_read_from_the_index_in_order(database: Database) -> None:
-    """Newest first within on-topic (the lists, the API) behind many newer off-topic articles: PostgreSQL walked
-    the primary key backwards past all of them until migration 0018 indexed (relevant, id)."""
+    """The API's newest on-topic articles behind many newer off-topic ones: PostgreSQL walked the primary key
+    backwards past all of them (it takes them for evenly spread) until the statement named the index (relevant,
+    id) of migration 0018 by its order."""
     rows = [{"url": f"https://x.example/{n}", "canonical_url": f"https://x.example/{n}", "title": "t",
-             "relevant": n < 30, "relevance_score": 1.0, "matched_terms": [], "first_seen_at": NOW,
-             "check_count": 0, "version_count": int(n < 30), "failed_checks": 0} for n in range(3000)]
+             "relevant": n < 300, "relevance_score": 1.0, "matched_terms": [], "first_seen_at": NOW,
+             "check_count": 0, "version_count": int(n < 300), "failed_checks": 0} for n in range(30_000)]
     with database.write() as session:
         session.execute(Article.__table__.insert(), rows)
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE"))
-        # The lists' own condition (``relevant IS 1`` on SQLite, ``IS true`` on PostgreSQL), as the app sends it.
-        query = str(select(Article.id).where(*ArticleFilter().where()).order_by(Article.id.desc()).limit(10)
-                    .compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        plan = " ".join(str(row[-1]) for row in connection.execute(
-            text(("EXPLAIN QUERY PLAN " if database.is_sqlite else "EXPLAIN ") + query)))
-        newest = list(connection.execute(text(query)).scalars())
-    assert "ix_articles_relevant_id" in plan, plan
-    assert "Filter" not in plan and "Sort" not in plan and "TEMP B-TREE" not in plan, plan  # none skipped, no sort
-    assert newest == list(range(30, 20, -1))
+        for relevant, before, newest in ((True, None, range(300, 290, -1)), (True, 150, range(149, 139, -1)),
+                                         (False, None, range(30_000, 29_990, -1))):
+            statement = export.newest_articles(ArticleFilter(relevant=relevant), limit=10, before=before)
+            query = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+            plan = " ".join(str(row[-1]) for row in connection.execute(
+                text(("EXPLAIN QUERY PLAN " if database.is_sqlite else "EXPLAIN ") + query)))
+            assert "ix_articles_relevant_id" in plan, plan
+            assert "Filter" not in plan and "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+            assert list(connection.execute(text(query)).scalars()) == list(newest)
 
 
 def test_empty_database_is_refused_until_upgraded(db_url: str) -> None:
