@@ -72,21 +72,16 @@ def _key(func: tuple[str, int, str]) -> str:
     return f"{filename}:{name}"
 
 
+def _matching(stats: pstats.Stats, suffixes: Sequence[str]) -> list[float]:
+    """The cumulative seconds of each profiled function whose ``file:function`` ends with one of ``suffixes``."""
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    return [cumtime for func, (_, _, _, cumtime, _) in table.items()
+            if any(_key(func).endswith(suffix) for suffix in suffixes)]
+
+
 def cumulative(stats: pstats.Stats, suffixes: Sequence[str]) -> float:
     """The cumulative seconds of the functions whose ``file:function`` ends with one of ``suffixes``."""
-    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    total = 0.0
-    for func, (_, _, _, cumtime, _) in table.items():
-        if any(_key(func).endswith(suffix) for suffix in suffixes):
-            total += cumtime
-    return total
-
-
-def unmatched(stats: pstats.Stats, suffixes: Sequence[str]) -> list[str]:
-    """The ``suffixes`` no profiled function's ``file:function`` ends with (a function renamed or moved)."""
-    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    keys = [_key(func) for func in table]
-    return [suffix for suffix in suffixes if not any(key.endswith(suffix) for key in keys)]
+    return sum(_matching(stats, suffixes))
 
 
 def total_time(stats: pstats.Stats) -> float:
@@ -101,7 +96,7 @@ def rows(profile_dir: Path, result: dict[str, Any],
     # A stage whose functions were renamed or moved would read as 0 % and its time as the thread's rest: refuse.
     # (One of several may be absent: a feeds-only crawl never parses a sitemap.)
     stale = [f"{stage.name}: {', '.join(stage.functions)}" for stage in STAGES
-             if len(unmatched(profiles[stage.thread], stage.functions)) == len(stage.functions)]
+             if not _matching(profiles[stage.thread], stage.functions)]
     if stale:
         raise SystemExit("stage functions not in the profile (renamed or moved? update STAGES):\n  "
                          + "\n  ".join(stale))

@@ -173,8 +173,8 @@ class Article(Base):
     """One article, however many URLs and feeds it was reached from."""
 
     __tablename__ = "articles"
-    # Newest first within on-topic or off-topic (the lists, the API): PostgreSQL needs ``id`` in the index to read
-    # them in order (migration 0018); SQLite's one-column index ended with the rowid anyway.
+    # Newest first within on-topic or off-topic (the API, ``db.export.newest_articles``): PostgreSQL needs ``id`` in
+    # the index to read them in order (migration 0018); SQLite's one-column index ended with the rowid anyway.
     __table_args__ = (Index("ix_articles_relevant_id", "relevant", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -5,11 +5,11 @@ Revises: 0017
 Create Date: 2026-12-05
 
 What it changes: ``ix_articles_relevant`` (``relevant``) becomes ``ix_articles_relevant_id`` (``relevant``, ``id``).
-The article lists and the API page the articles newest first within on-topic or off-topic (``WHERE relevant
-ORDER BY id DESC``). SQLite answered that from the one-column index, whose entries end with the rowid; PostgreSQL
-walked the primary key backwards past every newer article of the other kind: 120 ms for a page behind 1,000,000
-off-topic links (bench/history_bench.py: ``/api/articles`` 247 ms), 0.06 ms with the two columns. Every query
-that used the old index (``relevant`` alone) uses the new one's first column.
+The API pages articles newest first within on-topic or off-topic (``db.export.newest_articles``: ``WHERE relevant
+IS true ORDER BY relevant, id DESC``). SQLite answered that from the one-column index, whose entries end with the
+rowid; PostgreSQL walked the primary key backwards past every newer article of the other kind: 113-187 ms for a
+page behind 1,000,000 off-topic links (bench/history_bench.py: ``/api/articles`` 247 ms), 0.06 ms from the new
+index. Every query that used the old index (``relevant`` alone) uses the new one's first column.
 
 Downgrade: the one-column index again.
 """
