@@ -373,11 +373,16 @@ def test_two_writers_deadlocking_on_the_same_articles_end_with_one_row_each_and_
         return lambda: [*db.in_write(transaction), f"runs={len(runs)}"]
 
     results = run_both(writer(engines[0], pages), writer(engines[1], pages[::-1]))
-    # One ran once and stored both; the other was aborted, ran again, and found both stored.
-    assert sorted(results) == [["new", "new", "runs=1"], ["unchanged", "unchanged", "runs=2"]], results
+    # One ran once and stored both; the other was aborted, ran again, and found both stored. (On a loaded machine
+    # its second run can meet the first still committing and be aborted once more: each abort is counted.)
+    done, retried = sorted(results)
+    assert done == ["new", "new", "runs=1"], results
+    assert retried[:2] == ["unchanged", "unchanged"] and retried[2] in ("runs=2", "runs=3"), results
     after = COUNTS.snapshot()
-    assert after["deadlock"] - before["deadlock"] == 1 and after["serialization_failure"] == \
-        before["serialization_failure"]
+    aborted = int(retried[2].removeprefix("runs=")) - 1
+    assert after["deadlock"] - before["deadlock"] >= 1, (before, after)
+    assert (after["deadlock"] - before["deadlock"]) + (after["serialization_failure"]
+                                                      - before["serialization_failure"]) == aborted, (before, after)
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 2
         assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 2
